@@ -1,0 +1,65 @@
+"""Small file helpers shared by every module that writes output.
+
+Outputs are written atomically (temporary file in the same directory, then ``os.replace``) so a
+crash never leaves half a file, and never over a file the caller marked as a source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from .errors import ParameterError
+
+__all__ = ["sha256_file", "atomic_write", "atomic_write_text", "atomic_write_bytes", "ensure_not_source"]
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: str | Path) -> str:
+    """Content SHA-256 of a file, streamed so large files do not load into memory."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ensure_not_source(output: str | Path, sources: Iterable[str | Path]) -> None:
+    """Refuse to write an output over one of the input files."""
+    out = Path(output).resolve()
+    for src in sources:
+        if src is not None and Path(src).resolve() == out:
+            raise ParameterError("output", str(output), "a path different from the input file")
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], None],
+                 sources: Iterable[str | Path] = ()) -> Path:
+    """Call ``writer(tmp_path)`` and move the result into place atomically."""
+    target = Path(path)
+    ensure_not_source(target, sources)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        writer(tmp_path)
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, sources: Iterable[str | Path] = ()) -> Path:
+    """Write bytes atomically."""
+    return atomic_write(path, lambda p: p.write_bytes(data), sources)
+
+
+def atomic_write_text(path: str | Path, text: str, sources: Iterable[str | Path] = (),
+                      encoding: str = "utf-8") -> Path:
+    """Write text atomically (UTF-8, ``\\n`` newlines)."""
+    return atomic_write(path, lambda p: p.write_text(text, encoding=encoding, newline="\n"), sources)
