@@ -1,0 +1,137 @@
+"""Shared fixtures: paths to the sample data, and the real-browser fixtures (Voila + Chromium).
+
+Browser tests never skip silently when ``WORKBENCH_REQUIRE_BROWSER`` is set (the README's test
+command and CI set it): a missing Chromium or Playwright is then a test failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "data" / "samples"
+SHARED = ROOT.parent / "shared" / "data"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = Path(os.environ.get("WORKBENCH_ARTIFACTS", ROOT / "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def adult_csv() -> Path:
+    path = SAMPLES / "adult" / "adult.csv"
+    return path if path.exists() else SHARED / "adult" / "adult.csv"
+
+
+def _require_or_skip(reason: str) -> None:
+    if os.environ.get("WORKBENCH_REQUIRE_BROWSER"):
+        pytest.fail(f"browser test cannot run: {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"{url} not ready after {timeout}s")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def browser_context():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require_or_skip("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        _require_or_skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 1000})
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser_context):
+    pg = browser_context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.js_errors = errors
+    yield pg
+    pg.close()
+
+
+@pytest.fixture(scope="session")
+def shot_dir() -> Path:
+    d = ARTIFACTS / "screenshots"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def start_server(cmd: list[str], probe: str, log_path: Path, cwd: Path = ROOT,
+                 env: dict | None = None) -> subprocess.Popen:
+    """Start a server process in its own session and wait for ``probe`` to answer 200."""
+    log = log_path.open("w")
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True, env=env or os.environ.copy())
+    try:
+        wait_http(probe, proc)
+    except BaseException:
+        stop_process(proc)
+        log.close()
+        raise RuntimeError(f"server failed to start: {cmd}\n{log_path.read_text()[-3000:]}")
+    return proc
+
+
+PYTHON = sys.executable
