@@ -1,0 +1,94 @@
+"""``workbench check``: the privacy gate for ETL steps (exit 0 pass, 1 violation, 2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import print_json
+
+
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="privacy gate: compare measured risk with the (harmonized) policy",
+        description="Measure re-identification risk of a dataset file, a catalog dataset or a "
+        "planned combination 'a+b' and compare it with the policy in force. Exit 0 when every "
+        "rule passes (review flags allowed unless --strict), 1 on a violation, 2 on bad input.",
+    )
+    p.add_argument("target", help="data file, catalog dataset name, or combination a+b")
+    p.add_argument("--policy", action="append", help="policy YAML (repeat to harmonize several)")
+    p.add_argument("--catalog", help="catalog YAML with datasets, roles and policies")
+    p.add_argument("--qi", help="comma-separated quasi-identifiers (override the roles)")
+    p.add_argument("--sensitive", help="comma-separated sensitive attributes")
+    p.add_argument("--roles", help="role map JSON for a data file")
+    p.add_argument("--purpose", help="intended use; must be a permitted, consented purpose")
+    p.add_argument("--user", help="who runs the check (default WORKBENCH_USER, then USER)")
+    p.add_argument("--access-log", help="access log: the user must hold a role allowed raw rows")
+    p.add_argument("--reviews", help="reviewed-combinations registry (default next to catalog)")
+    p.add_argument("--strict", action="store_true", help="treat review flags as failures")
+    p.add_argument(
+        "--approve",
+        action="store_true",
+        help="record that you reviewed this combination (only when nothing fails)",
+    )
+    p.add_argument("--note", default="", help="note stored with --approve")
+    p.add_argument("--no-record", action="store_true", help="do not write gate/provenance logs")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def _print_text(result) -> None:  # noqa: ANN001
+    print(
+        f"workbench check {result.target}: policy {result.policy} "
+        f"(sha256 {result.policy_sha256[:12]}), {result.records} records"
+    )
+    width = max((len(f.rule) for f in result.findings), default=4)
+    for f in result.findings:
+        measured = "-" if f.measured is None else f.measured
+        limit = "-" if f.limit is None else f.limit
+        print(f"  {f.status.upper():<6} {f.rule:<{width}}  measured {measured}  limit {limit}")
+        print(f"         {f.message}")
+    verdict = "PASS" if result.passed else "FAIL"
+    print(
+        f"Result: {verdict} ({len(result.violations)} violation(s), "
+        f"{len(result.reviews)} review flag(s){', strict' if result.strict else ''})"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..governance.gate import gate
+    from ..governance.reviews import ReviewRegistry, default_reviews_path
+
+    kwargs = dict(
+        policy=args.policy if args.policy and len(args.policy) > 1 else (args.policy or [None])[0],
+        catalog=args.catalog,
+        qis=_split(args.qi),
+        sensitive=_split(args.sensitive),
+        roles=args.roles,
+        purpose=args.purpose,
+        user=args.user,
+        strict=args.strict,
+        reviews=args.reviews,
+        access_log=args.access_log,
+    )
+    if args.approve:
+        first = gate(args.target, record=False, **kwargs)
+        if len(first.datasets) < 2:
+            print("workbench check: --approve applies to combinations a+b only")
+            return 2
+        if first.violations:
+            _print_text(first) if not args.json else print_json(first.to_dict())
+            print("Not approved: fix the violations first.")
+            return 1
+        reg = ReviewRegistry(args.reviews or default_reviews_path(args.catalog))
+        reg.approve(first.datasets, first.policy_sha256, reviewer=args.user, note=args.note)
+    result = gate(args.target, record=not args.no_record, **kwargs)
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        _print_text(result)
+    return result.exit_code

@@ -1,0 +1,720 @@
+"""The privacy gate: measure risk, compare it with the (harmonized) policy, say what to do.
+
+``gate(target, policy=..., catalog=...)`` is meant for pipelines: an ETL step calls it (or the
+``workbench check`` command) before releasing data and stops on a violation. Each finding names the
+rule, the measured value, the limit, the status (``pass``, ``fail`` or ``review``) and the action
+in plain words. Findings a machine cannot settle -- a combination of datasets nobody has reviewed,
+roles that were guessed -- are flagged for ``review`` rather than failed; ``strict=True`` treats
+them as failures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, ParameterError, PolicyError, WorkbenchError
+from .harmonize import Harmonization, harmonize
+from .policy import Policy
+from .provenance import _iso, current_user, default_log_path, record_operation, utc_now
+from .reviews import ReviewRegistry, default_reviews_path
+
+__all__ = [
+    "Finding",
+    "GateResult",
+    "PolicyViolationError",
+    "gate",
+    "default_gate_log_path",
+    "read_gate_log",
+]
+
+PASS, FAIL, REVIEW = "pass", "fail", "review"
+
+
+class PolicyViolationError(WorkbenchError):
+    """Raised by :meth:`GateResult.raise_for_violations`; carries the result."""
+
+    def __init__(self, result: GateResult) -> None:
+        self.result = result
+        bad = [
+            f for f in result.findings if f.status == FAIL or (result.strict and f.status == REVIEW)
+        ]
+        lines = "; ".join(f"{f.rule}: {f.message}" for f in bad)
+        super().__init__(f"{result.target} violates policy {result.policy}: {lines}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule checked by the gate."""
+
+    rule: str
+    status: str
+    measured: Any
+    limit: Any
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "status": self.status,
+            "measured": self.measured,
+            "limit": self.limit,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """Everything the gate found for one target."""
+
+    target: str
+    datasets: tuple[str, ...]
+    policy: str
+    policy_sha256: str
+    records: int | None
+    quasi_identifiers: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    strict: bool = False
+
+    @property
+    def violations(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.status == FAIL)
+
+    @property
+    def reviews(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.status == REVIEW)
+
+    @property
+    def passed(self) -> bool:
+        """No violation (and, when strict, no open review flag)."""
+        return not self.violations and not (self.strict and self.reviews)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when all pass, 1 on a violation (ETL convention; bad input is 2 via the CLI)."""
+        return 0 if self.passed else 1
+
+    def raise_for_violations(self) -> GateResult:
+        """Raise :class:`PolicyViolationError` unless the gate passed; return self otherwise."""
+        if not self.passed:
+            raise PolicyViolationError(self)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "datasets": list(self.datasets),
+            "policy": self.policy,
+            "policy_sha256": self.policy_sha256,
+            "records": self.records,
+            "quasi_identifiers": list(self.quasi_identifiers),
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "strict": self.strict,
+            "violations": len(self.violations),
+            "reviews": len(self.reviews),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+# ------------------------------------------------------------------------------ target loading
+@dataclass(frozen=True)
+class _Target:
+    label: str
+    names: tuple[str, ...]
+    data: Any
+    qis: tuple[str, ...]
+    sensitive: tuple[str, ...]
+    files: tuple[str, ...]
+    roles_guessed: bool
+    catalog_path: str | None
+    join_note: str | None = None
+
+
+def _roles_from(roles: Any) -> Any:
+    from ..roles import RoleMap
+
+    if roles is None or isinstance(roles, RoleMap):
+        return roles
+    if isinstance(roles, str | os.PathLike):
+        return RoleMap.load(roles)
+    if isinstance(roles, Mapping):
+        return RoleMap.from_dict(roles)
+    raise ParameterError("roles", type(roles).__name__, "a RoleMap, a mapping or a role-map file")
+
+
+def _data_target(
+    data: Any,
+    label: str,
+    files: tuple[str, ...],
+    qis: Sequence[str] | None,
+    sensitive: Sequence[str] | None,
+    roles: Any,
+    catalog_path: str | None,
+) -> _Target:
+    guessed = False
+    rmap = _roles_from(roles)
+    if qis is None:
+        if rmap is None:
+            from ..roles import suggest_roles
+
+            rmap = suggest_roles(data).role_map
+            guessed = True
+        qis = rmap.quasi_identifiers
+    if sensitive is None:
+        sensitive = rmap.sensitive if rmap is not None else ()
+    return _Target(
+        label,
+        (label,),
+        data,
+        tuple(qis),
+        tuple(sensitive),
+        files,
+        guessed,
+        catalog_path,
+    )
+
+
+def _resolve_target(
+    target: Any,
+    cat: Any,
+    cat_path: str | None,
+    qis: Sequence[str] | None,
+    sensitive: Sequence[str] | None,
+    roles: Any,
+) -> _Target:
+    from ..dataset import Dataset
+
+    if not isinstance(target, str | os.PathLike):
+        label = target.name if isinstance(target, Dataset) else "data"
+        files = (target.source,) if isinstance(target, Dataset) and target.source else ()
+        return _data_target(target, label, files, qis, sensitive, roles, cat_path)
+    text = str(target)
+    if cat is not None:
+        from ._catalog import split_target
+
+        names = split_target(text)
+        if all(n in cat.datasets for n in names):
+            if len(names) == 1:
+                entry = cat.datasets[names[0]]
+                data = cat.load_dataset(names[0])
+                rmap = _roles_from(roles) or entry.roles
+                return _Target(
+                    names[0],
+                    names,
+                    data,
+                    tuple(qis if qis is not None else rmap.quasi_identifiers),
+                    tuple(sensitive if sensitive is not None else rmap.sensitive),
+                    (str(entry.file),),
+                    False,
+                    cat_path,
+                )
+            return _combined_target(cat, names, cat_path, qis, sensitive)
+        if "+" in text and not Path(text).exists():
+            missing = [n for n in names if n not in cat.datasets]
+            raise ConfigError(
+                f"combination {text!r}: {', '.join(map(repr, missing))} not in the catalog; "
+                f"available: {', '.join(cat.datasets)}"
+            )
+    path = Path(text)
+    if not path.exists():
+        where = " or a catalog dataset name (give --catalog)" if cat is None else ""
+        raise ConfigError(f"target {text!r} is neither an existing data file{where}")
+    from ..loading import load
+
+    data = load(path)
+    rmap = _roles_from(roles)
+    if rmap is None and qis is None and cat is not None:
+        for entry in cat.datasets.values():
+            if Path(entry.file).resolve() == path.resolve():
+                rmap = entry.roles
+    return _data_target(data, path.stem, (str(path),), qis, sensitive, rmap, cat_path)
+
+
+def _combined_target(
+    cat: Any,
+    names: tuple[str, ...],
+    cat_path: str | None,
+    qis: Sequence[str] | None,
+    sensitive: Sequence[str] | None,
+) -> _Target:
+    """The planned combination, joined the way the linkage module combines datasets."""
+    data, c_qis, c_sens, note = _combine(cat, names)
+    files = tuple(str(cat.datasets[n].file) for n in names)
+    return _Target(
+        "+".join(names),
+        names,
+        data,
+        tuple(qis if qis is not None else c_qis),
+        tuple(sensitive if sensitive is not None else c_sens),
+        files,
+        False,
+        cat_path,
+        note,
+    )
+
+
+def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tuple[str, ...], str]:
+    """Combine catalog datasets for measurement.
+
+    Uses the linkage module's ``combine`` (harmonized common quasi-identifiers); without it the
+    datasets are joined on a shared pseudonym key column (``person_key``) and measured on the
+    union of their quasi-identifiers.
+    """
+    try:
+        from ..linkage import combine as linkage_combine  # type: ignore[attr-defined]
+    except ImportError:
+        linkage_combine = None
+    if linkage_combine is not None:
+        result = linkage_combine(cat, list(names))
+        data = getattr(result, "data", result)
+        qis = tuple(getattr(result, "quasi_identifiers", ()) or ())
+        sens = tuple(getattr(result, "sensitive", ()) or ())
+        return data, qis, sens, "combined by workbench.linkage.combine"
+    import pandas as pd
+
+    from ..dataset import as_pandas
+
+    frames, qis, sens = [], [], []
+    for n in names:
+        entry = cat.datasets[n]
+        frame = as_pandas(cat.load_dataset(n))
+        if "person_key" not in frame.columns:
+            raise ConfigError(
+                f"cannot combine {'+'.join(names)}: dataset {n!r} has no 'person_key' pseudonym "
+                "column to join on (export it with workbench samples export --pseudonym)"
+            )
+        cols = [*entry.roles.quasi_identifiers, *entry.roles.sensitive]
+        part = frame[["person_key", *cols]].rename(columns={c: f"{n}.{c}" for c in cols})
+        frames.append(part)
+        qis += [f"{n}.{c}" for c in entry.roles.quasi_identifiers]
+        sens += [f"{n}.{c}" for c in entry.roles.sensitive]
+    data = frames[0]
+    for f in frames[1:]:
+        data = data.merge(f, on="person_key", how="inner")
+    data = data.drop(columns=["person_key"])
+    assert isinstance(data, pd.DataFrame)
+    return data, tuple(qis), tuple(sens), "joined on person_key (union of quasi-identifiers)"
+
+
+def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
+    if policy is not None:
+        if isinstance(policy, Harmonization):
+            return policy
+        if isinstance(policy, Policy):
+            return harmonize([policy])
+        if isinstance(policy, str | os.PathLike):
+            return harmonize([Policy.load(policy)])
+        if isinstance(policy, Sequence):
+            loaded = [p if isinstance(p, Policy) else Policy.load(p) for p in policy]
+            return harmonize(
+                loaded, name="+".join(p.name for p in loaded) if len(loaded) > 1 else None
+            )
+        raise ParameterError("policy", type(policy).__name__, "a Policy, a policy file or a list")
+    if cat is None:
+        raise PolicyError("no policy in force: give --policy FILE or --catalog CATALOG")
+    from ._catalog import combination_policy
+
+    return combination_policy(cat, names)
+
+
+# --------------------------------------------------------------------------------- measuring
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def _l_value(ldiv: Any, attr: str) -> int | None:
+    """Distinct l of one sensitive attribute from the profile's l-diversity results."""
+    if ldiv is None:
+        return None
+    item = None
+    if isinstance(ldiv, Mapping):
+        item = ldiv.get(attr)
+    elif isinstance(ldiv, Sequence):
+        for r in ldiv:
+            if getattr(r, "attribute", None) == attr or getattr(r, "column", None) == attr:
+                item = r
+    if item is None:
+        return None
+    for name in ("distinct_l", "l_distinct", "min_distinct"):
+        if hasattr(item, name):
+            return int(getattr(item, name))
+        if isinstance(item, Mapping) and name in item:
+            return int(item[name])
+    return None
+
+
+def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
+    from ..risk import assess
+
+    th = pol.thresholds
+    rar = th.max_records_at_risk
+    min_l = dict(th.min_l)
+    sens_cols = [a for a in min_l if a in t.sensitive or _has_column(t.data, a)]
+    if not t.qis:
+        return None, [
+            Finding(
+                "quasi_identifiers",
+                REVIEW,
+                None,
+                None,
+                "No quasi-identifiers are declared, so re-identification risk cannot be measured. "
+                "Declare the roles of the columns (catalog 'roles:' or --roles).",
+            )
+        ]
+    profile = assess(
+        t.data,
+        list(t.qis),
+        sensitive=tuple(dict.fromkeys([*sens_cols])),
+        threshold=rar.threshold if rar is not None else 0.2,
+        l=max(min_l.values()) if min_l else 2,
+    )
+    findings: list[Finding] = []
+    qtext = ", ".join(t.qis)
+    if th.min_k is not None:
+        k = int(profile.min_class_size)
+        ok = k >= th.min_k
+        findings.append(
+            Finding(
+                "min_k",
+                PASS if ok else FAIL,
+                k,
+                th.min_k,
+                f"Every combination of {qtext} is shared by at least {k} records."
+                if ok
+                else f"Some combination of {qtext} is shared by only {k} record(s); the policy "
+                f"requires at least {th.min_k}. Generalize or suppress these quasi-identifiers "
+                f"(for example 'workbench anonymize --k {th.min_k}') before release.",
+            )
+        )
+    pros = profile.prosecutor
+    if th.max_average_risk is not None:
+        avg = float(pros.average)
+        ok = avg <= th.max_average_risk
+        findings.append(
+            Finding(
+                "max_average_risk",
+                PASS if ok else FAIL,
+                round(avg, 6),
+                th.max_average_risk,
+                f"Average re-identification risk {_fmt(avg)} is within the limit."
+                if ok
+                else f"On average a record can be re-identified with probability {_fmt(avg)}; the "
+                f"limit is {_fmt(th.max_average_risk)}. Generalize quasi-identifiers so that groups "
+                "of identical records become larger.",
+            )
+        )
+    if th.max_highest_risk is not None:
+        hi = float(pros.highest)
+        ok = hi <= th.max_highest_risk
+        findings.append(
+            Finding(
+                "max_highest_risk",
+                PASS if ok else FAIL,
+                round(hi, 6),
+                th.max_highest_risk,
+                f"The most exposed record has risk {_fmt(hi)}, within the limit."
+                if ok
+                else f"The most exposed record can be re-identified with probability {_fmt(hi)}; "
+                f"the limit is {_fmt(th.max_highest_risk)}. Suppress or generalize the rarest "
+                "combinations of quasi-identifiers.",
+            )
+        )
+    if rar is not None:
+        share = _records_at_risk_share(pros, profile)
+        ok = share <= rar.share
+        findings.append(
+            Finding(
+                "max_records_at_risk",
+                PASS if ok else FAIL,
+                round(share, 6),
+                {"share": rar.share, "threshold": rar.threshold},
+                f"{share:.2%} of records have a risk above {_fmt(rar.threshold)}, within the "
+                f"limit of {rar.share:.2%}."
+                if ok
+                else f"{share:.2%} of records have a re-identification risk above "
+                f"{_fmt(rar.threshold)}; at most {rar.share:.2%} may. Generalize or suppress the "
+                "records in small groups.",
+            )
+        )
+    ldiv = getattr(profile, "l_diversity", None)
+    for attr, need in min_l.items():
+        if attr not in sens_cols:
+            findings.append(
+                Finding(
+                    f"min_l[{attr}]",
+                    REVIEW,
+                    None,
+                    need,
+                    f"The policy requires l >= {need} for {attr!r}, but the data has no such "
+                    "column; check that the policy and the data describe the same attribute.",
+                )
+            )
+            continue
+        got = _l_value(ldiv, attr)
+        if got is None:
+            findings.append(
+                Finding(
+                    f"min_l[{attr}]",
+                    REVIEW,
+                    None,
+                    need,
+                    f"l-diversity of {attr!r} could not be measured; check it by hand.",
+                )
+            )
+            continue
+        ok = got >= need
+        findings.append(
+            Finding(
+                f"min_l[{attr}]",
+                PASS if ok else FAIL,
+                got,
+                need,
+                f"Every group of identical {qtext} holds at least {got} distinct values of {attr}."
+                if ok
+                else f"Some group of records with identical {qtext} holds only {got} distinct "
+                f"value(s) of {attr}; the policy requires {need}. Anyone who knows a person is in "
+                f"that group learns their {attr}. Generalize the quasi-identifiers (larger groups) "
+                "or suppress those groups.",
+            )
+        )
+    return int(profile.records), findings
+
+
+def _records_at_risk_share(pros: Any, profile: Any) -> float:
+    """Share of records whose prosecutor risk exceeds the threshold."""
+    value = float(pros.records_at_risk)
+    n = int(profile.records)
+    if value > 1 or (value == 1 and n > 1 and isinstance(pros.records_at_risk, int)):
+        return value / n if n else 0.0
+    return value
+
+
+def _has_column(data: Any, col: str) -> bool:
+    from ..dataset import Dataset
+
+    if isinstance(data, Dataset):
+        return col in data.columns
+    cols = getattr(data, "columns", None)
+    return cols is not None and col in [str(c) for c in cols]
+
+
+# -------------------------------------------------------------------------------- gate log
+def default_gate_log_path() -> Path | None:
+    """``WORKBENCH_GATE_LOG``, else ``gate.jsonl`` next to the provenance log."""
+    env = os.environ.get("WORKBENCH_GATE_LOG")
+    if env:
+        return None if env.strip().lower() in {"off", "none", "0", "false"} else Path(env)
+    prov = default_log_path()
+    return (prov.parent if prov else Path.cwd() / ".workbench") / "gate.jsonl"
+
+
+def read_gate_log(path: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """Every gate result recorded, oldest first."""
+    p = Path(path) if path is not None else default_gate_log_path()
+    if p is None or not p.exists():
+        return []
+    out = []
+    with open(p, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise ConfigError(f"{p}: line {lineno} is not JSON") from None
+    return out
+
+
+def _append_gate_log(path: Path, result: GateResult, user: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"timestamp": _iso(utc_now()), "user": user, **result.to_dict()}
+    line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------------- gate
+def gate(
+    target: Any,
+    policy: Any = None,
+    catalog: Any = None,
+    *,
+    qis: Sequence[str] | None = None,
+    sensitive: Sequence[str] | None = None,
+    roles: Any = None,
+    purpose: str | None = None,
+    user: str | None = None,
+    strict: bool = False,
+    reviews: str | os.PathLike | ReviewRegistry | None = None,
+    record: bool = True,
+    log: str | os.PathLike | None = None,
+    gate_log: str | os.PathLike | None = None,
+    access_log: Any = None,
+) -> GateResult:
+    """Check ``target`` against its policy and return every finding.
+
+    Parameters
+    ----------
+    target : str, path, Dataset or frame
+        A data file, a catalog dataset name, a planned combination ``"a+b"`` of catalog
+        datasets, or in-memory data.
+    policy : Policy, path or list, optional
+        The policy in force; default the catalog entries' policies, harmonized for a combination.
+    catalog : path or Catalog, optional
+        Where dataset names, roles and policies are looked up.
+    qis, sensitive, roles : optional
+        Override the quasi-identifiers / sensitive attributes (default: the catalog roles, a role
+        map, or roles suggested automatically -- flagged for review).
+    purpose : str, optional
+        The intended use; it must be among the policy's purposes and consent scope.
+    user : str, optional
+        Who runs the check (default ``WORKBENCH_USER``/``USER``); with an access log, the user must
+        hold a role that may see raw rows of the target.
+    strict : bool
+        Treat review flags as failures.
+    record : bool
+        Append the result to the gate log and a ``check`` record to provenance.
+    """
+    cat, cat_path = None, None
+    if catalog is not None:
+        from ._catalog import open_catalog
+
+        cat = open_catalog(catalog)
+        if isinstance(catalog, str | os.PathLike):
+            cat_path = str(catalog)
+        elif getattr(cat, "path", None) is not None:
+            cat_path = str(cat.path)
+    t = _resolve_target(target, cat, cat_path, qis, sensitive, roles)
+    harm = _policy_for(policy, cat, t.names)
+    pol = harm.policy
+    findings: list[Finding] = []
+    for c in harm.conflicts:
+        findings.append(Finding(f"conflict:{c.rule}", FAIL, None, None, c.message))
+    if purpose is not None:
+        norm = " ".join(purpose.casefold().split())
+        in_purposes = norm in {" ".join(p.casefold().split()) for p in pol.purposes}
+        in_consent = norm in {" ".join(p.casefold().split()) for p in pol.consent_scope}
+        ok = in_purposes and in_consent
+        findings.append(
+            Finding(
+                "purpose",
+                PASS if ok else FAIL,
+                purpose,
+                list(pol.purposes),
+                f"{purpose!r} is a permitted purpose covered by consent."
+                if ok
+                else f"{purpose!r} is not "
+                + ("a permitted purpose" if not in_purposes else "covered by the consent scope")
+                + f" of {pol.name} (permitted: {', '.join(pol.purposes) or 'none'}; consent: "
+                f"{', '.join(pol.consent_scope) or 'none'}). Do not use the data for it.",
+            )
+        )
+    if len(t.names) > 1:
+        reg = (
+            reviews
+            if isinstance(reviews, ReviewRegistry)
+            else ReviewRegistry(
+                reviews if reviews is not None else default_reviews_path(t.catalog_path)
+            )
+        )
+        rev = reg.find(t.names, pol.sha256)
+        if rev is not None:
+            findings.append(
+                Finding(
+                    "review:combination",
+                    PASS,
+                    rev.reviewer,
+                    None,
+                    f"Combination reviewed by {rev.reviewer} on {rev.date[:10]}.",
+                )
+            )
+        else:
+            older = reg.find(t.names)
+            findings.append(
+                Finding(
+                    "review:combination",
+                    REVIEW,
+                    None,
+                    None,
+                    (
+                        "The source policies changed since this combination was reviewed"
+                        if older
+                        else "This combination of datasets has never been reviewed"
+                    )
+                    + "; a privacy officer must confirm that the purpose justifies the join "
+                    "(workbench check --approve).",
+                )
+            )
+    if t.roles_guessed:
+        findings.append(
+            Finding(
+                "review:roles",
+                REVIEW,
+                list(t.qis),
+                None,
+                "Quasi-identifiers were suggested automatically; confirm them in a role map "
+                "(--roles) or the catalog.",
+            )
+        )
+    who = current_user(user)
+    if access_log is not None or (user is not None and os.environ.get("WORKBENCH_ACCESS_LOG")):
+        from .access import AccessLog
+
+        alog = access_log if isinstance(access_log, AccessLog) else AccessLog(access_log)
+        held = alog.roles_of(who)
+        ok_roles = [r for r in held if r in pol.access.raw]
+        findings.append(
+            Finding(
+                "access",
+                PASS if ok_roles else FAIL,
+                list(held),
+                list(pol.access.raw),
+                f"{who} holds {', '.join(ok_roles)}, which may see raw rows."
+                if ok_roles
+                else f"{who} holds {', '.join(held) or 'no role'}; the policy lets only "
+                f"{', '.join(pol.access.raw) or 'nobody'} see raw rows. Ask the steward for access "
+                "or run the check as someone who has it.",
+            )
+        )
+    records, measured = _measure(t, pol)
+    findings += measured
+    result = GateResult(
+        target=t.label,
+        datasets=t.names,
+        policy=pol.name,
+        policy_sha256=pol.sha256,
+        records=records,
+        quasi_identifiers=t.qis,
+        findings=tuple(findings),
+        strict=strict,
+    )
+    if record:
+        glog = Path(gate_log) if gate_log is not None else default_gate_log_path()
+        if glog is not None:
+            _append_gate_log(glog, result, who)
+        record_operation(
+            "check",
+            inputs=[f for f in t.files if f] or [t.data],
+            outputs=[],
+            parameters={
+                "target": t.label,
+                "quasi_identifiers": list(t.qis),
+                "passed": result.passed,
+                "violations": len(result.violations),
+                "reviews": len(result.reviews),
+                "strict": strict,
+            },
+            user=who,
+            policy=pol,
+            log=log,
+        )
+    return result
