@@ -1,0 +1,780 @@
+"""How much analytical value a de-identified table keeps, compared with the original.
+
+:func:`compare` returns a frozen :class:`UtilityReport` with
+
+* per-attribute distribution distances (total variation for categorical columns, Wasserstein-1
+  and Kolmogorov-Smirnov for numeric ones),
+* changes in two-way tables (mean absolute difference of cell shares) and in associations
+  (Pearson correlation for numeric pairs, Cramér's V for categorical pairs),
+* user-specified statistics (:class:`Statistic`, for example mean income by region) with the
+  absolute and relative error per group,
+* information loss for perturbed numeric variables (IL1s as in sdcMicro ``dUtility``, and the
+  eigenvalue measure).
+
+Choices, stated once
+--------------------
+* **Suppressed records** (flagged by a transform, or every quasi-identifier ``"*"``) are
+  excluded from the transformed side and counted in ``records_suppressed``; the original side
+  keeps every record, so suppression shows up as error.
+* **Suppressed cells** (``"*"``) count as a category of their own in categorical distributions
+  and two-way tables (so local suppression is visible as distance); in numeric comparisons they
+  are left out and counted in ``suppressed_cells``.
+* **Generalized categorical values** are compared at the generalized level: when a hierarchy and
+  level are given for a column, the original values are generalized the same way first, so the
+  distance measures what happened *beyond* generalization (the loss of generalization itself
+  is measured by the anonymization metrics in :mod:`workbench.deid.metrics`). Without a
+  hierarchy the labels are compared as they are.
+* **Generalized numeric values** (interval labels such as ``"[20, 30["``, ``"20-29"``,
+  ``"65+"``) are mapped to interval midpoints for numeric measures; open-ended intervals map to
+  their finite bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import as_pandas, check_columns
+from ..errors import ParameterError
+from .transforms import SUPPRESSED, HierarchyLike
+
+__all__ = [
+    "Statistic",
+    "GroupError",
+    "StatisticComparison",
+    "AttributeComparison",
+    "CrosstabChange",
+    "CorrelationChange",
+    "InformationLoss",
+    "UtilityReport",
+    "compare",
+    "total_variation",
+    "wasserstein",
+    "ks_statistic",
+    "cramers_v",
+    "il1s",
+    "interval_midpoint",
+]
+
+_STAT_KINDS = ("count", "share", "mean", "sum", "median")
+
+
+# --------------------------------------------------------------------------------------------
+# Specifications and results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A downstream statistic to preserve, e.g. ``Statistic("mean", column="income", by="region")``.
+
+    ``kind`` is one of ``count`` (records per group), ``share`` (count / total), ``mean``,
+    ``sum``, ``median``; ``column`` is required except for ``count``/``share``; ``by`` is zero
+    or more grouping columns.
+    """
+
+    kind: str
+    column: str | None = None
+    by: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in _STAT_KINDS:
+            raise ParameterError("kind", self.kind, f"one of {list(_STAT_KINDS)}")
+        if self.kind not in ("count", "share") and not self.column:
+            raise ParameterError("column", self.column, f"a numeric column for a {self.kind!r}")
+        by = (self.by,) if isinstance(self.by, str) else tuple(self.by or ())
+        object.__setattr__(self, "by", by)
+
+    @property
+    def label(self) -> str:
+        """Readable name, e.g. ``mean(income) by region``."""
+        what = f"{self.kind}({self.column})" if self.column else self.kind
+        return what + (f" by {', '.join(self.by)}" if self.by else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"kind", "column", "by"}``."""
+        return {"kind": self.kind, "column": self.column, "by": list(self.by)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Statistic:
+        """Inverse of :meth:`to_dict`."""
+        return cls(d["kind"], d.get("column"), tuple(d.get("by") or ()))
+
+
+@dataclass(frozen=True)
+class GroupError:
+    """One group's statistic before and after, with absolute and relative error."""
+
+    group: tuple[str, ...]
+    original: float | None
+    transformed: float | None
+    absolute_error: float | None
+    relative_error: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": list(self.group),
+            "original": self.original,
+            "transformed": self.transformed,
+            "absolute_error": self.absolute_error,
+            "relative_error": self.relative_error,
+        }
+
+
+@dataclass(frozen=True)
+class StatisticComparison:
+    """A :class:`Statistic` evaluated on both tables, group by group."""
+
+    statistic: Statistic
+    groups: tuple[GroupError, ...]
+
+    @property
+    def mean_absolute_error(self) -> float | None:
+        errs = [g.absolute_error for g in self.groups if g.absolute_error is not None]
+        return float(np.mean(errs)) if errs else None
+
+    @property
+    def max_relative_error(self) -> float | None:
+        errs = [g.relative_error for g in self.groups if g.relative_error is not None]
+        return float(max(errs)) if errs else None
+
+    @property
+    def groups_lost(self) -> int:
+        """Groups present in the original but without a value after transformation."""
+        return sum(1 for g in self.groups if g.original is not None and g.transformed is None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "statistic": self.statistic.to_dict(),
+            "label": self.statistic.label,
+            "mean_absolute_error": self.mean_absolute_error,
+            "max_relative_error": self.max_relative_error,
+            "groups_lost": self.groups_lost,
+            "groups": [g.to_dict() for g in self.groups],
+        }
+
+
+@dataclass(frozen=True)
+class AttributeComparison:
+    """Distribution distance of one column.
+
+    ``kind`` is ``"categorical"`` or ``"numeric"``; ``basis`` says what was compared:
+    ``"values"``, ``"generalized level"`` (original mapped through the hierarchy) or
+    ``"interval midpoints"``. Measures that do not apply are ``None``.
+    """
+
+    column: str
+    kind: str
+    basis: str
+    total_variation: float | None = None
+    wasserstein: float | None = None
+    wasserstein_normalized: float | None = None
+    ks: float | None = None
+    mean_original: float | None = None
+    mean_transformed: float | None = None
+    suppressed_cells: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class CrosstabChange:
+    """Change of a two-way table of shares: mean |difference| over cells and total variation."""
+
+    columns: tuple[str, str]
+    mean_absolute_difference: float
+    total_variation: float
+    cells: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": list(self.columns),
+            "mean_absolute_difference": self.mean_absolute_difference,
+            "total_variation": self.total_variation,
+            "cells": self.cells,
+        }
+
+
+@dataclass(frozen=True)
+class CorrelationChange:
+    """Association of a pair before and after (``pearson`` or ``cramers_v``)."""
+
+    columns: tuple[str, str]
+    measure: str
+    original: float | None
+    transformed: float | None
+
+    @property
+    def difference(self) -> float | None:
+        """``transformed - original``."""
+        if self.original is None or self.transformed is None:
+            return None
+        return self.transformed - self.original
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": list(self.columns),
+            "measure": self.measure,
+            "original": self.original,
+            "transformed": self.transformed,
+            "difference": self.difference,
+        }
+
+
+@dataclass(frozen=True)
+class InformationLoss:
+    """IL1s and eigenvalue loss for perturbed numeric columns (see :func:`il1s`)."""
+
+    columns: tuple[str, ...]
+    il1s: float
+    il1s_sdcmicro: float
+    per_column: Mapping[str, float]
+    eigen: float | None
+    records: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": list(self.columns),
+            "il1s": self.il1s,
+            "il1s_sdcmicro": self.il1s_sdcmicro,
+            "per_column": dict(self.per_column),
+            "eigen": self.eigen,
+            "records": self.records,
+        }
+
+
+@dataclass(frozen=True)
+class UtilityReport:
+    """Everything :func:`compare` measured; render it anywhere via :meth:`to_dict`."""
+
+    records_original: int
+    records_transformed: int
+    records_suppressed: int
+    attributes: tuple[AttributeComparison, ...] = ()
+    crosstabs: tuple[CrosstabChange, ...] = ()
+    correlations: tuple[CorrelationChange, ...] = ()
+    statistics: tuple[StatisticComparison, ...] = ()
+    information_loss: InformationLoss | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def records_compared(self) -> int:
+        """Transformed records that were not suppressed."""
+        return self.records_transformed - self.records_suppressed
+
+    def attribute(self, column: str) -> AttributeComparison:
+        """The comparison of one column."""
+        for a in self.attributes:
+            if a.column == column:
+                return a
+        raise ParameterError("column", column, f"one of {[a.column for a in self.attributes]}")
+
+    @property
+    def mean_crosstab_difference(self) -> float | None:
+        """Mean over pairs of the mean absolute difference of cell shares."""
+        vals = [c.mean_absolute_difference for c in self.crosstabs]
+        return float(np.mean(vals)) if vals else None
+
+    @property
+    def mean_correlation_difference(self) -> float | None:
+        """Mean |difference| of pairwise associations."""
+        vals = [abs(c.difference) for c in self.correlations if c.difference is not None]
+        return float(np.mean(vals)) if vals else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready document (no record-level values)."""
+        return {
+            "records_original": self.records_original,
+            "records_transformed": self.records_transformed,
+            "records_suppressed": self.records_suppressed,
+            "records_compared": self.records_compared,
+            "attributes": [a.to_dict() for a in self.attributes],
+            "crosstabs": [c.to_dict() for c in self.crosstabs],
+            "mean_crosstab_difference": self.mean_crosstab_difference,
+            "correlations": [c.to_dict() for c in self.correlations],
+            "mean_correlation_difference": self.mean_correlation_difference,
+            "statistics": [s.to_dict() for s in self.statistics],
+            "information_loss": None
+            if self.information_loss is None
+            else self.information_loss.to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Measures (pure functions)
+# --------------------------------------------------------------------------------------------
+
+
+def total_variation(p: Mapping[Any, float], q: Mapping[Any, float]) -> float:
+    """Total variation distance ``1/2 sum |p_x - q_x|`` between two distributions (shares).
+
+    Reference: Levin, Peres & Wilmer (2009), *Markov Chains and Mixing Times*, sec. 4.1.
+    """
+    keys = set(p) | set(q)
+    return 0.5 * float(sum(abs(p.get(x, 0.0) - q.get(x, 0.0)) for x in keys))
+
+
+def wasserstein(a: np.ndarray, b: np.ndarray) -> float:
+    """Wasserstein-1 (earth mover's) distance between two samples (Vaserstein 1969).
+
+    Equals the area between the two empirical CDFs; computed by ``scipy.stats``.
+    """
+    from scipy.stats import wasserstein_distance
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    return float(wasserstein_distance(a, b))
+
+
+def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic ``sup |F_a - F_b|`` (Smirnov 1948)."""
+    a, b = np.sort(np.asarray(a, float)), np.sort(np.asarray(b, float))
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    grid = np.concatenate([a, b])
+    fa = np.searchsorted(a, grid, side="right") / len(a)
+    fb = np.searchsorted(b, grid, side="right") / len(b)
+    return float(np.max(np.abs(fa - fb)))
+
+
+def cramers_v(x: Sequence[Any], y: Sequence[Any]) -> float | None:
+    """Cramér's V = sqrt(chi2 / (n (min(r, c) - 1))) of a two-way table (Cramér 1946).
+
+    The uncorrected statistic; ``None`` when either variable has a single category.
+    """
+    tab = pd.crosstab(pd.Series(list(x), dtype=object), pd.Series(list(y), dtype=object))
+    r, c = tab.shape
+    n = float(tab.to_numpy().sum())
+    if min(r, c) < 2 or n == 0:
+        return None
+    obs = tab.to_numpy(dtype=float)
+    expected = obs.sum(axis=1, keepdims=True) @ obs.sum(axis=0, keepdims=True) / n
+    chi2 = float(((obs - expected) ** 2 / expected).sum())
+    return math.sqrt(chi2 / (n * (min(r, c) - 1)))
+
+
+def il1s(
+    original: np.ndarray, perturbed: np.ndarray, scale: Sequence[float] | None = None
+) -> tuple[float, np.ndarray]:
+    """IL1s information loss: ``1/(p n) sum_j sum_i |x_ij - x'_ij| / (sqrt(2) S_j)``.
+
+    Mean absolute deviation scaled by each original variable's standard deviation ``S_j``
+    (Mateo-Sanz, Sebé & Domingo-Ferrer 2004, "Outlier protection in continuous microdata
+    masking", LNCS 3050; Yancey, Winkler & Creecy 2002). Pairs with a missing value are left
+    out of the sum but ``n`` counts every row, as sdcMicro does. Note that sdcMicro's
+    ``dUtility`` code multiplies by ``sqrt(2)`` instead of dividing, giving twice this value;
+    :class:`InformationLoss` reports both. ``scale`` overrides ``S_j`` (e.g. the standard
+    deviation over all original records when suppressed ones are left out). Returns
+    ``(il1s, per-column means)``.
+    """
+    x = np.asarray(original, float)
+    xm = np.asarray(perturbed, float)
+    if x.ndim == 1:
+        x, xm = x[:, None], xm[:, None]
+    n, p = x.shape
+    if n == 0 or p == 0:
+        return 0.0, np.zeros(p)
+    if scale is None:
+        scale = [
+            np.nanstd(x[:, j], ddof=1) if np.sum(~np.isnan(x[:, j])) > 1 else np.nan
+            for j in range(p)
+        ]
+    sd = np.asarray(scale, dtype=float)
+    sd = np.where((sd > 0) & np.isfinite(sd), sd, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = np.abs(x - xm) / (math.sqrt(2) * sd)
+    dev = np.where(np.isnan(sd)[None, :] & (x == xm), 0.0, dev)
+    per_col = np.nansum(dev, axis=0) / n
+    return float(per_col.sum() / p), per_col
+
+
+def _eigen_loss(x: np.ndarray, xm: np.ndarray) -> float | None:
+    """sdcMicro ``dUtility(method="eigen")``: ``sum |e - e'| / e`` of the correlation matrices."""
+    ok = ~(np.isnan(x).any(axis=1) | np.isnan(xm).any(axis=1))
+    x, xm = x[ok], xm[ok]
+    if x.shape[1] < 2 or len(x) < 3:
+        return None
+    sx, sm = x.std(axis=0, ddof=1), xm.std(axis=0, ddof=1)
+    if np.any(sx == 0) or np.any(sm == 0):
+        return None
+    e1 = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
+    e2 = np.sort(np.linalg.eigvalsh(np.corrcoef(xm, rowvar=False)))[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.abs(e1 - e2) / e1
+    return float(np.sum(terms[np.isfinite(terms)]))
+
+
+_NUM = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+_INTERVAL = re.compile(rf"^\s*[\[(]\s*({_NUM})\s*[,;]\s*({_NUM})\s*[\])\[]\s*$")
+_RANGE = re.compile(rf"^\s*({_NUM})\s*(?:-|–|to|\.\.)\s*({_NUM})\s*$")
+_OPEN_UP = re.compile(rf"^\s*(?:>=?|≥)\s*({_NUM})\s*$|^\s*({_NUM})\s*\+\s*$")
+_OPEN_DOWN = re.compile(rf"^\s*(?:<=?|≤)\s*({_NUM})\s*$")
+_PLAIN = re.compile(rf"^\s*({_NUM})\s*$")
+
+
+def interval_midpoint(label: Any) -> float | None:
+    """Midpoint of an interval label (``"[20, 30["`` -> 25, ``"20-29"`` -> 24.5, ``"65+"`` -> 65).
+
+    Open-ended labels (``">=80"``, ``"<18"``, ``"65+"``) map to their finite bound; a plain
+    number maps to itself; anything else (including ``"*"``) gives ``None``.
+    """
+    if label is None:
+        return None
+    if isinstance(label, (int, float, np.integer, np.floating)) and not isinstance(label, bool):
+        return None if pd.isna(label) else float(label)
+    text = str(label)
+    for rx in (_INTERVAL, _RANGE):
+        m = rx.match(text)
+        if m:
+            return (float(m.group(1)) + float(m.group(2))) / 2.0
+    for rx in (_OPEN_UP, _OPEN_DOWN, _PLAIN):
+        m = rx.match(text)
+        if m:
+            return float(next(g for g in m.groups() if g is not None))
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# compare()
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Column:
+    name: str
+    numeric: bool
+    basis: str
+    cat_o: pd.Series | None  # categorical representation (object) or None
+    cat_t: pd.Series | None
+    num_o: np.ndarray | None  # float (NaN = missing) or None
+    num_t: np.ndarray | None
+    stars: int
+
+
+def _is_star(s: pd.Series) -> np.ndarray:
+    return np.array([isinstance(v, str) and v == SUPPRESSED for v in s.astype(object)], dtype=bool)
+
+
+def _to_numeric(s: pd.Series) -> tuple[np.ndarray, bool]:
+    """Floats of ``s`` (``"*"``/missing -> NaN) and whether interval midpoints were needed."""
+    obj = s.astype(object)
+    direct = pd.to_numeric(obj.where(~pd.Series(_is_star(s), index=s.index), None), errors="coerce")
+    unparsed = direct.isna() & obj.notna() & ~_is_star(s)
+    if not unparsed.any():
+        return direct.to_numpy(dtype=float), False
+    mids = np.array([np.nan if (m := interval_midpoint(v)) is None else m for v in obj], float)
+    star = _is_star(s)
+    bad = np.isnan(mids) & obj.notna().to_numpy() & ~star
+    if bad.any():
+        raise ValueError("not numeric")
+    return mids, True
+
+
+def _label(s: pd.Series) -> pd.Series:
+    """Object labels with missing as None (so value_counts keeps them as one category)."""
+    obj = s.astype(object)
+    return obj.where(obj.notna(), "<missing>").map(str)
+
+
+def _prepare(
+    name: str, so: pd.Series, st: pd.Series, hierarchy: HierarchyLike | None, level: int | None
+) -> _Column:
+    stars = int(_is_star(st).sum())
+    numeric = pd.api.types.is_numeric_dtype(so.dtype) and not pd.api.types.is_bool_dtype(so.dtype)
+    if hierarchy is not None and level is not None:
+        keep = so.isna()
+        mapped = so.astype(object).copy()
+        todo = so[~keep]
+        mapped.iloc[np.flatnonzero(~keep.to_numpy())] = np.asarray(
+            hierarchy.generalize(todo, level), dtype=object
+        )
+        cat_o, cat_t = _label(mapped), _label(st)
+        num_o = num_t = None
+        if numeric:
+            try:
+                num_o_mid, _ = _to_numeric(mapped)
+                num_t, _ = _to_numeric(st)
+                num_o = num_o_mid
+            except ValueError:
+                num_o = num_t = None
+        return _Column(name, numeric, "generalized level", cat_o, cat_t, num_o, num_t, stars)
+    if numeric:
+        xo = pd.to_numeric(so, errors="coerce").to_numpy(dtype=float)
+        try:
+            xt, mid = _to_numeric(st)
+        except ValueError:
+            return _Column(name, False, "labels", _label(so), _label(st), None, None, stars)
+        if mid:
+            return _Column(name, True, "interval midpoints", None, None, xo, xt, stars)
+        return _Column(name, True, "values", None, None, xo, xt, stars)
+    return _Column(name, False, "values", _label(so), _label(st), None, None, stars)
+
+
+def _shares(s: pd.Series) -> dict[Any, float]:
+    if len(s) == 0:
+        return {}
+    return {k: float(v) for k, v in s.value_counts(normalize=True, sort=False).items()}
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
+    ok = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[ok], b[ok]
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+        return None
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _rel(o: float | None, t: float | None) -> tuple[float | None, float | None]:
+    if o is None or t is None:
+        return None, None
+    err = abs(t - o)
+    return float(err), (float(err / abs(o)) if o != 0 else (0.0 if err == 0 else None))
+
+
+def _stat_values(
+    kind: str, groups: pd.DataFrame, values: np.ndarray | None, by: tuple[str, ...], total: int
+) -> dict[tuple[str, ...], float | None]:
+    """Statistic per group; ``groups`` holds the grouping columns as labels."""
+    frame = groups.copy()
+    frame["__v"] = values if values is not None else 1.0
+    if by:
+        parts = {
+            key if isinstance(key, tuple) else (key,): g["__v"]
+            for key, g in frame.groupby(list(by), sort=True)
+        }
+    else:
+        parts = {(): frame["__v"]}
+    out: dict[tuple[str, ...], float | None] = {}
+    for key, v in parts.items():
+        key = tuple(str(x) for x in key)
+        if kind == "count":
+            out[key] = float(len(v))
+        elif kind == "share":
+            out[key] = float(len(v)) / total if total else None
+        else:
+            v = v.dropna()
+            out[key] = float(getattr(v, kind)()) if len(v) else None
+    return out
+
+
+def compare(
+    original: Any,
+    transformed: Any,
+    columns: Sequence[str] | None = None,
+    *,
+    suppressed: np.ndarray | None = None,
+    qis: Sequence[str] | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    statistics: Sequence[Statistic] = (),
+    hierarchies: Mapping[str, HierarchyLike] | None = None,
+    levels: Mapping[str, int] | None = None,
+    information_loss: bool = True,
+) -> UtilityReport:
+    """Compare a de-identified table with its original.
+
+    Parameters
+    ----------
+    original, transformed
+        Tables (Dataset, pandas, polars, DuckDB). ``transformed`` may also be a
+        ``TransformResult`` or ``PipelineResult``, whose suppression mask is then used.
+    columns
+        Columns to compare (default: every column present in both).
+    suppressed
+        Boolean per transformed row: record suppressed (excluded, counted). By default the
+        result's mask, or rows whose every ``qis`` value is ``"*"``.
+    qis
+        Quasi-identifiers; their pairs are the default two-way tables.
+    pairs
+        Column pairs for two-way tables and associations (default: pairs of ``qis``, else of
+        the compared categorical columns, plus all numeric pairs for Pearson).
+    statistics
+        :class:`Statistic` specs evaluated on both tables.
+    hierarchies, levels
+        Generalization used for some columns: originals are generalized the same way before
+        comparing (see the module notes).
+    information_loss
+        Compute IL1s / eigen for numeric columns compared on raw values (needs equal row counts).
+    """
+    mask_from_result = getattr(transformed, "suppressed", None)
+    if hasattr(transformed, "data") and hasattr(transformed, "suppressed"):
+        transformed = transformed.data
+    o = as_pandas(original)
+    t = as_pandas(transformed)
+    notes: list[str] = []
+    if columns is None:
+        columns = [c for c in o.columns if c in t.columns]
+    columns = list(columns)
+    check_columns(o, columns, "original")
+    check_columns(t, columns, "transformed")
+    for st in statistics:
+        needed = [c for c in ((st.column,) if st.column else ()) + tuple(st.by)]
+        check_columns(o, needed, "original")
+        check_columns(t, needed, "transformed")
+    hierarchies = dict(hierarchies or {})
+    levels = dict(levels or {})
+
+    if suppressed is None and mask_from_result is not None and len(mask_from_result) == len(t):
+        suppressed = np.asarray(mask_from_result, bool)
+    if suppressed is None and qis:
+        check_columns(t, list(qis), "transformed")
+        suppressed = np.logical_and.reduce([_is_star(t[q]) for q in qis])
+    if suppressed is None:
+        suppressed = np.zeros(len(t), dtype=bool)
+    suppressed = np.asarray(suppressed, dtype=bool)
+    if suppressed.shape != (len(t),):
+        raise ParameterError("suppressed", f"shape {suppressed.shape}", f"shape ({len(t)},)")
+    kept = t.loc[~suppressed] if suppressed.any() else t
+    aligned = len(o) == len(t)
+
+    stat_cols = {c for st in statistics for c in ((st.column,) if st.column else ()) + st.by}
+    prepared: dict[str, _Column] = {}
+    for col in dict.fromkeys(columns + sorted(stat_cols - set(columns))):
+        prepared[col] = _prepare(col, o[col], kept[col], hierarchies.get(col), levels.get(col))
+
+    # per attribute
+    attrs = []
+    for col in columns:
+        pc = prepared[col]
+        tv = total_variation(_shares(pc.cat_o), _shares(pc.cat_t)) if pc.cat_o is not None else None
+        w = wn = ks = mo = mt = None
+        if pc.num_o is not None and pc.num_t is not None:
+            a, b = pc.num_o[~np.isnan(pc.num_o)], pc.num_t[~np.isnan(pc.num_t)]
+            if len(a) and len(b):
+                w = wasserstein(a, b)
+                sd = float(np.std(a, ddof=1)) if len(a) > 1 else 0.0
+                wn = w / sd if sd > 0 else (0.0 if w == 0 else None)
+                ks = ks_statistic(a, b)
+                mo, mt = float(a.mean()), float(b.mean())
+        kind = "numeric" if pc.num_o is not None else "categorical"
+        attrs.append(AttributeComparison(col, kind, pc.basis, tv, w, wn, ks, mo, mt, pc.stars))
+
+    # pairs: two-way tables and associations
+    cat_cols = [c for c in columns if prepared[c].cat_o is not None]
+    num_cols = [c for c in columns if prepared[c].num_o is not None and prepared[c].cat_o is None]
+    if pairs is None:
+        base = [q for q in (qis or []) if q in prepared and prepared[q].cat_o is not None]
+        cat_pairs = list(itertools.combinations(base if base else cat_cols, 2))
+        num_pairs = list(itertools.combinations(num_cols, 2))
+    else:
+        cat_pairs, num_pairs = [], []
+        for a, b in pairs:
+            for c in (a, b):
+                if c not in prepared:
+                    check_columns(o, [c], "original")
+                    prepared[c] = _prepare(c, o[c], kept[c], hierarchies.get(c), levels.get(c))
+            if prepared[a].cat_o is not None and prepared[b].cat_o is not None:
+                cat_pairs.append((a, b))
+            elif prepared[a].num_o is not None and prepared[b].num_o is not None:
+                num_pairs.append((a, b))
+            else:
+                notes.append(f"pair ({a}, {b}) mixes a categorical and a numeric column; skipped")
+    crosstabs, correlations = [], []
+    for a, b in cat_pairs:
+        pa, pb = prepared[a], prepared[b]
+        jo = _shares(pa.cat_o + "\x1f" + pb.cat_o)
+        jt = _shares(pa.cat_t + "\x1f" + pb.cat_t)
+        cells = set(jo) | set(jt)
+        diffs = [abs(jo.get(x, 0.0) - jt.get(x, 0.0)) for x in cells]
+        crosstabs.append(
+            CrosstabChange(
+                (a, b), float(np.mean(diffs)) if diffs else 0.0, 0.5 * float(sum(diffs)), len(cells)
+            )
+        )
+        correlations.append(
+            CorrelationChange(
+                (a, b), "cramers_v", cramers_v(pa.cat_o, pb.cat_o), cramers_v(pa.cat_t, pb.cat_t)
+            )
+        )
+    for a, b in num_pairs:
+        pa, pb = prepared[a], prepared[b]
+        correlations.append(
+            CorrelationChange(
+                (a, b), "pearson", _pearson(pa.num_o, pb.num_o), _pearson(pa.num_t, pb.num_t)
+            )
+        )
+
+    # downstream statistics
+    stats = []
+    for st in statistics:
+        rep = {}
+        for side in ("o", "t"):
+            frame = pd.DataFrame(
+                {
+                    b: getattr(prepared[b], f"cat_{side}")
+                    if prepared[b].cat_o is not None
+                    else _label(o[b] if side == "o" else kept[b])
+                    for b in st.by
+                },
+                index=(o.index if side == "o" else kept.index),
+            )
+            vals = None
+            if st.column:
+                pc = prepared[st.column]
+                vals = pc.num_o if side == "o" else pc.num_t
+                if vals is None:
+                    raise ParameterError("column", st.column, f"a numeric column for {st.label}")
+            total = len(o) if side == "o" else len(kept)
+            rep[side] = _stat_values(st.kind, frame, vals, st.by, total)
+        keys = sorted(set(rep["o"]) | set(rep["t"]))
+        groups = []
+        for key in keys:
+            ov = rep["o"].get(key, 0.0 if st.kind in ("count", "share") else None)
+            tv_ = rep["t"].get(key, 0.0 if st.kind in ("count", "share") else None)
+            ae, re_ = _rel(ov, tv_)
+            groups.append(GroupError(key, ov, tv_, ae, re_))
+        stats.append(StatisticComparison(st, tuple(groups)))
+
+    # information loss for numeric columns compared on raw values
+    il = None
+    raw = [c for c in columns if prepared[c].basis == "values" and prepared[c].num_o is not None]
+    if information_loss and raw:
+        if not aligned:
+            notes.append("IL1s not computed: original and transformed have different row counts")
+        else:
+            keep_rows = ~suppressed
+            x = np.column_stack([prepared[c].num_o[keep_rows] for c in raw])
+            xm_full = {
+                c: pd.to_numeric(
+                    t[c].astype(object).where(~pd.Series(_is_star(t[c]), index=t.index), None),
+                    errors="coerce",
+                ).to_numpy(dtype=float)
+                for c in raw
+            }
+            xm = np.column_stack([xm_full[c][keep_rows] for c in raw])
+            scale = [
+                float(np.nanstd(prepared[c].num_o, ddof=1))
+                if np.sum(~np.isnan(prepared[c].num_o)) > 1
+                else np.nan
+                for c in raw
+            ]
+            value, per = il1s(x, xm, scale)
+            il = InformationLoss(
+                tuple(raw),
+                value,
+                2.0 * value,
+                MappingProxyType({c: float(v) for c, v in zip(raw, per, strict=True)}),
+                _eigen_loss(x, xm),
+                int(keep_rows.sum()),
+            )
+    return UtilityReport(
+        records_original=len(o),
+        records_transformed=len(t),
+        records_suppressed=int(suppressed.sum()),
+        attributes=tuple(attrs),
+        crosstabs=tuple(crosstabs),
+        correlations=tuple(correlations),
+        statistics=tuple(stats),
+        information_loss=il,
+        notes=tuple(notes),
+    )
