@@ -1,0 +1,264 @@
+"""The assessment bundle: everything an ethics board reviews, as aggregates only.
+
+A bundle is a JSON document written by the notebooks and by ``workbench assess/anonymize
+--bundle``; the Voila dashboard and ``workbench report`` render it. It never holds record-level
+data: :func:`check_no_leak` scans the serialised bundle for the values of the datasets' direct
+identifiers (and any other values the caller names) and refuses to save if one appears.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__
+from ._io import atomic_write_text
+from .charts import as_dict
+from .dataset import Dataset, as_pandas
+from .errors import ConfigError, MissingFileError
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "AssessmentBundle",
+    "DatasetSummary",
+    "LeakError",
+    "check_no_leak",
+    "identifier_values",
+    "category_shares",
+]
+
+BUNDLE_FORMAT = "workbench-assessment-bundle"
+BUNDLE_VERSION = 1
+_MIN_TOKEN = 3  # shorter identifier values ("1", "ab") would match by chance everywhere
+
+
+class LeakError(ConfigError):
+    """A value that must stay inside the organisation was about to be written to a bundle."""
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """What a reviewer may know about a dataset: owner, size, roles, fingerprint."""
+
+    name: str
+    department: str | None = None
+    records: int | None = None
+    file: str | None = None  # file name only, never a full path
+    sha256: str | None = None
+    roles: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, roles: Any = None) -> DatasetSummary:
+        role_dict: dict[str, str] = {}
+        if roles is not None:
+            raw = roles.to_dict() if hasattr(roles, "to_dict") else dict(roles)
+            role_dict = dict(raw.get("columns", raw))
+            role_dict = {k: getattr(v, "value", v) for k, v in role_dict.items()}
+        return cls(
+            name=dataset.name,
+            department=dataset.department,
+            records=dataset.n_rows,
+            file=Path(dataset.source).name if dataset.source else None,
+            sha256=dataset.sha256,
+            roles=role_dict,
+        )
+
+
+@dataclass(frozen=True)
+class AssessmentBundle:
+    """A reviewable assessment: datasets, roles, risk before/after, transformation, utility.
+
+    Every section is the ``to_dict()`` form of a core result, so the charts in
+    :mod:`workbench.charts` draw it directly.
+    """
+
+    title: str
+    datasets: tuple[Mapping[str, Any], ...] = ()
+    risk_before: Mapping[str, Any] | None = None
+    risk_after: Mapping[str, Any] | None = None
+    transformation: Mapping[str, Any] | None = None
+    rationale: str = ""
+    utility: Mapping[str, Any] | None = None
+    distributions: Mapping[str, Any] = field(default_factory=dict)
+    frontier: Mapping[str, Any] | None = None
+    linkage: Mapping[str, Any] | None = None
+    matrix: Mapping[str, Any] | None = None
+    policy: Mapping[str, Any] | None = None
+    gate: Mapping[str, Any] | None = None
+    provenance: tuple[Mapping[str, Any], ...] = ()
+    programme: Mapping[str, Any] | None = None
+    author: str | None = None
+    created: str = field(
+        default_factory=lambda: _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+    )
+    tool_version: str = __version__
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def build(
+        cls,
+        title: str,
+        *,
+        datasets: Sequence[Dataset | DatasetSummary | Mapping] = (),
+        roles: Mapping[str, Any] | None = None,
+        risk_before: Any = None,
+        risk_after: Any = None,
+        transformation: Any = None,
+        rationale: str = "",
+        utility: Any = None,
+        distributions: Mapping[str, Any] | None = None,
+        frontier: Any = None,
+        linkage: Any = None,
+        matrix: Any = None,
+        policy: Any = None,
+        gate: Any = None,
+        provenance: Iterable[Any] = (),
+        programme: Any = None,
+        author: str | None = None,
+    ) -> AssessmentBundle:
+        """Assemble a bundle from core result objects (or their dictionaries)."""
+        roles = roles or {}
+        summaries = []
+        for ds in datasets:
+            if isinstance(ds, Dataset):
+                ds = DatasetSummary.from_dataset(ds, roles.get(ds.name))
+            summaries.append(asdict(ds) if isinstance(ds, DatasetSummary) else dict(ds))
+
+        def opt(x: Any) -> dict | None:
+            return None if x is None else _jsonable(as_dict(x))
+
+        return cls(
+            title=title,
+            datasets=tuple(_jsonable(s) for s in summaries),
+            risk_before=opt(risk_before),
+            risk_after=opt(risk_after),
+            transformation=opt(transformation),
+            rationale=rationale,
+            utility=opt(utility),
+            distributions=_jsonable(dict(distributions or {})),
+            frontier=opt(frontier),
+            linkage=opt(linkage),
+            matrix=opt(matrix),
+            policy=opt(policy),
+            gate=opt(gate),
+            provenance=tuple(_jsonable(as_dict(p)) for p in provenance),
+            programme=opt(programme),
+            author=author,
+        )
+
+    # --------------------------------------------------------------- rendering
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary with a format marker and version."""
+        d = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION}
+        d.update(_jsonable(asdict(self)))
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+
+    def save(self, path: str | Path, forbidden: Iterable[str] = ()) -> Path:
+        """Write atomically after checking that none of ``forbidden`` appears in the bundle."""
+        text = self.to_json()
+        check_no_leak(text, forbidden)
+        return atomic_write_text(path, text + "\n")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], source: str = "bundle") -> AssessmentBundle:
+        """Rebuild from :meth:`to_dict` output, with clear errors for foreign files."""
+        if not isinstance(d, Mapping) or d.get("format") != BUNDLE_FORMAT:
+            raise ConfigError(
+                f'{source}: not an assessment bundle (expected "format": "{BUNDLE_FORMAT}")'
+            )
+        if d.get("version") != BUNDLE_VERSION:
+            raise ConfigError(
+                f"{source}: bundle version {d.get('version')!r} is not supported; "
+                f"expected {BUNDLE_VERSION}"
+            )
+        if not d.get("title"):
+            raise ConfigError(f"{source}: bundle has no title")
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in d.items() if k in known}
+        kwargs["datasets"] = tuple(kwargs.get("datasets") or ())
+        kwargs["provenance"] = tuple(kwargs.get("provenance") or ())
+        return cls(**kwargs)
+
+    @classmethod
+    def load(cls, path: str | Path) -> AssessmentBundle:
+        """Read a bundle file written by :meth:`save`."""
+        p = Path(path)
+        if not p.exists():
+            raise MissingFileError("bundle file not found", p)
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{p}: not valid JSON ({exc})") from exc
+        return cls.from_dict(doc, source=str(p))
+
+
+def _jsonable(obj: Any) -> Any:
+    """Recursively turn tuples, numpy scalars and mappings into plain JSON types."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():
+        obj = obj.item()
+    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+        return None
+    if isinstance(obj, float) and obj in (float("inf"), float("-inf")):
+        return None
+    if hasattr(obj, "value") and hasattr(obj, "name") and type(obj).__module__ != "builtins":
+        return obj.value  # enums
+    if isinstance(obj, Path):
+        return obj.name
+    return obj
+
+
+def identifier_values(data: Any, columns: Iterable[str]) -> set[str]:
+    """Distinct string values of the given (direct-identifier) columns, for leak checks."""
+    df = as_pandas(data)
+    out: set[str] = set()
+    for c in columns:
+        if c in df.columns:
+            out.update(str(v) for v in df[c].dropna().unique())
+    return out
+
+
+def check_no_leak(text: str, forbidden: Iterable[str]) -> None:
+    """Raise :class:`LeakError` if any forbidden value (length >= 3) occurs in ``text``.
+
+    The error names the count only, never the value itself.
+    """
+    hits = [v for v in forbidden if len(str(v)) >= _MIN_TOKEN and str(v) in text]
+    if hits:
+        raise LeakError(
+            f"{len(hits)} identifier value(s) would be written to the bundle; "
+            "bundles may hold aggregates only"
+        )
+
+
+def category_shares(data: Any, column: str, top: int = 20, min_count: int = 1) -> dict[str, float]:
+    """Share of records per category (top ``top``; the rest pooled as "other").
+
+    Categories with fewer than ``min_count`` records are pooled too, so rare values (which can
+    single people out) do not reach a dashboard.
+    """
+    s = as_pandas(data)[column].astype("string").fillna("(missing)")
+    counts = s.value_counts()
+    n = int(counts.sum())
+    keep = counts[(counts >= min_count)].head(top)
+    shares = {str(k): float(v) / n for k, v in keep.items()}
+    rest = n - int(keep.sum())
+    if rest:
+        shares["other"] = shares.get("other", 0.0) + rest / n
+    return shares
+
+
+def _as_frame(obj: Any) -> pd.DataFrame:  # pragma: no cover - convenience for notebooks
+    return as_pandas(obj)

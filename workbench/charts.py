@@ -1,0 +1,471 @@
+"""Plotly chart builders: pure functions from core results to figures.
+
+Every builder accepts either a result object (anything with ``to_dict()``) or the dictionary itself,
+so the notebooks (live objects), the Voila dashboard and the HTML report (a saved bundle's JSON)
+draw exactly the same charts. Builders only ever see aggregates: class sizes, shares, scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+__all__ = [
+    "as_dict",
+    "records_at_risk_by_threshold",
+    "class_size_histogram",
+    "records_at_risk_curve",
+    "risk_distribution",
+    "population_estimates",
+    "suda_contributions",
+    "subset_uniqueness",
+    "before_after",
+    "linkage_outcome",
+    "join_risk_heatmap",
+    "frontier_chart",
+    "distribution_before_after",
+    "empty_figure",
+]
+
+_BLUE = "#1f77b4"
+_RED = "#d62728"
+_ORANGE = "#ff7f0e"
+_GREEN = "#2ca02c"
+_GREY = "#7f7f7f"
+_HEIGHT = 340
+
+
+def as_dict(obj: Any) -> dict:
+    """Return the dictionary form of a result (``to_dict()``) or the mapping itself."""
+    if obj is None:
+        return {}
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    raise TypeError(f"expected a result object or a dict, got {type(obj).__name__}")
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, **kw: Any) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
+        height=kw.pop("height", _HEIGHT),
+        margin=dict(l=60, r=20, t=50, b=50),
+        template="plotly_white",
+        **kw,
+    )
+    return fig
+
+
+def empty_figure(message: str, title: str = "") -> go.Figure:
+    """A figure that says why there is nothing to draw (never an empty, silent plot)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        font=dict(size=14, color=_GREY),
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, "", "")
+
+
+def _histogram(risk: Mapping) -> list[tuple[int, int]]:
+    hist = risk.get("class_size_histogram") or {}
+    return sorted((int(k), int(v)) for k, v in hist.items())
+
+
+def records_at_risk_by_threshold(risk: Any, thresholds: Sequence[float]) -> list[float]:
+    """Share of records whose prosecutor risk 1/size is strictly above each threshold.
+
+    Computed from the class-size histogram alone (El Emam 2013 "records at risk").
+    """
+    d = as_dict(risk)
+    hist = _histogram(d)
+    n = sum(size * count for size, count in hist)
+    out = []
+    for t in thresholds:
+        at_risk = sum(size * count for size, count in hist if 1.0 / size > t)
+        out.append(at_risk / n if n else 0.0)
+    return out
+
+
+_SIZE_BANDS = [
+    (1, 1, "1"),
+    (2, 2, "2"),
+    (3, 3, "3"),
+    (4, 4, "4"),
+    (5, 9, "5-9"),
+    (10, 19, "10-19"),
+    (20, 49, "20-49"),
+    (50, None, "50+"),
+]
+
+
+def class_size_histogram(risk: Any) -> go.Figure:
+    """Records per equivalence-class size band (sizes 1-4 are the risky ones, in red/orange)."""
+    d = as_dict(risk)
+    hist = _histogram(d)
+    if not hist:
+        return empty_figure("no classes", "Class sizes")
+    labels, values, classes = [], [], []
+    for lo, hi, label in _SIZE_BANDS:
+        inband = [(s, c) for s, c in hist if s >= lo and (hi is None or s <= hi)]
+        labels.append(label)
+        values.append(sum(s * c for s, c in inband))
+        classes.append(sum(c for _, c in inband))
+    colors = [
+        _RED if lbl == "1" else (_ORANGE if lbl in {"2", "3", "4"} else _BLUE) for lbl in labels
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=colors,
+            customdata=classes,
+            text=[f"{v:,}" for v in values],
+            textposition="outside",
+            hovertemplate="class size %{x}: %{y} records in %{customdata} classes",
+        )
+    )
+    fig.update_xaxes(type="category")
+    k = d.get("min_class_size")
+    return _layout(fig, f"Records by equivalence-class size (k = {k})", "class size", "records")
+
+
+def records_at_risk_curve(risk: Any, threshold: float | None = None) -> go.Figure:
+    """Share of records at risk as the acceptable-risk threshold varies (marker at ``threshold``)."""
+    d = as_dict(risk)
+    if not _histogram(d):
+        return empty_figure("no classes", "Records at risk")
+    grid = [round(0.01 * i, 2) for i in range(1, 100)]
+    shares = records_at_risk_by_threshold(d, grid)
+    fig = go.Figure(
+        go.Scatter(
+            x=grid,
+            y=shares,
+            mode="lines",
+            line=dict(color=_BLUE),
+            name="records at risk",
+            hovertemplate="threshold %{x}: %{y:.1%}",
+        )
+    )
+    if threshold is None:
+        threshold = (d.get("prosecutor") or {}).get("threshold")
+    if threshold is not None:
+        (share,) = records_at_risk_by_threshold(d, [threshold])
+        fig.add_trace(
+            go.Scatter(
+                x=[threshold],
+                y=[share],
+                mode="markers+text",
+                marker=dict(size=12, color=_RED),
+                text=[f"{share:.1%}"],
+                textposition="top right",
+                name=f"threshold {threshold:g}",
+            )
+        )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    return _layout(
+        fig,
+        "Records at risk by threshold (prosecutor model)",
+        "threshold on re-identification probability",
+        "share of records",
+        showlegend=False,
+    )
+
+
+def risk_distribution(risk: Any) -> go.Figure:
+    """Records by re-identification probability band (1/class size)."""
+    d = as_dict(risk)
+    hist = _histogram(d)
+    if not hist:
+        return empty_figure("no classes", "Risk distribution")
+    bands = [
+        (0.5, 1.0, "(50%, 100%]"),
+        (0.2, 0.5, "(20%, 50%]"),
+        (0.1, 0.2, "(10%, 20%]"),
+        (0.05, 0.1, "(5%, 10%]"),
+        (0.01, 0.05, "(1%, 5%]"),
+        (0.0, 0.01, "[0%, 1%]"),
+    ]
+    n = sum(s * c for s, c in hist)
+    labels, values, colors = [], [], []
+    for lo, hi, label in bands:
+        recs = sum(s * c for s, c in hist if (lo < 1.0 / s <= hi) or (lo == 0.0 and 1.0 / s <= hi))
+        labels.append(label)
+        values.append(recs / n if n else 0.0)
+        colors.append(_RED if lo >= 0.2 else (_ORANGE if lo >= 0.05 else _GREEN))
+    fig = go.Figure(
+        go.Bar(x=labels, y=values, marker_color=colors, hovertemplate="%{x}: %{y:.1%} of records")
+    )
+    fig.update_yaxes(tickformat=".0%")
+    return _layout(
+        fig, "Records by re-identification probability", "probability band", "share of records"
+    )
+
+
+def population_estimates(risk: Any) -> go.Figure:
+    """Sample uniques next to the population-uniqueness estimates (null ones are labelled)."""
+    d = as_dict(risk)
+    pop = d.get("population") or {}
+    if not pop.get("size"):
+        return empty_figure("no population size given", "Population uniques")
+    names = ["sample uniques", "Pitman", "Zayatz", "SNB", "Dankar"]
+    dankar = pop.get("dankar") or {}
+    vals = [
+        d.get("sample_uniques"),
+        pop.get("pitman"),
+        pop.get("zayatz"),
+        pop.get("snb"),
+        dankar.get("uniques"),
+    ]
+    text = ["unavailable" if v is None else f"{v:,.0f}" for v in vals]
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=[0 if v is None else v for v in vals],
+            text=text,
+            textposition="outside",
+            marker_color=[_GREY, _BLUE, _BLUE, _BLUE, _RED],
+        )
+    )
+    model = dankar.get("model") or "n/a"
+    return _layout(
+        fig,
+        f"Estimated population uniques (N = {pop['size']:,.0f}; Dankar picks {model})",
+        "",
+        "records",
+    )
+
+
+def suda_contributions(suda: Any) -> go.Figure:
+    """Each attribute's share of the total SUDA score (what makes records special)."""
+    d = as_dict(suda)
+    contrib = d.get("attribute_contributions") or {}
+    if not contrib:
+        return empty_figure("SUDA not computed", "SUDA attribute contributions")
+    items = sorted(contrib.items(), key=lambda kv: kv[1])
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in items],
+            y=[k for k, _ in items],
+            orientation="h",
+            marker_color=_BLUE,
+            hovertemplate="%{y}: %{x:.1f}%",
+        )
+    )
+    return _layout(
+        fig,
+        "SUDA: contribution of each attribute",
+        "% of total SUDA score",
+        "",
+        height=max(_HEIGHT, 40 + 28 * len(items)),
+    )
+
+
+def subset_uniqueness(subsets: Any, top: int = 15) -> go.Figure:
+    """Uniqueness of the most identifying QI subsets (attacker-knowledge scenarios)."""
+    d = as_dict(subsets)
+    rows = d.get("subsets") or d.get("ranked") or []
+    if not rows:
+        return empty_figure("QI subsets not computed", "Uniqueness by QI subset")
+    rows = rows[:top][::-1]
+    labels = [" + ".join(r.get("columns") or r.get("qis") or []) for r in rows]
+    values = [r.get("uniqueness", 0.0) for r in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            marker_color=_RED,
+            hovertemplate="%{y}: %{x:.1%} unique",
+        )
+    )
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    return _layout(
+        fig,
+        "Share of records unique when the attacker knows only these attributes",
+        "sample uniqueness",
+        "",
+        height=max(_HEIGHT, 40 + 26 * len(rows)),
+    )
+
+
+_COMPARE = [
+    ("sample uniqueness", lambda d: d.get("sample_uniqueness")),
+    ("records at risk", lambda d: (d.get("prosecutor") or {}).get("records_at_risk")),
+    ("average risk", lambda d: (d.get("prosecutor") or {}).get("average")),
+    ("highest risk", lambda d: (d.get("prosecutor") or {}).get("highest")),
+]
+
+
+def before_after(
+    before: Any, after: Any, labels: tuple[str, str] = ("before", "after")
+) -> go.Figure:
+    """Headline prosecutor-risk measures before and after de-identification."""
+    b, a = as_dict(before), as_dict(after)
+    names = [n for n, _ in _COMPARE]
+    fig = go.Figure()
+    for label, d, color in ((labels[0], b, _RED), (labels[1], a, _GREEN)):
+        if not d:
+            continue
+        vals = [f(d) or 0.0 for _, f in _COMPARE]
+        fig.add_trace(
+            go.Bar(
+                name=label,
+                x=names,
+                y=vals,
+                marker_color=color,
+                text=[f"{v:.1%}" for v in vals],
+                textposition="outside",
+            )
+        )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
+    return _layout(
+        fig, "Risk before and after de-identification", "", "share / probability", barmode="group"
+    )
+
+
+def linkage_outcome(link: Any) -> go.Figure:
+    """Released records with no, one or several candidate matches in the attacker's data."""
+    d = as_dict(link)
+    if "no_match" not in d:
+        return empty_figure("no linkage result", "Linkage attack")
+    cats = ["no match", "one match", "several matches"]
+    vals = [d.get("no_match", 0.0), d.get("one_match", 0.0), d.get("many_matches", 0.0)]
+    fig = go.Figure(
+        go.Bar(
+            x=cats,
+            y=vals,
+            marker_color=[_GREEN, _RED, _ORANGE],
+            text=[f"{v:.1%}" for v in vals],
+            textposition="outside",
+        )
+    )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
+    exp = d.get("expected_reidentifications")
+    sub = f"expected re-identifications: {exp:,.0f}" if exp is not None else ""
+    cu = d.get("correct_unique_matches")
+    if cu is not None:
+        sub += f"; correct unique matches: {cu:,}"
+    return _layout(
+        fig, f"Linkage attack outcome<br><sup>{sub}</sup>", "", "share of released records"
+    )
+
+
+def join_risk_heatmap(matrix: Any, value: str = "score") -> go.Figure:
+    """Pairwise join-risk scores between catalog datasets, annotated with the advice."""
+    d = as_dict(matrix)
+    pairs = d.get("pairs") or []
+    names = list(d.get("datasets") or sorted({n for p in pairs for n in p.get("datasets", [])}))
+    if not pairs or not names:
+        return empty_figure("no pairs assessed", "Join-risk matrix")
+    idx = {n: i for i, n in enumerate(names)}
+    z = [[None] * len(names) for _ in names]
+    text = [[""] * len(names) for _ in names]
+    for p in pairs:
+        ds = p.get("datasets") or []
+        if len(ds) != 2:
+            continue
+        i, j = idx[ds[0]], idx[ds[1]]
+        v = p.get(value)
+        advice = str(p.get("advice", ""))
+        for a, b in ((i, j), (j, i)):
+            z[a][b] = v
+            text[a][b] = f"{v:.2f}<br>{advice}" if isinstance(v, int | float) else advice
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=names,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Reds",
+            zmin=0,
+            zmax=1,
+            hoverongaps=False,
+            colorbar=dict(title=value),
+        )
+    )
+    return _layout(
+        fig,
+        "Join-risk matrix (likelihood x harm) with advice",
+        "",
+        "",
+        height=max(_HEIGHT, 120 + 70 * len(names)),
+    )
+
+
+def frontier_chart(frontier: Any) -> go.Figure:
+    """Risk-utility trade-off: every evaluated target, Pareto-optimal ones highlighted."""
+    d = as_dict(frontier)
+    points = d.get("points") or []
+    if not points:
+        return empty_figure("no frontier computed", "Risk-utility frontier")
+    xs = [p.get("risk") for p in points]
+    ys = [p.get("loss", p.get("score")) for p in points]
+    labels = [p.get("label") or p.get("target") or "" for p in points]
+    pareto = [bool(p.get("pareto", p.get("on_frontier", False))) for p in points]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="markers",
+            name="evaluated",
+            marker=dict(color=_GREY, size=7),
+            text=[str(t) for t in labels],
+            hovertemplate="%{text}<br>risk %{x:.3f}<br>loss %{y:.3f}",
+        )
+    )
+    fr = sorted((x, y, str(t)) for x, y, t, p in zip(xs, ys, labels, pareto, strict=True) if p)
+    if fr:
+        fig.add_trace(
+            go.Scatter(
+                x=[f[0] for f in fr],
+                y=[f[1] for f in fr],
+                mode="lines+markers",
+                name="Pareto frontier",
+                marker=dict(color=_RED, size=10),
+                text=[f[2] for f in fr],
+                hovertemplate="%{text}<br>risk %{x:.3f}<br>loss %{y:.3f}",
+            )
+        )
+    return _layout(
+        fig,
+        "Risk-utility frontier",
+        d.get("risk_measure", "risk"),
+        d.get("loss_measure", "information loss"),
+    )
+
+
+def distribution_before_after(
+    before: Mapping[str, float], after: Mapping[str, float], column: str
+) -> go.Figure:
+    """Category shares of one attribute before and after (aggregates only)."""
+    cats = list(dict.fromkeys([*before.keys(), *after.keys()]))
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(name="before", x=cats, y=[before.get(c, 0.0) for c in cats], marker_color=_GREY)
+    )
+    fig.add_trace(
+        go.Bar(name="after", x=cats, y=[after.get(c, 0.0) for c in cats], marker_color=_BLUE)
+    )
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(type="category")
+    return _layout(
+        fig,
+        f"Distribution of {column} before and after",
+        column,
+        "share of records",
+        barmode="group",
+    )
