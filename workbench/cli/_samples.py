@@ -1,0 +1,139 @@
+"""``workbench samples``: list the sample data, regenerate the synthetic city, export with truth."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..samples import city
+from ..samples._registry import list_samples
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``samples`` sub-command."""
+    parser = subparsers.add_parser(
+        "samples",
+        help="list sample data; regenerate or export the synthetic city",
+        description="Sample data sets: Adult, sdcMicro surveys and a synthetic city with four "
+        "departments and a public voter roll.",
+    )
+    parser.set_defaults(func=_list, json=False)
+    sub = parser.add_subparsers(dest="samples_command", metavar="ACTION")
+
+    p_list = sub.add_parser("list", help="list the samples (name, file, rows, description)")
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_list.set_defaults(func=_list)
+
+    p_gen = sub.add_parser(
+        "generate",
+        help="generate the synthetic city at any size",
+        description="Deterministic: the same --residents and --seed give byte-identical files.",
+    )
+    p_gen.add_argument(
+        "--residents",
+        type=int,
+        default=city.DEFAULT_RESIDENTS,
+        help=f"number of residents (default {city.DEFAULT_RESIDENTS})",
+    )
+    p_gen.add_argument(
+        "--seed",
+        type=int,
+        default=city.DEFAULT_SEED,
+        help=f"random seed (default {city.DEFAULT_SEED})",
+    )
+    p_gen.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default data/generated/city_<N>_seed<S>)",
+    )
+    p_gen.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p_gen.add_argument(
+        "--force", action="store_true", help="allow overwriting the committed data/samples city"
+    )
+    p_gen.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p_gen.set_defaults(func=_generate)
+
+    p_exp = sub.add_parser(
+        "export",
+        help="write a city department file with the true resident id or a keyed pseudonym",
+        description="Adds resident_id (--truth, for scoring linkage) and/or person_key "
+        "(--pseudonym: HMAC-SHA256 of the resident id with the key from "
+        f"{city.PSEUDONYM_KEY_ENV} or --key-file, for authorised joins).",
+    )
+    p_exp.add_argument("name", choices=city.DATASETS, help="city dataset")
+    p_exp.add_argument("--out", type=Path, required=True, help="output .csv or .parquet file")
+    p_exp.add_argument("--truth", action="store_true", help="add the resident_id column")
+    p_exp.add_argument("--pseudonym", action="store_true", help="add the person_key column")
+    p_exp.add_argument(
+        "--key-file",
+        type=Path,
+        default=None,
+        help=f"file holding the pseudonym key (else ${city.PSEUDONYM_KEY_ENV})",
+    )
+    p_exp.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="city directory to read (default: the committed sample)",
+    )
+    p_exp.set_defaults(func=_export)
+
+
+def _list(args: argparse.Namespace) -> int:
+    samples = list_samples()
+    if getattr(args, "json", False):
+        from . import print_json
+
+        print_json([s.to_dict() for s in samples])
+        return 0
+    rows = [
+        (s.name, _short(s.path), "-" if s.rows is None else f"{s.rows:,}", s.description)
+        for s in samples
+    ]
+    widths = [max(len(r[i]) for r in [("NAME", "FILE", "ROWS", ""), *rows]) for i in range(3)]
+    print(f"{'NAME':<{widths[0]}}  {'FILE':<{widths[1]}}  {'ROWS':>{widths[2]}}  DESCRIPTION")
+    for name, path, n, description in rows:
+        print(f"{name:<{widths[0]}}  {path:<{widths[1]}}  {n:>{widths[2]}}  {description}")
+    return 0
+
+
+def _short(path: Path) -> str:
+    parts = path.parts
+    if "samples" in parts:
+        return "/".join(parts[parts.index("samples") - 1 :])
+    return str(path)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    result = city.generate(
+        args.residents, args.seed, args.out, format=args.format, force=args.force
+    )
+    if args.json:
+        from . import print_json
+
+        print_json(result.to_dict())
+        return 0
+    print(
+        f"synthetic city: {result.n_residents:,} residents, seed {result.seed}, "
+        f"{result.format}, {result.seconds:.2f} s -> {result.out_dir}"
+    )
+    for name, path in result.files.items():
+        rows = result.rows.get(name)
+        shown = "" if rows is None else f"{rows:>12,} rows  "
+        print(f"  {name:<13} {shown}{path.name}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    path = city.export(
+        args.name,
+        args.out,
+        truth=args.truth,
+        pseudonym=args.pseudonym,
+        key_file=args.key_file,
+        source_dir=args.source,
+    )
+    added = [c for c, on in (("resident_id", args.truth), ("person_key", args.pseudonym)) if on]
+    print(f"wrote {path}" + (f" with {', '.join(added)}" if added else ""))
+    return 0
