@@ -1,0 +1,911 @@
+"""Globally optimal full-domain generalization with record suppression (lattice search).
+
+The search space is the generalization lattice: one node per combination of hierarchy levels
+(Samarati 2001; LeFevre, DeWitt & Ramakrishnan 2005 "Incognito"). A node is *acceptable* when
+the records in equivalence classes that violate the privacy models number at most
+``floor(suppression * N)``; those records are suppressed (ARX's model, Prasser et al. 2014).
+The result is the acceptable node with the lowest information loss (ties: fewer total levels,
+then lexicographic levels), exactly as exhaustive search would return it.
+
+Speed comes from never re-scanning the data:
+
+* the data is encoded once into a *class table*: the distinct combinations of QI leaf codes with
+  their record counts (and, per sensitive attribute, the (class-table row, value, count) pairs);
+* a node is evaluated by mapping each column's leaf codes to the node's level with a small
+  code->code array, packing the codes into one int64 key and grouping with ``bincount`` (dense
+  keys) or a hash factorisation -- QIs are bundled into groups whose per-level-combination codes
+  are cached, so a node costs two or three array operations over the class table;
+* pruning (Flash / ARX, Kohlmayer et al. 2012): nodes are visited top-down; a node that fails a
+  *monotone* part of the models marks all its specializations as failing, and a node whose
+  metric lower bound (the metric without suppression, monotone in generalization) exceeds the
+  best score found is skipped.
+
+Which parts are monotone (so that failing prunes specializations)?
+
+* k-anonymity, distinct l-diversity and a highest-risk limit are monotone *with* a suppression
+  limit: when classes merge, records in a class of size >= k (or with >= l distinct values) stay
+  in such a class, so the set of records to suppress only shrinks under generalization.
+* entropy and recursive (c,l)-diversity (Machanavajjhala et al. 2007), t-closeness with
+  equal / ordered distance (Li, Li & Venkatasubramanian 2007) and the average-risk limit are
+  monotone only *without* suppression: a satisfying class merged with a violating one can
+  violate. With a suppression limit > 0 they are checked but never used to prune.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import as_pandas, check_columns
+from ..errors import HierarchyError, ParameterError
+from .hierarchy import Hierarchy, auto_hierarchy, value_strings
+from .metrics import METRICS, _model, citation
+
+__all__ = [
+    "Criteria",
+    "SearchContext",
+    "NodeEvaluation",
+    "AnonymizationResult",
+    "prepare",
+    "anonymize",
+    "exhaustive_search",
+    "L_KINDS",
+    "T_KINDS",
+]
+
+L_KINDS = ("distinct", "entropy", "recursive")
+T_KINDS = ("equal", "ordered")
+SUPPRESSED = "*"
+MAX_LATTICE = 5_000_000
+_GROUP_COMBOS = 128  # level combinations cached per QI group
+_TOL = 1e-12
+
+Progress = Callable[[int, int, str], None]
+
+
+# ------------------------------------------------------------------------------------------------
+# Privacy models
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Privacy models a transformation must satisfy, and the record-suppression limit.
+
+    Attributes
+    ----------
+    k : int
+        k-anonymity (Sweeney 2002): every released class has at least ``k`` records.
+    l : int or None
+        l-diversity (Machanavajjhala et al. 2007) of every sensitive attribute, of kind ``l_kind``
+        (``distinct``, ``entropy``, or ``recursive`` (c,l) with constant ``c``).
+    t : float or None
+        t-closeness (Li, Li & Venkatasubramanian 2007): Earth Mover's Distance between each
+        class's sensitive distribution and the whole table's at most ``t`` (``t_kind`` =
+        ``equal`` for categories, ``ordered`` for ordinal/numeric values).
+    max_average_risk : float or None
+        Prosecutor average risk of the released records (classes / records) at most this.
+    max_highest_risk : float or None
+        Prosecutor highest risk (1 / smallest class) at most this, i.e. k >= ceil(1 / value).
+    suppression : float
+        Share of records that may be suppressed (0..1).
+    """
+
+    k: int = 1
+    l: int | None = None  # noqa: E741 -- the published name
+    l_kind: str = "distinct"
+    c: float = 3.0
+    t: float | None = None
+    t_kind: str = "equal"
+    max_average_risk: float | None = None
+    max_highest_risk: float | None = None
+    suppression: float = 0.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 1:
+            raise ParameterError("k", self.k, "an integer >= 1")
+        if self.l is not None and (not isinstance(self.l, (int, np.integer)) or self.l < 1):
+            raise ParameterError("l", self.l, "an integer >= 1")
+        if self.l_kind not in L_KINDS:
+            raise ParameterError("l_kind", self.l_kind, f"one of {', '.join(L_KINDS)}")
+        if not (isinstance(self.c, (int, float)) and self.c > 0):
+            raise ParameterError("c", self.c, "a positive number")
+        if self.t is not None and not (0 <= self.t <= 1):
+            raise ParameterError("t", self.t, "a number in [0, 1]")
+        if self.t_kind not in T_KINDS:
+            raise ParameterError("t_kind", self.t_kind, f"one of {', '.join(T_KINDS)}")
+        for name in ("max_average_risk", "max_highest_risk"):
+            v = getattr(self, name)
+            if v is not None and not (0 < v <= 1):
+                raise ParameterError(name, v, "a number in (0, 1]")
+        if not (0 <= self.suppression <= 1):
+            raise ParameterError("suppression", self.suppression, "a share in [0, 1]")
+
+    @property
+    def effective_k(self) -> int:
+        """k, raised to ceil(1 / max_highest_risk) when a highest-risk limit is given."""
+        k = int(self.k)
+        if self.max_highest_risk is not None:
+            k = max(k, math.ceil(1.0 / self.max_highest_risk - 1e-9))
+        return k
+
+    @property
+    def needs_sensitive(self) -> bool:
+        return self.l is not None or self.t is not None
+
+    def suppression_limit(self, n_records: int) -> int:
+        """Number of records that may be suppressed: ``floor(suppression * N)``."""
+        return int(math.floor(self.suppression * n_records + 1e-9))
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"k": int(self.k)}
+        if self.l is not None:
+            d.update(l=int(self.l), l_kind=self.l_kind)
+            if self.l_kind == "recursive":
+                d["c"] = float(self.c)
+        if self.t is not None:
+            d.update(t=float(self.t), t_kind=self.t_kind)
+        if self.max_average_risk is not None:
+            d["max_average_risk"] = float(self.max_average_risk)
+        if self.max_highest_risk is not None:
+            d["max_highest_risk"] = float(self.max_highest_risk)
+        d["suppression"] = float(self.suppression)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Criteria:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+# ------------------------------------------------------------------------------------------------
+# Results
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NodeEvaluation:
+    """What one lattice node does to the data (used by tests and the exhaustive baseline)."""
+
+    levels: tuple[int, ...]
+    acceptable: bool
+    monotone_failure: bool
+    score: float | None
+    suppressed: int
+    classes: int
+    min_class_size: int
+    average_risk: float
+    highest_risk: float
+
+
+@dataclass(frozen=True, eq=False)
+class AnonymizationResult:
+    """The chosen transformation and what it does to the data.
+
+    Attributes
+    ----------
+    found : bool
+        False when no transformation satisfies the models within the suppression limit.
+    strategy : str
+        ``lattice`` (optimal full-domain), ``exhaustive`` (baseline) or ``mondrian`` (local).
+    levels : Mapping[str, int] or None
+        Hierarchy level per QI (None for Mondrian, which recodes locally).
+    score : float or None
+        Information loss under ``metric`` (lower is better).
+    suppressed : int
+        Records suppressed (their QIs shown as ``*``; excluded from class statistics).
+    classes, min_class_size : int
+        Released equivalence classes and the smallest one.
+    transformations_checked : int
+        Lattice nodes evaluated (Mondrian: partitions examined).
+    average_risk, highest_risk : float
+        Prosecutor risks of the released records (classes / records, 1 / smallest class).
+    data : pandas.DataFrame or None
+        The transformed table, when requested.
+    """
+
+    found: bool
+    strategy: str
+    qis: tuple[str, ...]
+    levels: Mapping[str, int] | None
+    metric: str
+    score: float | None
+    suppressed: int
+    classes: int
+    min_class_size: int
+    transformations_checked: int
+    lattice_size: int
+    records: int
+    average_risk: float
+    highest_risk: float
+    criteria: Criteria
+    elapsed_seconds: float = 0.0
+    hierarchy_notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    sensitive: tuple[str, ...] = ()
+    hierarchies: Mapping[str, Hierarchy] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
+    data: pd.DataFrame | None = field(default=None, repr=False)
+
+    def apply(self, data: Any) -> pd.DataFrame:
+        """Apply the same transformation to ``data`` (same levels, same suppression rule).
+
+        Records in classes that violate the models are suppressed (QIs set to ``*``). For
+        Mondrian results the partitioning is recomputed on ``data`` with the same parameters.
+        """
+        if not self.found:
+            raise ParameterError("result", "not found", "a result that found a transformation")
+        if self.strategy == "mondrian":
+            from .mondrian import mondrian
+
+            return mondrian(
+                data,
+                self.qis,
+                dict(self.hierarchies),
+                criteria=self.criteria,
+                sensitive=self.sensitive,
+                metric=self.metric,
+                return_data=True,
+            ).data
+        ctx = SearchContext(data, self.qis, dict(self.hierarchies), self.sensitive)
+        out, _ = ctx.transform(self.levels, self.criteria)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON document of ``workbench anonymize --json``."""
+        return {
+            "found": self.found,
+            "strategy": self.strategy,
+            "qis": list(self.qis),
+            "levels": None if self.levels is None else dict(self.levels),
+            "metric": self.metric,
+            "metric_reference": citation(self.metric),
+            "score": self.score,
+            "suppressed": self.suppressed,
+            "classes": self.classes,
+            "min_class_size": self.min_class_size,
+            "transformations_checked": self.transformations_checked,
+            "lattice_size": self.lattice_size,
+            "records": self.records,
+            "average_risk": self.average_risk,
+            "highest_risk": self.highest_risk,
+            "criteria": self.criteria.to_dict(),
+            "sensitive": list(self.sensitive),
+            "hierarchy_notes": dict(self.hierarchy_notes),
+            "elapsed_seconds": self.elapsed_seconds,
+        }
+
+
+# ------------------------------------------------------------------------------------------------
+# Encoding
+# ------------------------------------------------------------------------------------------------
+
+
+def _factorize_rows(codes: np.ndarray, radices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows of small non-negative int codes: (row -> group id, first row of each group)."""
+    n = codes.shape[0]
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for j in range(codes.shape[1]):
+        r = max(int(radices[j]), 1)
+        if span * r >= 2**62:
+            key, uniq = pd.factorize(key)
+            key = key.astype(np.int64)
+            span = max(len(uniq), 1)
+        key = key * r + codes[:, j]
+        span *= r
+    # sort=True gives a deterministic class table order independent of row order
+    ids, uniq = pd.factorize(key, sort=True)
+    _, first = np.unique(ids, return_index=True)
+    return ids.astype(np.int64), first.astype(np.int64)
+
+
+def _sensitive_codes(values: pd.Series, kind: str) -> tuple[np.ndarray, list[str]]:
+    """Dense codes of a sensitive column (missing is its own value) in its natural order."""
+    s = value_strings(values).fillna("NA")
+    uniq = pd.unique(s)
+    nums = pd.to_numeric(pd.Series(uniq), errors="coerce")
+    if nums.notna().all():
+        order = np.argsort(nums.to_numpy(), kind="stable")
+    else:
+        order = np.argsort(np.asarray(uniq, dtype=str), kind="stable")
+    ordered = [str(uniq[i]) for i in order]
+    lookup = {v: i for i, v in enumerate(ordered)}
+    return s.map(lookup).to_numpy(dtype=np.int64), ordered
+
+
+@dataclass
+class _Sens:
+    name: str
+    values: list[str]
+    m: int
+    brow: np.ndarray  # class-table row of each (row, value) pair
+    val: np.ndarray
+    cnt: np.ndarray
+    p: np.ndarray  # distribution over the whole input
+
+
+class SearchContext:
+    """Encoded class table + caches, reusable across many searches (frontier, notebooks).
+
+    Parameters
+    ----------
+    data : Dataset, pandas/polars frame or DuckDB relation
+    qis : sequence of str
+        Quasi-identifiers, in lattice order.
+    hierarchies : mapping of QI -> Hierarchy or path to an ARX CSV, optional
+        QIs without one get :func:`~workbench.deid.hierarchy.auto_hierarchy` (noted in
+        ``hierarchy_notes``).
+    sensitive : sequence of str
+        Sensitive attributes for l-diversity / t-closeness.
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        qis: Sequence[str],
+        hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
+        sensitive: Sequence[str] = (),
+        source: str | None = None,
+    ) -> None:
+        qis = tuple(qis)
+        sensitive = tuple(sensitive)
+        if not qis:
+            raise ParameterError("qis", [], "at least one quasi-identifier")
+        if len(set(qis)) != len(qis):
+            raise ParameterError("qis", list(qis), "distinct column names")
+        both = set(qis) & set(sensitive)
+        if both:
+            raise ParameterError("sensitive", sorted(both), "columns that are not also QIs")
+        source = source or getattr(data, "source", None) or getattr(data, "name", None)
+        frame = as_pandas(data)
+        check_columns(frame, [*qis, *sensitive], source)
+        hierarchies = dict(hierarchies or {})
+        unknown = [c for c in hierarchies if c not in qis]
+        if unknown:
+            raise ParameterError(
+                "hierarchies", unknown[0], f"a hierarchy for one of the QIs {list(qis)}"
+            )
+        self.frame = frame
+        self.qis = qis
+        self.sensitive = sensitive
+        self.n_records = len(frame)
+        if self.n_records == 0:
+            raise ParameterError("data", "0 records", "a table with at least one record")
+        notes: dict[str, str] = {}
+        hs: list[Hierarchy] = []
+        for q in qis:
+            h = hierarchies.get(q)
+            if h is None:
+                h, what = auto_hierarchy(frame[q], name=q)
+                notes[q] = what
+            elif isinstance(h, (str, Path)):
+                h = Hierarchy.from_csv(h)
+            elif not isinstance(h, Hierarchy):
+                raise HierarchyError(
+                    f"hierarchy for column {q!r} is a {type(h).__name__}; "
+                    f"expected a Hierarchy or a path to an ARX CSV file"
+                )
+            hs.append(h)
+        self.hierarchies_list = hs
+        self.hierarchies = MappingProxyType(dict(zip(qis, hs, strict=True)))
+        self.hierarchy_notes = MappingProxyType(notes)
+        leaf = np.column_stack([h.leaf_codes(frame[q], q) for q, h in zip(qis, hs, strict=True)])
+        self.record_leaf = leaf
+        self.row_base, first = _factorize_rows(leaf, [h.n_leaves for h in hs])
+        self.base_codes = np.ascontiguousarray(leaf[first])
+        self.base_counts = np.bincount(self.row_base, minlength=len(first)).astype(np.int64)
+        self.base_weights = self.base_counts.astype(np.float64)
+        self.n_base = len(first)
+        self.heights = np.asarray([h.levels for h in hs], dtype=np.int64)
+        size = int(np.prod(self.heights, dtype=np.float64))
+        if size > MAX_LATTICE:
+            raise ParameterError(
+                "qis",
+                list(qis),
+                f"a lattice of at most {MAX_LATTICE:,} nodes "
+                f"(these hierarchies give {size:,}); use fewer QIs or levels",
+            )
+        self.lattice_size = size
+        self._nodes: np.ndarray | None = None
+        self._lc: dict[tuple[int, int], np.ndarray] = {}
+        self._groups = self._make_groups()
+        self._gcache: dict[tuple[int, tuple[int, ...]], tuple[np.ndarray, int]] = {}
+        self._models: dict[str, Any] = {}
+        self._orders: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._sens = [self._encode_sensitive(s) for s in sensitive]
+
+    # -- encoding helpers ---------------------------------------------------------------------
+    def _encode_sensitive(self, col: str) -> _Sens:
+        codes, values = _sensitive_codes(self.frame[col], "equal")
+        m = len(values)
+        key = self.row_base * m + codes
+        uniq, cnt = np.unique(key, return_counts=True)
+        p = np.bincount(codes, minlength=m) / self.n_records
+        return _Sens(
+            col,
+            values,
+            m,
+            (uniq // m).astype(np.int64),
+            (uniq % m).astype(np.int64),
+            cnt.astype(np.int64),
+            p,
+        )
+
+    def level_codes(self, i: int, level: int) -> np.ndarray:
+        """Codes of QI ``i`` at ``level`` for every class-table row (cached)."""
+        key = (i, int(level))
+        arr = self._lc.get(key)
+        if arr is None:
+            arr = self.hierarchies_list[i].codes(level)[self.base_codes[:, i]]
+            self._lc[key] = arr
+        return arr
+
+    def _make_groups(self) -> list[tuple[int, ...]]:
+        groups, cur, combos = [], [], 1
+        for i, h in enumerate(self.hierarchies_list):
+            if cur and combos * h.levels > _GROUP_COMBOS:
+                groups.append(tuple(cur))
+                cur, combos = [], 1
+            cur.append(i)
+            combos *= h.levels
+        groups.append(tuple(cur))
+        return groups
+
+    def _group_code(self, g: int, levels: tuple[int, ...]) -> tuple[np.ndarray, int]:
+        key = (g, levels)
+        hit = self._gcache.get(key)
+        if hit is None:
+            members = self._groups[g]
+            if len(members) == 1:
+                i = members[0]
+                code = self.level_codes(i, levels[0])
+                card = len(self.hierarchies_list[i].values(levels[0]))
+                hit = (code, card)
+            else:
+                k = np.zeros(self.n_base, dtype=np.int64)
+                span = 1
+                for i, lev in zip(members, levels, strict=True):
+                    r = len(self.hierarchies_list[i].values(lev))
+                    if span * r >= 2**62:  # pragma: no cover - needs enormous hierarchies
+                        k, u = pd.factorize(k)
+                        k = k.astype(np.int64)
+                        span = len(u)
+                    k = k * r + self.level_codes(i, lev)
+                    span *= r
+                f, u = pd.factorize(k)
+                hit = (f.astype(np.int64), len(u))
+            self._gcache[key] = hit
+        return hit
+
+    @property
+    def nodes(self) -> np.ndarray:
+        """Every lattice node as a row of levels (C order: last QI varies fastest)."""
+        if self._nodes is None:
+            grids = np.indices(tuple(int(h) for h in self.heights), dtype=np.int16)
+            self._nodes = grids.reshape(len(self.heights), -1).T.copy()
+        return self._nodes
+
+    # -- roll-up ------------------------------------------------------------------------------
+    def classes(self, levels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Roll the class table up to ``levels``: (class id per class-table row, class sizes)."""
+        node = tuple(int(v) for v in levels)
+        key = None
+        span = 1
+        for g, members in enumerate(self._groups):
+            code, card = self._group_code(g, tuple(node[i] for i in members))
+            if key is None:
+                key, span = code, card
+                continue
+            if span * card >= 2**62:  # pragma: no cover - astronomically many classes
+                key, u = pd.factorize(key)
+                key = key.astype(np.int64)
+                span = len(u)
+            key = key * card + code
+            span *= card
+        assert key is not None
+        w = self.base_weights
+        if span <= max(4 * self.n_base, 1 << 16):
+            dense = np.bincount(key, weights=w, minlength=span)
+            nz = dense > 0
+            comp = np.cumsum(nz) - 1
+            cid = comp[key]
+            sizes = dense[nz]
+        else:
+            cid, u = pd.factorize(key)
+            cid = cid.astype(np.int64)
+            sizes = np.bincount(cid, weights=w, minlength=len(u))
+        return cid, np.rint(sizes).astype(np.int64)
+
+    # -- privacy models per class -------------------------------------------------------------
+    def _pairs(
+        self, s: _Sens, cid: np.ndarray, ncls: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pc = cid[s.brow]
+        key = pc * s.m + s.val
+        if ncls * s.m <= 4 * len(key) + (1 << 16):
+            dense = np.bincount(key, weights=s.cnt, minlength=ncls * s.m)
+            nz = np.flatnonzero(dense)
+            return nz // s.m, nz % s.m, dense[nz]
+        uniq, inv = np.unique(key, return_inverse=True)
+        return uniq // s.m, uniq % s.m, np.bincount(inv.reshape(-1), weights=s.cnt)
+
+    def sensitive_ok(
+        self, s: _Sens, cid: np.ndarray, sizes: np.ndarray, crit: Criteria
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Per-class booleans (l-diversity ok, t-closeness ok) for one sensitive attribute."""
+        ncls = len(sizes)
+        pc, pv, pcnt = self._pairs(s, cid, ncls)
+        l_ok = t_ok = None
+        if crit.l is not None:
+            if crit.l_kind == "distinct":
+                l_ok = np.bincount(pc, minlength=ncls) >= crit.l
+            elif crit.l_kind == "entropy":
+                q = pcnt / sizes[pc]
+                h = -np.bincount(pc, weights=q * np.log(q), minlength=ncls)
+                l_ok = h >= math.log(crit.l) - _TOL
+            else:
+                order = np.lexsort((-pcnt, pc))
+                spc, scnt = pc[order], pcnt[order]
+                start = np.flatnonzero(np.r_[True, spc[1:] != spc[:-1]])
+                first = np.zeros(ncls, dtype=np.int64)
+                first[spc[start]] = start
+                rank = np.arange(len(spc)) - first[spc]
+                r1 = np.bincount(spc, weights=np.where(rank == 0, scnt, 0.0), minlength=ncls)
+                tail = np.bincount(
+                    spc, weights=np.where(rank >= crit.l - 1, scnt, 0.0), minlength=ncls
+                )
+                l_ok = r1 < crit.c * tail
+        if crit.t is not None:
+            if crit.t_kind == "equal":
+                q = pcnt / sizes[pc]
+                pp = s.p[pv]
+                present = np.bincount(pc, weights=np.abs(q - pp), minlength=ncls)
+                mass = np.bincount(pc, weights=pp, minlength=ncls)
+                emd = np.maximum(0.5 * (present + 1.0 - mass), 0.0)
+            else:
+                emd = np.zeros(ncls)
+                if s.m > 1:
+                    step = max(1, 2_000_000 // s.m)
+                    for lo in range(0, ncls, step):
+                        hi = min(lo + step, ncls)
+                        sel = (pc >= lo) & (pc < hi)
+                        block = np.zeros((hi - lo, s.m))
+                        block[pc[sel] - lo, pv[sel]] = pcnt[sel] / sizes[pc[sel]]
+                        cum = np.cumsum(block - s.p, axis=1)
+                        emd[lo:hi] = np.abs(cum[:, :-1]).sum(axis=1) / (s.m - 1)
+            t_ok = emd <= crit.t + _TOL
+        return l_ok, t_ok
+
+    def _violations(
+        self, cid: np.ndarray, sizes: np.ndarray, crit: Criteria, limit: int
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(violating classes, monotone-violating classes, early monotone failure)."""
+        viol = sizes < crit.effective_k
+        mono = viol.copy()
+        if int(sizes[mono].sum()) > limit:
+            return viol, mono, True
+        if crit.needs_sensitive:
+            if not self._sens:
+                raise ParameterError(
+                    "sensitive",
+                    [],
+                    "at least one sensitive attribute for l-diversity or t-closeness",
+                )
+            for s in self._sens:
+                l_ok, t_ok = self.sensitive_ok(s, cid, sizes, crit)
+                if l_ok is not None:
+                    viol |= ~l_ok
+                    if crit.l_kind == "distinct" or limit == 0:
+                        mono |= ~l_ok
+                if t_ok is not None:
+                    viol |= ~t_ok
+                    if limit == 0:
+                        mono |= ~t_ok
+        return viol, mono, False
+
+    def evaluate(
+        self, levels: Sequence[int], criteria: Criteria, metric: str = "loss"
+    ) -> NodeEvaluation:
+        """Evaluate one node: acceptability, score and released-class statistics."""
+        node = tuple(int(v) for v in levels)
+        if len(node) != len(self.qis) or any(
+            not 0 <= v < h for v, h in zip(node, self.heights, strict=True)
+        ):
+            raise ParameterError(
+                "levels", list(node), f"one level per QI within {self.heights.tolist()}"
+            )
+        return self._evaluate(
+            node, criteria, self._model(metric), criteria.suppression_limit(self.n_records)
+        )
+
+    def _evaluate(
+        self,
+        node: tuple[int, ...],
+        crit: Criteria,
+        model: Any,
+        limit: int,
+    ) -> NodeEvaluation:
+        cid, sizes = self.classes(node)
+        viol, mono, early = self._violations(cid, sizes, crit, limit)
+        n_sup = int(sizes[viol].sum())
+        kept = sizes[~viol]
+        n_kept = self.n_records - n_sup
+        avg = len(kept) / n_kept if n_kept else 0.0
+        highest = 1.0 / int(kept.min()) if len(kept) else 0.0
+        acceptable = (
+            (not early)
+            and n_sup <= limit
+            and (crit.max_average_risk is None or avg <= crit.max_average_risk + _TOL)
+        )
+        mono_fail = early or int(sizes[mono].sum()) > limit or (limit == 0 and not acceptable)
+        score = None
+        if acceptable:
+            sup_rows = viol[cid] if n_sup else None
+            score = model.score(node, sup_rows, n_sup, kept, crit.k)
+        return NodeEvaluation(
+            node,
+            acceptable,
+            mono_fail,
+            score,
+            n_sup,
+            len(kept),
+            int(kept.min()) if len(kept) else 0,
+            avg,
+            highest,
+        )
+
+    def _model(self, metric: str) -> Any:
+        m = self._models.get(metric)
+        if m is None:
+            if metric not in METRICS:
+                raise ParameterError("metric", metric, f"one of {', '.join(METRICS)}")
+            m = self._models[metric] = _model(metric, self)
+        return m
+
+    def _order(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        hit = self._orders.get(metric)
+        if hit is None:
+            nodes = self.nodes
+            lb = np.asarray(self._model(metric).lower_bound(nodes.astype(np.int64)), dtype=float)
+            order = np.lexsort((lb, -nodes.sum(axis=1, dtype=np.int64)))
+            hit = self._orders[metric] = (order, lb)
+        return hit
+
+    # -- search -------------------------------------------------------------------------------
+    def search(
+        self,
+        criteria: Criteria,
+        metric: str = "loss",
+        progress: Progress | None = None,
+        return_data: bool = False,
+        exhaustive: bool = False,
+    ) -> AnonymizationResult:
+        """Globally optimal node under ``criteria`` and ``metric`` (see module docstring)."""
+        t0 = time.perf_counter()
+        model = self._model(metric)
+        order, lb = self._order(metric)
+        nodes = self.nodes
+        limit = criteria.suppression_limit(self.n_records)
+        failed = np.zeros(len(nodes), dtype=bool)
+        best: NodeEvaluation | None = None
+        best_key: tuple | None = None
+        checked = 0
+        total = len(order)
+        for done, idx in enumerate(order):
+            if progress is not None and done % 256 == 0:
+                progress(done, total, f"{checked} transformations checked")
+            if not exhaustive:
+                if failed[idx]:
+                    continue
+                if best_key is not None and lb[idx] > best_key[0]:
+                    continue
+            node = tuple(int(v) for v in nodes[idx])
+            ev = self._evaluate(node, criteria, model, limit)
+            checked += 1
+            if ev.monotone_failure and not exhaustive:
+                failed |= np.all(nodes <= nodes[idx], axis=1)
+            if ev.acceptable:
+                key = (ev.score, sum(node), node)
+                if best_key is None or key < best_key:
+                    best, best_key = ev, key
+        if progress is not None:
+            progress(total, total, f"done: {checked} transformations checked")
+        return self._result(
+            best,
+            criteria,
+            metric,
+            checked,
+            "exhaustive" if exhaustive else "lattice",
+            return_data,
+            time.perf_counter() - t0,
+        )
+
+    def _result(
+        self,
+        best: NodeEvaluation | None,
+        criteria: Criteria,
+        metric: str,
+        checked: int,
+        strategy: str,
+        return_data: bool,
+        elapsed: float,
+    ) -> AnonymizationResult:
+        common = dict(
+            strategy=strategy,
+            qis=self.qis,
+            metric=metric,
+            transformations_checked=checked,
+            lattice_size=self.lattice_size,
+            records=self.n_records,
+            criteria=criteria,
+            elapsed_seconds=elapsed,
+            hierarchy_notes=self.hierarchy_notes,
+            sensitive=self.sensitive,
+            hierarchies=self.hierarchies,
+        )
+        if best is None:
+            return AnonymizationResult(
+                found=False,
+                levels=None,
+                score=None,
+                suppressed=0,
+                classes=0,
+                min_class_size=0,
+                average_risk=0.0,
+                highest_risk=0.0,
+                **common,
+            )
+        levels = MappingProxyType(dict(zip(self.qis, best.levels, strict=True)))
+        data = self.transform(levels, criteria)[0] if return_data else None
+        return AnonymizationResult(
+            found=True,
+            levels=levels,
+            score=best.score,
+            suppressed=best.suppressed,
+            classes=best.classes,
+            min_class_size=best.min_class_size,
+            average_risk=best.average_risk,
+            highest_risk=best.highest_risk,
+            data=data,
+            **common,
+        )
+
+    def released_sizes(
+        self, levels: Mapping[str, int] | Sequence[int], criteria: Criteria
+    ) -> np.ndarray:
+        """Sizes of the released (not suppressed) classes at ``levels``."""
+        node = self._node(levels)
+        cid, sizes = self.classes(node)
+        viol, _, _ = self._violations(cid, sizes, criteria, self.n_records)
+        return sizes[~viol]
+
+    def _node(self, levels: Mapping[str, int] | Sequence[int]) -> tuple[int, ...]:
+        if isinstance(levels, Mapping):
+            missing = [q for q in self.qis if q not in levels]
+            if missing:
+                raise ParameterError("levels", dict(levels), f"a level for QI {missing[0]!r}")
+            return tuple(int(levels[q]) for q in self.qis)
+        return tuple(int(v) for v in levels)
+
+    def transform(
+        self, levels: Mapping[str, int] | Sequence[int], criteria: Criteria
+    ) -> tuple[pd.DataFrame, np.ndarray]:
+        """The generalized table at ``levels`` with violating classes suppressed.
+
+        Returns the new DataFrame (QIs as strings, suppressed records' QIs ``*``) and the
+        per-record suppression mask. Suppression here does not check the limit: it applies the
+        model's rule to whatever the data is (that is what :meth:`AnonymizationResult.apply`
+        needs for new data).
+        """
+        node = self._node(levels)
+        cid, sizes = self.classes(node)
+        viol, _, _ = self._violations(cid, sizes, criteria, self.n_records)
+        sup = viol[cid][self.row_base]
+        out = self.frame.copy()
+        for i, (q, h) in enumerate(zip(self.qis, self.hierarchies_list, strict=True)):
+            table = np.asarray(h.values(node[i]), dtype=object)
+            col = table[h.codes(node[i])[self.record_leaf[:, i]]]
+            col[sup] = SUPPRESSED
+            out[q] = pd.Series(col, index=out.index, dtype=object)
+        return out, sup
+
+
+def prepare(
+    data: Any,
+    qis: Sequence[str],
+    hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
+    sensitive: Sequence[str] = (),
+) -> SearchContext:
+    """Encode ``data`` once for many searches (see :class:`SearchContext`)."""
+    return SearchContext(data, qis, hierarchies, sensitive)
+
+
+def anonymize(
+    data: Any,
+    qis: Sequence[str],
+    hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
+    *,
+    k: int = 2,
+    l: int | None = None,  # noqa: E741
+    l_kind: str = "distinct",
+    c: float = 3.0,
+    t: float | None = None,
+    t_kind: str = "equal",
+    sensitive: Sequence[str] = (),
+    suppression: float = 0.0,
+    max_average_risk: float | None = None,
+    max_highest_risk: float | None = None,
+    metric: str = "loss",
+    strategy: str = "lattice",
+    progress: Progress | None = None,
+    return_data: bool = False,
+) -> AnonymizationResult:
+    """Find the transformation with least information loss that satisfies the privacy models.
+
+    ``strategy="lattice"`` returns the optimal full-domain generalization with record
+    suppression; ``"mondrian"`` runs Mondrian local recoding (LeFevre et al. 2006) instead.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.deid import Hierarchy, anonymize
+    >>> df = pd.DataFrame({"zip": ["02138", "02139", "02141", "02142"], "d": list("abab")})
+    >>> h = Hierarchy.from_rows([("02138", "0213*", "*"), ("02139", "0213*", "*"),
+    ...                          ("02141", "0214*", "*"), ("02142", "0214*", "*")])
+    >>> r = anonymize(df, ["zip"], {"zip": h}, k=2)
+    >>> dict(r.levels), r.classes
+    ({'zip': 1}, 2)
+    """
+    if (l is not None or t is not None) and not sensitive:
+        raise ParameterError(
+            "sensitive", [], "at least one sensitive column for l-diversity or t-closeness"
+        )
+    crit = Criteria(
+        k=k,
+        l=l,
+        l_kind=l_kind,
+        c=c,
+        t=t,
+        t_kind=t_kind,
+        max_average_risk=max_average_risk,
+        max_highest_risk=max_highest_risk,
+        suppression=suppression,
+    )
+    if strategy == "mondrian":
+        from .mondrian import mondrian
+
+        return mondrian(
+            data,
+            qis,
+            hierarchies,
+            criteria=crit,
+            sensitive=sensitive,
+            metric=metric,
+            return_data=return_data,
+            progress=progress,
+        )
+    if strategy not in ("lattice", "exhaustive"):
+        raise ParameterError("strategy", strategy, "'lattice' or 'mondrian'")
+    ctx = SearchContext(data, qis, hierarchies, sensitive)
+    return ctx.search(
+        crit,
+        metric,
+        progress=progress,
+        return_data=return_data,
+        exhaustive=strategy == "exhaustive",
+    )
+
+
+def exhaustive_search(
+    ctx: SearchContext, criteria: Criteria, metric: str = "loss", progress: Progress | None = None
+) -> AnonymizationResult:
+    """Evaluate every lattice node (the obvious reference / baseline for the fast search)."""
+    return ctx.search(criteria, metric, progress=progress, exhaustive=True)
