@@ -173,6 +173,7 @@ def load(
     decimal: str = ".",
     infer_types: bool = True,
     string_columns: Iterable[str] = (),
+    keep_codes: bool = True,
     sheet: str | int | None = None,
     sql: bool | None = None,
     lazy: bool | None = None,
@@ -201,6 +202,10 @@ def load(
         ``False`` keeps every CSV/Excel column as strings.
     string_columns : iterable of str
         Columns always kept as strings (codes without leading zeros, e.g. ICD or NACE codes).
+    keep_codes : bool
+        Keep columns whose *name* says they hold codes (postal code, phone, person or household
+        id; see :func:`workbench.roles.is_code_column`) as strings even when all values are
+        digits. ``False`` applies the value rule alone.
     sheet : str or int, optional
         Excel sheet name or 0-based index (default: the first sheet).
     sql : bool, optional
@@ -240,6 +245,7 @@ def load(
         decimal=decimal,
         infer_types=infer_types,
         string_columns=string_columns,
+        keep_codes=keep_codes,
         delimiter=delimiter,
         encoding=encoding,
         quotechar=quotechar,
@@ -279,15 +285,28 @@ def sniff_csv(
 
 @dataclass(frozen=True)
 class _Options:
+    """Validated loader parameters."""
+
     missing: tuple[str, ...]
     decimal: str
     infer_types: bool
     string_columns: frozenset[str]
+    keep_codes: bool
     delimiter: str | None
     encoding: str | None
     quotechar: str | None
     sheet: str | int | None
     lazy_threshold: int
+
+    def numeric_allowed(self, column: str) -> bool:
+        """May ``column`` become numeric if its values allow it?"""
+        if not self.infer_types or column in self.string_columns:
+            return False
+        if self.keep_codes:
+            from .roles import is_code_column
+
+            return not is_code_column(column)
+        return True
 
     @classmethod
     def make(
@@ -297,6 +316,7 @@ class _Options:
         decimal,
         infer_types,
         string_columns,
+        keep_codes,
         delimiter,
         encoding,
         quotechar,
@@ -333,6 +353,7 @@ class _Options:
             decimal,
             bool(infer_types),
             frozenset(string_columns),
+            bool(keep_codes),
             delimiter,
             encoding,
             quotechar,
@@ -707,7 +728,7 @@ def _read_csv(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, dic
     columns = {}
     for col in header:
         arr = _apply_missing(table.column(col), opts.missing)
-        if opts.infer_types and col not in opts.string_columns:
+        if opts.numeric_allowed(col):
             arr = _infer_numeric(arr, opts.decimal)
         columns[col] = arr
     frame = _arrow_to_pandas(columns)
@@ -935,7 +956,7 @@ def _read_excel(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, d
             [pa.array([r[k] if k < len(r) else None for _, r in data], type=pa.string())]
         )
         arr = _apply_missing(arr, opts.missing)
-        if opts.infer_types and col not in opts.string_columns:
+        if opts.numeric_allowed(col):
             arr = _infer_numeric(arr, opts.decimal)
         columns[col] = arr
     return _arrow_to_pandas(columns), {"sheet": sheet_name, "header_line": header_line}
@@ -1173,7 +1194,7 @@ def _load_lazy(
         for k, (c, e) in enumerate(zip(names, cleaned, strict=True)):
             present, n_int, n_float, longest, dots = stats[1 + 5 * k : 6 + 5 * k]
             kind = "VARCHAR"
-            if opts.infer_types and c not in opts.string_columns and present:
+            if opts.numeric_allowed(c) and present:
                 if opts.decimal == "," and dots:
                     kind = "VARCHAR"
                 elif n_int == present and longest <= _MAX_INT_CHARS + 1:

@@ -26,7 +26,7 @@ import functools
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .dataset import Dataset
 from .errors import ColumnNotFoundError, ParameterError
@@ -516,30 +518,43 @@ def _lazy_stats(ds: Dataset, names: Sequence[str], top: int) -> list[_Stats]:
 # patterns
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
-_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
-_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$")
-_IPV6 = re.compile(r"^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$")
-_PHONE = re.compile(r"^(\+|00)?[\d\s().\-/]{6,24}$")
+# Patterns are matched with RE2 through pyarrow.compute on the sampled distinct values, then
+# checksums are verified in Python on the few candidates only.
+_RX = {
+    "email": r"^[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$",
+    "url": r"^(?i:https?://|www\.)\S+$",
+    "ipv4": r"^(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$",
+    "ipv6": r"^[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$",
+    "phone": r"^(?:\+|00)?[\d\s().\-/]{6,24}$",
+    "nid": (
+        r"^(?:\d{3}-\d{2}-\d{4}"  # US SSN
+        r"|[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]"  # UK NINO
+        r"|\d{8}-?[A-Z]|[XYZ]\d{7}-?[A-Z]"  # ES DNI / NIE
+        r"|[12] ?\d{2} ?\d{2} ?(?:\d{2}|2A|2B) ?\d{3} ?\d{3} ?\d{2}"  # FR NIR with key
+        r"|\d{9}|\d{11})$"  # NL BSN, DE Steuer-ID (checksums below)
+    ),
+    "card": r"^\d[\d -]{11,21}\d$",
+    "iban": r"^[A-Za-z]{2}\d{2}[A-Za-z0-9 ]{11,40}$",
+    "postal": (
+        r"^(?:\d{5}(?:-\d{4})?"  # US ZIP, DE/FR/ES/IT 5-digit
+        r"|\d{3}"  # ZIP3 prefix
+        r"|\d{4} ?[A-Za-z]{2}"  # NL
+        r"|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}"  # UK
+        r"|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)$"  # CA
+    ),
+    "icd10": r"^[A-TV-Za-tv-z]\d{2}(?:\.[0-9A-Za-z]{1,4})?$",
+    "name_like": r"^[^\d@/:_=#<>|\\\[\]{}()+*?!%&$€£]{2,60}$",
+    "leading_zero": r"^0\d+$",
+}
 _US_SSN = re.compile(r"^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$")
 _UK_NINO = re.compile(r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]$")
 _ES_DNI = re.compile(r"^(\d{8})-?([A-Z])$")
 _ES_NIE = re.compile(r"^([XYZ])(\d{7})-?([A-Z])$")
-_FR_NIR = re.compile(r"^([12])(\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})?$")
-_DIGITS = re.compile(r"^\d+$")
-_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
-_ICD10 = re.compile(r"^[A-TV-Z]\d{2}(\.[0-9A-Z]{1,4})?$")
-_POSTAL = re.compile(
-    r"^(\d{5}(-\d{4})?"  # US ZIP, DE/FR/ES/IT 5-digit
-    r"|\d{3}"  # ZIP3 prefix
-    r"|\d{4} ?[A-Z]{2}"  # NL
-    r"|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"  # UK
-    r"|[A-Z]\d[A-Z] ?\d[A-Z]\d)$"  # CA
-)
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 
 def _luhn(digits: str) -> bool:
+    """Luhn (mod 10) check digit of payment card numbers (ISO/IEC 7812-1)."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
@@ -551,23 +566,25 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _bsn_ok(d: str) -> bool:  # Dutch burgerservicenummer, "elfproef"
+def _bsn_ok(d: str) -> bool:
+    """Dutch burgerservicenummer "elfproef" (weights 9..2, last digit -1)."""
     total = sum(int(c) * w for c, w in zip(d[:8], range(9, 1, -1), strict=True)) - int(d[8])
     return total % 11 == 0 and int(d) != 0
 
 
-def _steuer_id_ok(d: str) -> bool:  # German Steuer-IdNr, ISO 7064 MOD 11,10
+def _steuer_id_ok(d: str) -> bool:
+    """German Steuer-IdNr check digit (ISO 7064 MOD 11,10)."""
     if d[0] == "0":
         return False
     product = 10
     for c in d[:10]:
         s = (int(c) + product) % 10 or 10
         product = (s * 2) % 11
-    check = (11 - product) % 10
-    return check == int(d[10])
+    return (11 - product) % 10 == int(d[10])
 
 
 def _national_id(v: str) -> bool:
+    """Checksum-valid (where one exists) national id of the US, UK, ES, FR, NL or DE."""
     if _US_SSN.match(v) or _UK_NINO.match(v.upper()):
         return True
     m = _ES_DNI.match(v)
@@ -575,14 +592,14 @@ def _national_id(v: str) -> bool:
         return _DNI_LETTERS[int(m.group(1)) % 23] == m.group(2)
     m = _ES_NIE.match(v)
     if m:
-        num = int("XYZ".index(m.group(1)).__str__() + m.group(2))
-        return _DNI_LETTERS[num % 23] == m.group(3)
+        return _DNI_LETTERS[int(str("XYZ".index(m.group(1))) + m.group(2)) % 23] == m.group(3)
     compact = v.replace(" ", "")
-    m = _FR_NIR.match(compact)
-    if m and len(compact) == 15:
+    if len(compact) == 15 and compact[0] in "12":  # French NIR: key = 97 - (number mod 97)
         body = compact[:13].replace("2A", "19").replace("2B", "18")
-        return 97 - int(body) % 97 == int(compact[13:])
-    if _DIGITS.match(v):
+        return (
+            body.isdigit() and compact[13:].isdigit() and 97 - int(body) % 97 == int(compact[13:])
+        )
+    if v.isdigit():
         if len(v) == 9:
             return _bsn_ok(v)
         if len(v) == 11:
@@ -591,93 +608,85 @@ def _national_id(v: str) -> bool:
 
 
 def _iban_ok(v: str) -> bool:
+    """IBAN check digits (ISO 13616: mod 97 of the rearranged number is 1)."""
     c = v.replace(" ", "").upper()
-    if not _IBAN.match(c):
+    if not (15 <= len(c) <= 34 and c.isalnum()):
         return False
     moved = c[4:] + c[:4]
     return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
 
 
-def _phone(v: str) -> bool:
-    if not _PHONE.match(v):
-        return False
-    digits = sum(ch.isdigit() for ch in v)
-    if not 7 <= digits <= 15:
-        return False
-    has_sep = any(ch in v for ch in " ().-/")
-    return v.startswith(("+", "0")) or (has_sep and digits >= 7 and not _looks_like_date(v))
-
-
 def _payment_card(v: str) -> bool:
     c = v.replace(" ", "").replace("-", "")
-    return 13 <= len(c) <= 19 and c.isdigit() and c[0] in "2345637" and _luhn(c)
+    return 13 <= len(c) <= 19 and c.isdigit() and c[0] in "234569" and _luhn(c)
 
 
-# ---- dates
+# ---- dates: (label, RE2 pattern with groups y/a/b, day-month orders to try)
 
-_DATE_LAYOUTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
-    # label, regex with named groups, alternative day/month orders for ambiguous layouts
-    ("YYYY-MM-DD", re.compile(r"^(?P<y>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})$"), ("MD",)),
-    ("YYYY/MM/DD", re.compile(r"^(?P<y>\d{4})/(?P<a>\d{1,2})/(?P<b>\d{1,2})$"), ("MD",)),
-    ("YYYY.MM.DD", re.compile(r"^(?P<y>\d{4})\.(?P<a>\d{1,2})\.(?P<b>\d{1,2})$"), ("MD",)),
-    ("DD/MM/YYYY", re.compile(r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})$"), ("DM", "MD")),
-    ("DD-MM-YYYY", re.compile(r"^(?P<a>\d{1,2})-(?P<b>\d{1,2})-(?P<y>\d{4})$"), ("DM", "MD")),
-    ("DD.MM.YYYY", re.compile(r"^(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{4})$"), ("DM",)),
+_DATE_LAYOUTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("YYYY-MM-DD", r"^(?P<y>\d{4})-(?P<a>\d{1,2})-(?P<b>\d{1,2})$", ("MD",)),
+    ("YYYY/MM/DD", r"^(?P<y>\d{4})/(?P<a>\d{1,2})/(?P<b>\d{1,2})$", ("MD",)),
+    ("YYYY.MM.DD", r"^(?P<y>\d{4})\.(?P<a>\d{1,2})\.(?P<b>\d{1,2})$", ("MD",)),
+    ("DD/MM/YYYY", r"^(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})$", ("DM", "MD")),
+    ("DD-MM-YYYY", r"^(?P<a>\d{1,2})-(?P<b>\d{1,2})-(?P<y>\d{4})$", ("DM", "MD")),
+    ("DD.MM.YYYY", r"^(?P<a>\d{1,2})\.(?P<b>\d{1,2})\.(?P<y>\d{4})$", ("DM",)),
     (
         "YYYY-MM-DD hh:mm",
-        re.compile(
-            r"^(?P<y>\d{4})-(?P<a>\d{2})-(?P<b>\d{2})[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
-            r"(Z|[+-]\d{2}:?\d{2})?$"
-        ),
+        r"^(?P<y>\d{4})-(?P<a>\d{2})-(?P<b>\d{2})[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+        r"(?:Z|[+-]\d{2}:?\d{2})?$",
         ("MD",),
     ),
-    ("YYYYMMDD", re.compile(r"^(?P<y>(19|20)\d{2})(?P<a>\d{2})(?P<b>\d{2})$"), ("MD",)),
-    ("YYYY-MM", re.compile(r"^(?P<y>\d{4})-(?P<a>\d{2})$"), ("M",)),
+    ("YYYYMMDD", r"^(?P<y>(?:19|20)\d{2})(?P<a>\d{2})(?P<b>\d{2})$", ("MD",)),
+    ("YYYY-MM", r"^(?P<y>\d{4})-(?P<a>\d{2})(?P<b>)$", ("M",)),
 )
+_DATE_ANY = "|".join(re.sub(r"\?P<[a-z]>", "", rx) for _, rx, _ in _DATE_LAYOUTS[:6])
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
-def _looks_like_date(v: str) -> bool:
-    return any(rx.match(v) for _, rx, _ in _DATE_LAYOUTS[:6])
-
-
-def _parse_date(m: re.Match[str], order: str) -> dt.date | None:
-    y = int(m.group("y"))
-    a = int(m.group("a"))
-    b = int(m.group("b")) if order != "M" else 1
-    month, day = (b, a) if order == "DM" else (a, b)
-    if not 1800 <= y <= 2200:
-        return None
-    try:
-        return dt.date(y, month, day)
-    except ValueError:
-        return None
+def _ints(arr: Any) -> np.ndarray:
+    filled = pc.if_else(pc.equal(arr, ""), "1", arr)
+    return np.asarray(pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False))
 
 
 def _detect_dates(
-    values: Sequence[str], weights: np.ndarray
+    arr: Any, weights: np.ndarray
 ) -> tuple[float, str | None, tuple[str, str] | None]:
     """(share of records, layout label, (min, max) ISO) of the dominant date layout."""
     total = weights.sum()
-    if total == 0:
-        return 0.0, None, None
     best: tuple[float, str | None, tuple[str, str] | None] = (0.0, None, None)
+    if total == 0:
+        return best
     for label, rx, orders in _DATE_LAYOUTS:
-        matches = [(rx.match(v), w) for v, w in zip(values, weights, strict=True)]
-        matches = [(m, w) for m, w in matches if m]
-        if not matches:
+        hit = _match(arr, rx)
+        if not hit.any():
             continue
+        parts = pc.extract_regex(arr.filter(pa.array(hit)), rx)
+        y, a = _ints(parts.field("y")), _ints(parts.field("a"))
+        b = _ints(parts.field("b")) if orders != ("M",) else np.ones_like(y)
+        w = weights[hit]
         for order in orders:
-            dates = [(_parse_date(m, order), w) for m, w in matches]
-            ok = [(d, w) for d, w in dates if d is not None]
-            share = float(sum(w for _, w in ok) / total)
+            month, day = (b, a) if order == "DM" else (a, b)
+            ok = (y >= 1800) & (y <= 2200) & (month >= 1) & (month <= 12) & (day >= 1)
+            mi = np.clip(month, 1, 12) - 1
+            leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+            ok &= day <= _DAYS[mi] + ((mi == 1) & leap)
+            share = float(w[ok].sum() / total)
             if share > best[0]:
                 name = label
                 if order == "MD" and label.startswith("DD"):
                     name = label.replace("DD", "\0").replace("MM", "DD").replace("\0", "MM")
-                lo = min(d for d, _ in ok).isoformat()
-                hi = max(d for d, _ in ok).isoformat()
-                best = (share, name, (lo, hi))
+                key = (y * 10000 + month * 100 + day)[ok]
+                lo, hi = int(key.min()), int(key.max())
+                iso = [f"{k // 10000:04d}-{k // 100 % 100:02d}-{k % 100:02d}" for k in (lo, hi)]
+                if label == "YYYY-MM":
+                    iso = [x[:7] for x in iso]
+                best = (share, name, (iso[0], iso[1]))
     return best
+
+
+def _match(arr: Any, rx: str) -> np.ndarray:
+    out = pc.match_substring_regex(arr, rx)
+    return np.asarray(pc.fill_null(out, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 # ---- person names
@@ -725,25 +734,28 @@ def _person_name(v: str, first: frozenset[str], last: frozenset[str]) -> bool:
 # ---- masks
 
 
-_LOWER = re.compile(r"[^\W\d_]", re.UNICODE)
-
-
 def shape_mask(value: Any, max_len: int = _MASK_MAX) -> str:
-    """Shape of a value with letters as ``a``/``A`` and digits as ``9``.
+    """Shape of a value: ``9`` for digits, ``A``/``a`` for upper/lower-case letters.
 
-    Punctuation and spaces are kept, so e-mail addresses read ``aaaa@aaaa.aaa``. The mask never
-    contains a letter or digit of the value, which is why it may be shown for identifiers.
+    Punctuation is kept, spaces become ``" "`` and other numerals ``?``, so e-mail addresses read
+    ``aaaa@aaaa.aaa``. The mask never contains a letter or digit of the value, which is why it
+    may be shown for identifiers. Masks longer than ``max_len`` characters end in ``…``.
     """
     text = str(value)
     out = []
     for ch in text[:max_len]:
-        if ch.isdigit():
+        cat = unicodedata.category(ch)
+        if cat == "Nd":
             out.append("9")
-        elif ch.isalpha():
-            out.append("A" if ch.isupper() else "a")
-        elif ch.isspace():
+        elif cat in ("Lu", "Lt"):
+            out.append("A")
+        elif cat[0] == "L":
+            out.append("a")
+        elif cat[0] == "N":
+            out.append("?")
+        elif cat[0] == "Z" or ch in "\t\n\f\r":
             out.append(" ")
-        elif ch.isalnum():  # other numerals/letters (superscripts, CJK): never echo
+        elif ch in "\x01\x02\x03":
             out.append("?")
         else:
             out.append(ch)
@@ -752,14 +764,95 @@ def shape_mask(value: Any, max_len: int = _MASK_MAX) -> str:
     return "".join(out)
 
 
+def _masks(arr: Any) -> list[str]:
+    """:func:`shape_mask` of every element, vectorized with RE2 Unicode classes."""
+    m = pc.utf8_slice_codeunits(arr, 0, _MASK_MAX)
+    for rx, repl in (
+        (r"[\x01-\x03]", "?"),
+        (r"\p{Nd}", "\x01"),
+        (r"\p{Lu}|\p{Lt}", "\x02"),
+        (r"\p{L}", "\x03"),
+        (r"\p{N}", "?"),
+        (r"\p{Z}|[\t\n\f\r]", " "),
+        ("\x01", "9"),
+        ("\x02", "A"),
+        ("\x03", "a"),
+    ):
+        m = pc.replace_substring_regex(m, rx, repl)
+    long = np.asarray(pc.greater(pc.utf8_length(arr), _MASK_MAX).to_numpy(zero_copy_only=False))
+    return [x + "…" if lg else x for x, lg in zip(m.to_pylist(), long, strict=True)]
+
+
 # --------------------------------------------------------------------------------------------
 # column profile
 
 
-def _pct_weights(flags: Iterable[bool], weights: np.ndarray, total: float) -> float:
-    if total == 0:
-        return 0.0
-    return float(sum(w for f, w in zip(flags, weights, strict=True) if f) / total)
+def _value_patterns(
+    texts: list[str], weights: np.ndarray
+) -> tuple[
+    dict[str, float], str | None, tuple[str, str] | None, float, float, bool, int, list[str]
+]:
+    """Pattern shares, date layout/range, mean tokens, mean length, leading zeros, distinct
+    person names and shape masks of the sampled distinct values (weighted by their counts)."""
+    total = float(weights.sum())
+    arr = pc.utf8_trim_whitespace(pa.array(texts, type=pa.string()))
+
+    def share(mask: np.ndarray) -> float:
+        return float(weights[mask].sum() / total) if total else 0.0
+
+    def checked(prefilter: str, check: Any) -> np.ndarray:
+        hit = _match(arr, prefilter)
+        if hit.any():
+            idx = np.flatnonzero(hit)
+            cand = arr.take(pa.array(idx)).to_pylist()
+            hit[idx] = [bool(check(v)) for v in cand]
+        return hit
+
+    dates = _match(arr, _DATE_ANY)
+    postal = _match(arr, _RX["postal"])
+    phone = _match(arr, _RX["phone"]) & ~dates & ~postal
+    if phone.any():
+        digits = np.asarray(
+            pc.utf8_length(pc.replace_substring_regex(arr, r"\D", "")).to_numpy(
+                zero_copy_only=False
+            )
+        )
+        lead = _match(arr, r"^(?:\+|0)")
+        sep = _match(arr, r"[ ().\-/]")
+        phone &= (digits >= 7) & (digits <= 15) & (lead | sep)
+    patterns = {
+        "email": share(_match(arr, _RX["email"])),
+        "phone": share(phone),
+        "national_id": share(checked(_RX["nid"], _national_id)),
+        "payment_card": share(checked(_RX["card"], _payment_card)),
+        "iban": share(checked(_RX["iban"], _iban_ok)),
+        "ip_address": share(
+            _match(arr, _RX["ipv4"]) | (_match(arr, ":") & _match(arr, _RX["ipv6"]))
+        ),
+        "url": share(_match(arr, _RX["url"])),
+        "postal_code": share(postal),
+        "icd10": share(_match(arr, _RX["icd10"])),
+    }
+    date_share, date_format, date_range = _detect_dates(arr, weights)
+    patterns["date"] = date_share
+    first, last = _name_lists()
+    names = checked(_RX["name_like"], lambda v: _person_name(v, first, last))
+    patterns["person_name"] = share(names)
+    tokens = np.asarray(pc.count_substring_regex(arr, r"\S+").to_numpy(zero_copy_only=False))
+    lengths = np.asarray(pc.utf8_length(arr).to_numpy(zero_copy_only=False))
+    mean_tokens = float((tokens * weights).sum() / total) if total else 0.0
+    mean_len = float((lengths * weights).sum() / total) if total else 0.0
+    leading = bool(_match(arr, _RX["leading_zero"]).any())
+    return (
+        patterns,
+        date_format if date_share >= 0.5 else None,
+        date_range if date_share >= 0.5 else None,
+        mean_tokens,
+        mean_len,
+        leading,
+        int(names.sum()),
+        _masks(pa.array(texts, type=pa.string())),
+    )
 
 
 def _column_profile(s: _Stats, n_rows: int, min_count: int, top: int) -> ColumnProfile:
@@ -771,55 +864,32 @@ def _column_profile(s: _Stats, n_rows: int, min_count: int, top: int) -> ColumnP
     patterns: dict[str, float] = {}
     date_format = None
     date_range = None
-    mean_tokens = 0.0
+    mean_tokens = mean_len = 0.0
     has_leading_zeros = False
     person_distinct = 0
-    if texts and not s.bool_storage:
-        stripped = [t.strip() for t in texts]
-        if s.numeric_storage:
+    masks: list[str] = []
+    if texts and total:
+        if s.numeric_storage or s.bool_storage or s.datetime_storage:
+            lengths = np.array([len(t) for t in texts])
+            mean_len = float((lengths * weights).sum() / total)
+            masks = _masks(pa.array(texts, type=pa.string()))
             if s.integer_storage:
-                patterns["year"] = _pct_weights(
-                    (1900 <= int(v) <= 2100 for v in s.sample), weights, total
-                )
-        elif s.datetime_storage:
-            patterns["date"] = 1.0
-            date_format = "datetime"
+                ints = np.array([int(v) for v in s.sample])
+                patterns["year"] = float(weights[(ints >= 1900) & (ints <= 2100)].sum() / total)
+            if s.datetime_storage:
+                patterns["date"] = 1.0
+                date_format = "datetime"
         else:
-            patterns["email"] = _pct_weights(
-                (bool(_EMAIL.match(t)) for t in stripped), weights, total
-            )
-            patterns["phone"] = _pct_weights((_phone(t) for t in stripped), weights, total)
-            patterns["national_id"] = _pct_weights(
-                (_national_id(t) for t in stripped), weights, total
-            )
-            patterns["payment_card"] = _pct_weights(
-                (_payment_card(t) for t in stripped), weights, total
-            )
-            patterns["iban"] = _pct_weights((_iban_ok(t) for t in stripped), weights, total)
-            patterns["ip_address"] = _pct_weights(
-                (bool(_IPV4.match(t) or (":" in t and _IPV6.match(t))) for t in stripped),
-                weights,
-                total,
-            )
-            patterns["url"] = _pct_weights((bool(_URL.match(t)) for t in stripped), weights, total)
-            patterns["postal_code"] = _pct_weights(
-                (bool(_POSTAL.match(t.upper())) for t in stripped), weights, total
-            )
-            patterns["icd10"] = _pct_weights(
-                (bool(_ICD10.match(t.upper())) for t in stripped), weights, total
-            )
-            share, date_format, date_range = _detect_dates(stripped, weights)
-            patterns["date"] = share
-            if share < 0.5:
-                date_format, date_range = None, None
-            first, last = _name_lists()
-            flags = [_person_name(t, first, last) for t in stripped]
-            patterns["person_name"] = _pct_weights(flags, weights, total)
-            person_distinct = sum(flags)
-            mean_tokens = float(
-                sum(len(t.split()) * w for t, w in zip(stripped, weights, strict=True)) / total
-            )
-            has_leading_zeros = any(len(t) > 1 and t[0] == "0" and t.isdigit() for t in stripped)
+            (
+                patterns,
+                date_format,
+                date_range,
+                mean_tokens,
+                mean_len,
+                has_leading_zeros,
+                person_distinct,
+                masks,
+            ) = _value_patterns(texts, weights)
         patterns = {k: round(v, 4) for k, v in patterns.items() if v > 0}
     if s.datetime_storage and s.min_max is not None:
         date_range = (_iso(s.min_max[0]), _iso(s.min_max[1]))
@@ -827,11 +897,8 @@ def _column_profile(s: _Stats, n_rows: int, min_count: int, top: int) -> ColumnP
     if s.integer_storage and s.min_max is not None and s.distinct:
         lo, hi = (int(x) for x in s.min_max)
         sequence_like = hi - lo + 1 <= 2 * s.distinct
-    mean_len = (
-        float(sum(len(t) * w for t, w in zip(texts, weights, strict=True)) / total) if total else 0
-    )
     kind = _kind(s, n_values, distinct_ratio, patterns, mean_tokens, mean_len, sequence_like)
-    shapes = _shapes(texts, weights, total, top)
+    shapes = _shapes(masks, weights, total, top)
     col = ColumnProfile(
         name=s.name,
         storage_type=s.storage_type,
@@ -902,13 +969,12 @@ def _kind(
 
 
 def _shapes(
-    texts: Sequence[str], weights: np.ndarray, total: float, top: int
+    masks: Sequence[str], weights: np.ndarray, total: float, top: int
 ) -> tuple[tuple[str, float], ...]:
-    if not texts or total == 0 or top == 0:
+    if not masks or total == 0 or top == 0:
         return ()
     acc: dict[str, float] = {}
-    for t, w in zip(texts, weights, strict=True):
-        m = shape_mask(t)
+    for m, w in zip(masks, weights, strict=True):
         acc[m] = acc.get(m, 0.0) + float(w)
     ranked = sorted(acc.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     return tuple((m, round(w / total, 4)) for m, w in ranked)

@@ -42,6 +42,7 @@ __all__ = [
     "RoleMap",
     "suggest_roles",
     "suggest_from_profile",
+    "is_code_column",
 ]
 
 
@@ -873,6 +874,19 @@ def _match_name(column: str) -> _NameMatch | None:
             ):
                 best = cand
     return best
+
+
+_CODE_KEYS = frozenset(
+    {"postal", "phone", "national_id", "account", "person_id", "household_key", "device", "vehicle"}
+)
+
+
+def is_code_column(column: str) -> bool:
+    """True when the name says the column holds codes, not quantities (postal codes, phone
+    numbers, person or household ids): the loader keeps such columns as text even when every
+    value happens to be digits, so ``46201`` stays ``"46201"`` next to ``"02138"``."""
+    match = _match_name(column)
+    return match is not None and match.category.key in _CODE_KEYS
 
 
 def _priority(role: Role) -> int:
