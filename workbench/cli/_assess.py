@@ -1,0 +1,161 @@
+"""``workbench assess``: re-identification risk profile of one file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._io import atomic_write
+from ..errors import ParameterError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "assess",
+        help="re-identification risk profile of a file (k, prosecutor/journalist/marketer risk, "
+             "population uniqueness, individual risk, l-diversity, t-closeness, SUDA)",
+        description="Scan FILE once into equivalence classes over the quasi-identifiers and "
+                    "report every risk measure computed from them.",
+    )
+    p.add_argument("file", metavar="FILE", help="data file (CSV, TSV, Parquet, Excel, JSONL)")
+    p.add_argument("--qi", required=True, type=_names,
+                   help="quasi-identifiers, comma-separated (a,b,c)")
+    p.add_argument("--sensitive", type=_names, default=[],
+                   help="sensitive attributes, comma-separated")
+    p.add_argument("--weights", help="sampling-weight column (individual risk, Benedetti-Franconi)")
+    p.add_argument("--household", help="household id column (household risk)")
+    p.add_argument("--population", type=float, metavar="N",
+                   help="population size for population-uniqueness estimates")
+    p.add_argument("--population-table", metavar="FILE",
+                   help="population file with the QI columns (one row per person)")
+    p.add_argument("--threshold", type=float, default=0.2,
+                   help="highest acceptable record risk (default 0.2)")
+    p.add_argument("--missing", choices=["category", "wildcard"], default="category",
+                   help="missing QI value: own category (default) or wildcard (sdcMicro)")
+    p.add_argument("--l", type=int, default=2, dest="l_value", metavar="L",
+                   help="l for recursive (c,l)-diversity (default 2)")
+    p.add_argument("--suda", action="store_true", help="add SUDA2 scores and contributions")
+    p.add_argument("--subsets", action="store_true", help="add QI-subset uniqueness")
+    p.add_argument("--per-record", metavar="OUT.csv",
+                   help="write row, fk, Fk, risk (and SUDA scores) per input row")
+    p.add_argument("--json", action="store_true", help="print the profile as JSON")
+    p.set_defaults(func=run)
+
+
+def _names(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated column names")
+    return names
+
+
+def _load(path: str) -> Any:
+    from ..loading import load
+
+    return load(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..risk import assess
+    from . import print_json
+
+    if args.per_record:
+        from .._io import ensure_not_source
+
+        sources = [args.file] + ([args.population_table] if args.population_table else [])
+        ensure_not_source(args.per_record, sources)
+    if not 0.0 <= args.threshold <= 1.0:
+        raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
+    data = _load(args.file)
+    population_table = _load(args.population_table) if args.population_table else None
+    profile = assess(
+        data, args.qi, sensitive=args.sensitive, weights=args.weights,
+        household=args.household, population_size=args.population,
+        population_table=population_table, threshold=args.threshold, missing=args.missing,
+        l=args.l_value, source=args.file,
+    )
+    if args.suda:
+        _ = profile.suda
+    if args.subsets:
+        _ = profile.subsets
+    if args.per_record:
+        frame = profile.per_record(suda=args.suda)
+        atomic_write(args.per_record, lambda tmp: frame.to_csv(tmp, index=False),
+                     sources=sources)
+    if args.json:
+        print_json(profile.to_dict())
+    else:
+        print(render_text(profile, Path(args.file).name))
+        if args.per_record:
+            print(f"\nper-record risk written to {args.per_record}")
+    return 0
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.2f} %"
+
+
+def _num(x: float | None) -> str:
+    return "unavailable" if x is None else f"{x:,.1f}"
+
+
+def render_text(profile: Any, name: str) -> str:
+    """Readable summary of a :class:`~workbench.risk.RiskProfile` (no data values)."""
+    p = profile
+    lines = [
+        f"Risk profile of {name}",
+        f"  quasi-identifiers: {', '.join(p.qis)}  (missing values: {p.missing})",
+        f"  records {p.records:,}   classes {p.classes:,}   "
+        f"class size min {p.min_class_size} / max {p.max_class_size} / "
+        f"mean {p.mean_class_size:.2f}",
+        f"  sample uniques {p.sample_uniques:,} ({_pct(p.sample_uniqueness)})",
+        "",
+        f"  {'attacker':<11}{'highest':>10}{'average':>10}{'at risk':>10}   (threshold "
+        f"{p.threshold:g})",
+    ]
+    for label, r in (("prosecutor", p.prosecutor), ("journalist", p.journalist)):
+        lines.append(f"  {label:<11}{_pct(r.highest):>10}{_pct(r.average):>10}"
+                     f"{_pct(r.records_at_risk):>10}")
+    lines.append(f"  {'marketer':<11}{'':>10}{_pct(p.marketer):>10}")
+    if p.population_table is not None:
+        m = p.population_table
+        lines.append(f"  population table: {m.records:,} people, {m.classes:,} classes; "
+                     f"{m.classes_not_found} sample classes not found")
+    lines.append("")
+    if p.population is not None:
+        pop = p.population
+        lines.append(f"  population uniques (N = {pop.size:,}, sampling fraction "
+                     f"{pop.sampling_fraction:.4g}):")
+        for est in (pop.pitman, pop.zayatz, pop.snb):
+            extra = f"  ({est.reason})" if est.reason else ""
+            lines.append(f"    {est.model:<8}{_num(est.uniques):>16}{extra}")
+        lines.append(f"    dankar  {_num(pop.dankar.uniques):>16}  (model: {pop.dankar.model})")
+    else:
+        lines.append(f"  population uniques: not estimated ({p.population_note})")
+    g = p.global_risk
+    kind = "weighted, Benedetti-Franconi" if g.weighted else "1/fk"
+    lines.append(f"  expected re-identifications: {g.expected_reidentifications:,.2f} "
+                 f"({_pct(g.rate)} of records; {kind})")
+    if p.household is not None:
+        h = p.household
+        lines.append(f"  household risk ({p.household_column}): {h.households:,} households, "
+                     f"expected {h.expected_reidentifications:,.2f}, highest {_pct(h.highest)}")
+    for s in p.sensitive:
+        ld, tc = p.l_diversity[s], p.t_closeness[s]
+        rc = "n/a" if ld.recursive_c is None else f"{ld.recursive_c:.3g}"
+        lines.append(f"  {s}: distinct l = {ld.distinct_l}, entropy l = {ld.entropy_l:.3g}, "
+                     f"recursive c = {rc}, t = {tc.t:.3g} ({tc.kind}), "
+                     f"delta = {p.delta_disclosure[s].delta:.3g}, "
+                     f"beta = {_num(p.beta_likeness[s].beta)}")
+    if "suda" in p.__dict__:
+        contrib = p.suda.attribute_contributions
+        top = ", ".join(f"{k} {v:.1f} %" for k, v in sorted(contrib.items(),
+                                                            key=lambda kv: -kv[1]))
+        lines.append(f"  SUDA contributions: {top}")
+    if "subsets" in p.__dict__:
+        sub = p.subsets
+        best = ", ".join(f"{'+'.join(s.columns)} {_pct(s.uniqueness)}"
+                         for s in sub.best_by_size[:4])
+        lines.append(f"  most identifying QI subsets by size: {best}")
+    return "\n".join(lines)

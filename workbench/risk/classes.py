@@ -1,0 +1,725 @@
+"""The equivalence-class table: the one scan every risk measure is computed from.
+
+A record's *equivalence class* is the set of records sharing its values on the quasi-identifiers
+(QIs) (Samarati & Sweeney 1998; Sweeney 2002). Every measure in :mod:`workbench.risk` is a
+function of the class table, so it is built once: each QI is dictionary-encoded to integer codes,
+one row per distinct QI combination with its record count and weight sum. Generalization later
+becomes a roll-up of this table (:meth:`ClassTable.rollup`), not a re-scan of the data.
+
+Two scans produce the same table:
+
+* in-memory pandas frames are encoded directly (``pd.factorize`` per column, codes packed into one
+  int64 key, one hash factorization of the key): this path also gives each record its class id;
+* everything else (DuckDB relations and files, polars, PySpark, narwhals frames) runs one
+  ``GROUP BY`` over the QIs through narwhals' lazy API and collects only the grouped table, which
+  is then encoded in numpy. Per-record class ids are computed only when a caller needs them
+  (:meth:`ClassTable.assign`), by a second scan.
+
+Both give the same canonical table: each dictionary is sorted (missing value last), classes are
+sorted lexicographically by their codes.
+
+Missing QI values
+-----------------
+``missing="category"`` (default): a missing value is a category of its own, matched only by other
+missing values. ``missing="wildcard"``: a missing value matches any value, as in sdcMicro's
+``freqCalc``: the frequency ``fk`` of a record is the number of records that agree with it on every
+QI where both are non-missing (``Fk`` likewise sums their weights). Wildcard matching is not
+transitive, so it does not partition the records: the class table still groups identical records
+(missing as a category), and :attr:`ClassTable.sizes` holds each group's wildcard ``fk``.
+Difference from sdcMicro 5.x: ``freqCalc`` does not add records whose QIs are *all* missing to the
+``fk`` of complete records (its ``addAllNAtoKeys`` is off), although it adds every record to theirs;
+here matching is symmetric, as the definition says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import Dataset, as_narwhals, check_columns
+from ..errors import ParameterError
+
+__all__ = [
+    "MISSING_MODES",
+    "ClassTable",
+    "SensitiveTable",
+    "build_class_table",
+]
+
+MISSING_MODES = ("category", "wildcard")
+_MAX_KEY = 1 << 62
+
+
+@dataclass(frozen=True, eq=False)
+class SensitiveTable:
+    """Histogram of one sensitive attribute within each equivalence class (sparse, COO form).
+
+    Attributes
+    ----------
+    column : str
+        Sensitive attribute.
+    dictionary : tuple
+        Its distinct values in code order (sorted; ``None`` = missing, last).
+    class_ids, value_codes, counts : numpy.ndarray
+        One entry per (class, value) pair present: the class id, the value's code, and the number
+        of records of that class with that value.
+    """
+
+    column: str
+    dictionary: tuple
+    class_ids: np.ndarray
+    value_codes: np.ndarray
+    counts: np.ndarray
+
+    def expand(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-record ``(class_ids, value_codes)`` (grouped by class, not in input order).
+
+        Enough for measures that only look at the within-class distribution (l-diversity,
+        t-closeness), which do not depend on record order.
+        """
+        return np.repeat(self.class_ids, self.counts), np.repeat(self.value_codes, self.counts)
+
+
+@dataclass(frozen=True, eq=False)
+class ClassTable:
+    """Equivalence classes over a set of quasi-identifiers, dictionary-encoded.
+
+    Attributes
+    ----------
+    columns : tuple of str
+        The QIs, in the order of the code columns.
+    codes : numpy.ndarray
+        ``(n_classes, d)`` int64; row ``i`` is the QI combination of class ``i``. Rows are sorted
+        lexicographically.
+    dictionaries : tuple of tuple
+        Per QI, its distinct values in code order (sorted); ``None`` (missing) is the last entry
+        when present.
+    counts : numpy.ndarray
+        Records per class (int64).
+    weight_sums : numpy.ndarray or None
+        Sum of the sampling weights per class (float64), when weights were given.
+    sizes : numpy.ndarray
+        Frequency ``fk`` used by the risk measures: ``counts`` for ``missing="category"``, the
+        wildcard frequency for ``missing="wildcard"``.
+    population_sizes : numpy.ndarray
+        Estimated population frequency ``Fk``: the weight sums (matched as ``sizes``) when weights
+        were given, else ``sizes``.
+    missing : str
+        ``"category"`` or ``"wildcard"``.
+    record_class : numpy.ndarray or None
+        Class id of every input record, in input order, when the scan kept it.
+    sensitive : Mapping[str, SensitiveTable]
+        Within-class histograms of the sensitive attributes that were asked for.
+    weights : str or None
+        Name of the weight column.
+    """
+
+    columns: tuple[str, ...]
+    codes: np.ndarray
+    dictionaries: tuple[tuple, ...]
+    counts: np.ndarray
+    weight_sums: np.ndarray | None
+    sizes: np.ndarray
+    population_sizes: np.ndarray
+    missing: str = "category"
+    record_class: np.ndarray | None = None
+    sensitive: Mapping[str, SensitiveTable] = field(default_factory=lambda: MappingProxyType({}))
+    weights: str | None = None
+
+    # ------------------------------------------------------------------ basic facts
+    @property
+    def n_classes(self) -> int:
+        """Number of equivalence classes (distinct QI combinations)."""
+        return int(self.codes.shape[0])
+
+    @property
+    def n_records(self) -> int:
+        """Number of records."""
+        return int(self.counts.sum())
+
+    @property
+    def radices(self) -> tuple[int, ...]:
+        """Number of codes per QI (dictionary sizes, missing included)."""
+        return tuple(max(len(d), 1) for d in self.dictionaries)
+
+    @property
+    def missing_codes(self) -> tuple[int, ...]:
+        """Code of the missing value per QI, ``-1`` when the QI has no missing value."""
+        return tuple(_missing_code(d) for d in self.dictionaries)
+
+    def __repr__(self) -> str:  # never print values: QIs may be identifying
+        return (f"ClassTable(columns={list(self.columns)}, classes={self.n_classes}, "
+                f"records={self.n_records}, missing={self.missing!r})")
+
+    def record_sizes(self) -> np.ndarray:
+        """``fk`` of every record in input order (needs :attr:`record_class`)."""
+        if self.record_class is None:
+            raise ValueError("this class table has no record->class ids; use assign(data)")
+        return self.sizes[self.record_class]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Decoded table: one row per class with its QI values, ``count`` and ``fk``."""
+        out = {}
+        for j, col in enumerate(self.columns):
+            values = np.asarray(self.dictionaries[j] or (None,), dtype=object)
+            out[col] = pd.Series(values[self.codes[:, j]], dtype=object)
+        out["count"] = self.counts
+        out["fk"] = self.sizes
+        if self.weight_sums is not None:
+            out["Fk"] = self.population_sizes
+        return pd.DataFrame(out)
+
+    # ------------------------------------------------------------------ derived tables
+    def with_missing(self, missing: str) -> ClassTable:
+        """The same classes with the other treatment of missing values."""
+        _check_missing(missing)
+        sizes, pop = _effective_sizes(self.codes, self.missing_codes, self.counts,
+                                      self.weight_sums, missing)
+        return replace(self, missing=missing, sizes=sizes, population_sizes=pop)
+
+    def rollup(self, maps: Sequence[np.ndarray | None],
+               dictionaries: Sequence[Sequence | None] | None = None) -> ClassTable:
+        """Merge classes after recoding each QI's codes (generalization as a roll-up).
+
+        Parameters
+        ----------
+        maps : sequence of (numpy.ndarray or None)
+            One per QI: ``maps[j][old_code] -> new_code`` (for example one hierarchy level), or
+            ``None`` to keep the QI as it is.
+        dictionaries : sequence, optional
+            The new value of each new code (``None`` entries mark missing values, for example a
+            suppressed cell). Defaults to the new codes themselves, with an old missing value's
+            image kept missing when only missing values map to it.
+
+        Returns
+        -------
+        ClassTable
+            Counts and weight sums added up per new class; record ids and sensitive histograms
+            carried over. Cost is proportional to the number of classes, not records.
+        """
+        d = len(self.columns)
+        if len(maps) != d:
+            raise ParameterError("maps", len(maps), f"one entry per QI ({d})")
+        new_codes = np.empty_like(self.codes)
+        new_dicts: list[tuple] = []
+        for j in range(d):
+            m = maps[j]
+            if m is None:
+                new_codes[:, j] = self.codes[:, j]
+                new_dicts.append(self.dictionaries[j] if dictionaries is None or
+                                 dictionaries[j] is None else tuple(dictionaries[j]))
+                continue
+            m = np.asarray(m, dtype=np.int64)
+            if m.shape[0] < len(self.dictionaries[j]) or (m.size and m.min() < 0):
+                raise ParameterError(f"maps[{j}]", f"array of length {m.shape[0]}",
+                                     f"non-negative codes for all {len(self.dictionaries[j])} "
+                                     f"values of {self.columns[j]!r}")
+            new_codes[:, j] = m[self.codes[:, j]]
+            size = int(m.max()) + 1 if m.size else 1
+            if dictionaries is not None and dictionaries[j] is not None:
+                nd = tuple(dictionaries[j])
+                if len(nd) < size:
+                    raise ParameterError(f"dictionaries[{j}]", f"{len(nd)} values",
+                                         f"at least {size} values (one per new code)")
+                new_dicts.append(nd)
+            else:
+                vals: list[Any] = list(range(size))
+                mc = _missing_code(self.dictionaries[j])
+                if mc >= 0:
+                    image = int(m[mc])
+                    others = np.delete(m[: len(self.dictionaries[j])], mc)
+                    if image not in set(others.tolist()):
+                        vals[image] = None
+                new_dicts.append(tuple(vals))
+        radices = tuple(max(len(x), 1) for x in new_dicts)
+        keys = _pack(new_codes, radices)
+        if keys is not None:
+            uniq, inverse = np.unique(keys, return_inverse=True)
+            codes = _unpack(uniq, radices)
+        else:
+            codes, inverse = np.unique(new_codes, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        n_new = codes.shape[0]
+        counts = np.bincount(inverse, weights=self.counts, minlength=n_new).astype(np.int64)
+        wsums = (None if self.weight_sums is None else
+                 np.bincount(inverse, weights=self.weight_sums, minlength=n_new))
+        record_class = None if self.record_class is None else inverse[self.record_class]
+        sensitive = {name: _rollup_sensitive(st, inverse, n_new)
+                     for name, st in self.sensitive.items()}
+        sizes, pop = _effective_sizes(codes, tuple(_missing_code(x) for x in new_dicts), counts,
+                                      wsums, self.missing)
+        return ClassTable(columns=self.columns, codes=codes, dictionaries=tuple(new_dicts),
+                          counts=counts, weight_sums=wsums, sizes=sizes, population_sizes=pop,
+                          missing=self.missing, record_class=record_class,
+                          sensitive=MappingProxyType(sensitive), weights=self.weights)
+
+    def lookup(self, other: ClassTable) -> np.ndarray:
+        """Records of ``other`` (for example a population) in each class of this table.
+
+        Classes are matched on their decoded values (the two dictionaries may differ); a missing
+        value matches only a missing value. Values of different Python types are compared as text
+        (so a postal code read as ``1234`` in one file matches ``"1234"`` in the other).
+        """
+        if tuple(other.columns) != tuple(self.columns):
+            missing = [c for c in self.columns if c not in other.columns]
+            if missing:
+                raise ParameterError("population_table", f"columns {list(other.columns)}",
+                                     f"the quasi-identifiers {list(self.columns)}")
+            other = _reorder(other, self.columns)
+        mapped = np.empty_like(self.codes)
+        for j in range(len(self.columns)):
+            translate = _translate_dictionary(self.dictionaries[j], other.dictionaries[j])
+            mapped[:, j] = translate[self.codes[:, j]]
+        found = (mapped >= 0).all(axis=1)
+        out = np.zeros(self.n_classes, dtype=np.int64)
+        if not found.any() or other.n_classes == 0:
+            return out
+        okeys = _pack(other.codes, other.radices)
+        skeys = _pack(mapped[found], other.radices)
+        if okeys is None or skeys is None:
+            both = np.vstack([other.codes, mapped[found]])
+            _, inv = np.unique(both, axis=0, return_inverse=True)
+            inv = inv.reshape(-1)
+            okeys, skeys = inv[: other.n_classes], inv[other.n_classes:]
+            order = np.argsort(okeys, kind="stable")
+            okeys, ocounts = okeys[order], other.counts[order]
+        else:
+            ocounts = other.counts  # other.codes are sorted, so packed keys are ascending
+        pos = np.searchsorted(okeys, skeys)
+        pos = np.minimum(pos, len(okeys) - 1)
+        hit = okeys[pos] == skeys
+        vals = np.where(hit, ocounts[pos], 0)
+        out[np.flatnonzero(found)] = vals
+        return out
+
+    def assign(self, data: Any, source: str | None = None) -> np.ndarray:
+        """Class id of every record of ``data`` (input order); ``-1`` where no class matches.
+
+        Scans the QI columns once; used for per-record output when the table was built by the
+        lazy ``GROUP BY`` scan.
+        """
+        frame = _collect_columns(data, list(self.columns), source)
+        codes = np.empty((len(frame), len(self.columns)), dtype=np.int64)
+        for j, col in enumerate(self.columns):
+            translate_values = _values_to_codes(frame[col], self.dictionaries[j])
+            codes[:, j] = translate_values
+        ok = (codes >= 0).all(axis=1)
+        out = np.full(len(frame), -1, dtype=np.int64)
+        if self.n_classes == 0:
+            return out
+        keys = _pack(self.codes, self.radices)
+        rkeys = _pack(codes[ok], self.radices)
+        if keys is None or rkeys is None:
+            both = np.vstack([self.codes, codes[ok]])
+            _, inv = np.unique(both, axis=0, return_inverse=True)
+            inv = inv.reshape(-1)
+            keys, rkeys = inv[: self.n_classes], inv[self.n_classes:]
+            order = np.argsort(keys, kind="stable")
+            keys, ids = keys[order], order
+        else:
+            ids = np.arange(self.n_classes)
+        pos = np.minimum(np.searchsorted(keys, rkeys), len(keys) - 1)
+        hit = keys[pos] == rkeys
+        out[np.flatnonzero(ok)] = np.where(hit, ids[pos], -1)
+        return out
+
+
+# ---------------------------------------------------------------------- building the table
+def build_class_table(data: Any, qis: Sequence[str], weights: str | None = None,
+                      sensitive: Sequence[str] = (), missing: str = "category",
+                      records: bool | None = None, source: str | None = None) -> ClassTable:
+    """Scan ``data`` once and return its equivalence-class table.
+
+    Parameters
+    ----------
+    data : Dataset, pandas/polars DataFrame, DuckDB relation, PySpark or narwhals frame
+        The records.
+    qis : sequence of str
+        Quasi-identifiers.
+    weights : str, optional
+        Sampling-weight column (non-negative numbers); per class its sum estimates the population
+        frequency ``Fk``.
+    sensitive : sequence of str
+        Attributes whose within-class histograms are kept (for l-diversity, t-closeness).
+    missing : {"category", "wildcard"}
+        Treatment of missing QI values (see the module docstring).
+    records : bool, optional
+        Keep every record's class id (input order). Free for pandas input (default there); for
+        other engines it makes the scan collect the QI columns instead of only the grouped table,
+        so it defaults to False.
+    source : str, optional
+        File name used in error messages.
+
+    Returns
+    -------
+    ClassTable
+    """
+    qis = _check_qis(qis)
+    _check_missing(missing)
+    sensitive = tuple(sensitive)
+    for s in sensitive:
+        if s in qis:
+            raise ParameterError("sensitive", s, "an attribute that is not a quasi-identifier")
+    if isinstance(data, Dataset):
+        source = source or data.source or data.name
+    needed = [*qis, *sensitive, *([weights] if weights else [])]
+    check_columns(data, _unique(needed), source)
+    native = _native(data)
+    if isinstance(native, pd.DataFrame):
+        return _build_pandas(native, qis, weights, sensitive, missing,
+                             records=True if records is None else records, source=source)
+    if records:
+        frame = _collect_columns(data, _unique(needed), source)
+        return _build_pandas(frame, qis, weights, sensitive, missing, records=True, source=source)
+    return _build_lazy(data, qis, weights, sensitive, missing, source)
+
+
+def _build_pandas(frame: pd.DataFrame, qis: tuple[str, ...], weights: str | None,
+                  sensitive: tuple[str, ...], missing: str, records: bool,
+                  source: str | None) -> ClassTable:
+    """Fast path for in-memory frames: encode every record, no group-by engine."""
+    w = _validated_weights(frame[weights], weights, source) if weights else None
+    return _assemble({c: frame[c] for c in qis}, None, w, {s: frame[s] for s in sensitive},
+                     missing, records, weights)
+
+
+def _build_lazy(data: Any, qis: tuple[str, ...], weights: str | None, sensitive: tuple[str, ...],
+                missing: str, source: str | None) -> ClassTable:
+    """One GROUP BY over the QIs (and sensitive attributes) through narwhals, one collect."""
+    import narwhals as nw
+
+    lf = as_narwhals(data)
+    schema = lf.collect_schema()
+    if weights and not schema[weights].is_numeric():
+        # Text weights: parse them in pandas to name the first bad row.
+        frame = _collect_columns(data, _unique([*qis, *sensitive, weights]), source)
+        return _build_pandas(frame, qis, weights, sensitive, missing, records=False,
+                             source=source)
+    aggs = [nw.len().alias("__n")]
+    if weights:
+        # Cast outside the aggregation: simple aggregations run natively on every engine.
+        lf = lf.with_columns(nw.col(weights).cast(nw.Float64).alias("__w"))
+        wcol = nw.col("__w")
+        aggs += [wcol.sum().alias("__wsum"), wcol.min().alias("__wmin"),
+                 wcol.count().alias("__wcount")]
+    keys = _unique([*qis, *sensitive])
+    grouped = lf.group_by(keys, drop_null_keys=False).agg(*aggs).collect().to_pandas()
+    wsum = None
+    if weights:
+        wsum = grouped["__wsum"].to_numpy(dtype=np.float64, na_value=np.nan)
+        wmin = grouped["__wmin"].to_numpy(dtype=np.float64, na_value=np.nan)
+        nulls = int((grouped["__n"].to_numpy() - grouped["__wcount"].to_numpy()).sum())
+        bad = nulls > 0 or not np.isfinite(wsum).all() or (np.nanmin(wmin) < 0 if len(wmin) else
+                                                           False)
+        if bad:  # error path only: find the first bad row to name it
+            col = _collect_columns(data, [weights], source)[weights]
+            _validated_weights(col, weights, source)
+            raise ParameterError("weights", weights, "finite non-negative numbers")
+    counts = grouped["__n"].to_numpy(dtype=np.int64)
+    return _assemble({c: grouped[c] for c in qis}, counts, wsum,
+                     {s: grouped[s] for s in sensitive}, missing, False, weights)
+
+
+def _assemble(qi_values: Mapping[str, pd.Series], row_counts: np.ndarray | None,
+              row_wsums: np.ndarray | None, sens_values: Mapping[str, pd.Series], missing: str,
+              records: bool, weights: str | None) -> ClassTable:
+    """Encode rows (records, or pre-grouped rows with counts) into a canonical class table."""
+    columns = tuple(qi_values)
+    n_rows = len(next(iter(qi_values.values()))) if qi_values else 0
+    row_codes = np.empty((n_rows, len(columns)), dtype=np.int64)
+    dictionaries = []
+    for j, col in enumerate(columns):
+        codes, dictionary = encode_column(qi_values[col])
+        row_codes[:, j] = codes
+        dictionaries.append(dictionary)
+    radices = tuple(max(len(d), 1) for d in dictionaries)
+    keys = _pack(row_codes, radices)
+    if n_rows == 0:
+        class_codes = np.empty((0, len(columns)), dtype=np.int64)
+        ids = np.empty(0, dtype=np.int64)
+    elif keys is not None:
+        ids, uniq = pd.factorize(keys)  # hash, then sort only the (few) distinct keys
+        order = np.argsort(uniq, kind="stable")
+        rank = np.empty(order.shape[0], dtype=np.int64)
+        rank[order] = np.arange(order.shape[0], dtype=np.int64)
+        ids = rank[ids]
+        class_codes = _unpack(np.asarray(uniq, dtype=np.int64)[order], radices)
+    else:
+        class_codes, ids = np.unique(row_codes, axis=0, return_inverse=True)
+        ids = ids.reshape(-1).astype(np.int64)
+    n_classes = class_codes.shape[0]
+    if row_counts is None:
+        counts = np.bincount(ids, minlength=n_classes).astype(np.int64)
+    else:
+        counts = np.bincount(ids, weights=row_counts, minlength=n_classes).astype(np.int64)
+    wsums = None if row_wsums is None else np.bincount(ids, weights=row_wsums, minlength=n_classes)
+    sensitive = {}
+    for name, values in sens_values.items():
+        scodes, sdict = encode_column(values)
+        nv = max(len(sdict), 1)
+        pair = ids * nv + scodes
+        if row_counts is None:
+            upair, pcount = np.unique(pair, return_counts=True)
+        else:
+            upair, inv = np.unique(pair, return_inverse=True)
+            pcount = np.bincount(inv.reshape(-1), weights=row_counts)
+        sensitive[name] = SensitiveTable(name, sdict, (upair // nv).astype(np.int64),
+                                         (upair % nv).astype(np.int64),
+                                         np.asarray(pcount, dtype=np.int64))
+    sizes, pop = _effective_sizes(class_codes, tuple(_missing_code(d) for d in dictionaries),
+                                  counts, wsums, missing)
+    return ClassTable(columns=columns, codes=class_codes, dictionaries=tuple(dictionaries),
+                      counts=counts, weight_sums=wsums, sizes=sizes, population_sizes=pop,
+                      missing=missing, record_class=ids if records else None,
+                      sensitive=MappingProxyType(sensitive), weights=weights)
+
+
+def encode_column(values: pd.Series | np.ndarray) -> tuple[np.ndarray, tuple]:
+    """Dictionary-encode one column: sorted distinct values, missing (``None``) coded last.
+
+    Missing means null/NaN/None; every engine's nulls end up here the same way.
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    try:
+        codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+        dictionary = list(uniques.tolist())
+    except TypeError:  # values of mixed, unorderable types: order by (type, text)
+        codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
+        vals = list(uniques.tolist())
+        order = sorted(range(len(vals)), key=lambda i: (type(vals[i]).__name__, str(vals[i])))
+        rank = np.empty(len(vals), dtype=np.int64)
+        rank[order] = np.arange(len(vals))
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+        dictionary = [vals[i] for i in order]
+    codes = np.asarray(codes, dtype=np.int64)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(dictionary), codes)
+        dictionary.append(None)
+    return codes, tuple(dictionary)
+
+
+# ---------------------------------------------------------------------- wildcard matching
+def _effective_sizes(codes: np.ndarray, missing_codes: tuple[int, ...], counts: np.ndarray,
+                     wsums: np.ndarray | None, missing: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(fk, Fk)`` per class under the chosen treatment of missing values."""
+    if missing == "category" or not any(m >= 0 for m in missing_codes) or codes.shape[0] == 0:
+        sizes = counts.copy()
+        return sizes, (sizes.astype(np.float64) if wsums is None else wsums.copy())
+    return wildcard_frequencies(codes, missing_codes, counts, wsums)
+
+
+def wildcard_frequencies(codes: np.ndarray, missing_codes: Sequence[int], counts: np.ndarray,
+                         wsums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """sdcMicro-style frequencies where a missing value matches any value.
+
+    For each class (a distinct combination, missing as a code), ``fk`` is the number of records
+    agreeing with it on every QI where both are non-missing, ``Fk`` the sum of their weights
+    (``fk`` when there are no weights). Computed per pair of missing-value patterns: records of
+    patterns ``P`` and ``Q`` agree iff their codes are equal on the QIs missing in neither.
+
+    References: Templ, Kowarik & Meindl (2015), *Statistical Disclosure Control for Micro-Data Using
+    the R Package sdcMicro*, J. Stat. Softw. 67(4), section on ``freqCalc``.
+    """
+    n, d = codes.shape
+    miss = np.zeros((n, d), dtype=bool)
+    for j, mc in enumerate(missing_codes):
+        if mc >= 0:
+            miss[:, j] = codes[:, j] == mc
+    weights = counts.astype(np.float64) if wsums is None else np.asarray(wsums, dtype=np.float64)
+    patterns, pat_idx = np.unique(miss, axis=0, return_inverse=True)
+    pat_idx = pat_idx.reshape(-1)
+    groups = [np.flatnonzero(pat_idx == p) for p in range(len(patterns))]
+    radices = tuple(int(codes[:, j].max()) + 1 if n else 1 for j in range(d))
+    fk = np.zeros(n, dtype=np.float64)
+    fw = np.zeros(n, dtype=np.float64)
+    for p, rows_p in enumerate(groups):
+        for q, rows_q in enumerate(groups):
+            common = np.flatnonzero(~(patterns[p] | patterns[q]))
+            if common.size == 0:
+                fk[rows_p] += counts[rows_q].sum()
+                fw[rows_p] += weights[rows_q].sum()
+                continue
+            kp, kq = _joint_keys(codes[np.ix_(rows_p, common)], codes[np.ix_(rows_q, common)],
+                                 tuple(radices[c] for c in common))
+            uq, inv = np.unique(kq, return_inverse=True)
+            inv = inv.reshape(-1)
+            cq = np.bincount(inv, weights=counts[rows_q], minlength=len(uq))
+            wq = np.bincount(inv, weights=weights[rows_q], minlength=len(uq))
+            pos = np.minimum(np.searchsorted(uq, kp), len(uq) - 1)
+            hit = uq[pos] == kp
+            fk[rows_p] += np.where(hit, cq[pos], 0.0)
+            fw[rows_p] += np.where(hit, wq[pos], 0.0)
+    return np.rint(fk).astype(np.int64), fw
+
+
+def _joint_keys(a: np.ndarray, b: np.ndarray, radices: tuple[int, ...]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    ka, kb = _pack(a, radices), _pack(b, radices)
+    if ka is not None and kb is not None:
+        return ka, kb
+    _, inv = np.unique(np.vstack([a, b]), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    return inv[: len(a)], inv[len(a):]
+
+
+# ---------------------------------------------------------------------- helpers
+def _pack(codes: np.ndarray, radices: Sequence[int]) -> np.ndarray | None:
+    """Mixed-radix int64 key (first column most significant), or None if it would overflow."""
+    total = 1
+    for r in radices:
+        total *= max(int(r), 1)
+    if total >= _MAX_KEY:
+        return None
+    key = np.zeros(codes.shape[0], dtype=np.int64)
+    for j, r in enumerate(radices):
+        key *= max(int(r), 1)
+        key += codes[:, j]
+    return key
+
+
+def _unpack(keys: np.ndarray, radices: Sequence[int]) -> np.ndarray:
+    out = np.empty((keys.shape[0], len(radices)), dtype=np.int64)
+    rest = keys.copy()
+    for j in range(len(radices) - 1, -1, -1):
+        r = max(int(radices[j]), 1)
+        out[:, j] = rest % r
+        rest //= r
+    return out
+
+
+def _missing_code(dictionary: tuple) -> int:
+    return len(dictionary) - 1 if dictionary and dictionary[-1] is None else -1
+
+
+def _check_missing(missing: str) -> None:
+    if missing not in MISSING_MODES:
+        raise ParameterError("missing", missing, "'category' or 'wildcard'")
+
+
+def _check_qis(qis: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(qis, str):
+        qis = [qis]
+    qis = tuple(qis)
+    if not qis:
+        raise ParameterError("qis", [], "at least one quasi-identifier")
+    dup = sorted({q for q in qis if qis.count(q) > 1})
+    if dup:
+        raise ParameterError("qis", list(qis), f"distinct columns ({dup[0]!r} is repeated)")
+    return qis
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _native(data: Any) -> Any:
+    if isinstance(data, Dataset):
+        data = data.data
+    if hasattr(data, "to_native") and type(data).__module__.startswith("narwhals"):
+        data = data.to_native()
+    return data
+
+
+def _collect_columns(data: Any, columns: list[str], source: str | None) -> pd.DataFrame:
+    """The given columns of every record as pandas, in the engine's row order."""
+    check_columns(data, columns, source)
+    native = _native(data)
+    if isinstance(native, pd.DataFrame):
+        return native[columns]
+    lf = as_narwhals(data).select(columns)
+    return lf.collect().to_pandas()
+
+
+def _validated_weights(col: pd.Series, name: str, source: str | None) -> np.ndarray:
+    """Weights as float64; ParameterError naming the first bad row (1-based) otherwise."""
+    where = f" in {source}" if source else ""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise ParameterError("weights", name, f"a numeric column{where}; it holds true/false")
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        parsed_bad = np.zeros(len(values), dtype=bool)
+    else:
+        parsed = pd.to_numeric(col, errors="coerce")
+        values = parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+        parsed_bad = np.asarray(parsed.isna() & col.notna())
+    problems = [
+        (parsed_bad, "is not a number"),
+        (np.isnan(values) & ~parsed_bad, "is missing"),
+        (np.isinf(values), "is infinite"),
+        (values < 0, "is negative"),
+    ]
+    first = None
+    for mask, what in problems:
+        with np.errstate(invalid="ignore"):
+            idx = np.flatnonzero(mask)
+        if idx.size and (first is None or idx[0] < first[0]):
+            first = (int(idx[0]), what)
+    if first is not None:
+        row, what = first
+        shown = col.iloc[row]
+        raise ParameterError(
+            "weights", name,
+            f"finite non-negative numbers{where}; row {row + 1} value {shown!r} {what}")
+    return values
+
+
+def _translate_dictionary(src: tuple, dst: tuple) -> np.ndarray:
+    """Code in ``dst`` of every value of ``src`` (``-1`` when absent); missing maps to missing."""
+    out = np.full(max(len(src), 1), -1, dtype=np.int64)
+    src_mc, dst_mc = _missing_code(src), _missing_code(dst)
+    src_vals = [v for v in src if v is not None]
+    dst_vals = [v for v in dst if v is not None]
+    if src_vals and dst_vals:
+        same_types = {type(v) for v in src_vals} == {type(v) for v in dst_vals}
+        if same_types:
+            idx = pd.Index(dst_vals).get_indexer(pd.Index(src_vals))
+        else:
+            idx = pd.Index([str(v) for v in dst_vals]).get_indexer(
+                pd.Index([str(v) for v in src_vals]))
+        out[: len(src_vals)] = idx
+    if src_mc >= 0:
+        out[src_mc] = dst_mc
+    return out
+
+
+def _values_to_codes(values: pd.Series, dictionary: tuple) -> np.ndarray:
+    mc = _missing_code(dictionary)
+    vals = [v for v in dictionary if v is not None]
+    if vals:
+        codes = pd.Index(vals).get_indexer(values)
+    else:
+        codes = np.full(len(values), -1, dtype=np.int64)
+    codes = np.asarray(codes, dtype=np.int64)
+    isna = np.asarray(values.isna())
+    codes[isna] = mc
+    return codes
+
+
+def _rollup_sensitive(st: SensitiveTable, inverse: np.ndarray, n_new: int) -> SensitiveTable:
+    nv = max(len(st.dictionary), 1)
+    pair = inverse[st.class_ids] * nv + st.value_codes
+    upair, inv = np.unique(pair, return_inverse=True)
+    cnt = np.bincount(inv.reshape(-1), weights=st.counts).astype(np.int64)
+    return SensitiveTable(st.column, st.dictionary, upair // nv, upair % nv, cnt)
+
+
+def _reorder(table: ClassTable, columns: Sequence[str]) -> ClassTable:
+    order = [table.columns.index(c) for c in columns]
+    codes = table.codes[:, order]
+    dicts = tuple(table.dictionaries[i] for i in order)
+    radices = tuple(max(len(d), 1) for d in dicts)
+    keys = _pack(codes, radices)
+    if keys is not None:
+        perm = np.argsort(keys, kind="stable")
+    else:
+        perm = np.lexsort(codes.T[::-1])
+    return ClassTable(columns=tuple(columns), codes=codes[perm], dictionaries=dicts,
+                      counts=table.counts[perm],
+                      weight_sums=None if table.weight_sums is None else table.weight_sums[perm],
+                      sizes=table.sizes[perm], population_sizes=table.population_sizes[perm],
+                      missing=table.missing, weights=table.weights)
