@@ -48,8 +48,13 @@ def dataset_policy(catalog: Any, name: str) -> Policy:
 
 
 def combination_policy(catalog: Any, names: tuple[str, ...] | list[str] | str) -> Harmonization:
-    """Harmonized policy of one or more catalog datasets (``"a+b"`` accepted)."""
+    """Harmonized policy of one or more catalog datasets (``"a+b"`` accepted).
+
+    The sources are taken in sorted order so that ``a+b`` and ``b+a`` have the same effective
+    policy (and hash, which ties reviews to it).
+    """
     if isinstance(names, str):
         names = split_target(names)
+    names = tuple(sorted(names))
     policies = [dataset_policy(catalog, n) for n in names]
     return harmonize(policies, name="+".join(names) if len(names) > 1 else None)

@@ -79,6 +79,7 @@ class GateResult:
     quasi_identifiers: tuple[str, ...]
     findings: tuple[Finding, ...]
     strict: bool = False
+    notes: tuple[str, ...] = ()
 
     @property
     def violations(self) -> tuple[Finding, ...]:
@@ -115,6 +116,7 @@ class GateResult:
             "passed": self.passed,
             "exit_code": self.exit_code,
             "strict": self.strict,
+            "notes": list(self.notes),
             "violations": len(self.violations),
             "reviews": len(self.reviews),
             "findings": [f.to_dict() for f in self.findings],
@@ -203,12 +205,20 @@ def _resolve_target(
                 entry = cat.datasets[names[0]]
                 data = cat.load_dataset(names[0])
                 rmap = _roles_from(roles) or entry.roles
+                if rmap is None and qis is None:
+                    return _data_target(
+                        data, names[0], (str(entry.file),), None, sensitive, None, cat_path
+                    )
                 return _Target(
                     names[0],
                     names,
                     data,
                     tuple(qis if qis is not None else rmap.quasi_identifiers),
-                    tuple(sensitive if sensitive is not None else rmap.sensitive),
+                    tuple(
+                        sensitive
+                        if sensitive is not None
+                        else (rmap.sensitive if rmap is not None else ())
+                    ),
                     (str(entry.file),),
                     False,
                     cat_path,
@@ -259,46 +269,44 @@ def _combined_target(
 
 
 def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tuple[str, ...], str]:
-    """Combine catalog datasets for measurement.
+    """The merged table of an authorised join, as :mod:`workbench.linkage.combine` builds it.
 
-    Uses the linkage module's ``combine`` (harmonized common quasi-identifiers); without it the
-    datasets are joined on a shared pseudonym key column (``person_key``) and measured on the
-    union of their quasi-identifiers.
+    An inner join on the shared pseudonym key ``person_key`` (one merged row per matching
+    combination of records); each merged record carries every input's quasi-identifiers and
+    sensitive attributes, named ``dataset.column``. For the synthetic city, whose files carry no
+    key, the linkage module attaches a demo key in memory from the ground truth.
     """
-    try:
-        from ..linkage import combine as linkage_combine  # type: ignore[attr-defined]
-    except ImportError:
-        linkage_combine = None
-    if linkage_combine is not None:
-        result = linkage_combine(cat, list(names))
-        data = getattr(result, "data", result)
-        qis = tuple(getattr(result, "quasi_identifiers", ()) or ())
-        sens = tuple(getattr(result, "sensitive", ()) or ())
-        return data, qis, sens, "combined by workbench.linkage.combine"
+    import numpy as np
     import pandas as pd
 
-    from ..dataset import as_pandas
+    from ..linkage.combine import DEMO_KEY_NOTE, attach_demo_key, join_rows
 
-    frames, qis, sens = [], [], []
+    key = "person_key"
+    frames, qis, sens = {}, [], []
+    demo = False
     for n in names:
         entry = cat.datasets[n]
-        frame = as_pandas(cat.load_dataset(n))
-        if "person_key" not in frame.columns:
-            raise ConfigError(
-                f"cannot combine {'+'.join(names)}: dataset {n!r} has no 'person_key' pseudonym "
-                "column to join on (export it with workbench samples export --pseudonym)"
-            )
-        cols = [*entry.roles.quasi_identifiers, *entry.roles.sensitive]
-        part = frame[["person_key", *cols]].rename(columns={c: f"{n}.{c}" for c in cols})
-        frames.append(part)
-        qis += [f"{n}.{c}" for c in entry.roles.quasi_identifiers]
-        sens += [f"{n}.{c}" for c in entry.roles.sensitive]
-    data = frames[0]
-    for f in frames[1:]:
-        data = data.merge(f, on="person_key", how="inner")
-    data = data.drop(columns=["person_key"])
-    assert isinstance(data, pd.DataFrame)
-    return data, tuple(qis), tuple(sens), "joined on person_key (union of quasi-identifiers)"
+        frame = cat.load_dataset(n).to_pandas()
+        if key not in frame.columns:
+            frame = attach_demo_key(cat, n, frame, key)
+            demo = True
+        frames[n] = frame
+    both = pd.concat([frames[n][key].astype("string") for n in names], ignore_index=True)
+    codes, _ = pd.factorize(both, use_na_sentinel=True)
+    keys, start = [], 0
+    for n in names:
+        keys.append(codes[start : start + len(frames[n])].astype(np.int64))
+        start += len(frames[n])
+    rows = join_rows(keys)
+    merged: dict[str, Any] = {}
+    for i, n in enumerate(names):
+        entry = cat.datasets[n]
+        for c in (*entry.quasi_identifiers, *entry.sensitive):
+            merged[f"{n}.{c}"] = frames[n][c].to_numpy()[rows[i]]
+        qis += [f"{n}.{c}" for c in entry.quasi_identifiers]
+        sens += [f"{n}.{c}" for c in entry.sensitive]
+    note = f"inner join on {key}" + (f" ({DEMO_KEY_NOTE})" if demo else "")
+    return pd.DataFrame(merged), tuple(qis), tuple(sens), note
 
 
 def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
@@ -356,7 +364,13 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
     th = pol.thresholds
     rar = th.max_records_at_risk
     min_l = dict(th.min_l)
-    sens_cols = [a for a in min_l if a in t.sensitive or _has_column(t.data, a)]
+    # a policy names plain attributes; in a merged table they are "dataset.attribute"
+    l_columns = {
+        a: [c for c in t.sensitive if c == a or c.endswith(f".{a}")]
+        or ([a] if _has_column(t.data, a) else [])
+        for a in min_l
+    }
+    sens_cols = [c for cols in l_columns.values() for c in cols]
     if not t.qis:
         return None, [
             Finding(
@@ -366,6 +380,17 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
                 None,
                 "No quasi-identifiers are declared, so re-identification risk cannot be measured. "
                 "Declare the roles of the columns (catalog 'roles:' or --roles).",
+            )
+        ]
+    if _n_rows(t.data) == 0:
+        return 0, [
+            Finding(
+                "records",
+                REVIEW,
+                0,
+                None,
+                "There are no records to measure (for a combination: no record shares the join "
+                "key). Check the key before trusting this result.",
             )
         ]
     profile = assess(
@@ -427,7 +452,7 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
             )
         )
     if rar is not None:
-        share = _records_at_risk_share(pros, profile)
+        share = float(pros.records_at_risk)  # share of records with risk > threshold
         ok = share <= rar.share
         findings.append(
             Finding(
@@ -445,7 +470,7 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
         )
     ldiv = getattr(profile, "l_diversity", None)
     for attr, need in min_l.items():
-        if attr not in sens_cols:
+        if not l_columns[attr]:
             findings.append(
                 Finding(
                     f"min_l[{attr}]",
@@ -457,43 +482,40 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
                 )
             )
             continue
-        got = _l_value(ldiv, attr)
-        if got is None:
-            findings.append(
-                Finding(
-                    f"min_l[{attr}]",
-                    REVIEW,
-                    None,
-                    need,
-                    f"l-diversity of {attr!r} could not be measured; check it by hand.",
-                )
-            )
-            continue
-        ok = got >= need
-        findings.append(
-            Finding(
-                f"min_l[{attr}]",
-                PASS if ok else FAIL,
-                got,
-                need,
-                f"Every group of identical {qtext} holds at least {got} distinct values of {attr}."
-                if ok
-                else f"Some group of records with identical {qtext} holds only {got} distinct "
-                f"value(s) of {attr}; the policy requires {need}. Anyone who knows a person is in "
-                f"that group learns their {attr}. Generalize the quasi-identifiers (larger groups) "
-                "or suppress those groups.",
-            )
-        )
+        for col in l_columns[attr]:
+            findings.append(_l_finding(col, need, _l_value(ldiv, col), qtext))
     return int(profile.records), findings
 
 
-def _records_at_risk_share(pros: Any, profile: Any) -> float:
-    """Share of records whose prosecutor risk exceeds the threshold."""
-    value = float(pros.records_at_risk)
-    n = int(profile.records)
-    if value > 1 or (value == 1 and n > 1 and isinstance(pros.records_at_risk, int)):
-        return value / n if n else 0.0
-    return value
+def _l_finding(col: str, need: int, got: int | None, qtext: str) -> Finding:
+    if got is None:
+        return Finding(
+            f"min_l[{col}]", REVIEW, None, need, f"l-diversity of {col!r} could not be measured."
+        )
+    ok = got >= need
+    return Finding(
+        f"min_l[{col}]",
+        PASS if ok else FAIL,
+        got,
+        need,
+        f"Every group of identical {qtext} holds at least {got} distinct values of {col}."
+        if ok
+        else f"Some group of records with identical {qtext} holds only {got} distinct "
+        f"value(s) of {col}; the policy requires {need}. Anyone who knows a person is in "
+        f"that group learns their {col}. Generalize the quasi-identifiers (larger groups) "
+        "or suppress those groups.",
+    )
+
+
+def _n_rows(data: Any) -> int | None:
+    from ..dataset import Dataset
+
+    if isinstance(data, Dataset):
+        return data.n_rows
+    try:
+        return len(data)
+    except TypeError:
+        return None
 
 
 def _has_column(data: Any, col: str) -> bool:
@@ -577,8 +599,9 @@ def gate(
     purpose : str, optional
         The intended use; it must be among the policy's purposes and consent scope.
     user : str, optional
-        Who runs the check (default ``WORKBENCH_USER``/``USER``); with an access log, the user must
-        hold a role that may see raw rows of the target.
+        Who runs the check (default ``WORKBENCH_USER``/``USER``).
+    access_log : AccessLog or path, optional
+        When given, the user must hold a role (in this log) that the policy lets see raw rows.
     strict : bool
         Treat review flags as failures.
     record : bool
@@ -666,7 +689,7 @@ def gate(
             )
         )
     who = current_user(user)
-    if access_log is not None or (user is not None and os.environ.get("WORKBENCH_ACCESS_LOG")):
+    if access_log is not None:
         from .access import AccessLog
 
         alog = access_log if isinstance(access_log, AccessLog) else AccessLog(access_log)
@@ -696,6 +719,7 @@ def gate(
         quasi_identifiers=t.qis,
         findings=tuple(findings),
         strict=strict,
+        notes=tuple(n for n in (t.join_note,) if n),
     )
     if record:
         glog = Path(gate_log) if gate_log is not None else default_gate_log_path()
