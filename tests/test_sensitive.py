@@ -163,6 +163,18 @@ def test_t_closeness_hierarchical_hand():
     assert r.height == 2 and r.t == pytest.approx(4 / 9)
 
 
+def test_hierarchical_codes_with_labels_match_strings():
+    codes, labels = pd.factorize(pd.Series(DISEASE))
+    r = t_closeness(
+        DISEASE_CLASSES, codes, 3, kind="hierarchical", hierarchy=DISEASE_TREE, labels=list(labels)
+    )
+    assert r.distances == pytest.approx([4 / 9, 1 / 3, 1 / 3])
+    with pytest.raises(ParameterError, match="labels"):
+        t_closeness(
+            DISEASE_CLASSES, codes, 3, kind="hierarchical", hierarchy=DISEASE_TREE, labels=["gu"]
+        )
+
+
 def test_hierarchy_with_several_tops_gets_a_root():
     # without "*" the two groups get an implicit root: same distances as with it
     tree = [row[:2] for row in DISEASE_TREE]

@@ -72,18 +72,18 @@ _ENTROPY_TOL = 1e-12
 # --------------------------------------------------------------------------------------------
 
 
-def _dense_values(values: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
+def _dense_values(values: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     """Map a sensitive column to dense codes ``0..m-1`` in sorted value order.
 
-    Returns the codes, ``m`` and the sorted distinct values (``None`` on the fast integer path,
-    where the distinct values are recoverable but not needed).
+    Returns the codes, ``m`` and the sorted distinct values. Non-negative integer codes take a
+    bincount path (no sort), which is what repeated calls from the anonymization search use.
     """
     if values.dtype.kind in "iub" and values.size:
         lo, hi = int(values.min()), int(values.max())
         if lo >= 0 and hi < 8 * values.size + 4096:
             present = np.bincount(values.astype(np.int64), minlength=hi + 1) > 0
             remap = np.cumsum(present) - 1
-            return remap[values].astype(np.int64), int(remap[-1] + 1), None
+            return remap[values].astype(np.int64), int(remap[-1] + 1), np.flatnonzero(present)
     uniq, inv = np.unique(values, return_inverse=True)
     return inv.reshape(-1).astype(np.int64), int(uniq.size), uniq
 
@@ -100,7 +100,7 @@ class _Prepared:
     pc: np.ndarray  # class of each (class, value) pair with a positive count, sorted
     pv: np.ndarray  # value of each pair
     cnt: np.ndarray  # count of each pair
-    domain: np.ndarray | None = None
+    domain: np.ndarray  # sorted distinct values (codes on the integer path)
 
 
 def _prepare(class_ids: Any, sens: Any, n_classes: int) -> _Prepared:
@@ -532,6 +532,7 @@ def t_closeness(
     n_classes: int,
     kind: Literal["equal", "ordered", "hierarchical"] = "equal",
     hierarchy: Sequence[Sequence[Any]] | None = None,
+    labels: Sequence[Any] | None = None,
 ) -> TClosenessResult:
     """Earth Mover's Distance of each class's sensitive distribution from the table's.
 
@@ -561,6 +562,10 @@ def t_closeness(
     hierarchy : sequence of rows, optional
         Required for ``hierarchical``: rows ``(leaf, parent, ..., root)`` of equal length,
         e.g. the rows of an ARX hierarchy CSV.
+    labels : sequence, optional
+        For integer codes: ``labels[code]`` is the value matched against the hierarchy leaves.
+        Passing codes plus labels avoids sorting strings on every call (the anonymization
+        search calls this per lattice node).
 
     Examples
     --------
@@ -577,8 +582,13 @@ def t_closeness(
         if hierarchy is None:
             raise ParameterError("hierarchy", None, "hierarchy rows for hierarchical t-closeness")
         domain = prep.domain
-        if domain is None:
-            domain = np.unique(np.asarray(sens_values))
+        if labels is not None:
+            table = np.asarray(labels, dtype=object)
+            if domain.dtype.kind not in "iu" or (domain.size and domain.max() >= table.size):
+                raise ParameterError(
+                    "labels", f"{table.size} labels", "one label per integer code of sens_values"
+                )
+            domain = table[domain]
         maps = _hierarchy_levels(hierarchy, domain)
         height = len(maps)
         dist = _emd_hierarchical(prep, maps)
