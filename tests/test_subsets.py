@@ -172,3 +172,22 @@ def test_matches_exhaustive_reference(codes, target):
     assert r.smallest_size_reaching_target == smallest
     ranked = [s.uniqueness for s in r.subsets]
     assert ranked == sorted(ranked, reverse=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(tables(), st.data())
+def test_counts_equal_repeated_rows(codes, data):
+    n, m = codes.shape
+    counts = np.array(data.draw(st.lists(st.integers(1, 3), min_size=n, max_size=n)), dtype=int)
+    names = [f"c{i}" for i in range(m)]
+    weighted = qi_subsets(codes, names, counts=counts, max_subsets=7)
+    expanded = qi_subsets(np.repeat(codes, counts, axis=0), names, max_subsets=7)
+    assert weighted.subsets == expanded.subsets
+    assert weighted.n_records == expanded.n_records == int(counts.sum())
+
+
+def test_bad_counts():
+    with pytest.raises(ParameterError, match="counts"):
+        qi_subsets(HAND, COLS, counts=[1, 2])
+    with pytest.raises(ParameterError, match="counts"):
+        qi_subsets(HAND, COLS, counts=[1, 1, 1, 1, 0])

@@ -255,7 +255,11 @@ def _stat(names: tuple[str, ...], sizes: np.ndarray, n: int) -> SubsetStat:
 
 
 def qi_subsets(
-    codes: Any, columns: Sequence[str], max_subsets: int = 1024, target: float = 0.5
+    codes: Any,
+    columns: Sequence[str],
+    max_subsets: int = 1024,
+    target: float = 0.5,
+    counts: Any = None,
 ) -> SubsetResult:
     """Uniqueness, distinction and separation for every subset of the quasi-identifiers.
 
@@ -271,6 +275,8 @@ def qi_subsets(
         so.
     target : float
         Share of records that counts as "most records singled out" (0 < target <= 1).
+    counts : array of int, optional
+        Multiplicity of each row of ``codes`` (e.g. an equivalence-class table); default 1.
 
     Examples
     --------
@@ -290,24 +296,38 @@ def qi_subsets(
         raise ParameterError("target", target, "a share in (0, 1]")
     columns = tuple(str(c) for c in columns)
     dense, cards = _dense_codes(codes, columns)
-    n, m = dense.shape
+    rows, m = dense.shape
+    weights = None
+    n = rows
+    if counts is not None:
+        mult = np.asarray(counts)
+        if mult.shape != (rows,) or (mult.size and (mult.dtype.kind not in "iu" or mult.min() < 1)):
+            raise ParameterError(
+                "counts",
+                f"array of shape {mult.shape}",
+                f"{rows} positive integer multiplicities, one per row of codes",
+            )
+        weights = mult.astype(float)
+        n = int(mult.sum())
     s_max, capped, reason = _plan(m, int(max_subsets))
 
     stats: dict[tuple[int, ...], SubsetStat] = {}
     # depth-first over subsets in lexicographic order; each child refines its parent's groups,
     # so memory stays O(depth * n)
-    stack: list[tuple[tuple[int, ...], np.ndarray, int]] = [((), np.zeros(n, np.int64), 1)]
+    stack: list[tuple[tuple[int, ...], np.ndarray, int]] = [((), np.zeros(rows, np.int64), 1)]
     while stack:
         idx, gid, n_groups = stack.pop()
         start = idx[-1] + 1 if idx else 0
         for j in range(m - 1, start - 1, -1):  # reversed so pops come out in order
             child = (*idx, j)
-            new_gid, new_n, sizes = _regroup(gid, n_groups, dense[:, j], int(cards[j]))
+            new_gid, new_n, sizes = _regroup(gid, n_groups, dense[:, j], int(cards[j]), weights)
             stats[child] = _stat(tuple(columns[i] for i in child), sizes, n)
             if len(child) < s_max:
                 stack.append((child, new_gid, new_n))
     if m and s_max < m:
-        _, _, sizes = _group_all(dense, cards)
+        gid, n_groups = np.zeros(rows, np.int64), 1
+        for j in range(m):
+            gid, n_groups, sizes = _regroup(gid, n_groups, dense[:, j], int(cards[j]), weights)
         stats[tuple(range(m))] = _stat(columns, sizes, n)
 
     def rank_key(item: tuple[tuple[int, ...], SubsetStat]):
