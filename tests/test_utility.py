@@ -188,9 +188,12 @@ def test_report_hand_checked(survey) -> None:
     assert counts == {("F",): (3.0, 4.0), ("M",): (3.0, 2.0)}
     il = rep.information_loss
     sd_income = np.std(survey["income"], ddof=1)
-    assert il.per_column["income"] == pytest.approx(30 / (math.sqrt(2) * sd_income) / 6)
-    assert il.per_column["age"] == 0.0
+    assert il.columns == ("income",)  # only perturbed numeric columns by default
+    assert il.il1s == pytest.approx(30 / (math.sqrt(2) * sd_income) / 6)
     assert il.il1s_sdcmicro == pytest.approx(2 * il.il1s)
+    both = compare(survey, changed, perturbed=["age", "income"]).information_loss
+    assert both.per_column == {"age": 0.0, "income": pytest.approx(il.il1s)}
+    assert both.il1s == pytest.approx(il.il1s / 2)
 
 
 def test_correlations(survey) -> None:
@@ -296,6 +299,16 @@ def test_perturbative_pipeline_information_loss(survey) -> None:
     assert compare(survey, noisy).information_loss.il1s > 0
 
 
+def test_il1s_of_additive_noise_matches_theory() -> None:
+    # E|N(0, (c sd)^2)| / (sqrt(2) sd) = c sqrt(2 / pi) / sqrt(2) = c / sqrt(pi)
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"a": rng.normal(50, 10, 20000), "b": rng.lognormal(3, 1, 20000)})
+    noisy = AdditiveNoise(("a", "b"), noise=50, seed=2).apply(df)
+    il = compare(df, noisy).information_loss
+    assert il.il1s == pytest.approx(0.5 / math.sqrt(math.pi), rel=0.02)
+    assert il.eigen is not None and il.eigen >= 0
+
+
 def test_errors(survey) -> None:
     with pytest.raises(ColumnNotFoundError, match="zip"):
         compare(survey, survey, columns=["zip"])
@@ -309,6 +322,8 @@ def test_errors(survey) -> None:
         compare(survey, survey, statistics=[Statistic("mean", "region")])
     with pytest.raises(ParameterError, match="shape"):
         compare(survey, survey, suppressed=np.zeros(3, bool))
+    with pytest.raises(ParameterError, match="perturbed"):
+        compare(survey, survey, perturbed=["region"])
 
 
 def test_statistic_round_trip_and_label() -> None:

@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from ..dataset import as_pandas, check_columns
+from ..dataset import Dataset, as_pandas, check_columns
 from ..errors import HierarchyError, KeyMissingError, ParameterError
 
 __all__ = [
@@ -173,11 +173,9 @@ class Transform:
         ``suppressed`` is the record-suppression mask from earlier steps (a :class:`Pipeline`
         passes it on); it is carried into the result.
         """
-        source = getattr(data, "source", None) or getattr(data, "name", None)
+        source = (data.source or data.name) if isinstance(data, Dataset) else None
         original = as_pandas(data)
-        check_columns(
-            original, list(self.columns_used()), source if isinstance(source, str) else None
-        )
+        check_columns(original, list(self.columns_used()), source)
         n = len(original)
         prior = (
             np.zeros(n, dtype=bool) if suppressed is None else np.asarray(suppressed, bool).copy()
@@ -948,7 +946,7 @@ def _write_numeric(
     if not star.any() and pd.api.types.is_numeric_dtype(s.dtype):
         if keep_int and pd.api.types.is_integer_dtype(s.dtype) and not skip.any():
             df[col] = pd.Series(np.rint(new).astype(s.dtype), index=df.index)
-        elif keep_int and pd.api.types.is_integer_dtype(s.dtype):
+        elif keep_int and pd.api.types.is_integer_dtype(s.dtype):  # nullable Int64 with NA
             df[col] = pd.Series(new, index=df.index).round().astype("Int64")
         else:
             out = np.where(skip, np.nan, new)
@@ -956,7 +954,10 @@ def _write_numeric(
         return
     obj = s.astype(object).copy()
     pos = np.flatnonzero(~skip)
-    obj.iloc[pos] = new[pos].tolist()
+    values = new[pos].tolist()
+    if keep_int:
+        values = [int(v) if float(v).is_integer() else v for v in values]
+    obj.iloc[pos] = values
     df[col] = obj
 
 

@@ -351,14 +351,16 @@ def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
 def cramers_v(x: Sequence[Any], y: Sequence[Any]) -> float | None:
     """Cramér's V = sqrt(chi2 / (n (min(r, c) - 1))) of a two-way table (Cramér 1946).
 
-    The uncorrected statistic; ``None`` when either variable has a single category.
+    The uncorrected statistic; ``None`` when either variable has a single category. Missing
+    values are a category of their own.
     """
-    tab = pd.crosstab(pd.Series(list(x), dtype=object), pd.Series(list(y), dtype=object))
-    r, c = tab.shape
-    n = float(tab.to_numpy().sum())
+    cx, ux = pd.factorize(np.asarray(x, dtype=object), use_na_sentinel=False)
+    cy, uy = pd.factorize(np.asarray(y, dtype=object), use_na_sentinel=False)
+    r, c = len(ux), len(uy)
+    n = len(cx)
     if min(r, c) < 2 or n == 0:
         return None
-    obs = tab.to_numpy(dtype=float)
+    obs = np.bincount(cx * c + cy, minlength=r * c).reshape(r, c).astype(float)
     expected = obs.sum(axis=1, keepdims=True) @ obs.sum(axis=0, keepdims=True) / n
     chi2 = float(((obs - expected) ** 2 / expected).sum())
     return math.sqrt(chi2 / (n * (min(r, c) - 1)))
@@ -463,7 +465,9 @@ class _Column:
 
 
 def _is_star(s: pd.Series) -> np.ndarray:
-    return np.array([isinstance(v, str) and v == SUPPRESSED for v in s.astype(object)], dtype=bool)
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return np.zeros(len(s), dtype=bool)
+    return (s.astype(object) == SUPPRESSED).to_numpy(dtype=bool)
 
 
 def _to_numeric(s: pd.Series) -> tuple[np.ndarray, bool]:
@@ -580,6 +584,7 @@ def compare(
     hierarchies: Mapping[str, HierarchyLike] | None = None,
     levels: Mapping[str, int] | None = None,
     information_loss: bool = True,
+    perturbed: Sequence[str] | None = None,
 ) -> UtilityReport:
     """Compare a de-identified table with its original.
 
@@ -605,6 +610,10 @@ def compare(
         comparing (see the module notes).
     information_loss
         Compute IL1s / eigen for numeric columns compared on raw values (needs equal row counts).
+    perturbed
+        Numeric columns IL1s is averaged over, as sdcMicro averages over its numeric variables.
+        Default: the numeric columns whose values changed (all numeric columns if none did), so
+        untouched columns do not dilute the loss.
     """
     mask_from_result = getattr(transformed, "suppressed", None)
     if hasattr(transformed, "data") and hasattr(transformed, "suppressed"):
@@ -743,7 +752,6 @@ def compare(
             notes.append("IL1s not computed: original and transformed have different row counts")
         else:
             keep_rows = ~suppressed
-            x = np.column_stack([prepared[c].num_o[keep_rows] for c in raw])
             xm_full = {
                 c: pd.to_numeric(
                     t[c].astype(object).where(~pd.Series(_is_star(t[c]), index=t.index), None),
@@ -751,6 +759,22 @@ def compare(
                 ).to_numpy(dtype=float)
                 for c in raw
             }
+            if perturbed is not None:
+                check_columns(o, list(perturbed), "original")
+                bad = [c for c in perturbed if c not in raw]
+                if bad:
+                    raise ParameterError("perturbed", bad[0], f"a numeric column among {raw}")
+                raw = list(perturbed)
+            else:
+                changed = [
+                    c
+                    for c in raw
+                    if not np.array_equal(
+                        prepared[c].num_o[keep_rows], xm_full[c][keep_rows], equal_nan=True
+                    )
+                ]
+                raw = changed or raw
+            x = np.column_stack([prepared[c].num_o[keep_rows] for c in raw])
             xm = np.column_stack([xm_full[c][keep_rows] for c in raw])
             scale = [
                 float(np.nanstd(prepared[c].num_o, ddof=1))
