@@ -213,3 +213,16 @@ def test_cli_grant_review_revoke(capsys):
     assert main(["access", "review", "--now", "2020-03-02"]) == 0
     assert main(["access", "grant", "ann", "emperor"]) == 2
     assert main(["access", "revoke", "ann", "analyst"]) == 2
+
+
+def test_rendered_charts_and_bundles_reach_reviewers_as_aggregates():
+    """What the dashboard renders (charts from a profile) is aggregate; the rows are not."""
+    from workbench import charts
+    from workbench.risk import assess
+
+    profile = assess(FRAME, ["age", "sex"], sensitive=["dx"])
+    for make in (charts.class_size_histogram, charts.records_at_risk_curve):
+        fig = make(profile)
+        assert render_for("reviewer", fig) is fig
+    with pytest.raises(AccessDeniedError):
+        render_for("reviewer", {"chart": charts.class_size_histogram(profile), "rows": FRAME})

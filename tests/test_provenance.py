@@ -309,3 +309,32 @@ def test_log_listing(tmp_path, capsys):
     assert "read" in capsys.readouterr().out
     assert main(["provenance", "log", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["operation"] == "read"
+
+
+def test_replay_anonymize_cli_recipe(tmp_path):
+    """``workbench anonymize ... --output`` recorded with its argv replays to the same hash."""
+    import random
+
+    rng = random.Random(7)
+    rows = [
+        f"{rng.randint(20, 70)},{rng.choice(['12345', '12346', '54321'])},{rng.choice('FM')}"
+        for _ in range(60)
+    ]
+    src = tmp_path / "people.csv"
+    src.write_text("\n".join(["age,zip,sex", *rows]) + "\n")
+    argv = ["anonymize", "people.csv", "--qi", "age,zip,sex", "--k", "3", "--output", "anon.csv"]
+    assert main(argv) == 0
+    rec = record_operation(
+        "anonymize", [src], [tmp_path / "anon.csv"], {"k": 3}, recipe={"argv": argv}
+    )
+    before = sha256_file(tmp_path / "anon.csv")
+    res = replay(record=rec["seq"])
+    assert res.ok, res.message
+    assert res.outputs == ((str((tmp_path / "anon.csv").resolve()), before, before),)
+    assert sha256_file(tmp_path / "anon.csv") == before
+    # a different recorded output hash is caught
+    (tmp_path / "anon.csv").write_text("tampered\n")
+    rec2 = record_operation(
+        "anonymize", [src], [tmp_path / "anon.csv"], {"k": 3}, recipe={"argv": argv}
+    )
+    assert not replay(record=rec2["seq"]).ok
