@@ -368,11 +368,7 @@ class SearchContext:
         frame = as_pandas(data)
         check_columns(frame, [*qis, *sensitive], source)
         hierarchies = dict(hierarchies or {})
-        unknown = [c for c in hierarchies if c not in qis]
-        if unknown:
-            raise ParameterError(
-                "hierarchies", unknown[0], f"a hierarchy for one of the QIs {list(qis)}"
-            )
+        # hierarchies for columns that are not QIs here are simply not used
         self.frame = frame
         self.qis = qis
         self.sensitive = sensitive
