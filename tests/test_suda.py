@@ -236,3 +236,13 @@ def test_msus_only_for_full_key_uniques_on_adult_sample(adult_csv):
     sizes = keys.map(keys.value_counts()).to_numpy()
     assert np.array_equal(r.msu_counts.sum(axis=1) > 0, sizes == 1)
     assert r.sample_uniques == int((sizes == 1).sum())
+
+
+def test_memory_guard_names_max_size(monkeypatch):
+    import workbench.risk.suda as suda_module
+
+    monkeypatch.setattr(suda_module, "_MEMORY_BUDGET", 10)
+    with pytest.raises(ParameterError, match="max_size"):
+        suda2(factorize(GUIDELINE), list(GUIDELINE))
+    # searching only size-1 MSUs keeps nothing for a next level
+    assert suda2(factorize(GUIDELINE), list(GUIDELINE), max_size=1).n_msus == 4

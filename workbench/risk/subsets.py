@@ -86,7 +86,7 @@ def _regroup(
     Returns new dense group ids, their number and each group's size (sum of ``weights`` if
     given). A bincount over ``gid * card + col`` when that range is small, a sort otherwise.
     """
-    key = gid * card + col
+    key = gid.astype(np.int64, copy=False) * card + col
     span = n_groups * card
     if span <= 8 * key.size + 4096:
         if weights is None:

@@ -63,6 +63,8 @@ from .subsets import _dense_codes, _group_all, _regroup
 __all__ = ["SudaResult", "suda2", "suda2_reference"]
 
 ScoreWeights = Literal["elliot", "ihsn"]
+# Largest memory the level-wise search may hold for one level's live column subsets.
+_MEMORY_BUDGET = 2 * 2**30
 # sdcMicro's print.suda2 table of DIS-SUDA scores
 _DIS_BINS = (
     "== 0",
@@ -346,6 +348,7 @@ def suda2(
 
     for k in range(2, k_max + 1):
         nxt: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray, int]] = {}
+        held = 0  # bytes kept for the next level: a mask (1 B) and a group id (4 B) per row
         for parent in sorted(live):
             keep_p, gid_p, ng_p = live[parent]
             for c in range(parent[-1] + 1, m):
@@ -375,7 +378,16 @@ def suda2(
                     continue
                 keep = np.zeros(n_d, dtype=bool)
                 keep[rows[stay]] = True
-                gid_full = np.zeros(n_d, dtype=np.int64)
+                held += n_d * 5
+                if held > _MEMORY_BUDGET:
+                    raise ParameterError(
+                        "max_size",
+                        max_size,
+                        f"a smaller maximum MSU size: the search for MSUs of size {k + 1} would "
+                        f"hold over {_MEMORY_BUDGET // 2**30} GiB of group ids "
+                        f"({len(nxt) + 1}+ column subsets x {n_d} distinct rows)",
+                    )
+                gid_full = np.zeros(n_d, dtype=np.int32)
                 gid_full[rows] = gid
                 nxt[subset] = (keep, gid_full, ng)
         live = nxt
