@@ -102,19 +102,41 @@ def test_purge_never_touches_a_source_even_if_recorded_as_output(world, tmp_path
     assert world["src"].exists()
 
 
-def test_catalog_sources_are_never_deleted(world, tmp_path, monkeypatch):
-    class Entry:
-        file = world["old"]
+def _catalog(tmp_path: Path, datasets: dict) -> Path:
+    import yaml
 
-    class Cat:
-        datasets = {"x": Entry()}
+    path = tmp_path / "catalog.yaml"
+    path.write_text(yaml.safe_dump({"name": "t", "datasets": datasets, "crosswalk": []}))
+    return path
 
-    import workbench.governance._catalog as cat_mod
 
-    monkeypatch.setattr(cat_mod, "open_catalog", lambda c: c)
-    rep = purge(catalog=Cat(), now="2030-01-01")
+def test_catalog_sources_are_never_deleted(world, tmp_path):
+    cat = _catalog(tmp_path, {"x": {"file": str(world["old"])}})
+    rep = purge(catalog=cat, now="2030-01-01")
     assert _status(rep)["old.csv"] == "source"
     assert world["old"].exists()
+
+
+def test_catalog_gives_the_current_harmonized_retention(tmp_path):
+    """The recorded policy said one year; the catalog's policies now say 30 days (shortest)."""
+    (tmp_path / "p").mkdir()
+    Policy.from_dict(policy_doc(name="a", retention="P30D")).save(tmp_path / "p" / "a.yaml")
+    Policy.from_dict(policy_doc(name="b", retention="P2Y")).save(tmp_path / "p" / "b.yaml")
+    src = _write(tmp_path / "a.csv", "x\n1\n")
+    cat = _catalog(
+        tmp_path,
+        {
+            "a": {"file": "a.csv", "policy": "p/a.yaml"},
+            "b": {"file": "a.csv", "policy": "p/b.yaml"},
+        },
+    )
+    out = _write(tmp_path / "joined.csv", "joined\n")
+    recorded = Policy.from_dict(policy_doc(name="a+b", retention="P1Y"))
+    ProvenanceLog().append("combine", [src], [out], policy=recorded, now=T0)
+    assert _status(retention_status(now="2025-03-01"))["joined.csv"] == "kept"
+    rep = retention_status(catalog=cat, now="2025-03-01")
+    assert _status(rep)["joined.csv"] == "due"
+    assert rep.items[0].retention == "P30D"
 
 
 def test_output_without_policy_is_not_deleted(tmp_path):
