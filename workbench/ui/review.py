@@ -1,0 +1,61 @@
+"""The ethics-review dashboard: a read-only view of an assessment bundle.
+
+Renders the same sections as the HTML report (``workbench.report.sections``) as widgets. It runs
+as the *reviewer* role: it only ever receives the bundle's aggregates, never a dataset.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..bundle import AssessmentBundle
+from ..report import sections
+from ._common import ErrorBox, figure_output
+
+__all__ = ["ReviewDashboard", "load_bundle_from_env"]
+
+
+def load_bundle_from_env(default: str | Path | None = None) -> AssessmentBundle:
+    """The bundle named by ``WORKBENCH_BUNDLE`` (set by ``workbench dashboard``) or ``default``."""
+    path = os.environ.get("WORKBENCH_BUNDLE") or default
+    if path is None:
+        from ..demo import sample_bundle_path
+
+        path = sample_bundle_path()
+    return AssessmentBundle.load(path)
+
+
+class ReviewDashboard:
+    """Title, then every section of the bundle in review order."""
+
+    def __init__(self, bundle: AssessmentBundle | dict[str, Any]) -> None:
+        self.errors = ErrorBox()
+        if not isinstance(bundle, AssessmentBundle):
+            bundle = AssessmentBundle.from_dict(bundle)
+        self.bundle = bundle
+        self.sections = sections(bundle)
+        header = widgets.HTML(
+            value=(
+                f"<h1 class='wb-title'>{html.escape(bundle.title)}</h1>"
+                f"<p>Created {html.escape(bundle.created)}"
+                f"{' by ' + html.escape(bundle.author) if bundle.author else ''}. "
+                "Read-only review: aggregates and charts only, no record-level data.</p>"
+            )
+        )
+        # One scrolling page (not tabs): plotly sizes charts wrongly inside hidden tabs.
+        children: list[widgets.Widget] = []
+        for s in self.sections:
+            children.append(
+                widgets.HTML(value=f"<h2 class='wb-section'>{html.escape(s.title)}</h2>")
+            )
+            if s.intro:
+                children.append(widgets.HTML(value=f"<p>{html.escape(s.intro)}</p>"))
+            children.extend(widgets.HTML(value=t) for t in s.tables)
+            children.extend(figure_output(f) for f in s.figures)
+        self.body = widgets.VBox(children)
+        self.ui = widgets.VBox([header, self.errors.widget, self.body])
