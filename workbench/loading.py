@@ -339,7 +339,7 @@ class _Options:
             )
         if encoding is not None:
             try:
-                encoding = codecs.lookup(encoding).name
+                codecs.lookup(encoding)
             except LookupError:
                 raise ParameterError(
                     "encoding", encoding, "a codec name such as 'utf-8', 'latin-1' or 'cp1252'"
@@ -717,10 +717,16 @@ def _read_csv(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, dic
             ),
         )
     except (pa.ArrowInvalid, ValueError) as exc:
-        _diagnose_csv(io.StringIO(text, newline=""), dialect, path)
+        rows = _diagnose_csv(io.StringIO(text, newline=""), dialect, path, _tail_of(text))
+        if rows == 0:
+            raise HeaderOnlyError(
+                "the file has a header but no data rows", path, line=dialect.header_line
+            ) from None
         raise LoadError(
             f"cannot parse the file as delimited text ({_first_line(exc)})", path
         ) from None
+    if text.count(dialect.quotechar) % 2:  # odd quotes: stray quote, or one never closed
+        _diagnose_csv(io.StringIO(text, newline=""), dialect, path, _tail_of(text))
     if table.num_rows == 0:
         raise HeaderOnlyError(
             "the file has a header but no data rows", path, line=dialect.header_line
@@ -742,11 +748,33 @@ def _first_line(exc: BaseException) -> str:
     return msg[0].split(":")[0] if msg else type(exc).__name__
 
 
-def _diagnose_csv(stream: Iterable[str], dialect: CsvDialect, path: Path) -> None:
-    """Find the first malformed record with exact physical line numbers, and raise for it."""
+def _unterminated(tail: str, dialect: CsvDialect) -> bool:
+    """Does ``tail`` (the text of the last record) end inside a quoted field?"""
+    reader = csv.reader(
+        io.StringIO(tail, newline=""),
+        delimiter=dialect.delimiter,
+        quotechar=dialect.quotechar,
+        doublequote=True,
+        strict=True,
+    )
+    try:
+        with _big_fields():
+            for _ in reader:
+                pass
+    except csv.Error as exc:
+        return "end of data" in str(exc) or "EOF" in str(exc)
+    return False
+
+
+def _diagnose_csv(stream: Iterable[str], dialect: CsvDialect, path: Path, tail_text: Any) -> None:
+    """Find the first malformed record with exact physical line numbers, and raise for it.
+
+    ``tail_text(line)`` returns the file's text from physical line ``line`` to the end.
+    Returns the number of data records when nothing is wrong.
+    """
     expected = len(dialect.header)
     ragged: list[tuple[int, int]] = []
-    total = 0
+    total = records = 0
     header_seen = False
     last_first = last_last = 0
     last_row: list[str] = []
@@ -755,13 +783,14 @@ def _diagnose_csv(stream: Iterable[str], dialect: CsvDialect, path: Path) -> Non
         if not header_seen:
             header_seen = True
             continue
+        records += 1
         if len(row) != expected:
             total += 1
             if len(ragged) < 5:
                 ragged.append((first, len(row)))
-    if last_last > last_first and last_row and any("\n" in f or "\r" in f for f in last_row):
-        # the last record swallowed several lines: an opening quote was never closed
-        if ragged and ragged[-1][0] == last_first:
+    if last_last > last_first and any("\n" in f or "\r" in f for f in last_row):
+        # the last record swallowed several lines: was an opening quote never closed?
+        if _unterminated(tail_text(last_first), dialect):
             raise LoadError(
                 f"unterminated quoted field: a {dialect.quotechar} opened on line {last_first} "
                 "is never closed",
@@ -781,6 +810,15 @@ def _diagnose_csv(stream: Iterable[str], dialect: CsvDialect, path: Path) -> Non
             path,
             line=line,
         )
+    return records
+
+
+def _tail_of(text: str) -> Any:
+    def tail(line: int) -> str:
+        lines = io.StringIO(text, newline="").readlines()
+        return "".join(lines[line - 1 :])
+
+    return tail
 
 
 def _check_string_columns(opts: _Options, header: Sequence[str], path: Path) -> None:
@@ -1146,7 +1184,11 @@ def _load_lazy(
         _check_header(names, path, line=None)
         _check_string_columns(opts, names, path)
         exprs = [
-            _missing_expr(c, opts.missing) if t == "VARCHAR" else _sql_ident(c)
+            (
+                f"{_missing_expr(c, opts.missing)} AS {_sql_ident(c)}"
+                if t == "VARCHAR"
+                else _sql_ident(c)
+            )
             for c, t in zip(names, map(str, rel.types), strict=True)
         ]
         info: dict[str, Any] = {}
@@ -1183,8 +1225,15 @@ def _load_lazy(
         try:
             stats = base.aggregate(", ".join(["count(*)", *checks])).fetchall()[0]
         except duckdb.Error:
+
+            def tail(line: int) -> str:
+                with open(path, encoding=enc, newline="") as fh:
+                    for _ in range(line - 1):
+                        fh.readline()
+                    return fh.read()
+
             with open(path, encoding=enc, newline="") as fh:
-                _diagnose_csv(fh, dialect, path)
+                _diagnose_csv(fh, dialect, path, tail)
             raise LoadError("cannot parse the file as delimited text", path) from None
         if stats[0] == 0:
             raise HeaderOnlyError(
