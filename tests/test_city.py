@@ -378,6 +378,9 @@ def test_voters_derive_from_residents_with_name_typos(joined):
         city.NOISE_RATES["voters.name_typo"] * len(voters)
     )
     assert first_wrong.sum() > 0 and last_wrong.sum() > 0
+    assert (
+        voters.first_name.str[0].str.isupper().all() and voters.last_name.str[0].str.isupper().all()
+    )
     for col in ("first_name", "last_name"):
         wrong = voters[col] != voters[f"true_{col}"]
         for typed, true in zip(voters[col][wrong], voters[f"true_{col}"][wrong], strict=True):
@@ -618,6 +621,19 @@ def test_export_rejects_bad_requests(small, tmp_path):
         city.export("clinic", tmp_path / "c.xlsx", truth=True, source_dir=small)
     with pytest.raises(MissingFileError):
         city.export("clinic", tmp_path / "c.csv", truth=True, source_dir=tmp_path / "missing")
+
+
+def test_export_reads_the_format_the_catalog_names(tmp_path):
+    city.generate(300, 2, tmp_path)
+    first = city.export("voters", tmp_path / "a.csv", truth=True, source_dir=tmp_path)
+    csv_export = read(tmp_path, first.name)
+    # a stale CSV left next to the parquet files must not be read once the catalog says parquet
+    (tmp_path / "voter_roll.csv").write_text("voter_id\nVR000000000\n")
+    city.generate(300, 2, tmp_path, format="parquet")
+    parquet_export = read(
+        tmp_path, city.export("voters", tmp_path / "b.csv", truth=True, source_dir=tmp_path).name
+    )
+    pd.testing.assert_frame_equal(csv_export, parquet_export)
 
 
 def test_export_from_the_committed_city(tmp_path):

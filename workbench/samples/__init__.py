@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from . import city
 from ._registry import SampleInfo, adult_hierarchy_paths, list_samples, sample_path, samples_dir
-from .city import PLANTED_FACTS, REFERENCE_DATE, CityGenerationResult, PlantedFact, export, generate
+from .city import (
+    PLANTED_FACTS,
+    REFERENCE_DATE,
+    CityGenerationResult,
+    PlantedFact,
+    export,
+    generate,
+    read_ground_truth,
+)
 
 __all__ = [
     "city",
@@ -19,6 +27,7 @@ __all__ = [
     "adult_hierarchy_paths",
     "generate",
     "export",
+    "read_ground_truth",
     "CityGenerationResult",
     "PlantedFact",
     "PLANTED_FACTS",

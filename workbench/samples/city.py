@@ -678,23 +678,29 @@ _LOWER = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
 
 
 def _typo(name: str, op: int, pos_u: float, letter: int) -> str:
-    """One keyboard-style edit (substitute, delete, transpose, double) that changes ``name``."""
+    """One keyboard-style edit (substitute, delete, transpose, double) that changes ``name``.
+
+    The case pattern of the positions is kept (a capital stays first), as a clerk would type it.
+    """
     n = len(name)
     p = min(int(pos_u * n), n - 1)
     if op == 1 and n > 2:  # deletion
-        return name[:p] + name[p + 1 :]
+        out = name[:p] + name[p + 1 :]
+        return out[0].upper() + out[1:] if p == 0 else out
     if op == 2 and n > 1:  # transposition of p and p+1
         p = min(p, n - 2)
-        if name[p].lower() != name[p + 1].lower():
-            swapped = name[:p] + name[p + 1] + name[p] + name[p + 2 :]
-            return swapped[0].upper() + swapped[1:].lower()
+        a, b = name[p], name[p + 1]
+        if a.lower() != b.lower():
+            a2 = b.upper() if a.isupper() else b.lower()
+            b2 = a.upper() if b.isupper() else a.lower()
+            return name[:p] + a2 + b2 + name[p + 2 :]
     if op == 3:  # doubled letter
         return name[: p + 1] + name[p].lower() + name[p + 1 :]
     # substitution (also the fallback)
     c = chr(_LOWER[letter])
     if c == name[p].lower():
         c = chr(_LOWER[(letter + 1) % 26])
-    c = c.upper() if p == 0 else c
+    c = c.upper() if name[p].isupper() else c
     return name[:p] + c + name[p + 1 :]
 
 
@@ -1342,7 +1348,21 @@ def _source_dir(source_dir: str | Path | None) -> Path:
 
 
 def _find_file(directory: Path, name: str) -> Path:
-    for ext in (".csv", ".parquet"):
+    """The city file of ``name``, in the format the directory's catalog names (else CSV first)."""
+    extensions = [".csv", ".parquet"]
+    catalog = directory / "catalog.yaml"
+    if catalog.is_file():
+        import yaml
+
+        try:
+            doc = yaml.safe_load(catalog.read_text(encoding="utf-8")) or {}
+            listed = Path(str(doc["datasets"]["clinic"]["file"])).suffix
+        except (yaml.YAMLError, KeyError, TypeError):
+            listed = ""
+        if listed in extensions:
+            extensions.remove(listed)
+            extensions.insert(0, listed)
+    for ext in extensions:
         path = directory / f"{FILE_STEMS[name]}{ext}"
         if path.exists():
             return path
