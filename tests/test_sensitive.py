@@ -421,3 +421,12 @@ def test_string_and_integer_values_agree():
     as_int = l_diversity(L_CLASSES, pd.factorize(pd.Series(L_VALUES))[0], 3)
     as_str = l_diversity(L_CLASSES, np.array(L_VALUES, dtype=object), 3)
     np.testing.assert_allclose(as_int.entropy, as_str.entropy)
+
+
+def test_missing_values_as_their_own_category():
+    values = np.array(["a", None, "b", None, np.nan], dtype=object)
+    r = l_diversity([0, 0, 1, 1, 1], values, 2)
+    assert r.distinct.tolist() == [2, 2]  # None and NaN are one missing category
+    assert t_closeness([0, 0, 1, 1, 1], values, 2).t == pytest.approx(0.3)
+    with pytest.raises(ParameterError, match="comparable"):
+        t_closeness([0, 0, 1, 1, 1], values, 2, kind="ordered")

@@ -191,3 +191,9 @@ def test_bad_counts():
         qi_subsets(HAND, COLS, counts=[1, 2])
     with pytest.raises(ParameterError, match="counts"):
         qi_subsets(HAND, COLS, counts=[1, 1, 1, 1, 0])
+
+
+def test_object_values_with_missing():
+    codes = np.array([["a", None], ["a", None], ["b", "x"]], dtype=object)
+    r = qi_subsets(codes, ["p", "q"])
+    assert r.get(["p"]).n_unique == 1 and r.get(["q"]).n_classes == 2

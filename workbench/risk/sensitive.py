@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from ..errors import HierarchyError, ParameterError
 
@@ -72,7 +73,7 @@ _ENTROPY_TOL = 1e-12
 # --------------------------------------------------------------------------------------------
 
 
-def _dense_values(values: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+def _dense_values(values: np.ndarray, ordered: bool = False) -> tuple[np.ndarray, int, np.ndarray]:
     """Map a sensitive column to dense codes ``0..m-1`` in sorted value order.
 
     Returns the codes, ``m`` and the sorted distinct values. Non-negative integer codes take a
@@ -84,7 +85,17 @@ def _dense_values(values: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
             present = np.bincount(values.astype(np.int64), minlength=hi + 1) > 0
             remap = np.cumsum(present) - 1
             return remap[values].astype(np.int64), int(remap[-1] + 1), np.flatnonzero(present)
-    uniq, inv = np.unique(values, return_inverse=True)
+    try:
+        uniq, inv = np.unique(values, return_inverse=True)
+    except TypeError:  # mixed types (e.g. strings and None) cannot be sorted
+        if ordered:
+            raise ParameterError(
+                "sens_values",
+                str(values.dtype),
+                "values of one comparable type for an ordered distance (code missing values first)",
+            ) from None
+        codes, uniq = pd.factorize(values, use_na_sentinel=False)
+        return codes.astype(np.int64), int(len(uniq)), np.asarray(uniq, dtype=object)
     return inv.reshape(-1).astype(np.int64), int(uniq.size), uniq
 
 
@@ -103,7 +114,7 @@ class _Prepared:
     domain: np.ndarray  # sorted distinct values (codes on the integer path)
 
 
-def _prepare(class_ids: Any, sens: Any, n_classes: int) -> _Prepared:
+def _prepare(class_ids: Any, sens: Any, n_classes: int, ordered: bool = False) -> _Prepared:
     cls = np.asarray(class_ids)
     vals = np.asarray(sens)
     if cls.ndim != 1 or vals.ndim != 1:
@@ -124,7 +135,7 @@ def _prepare(class_ids: Any, sens: Any, n_classes: int) -> _Prepared:
         raise ParameterError(
             "class_ids", f"range [{cls.min()}, {cls.max()}]", f"ids in [0, {n_classes})"
         )
-    val, m, domain = _dense_values(vals)
+    val, m, domain = _dense_values(vals, ordered)
     n = int(cls.size)
     sizes = np.bincount(cls, minlength=n_classes)
     p = np.bincount(val, minlength=m) / n if n else np.zeros(m)
@@ -572,7 +583,7 @@ def t_closeness(
     >>> t_closeness([0, 0, 1, 1], [0, 0, 1, 1], 2).t   # each class holds one of two values
     0.5
     """
-    prep = _prepare(class_ids, sens_values, n_classes)
+    prep = _prepare(class_ids, sens_values, n_classes, ordered=kind == "ordered")
     height = None
     if kind == "equal":
         dist = _emd_equal(prep)

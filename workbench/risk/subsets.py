@@ -31,6 +31,7 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import ParameterError
 
@@ -52,6 +53,9 @@ def _dense_column(col: np.ndarray) -> tuple[np.ndarray, int]:
             present = np.bincount(col.astype(np.int64), minlength=hi + 1) > 0
             remap = np.cumsum(present) - 1
             return remap[col].astype(np.int64), int(remap[-1] + 1)
+    if col.dtype.kind == "O":  # strings with None / NaN: order is irrelevant here
+        codes, uniq = pd.factorize(col, use_na_sentinel=False)
+        return codes.astype(np.int64), int(len(uniq))
     uniq, inv = np.unique(col, return_inverse=True)
     return inv.reshape(-1).astype(np.int64), int(uniq.size)
 
