@@ -19,8 +19,10 @@ Scores follow sdcMicro's ``suda2()`` (C++ ``src/Suda2.h``, default ``original_sc
       A   = sum over records with score > 0 of score^(-Q)
       dis_i = 1 / (1 + (U / Dis - U) / (score_i^Q * A))      (0 when score_i = 0)
 
-  ``U / Dis - U = P (1 - f) / f``, so ``U`` cancels; sdcMicro counts ``U`` only for records
-  alone in their 16-bit hash bucket, an artefact that therefore does not change the scores.
+  ``U / Dis - U = P (1 - f) / f``, so ``U`` cancels. (sdcMicro counts ``U`` only for records
+  alone in their 16-bit hash bucket; because ``U`` cancels this artefact changes nothing unless
+  that count is 0, where sdcMicro divides 0 by 0. It also computes ``Q`` and ``Dis`` in single
+  precision, so its DIS scores differ from ours in the 7th significant digit.)
 * The contribution of a variable is the share (in %) of the total SUDA score that comes from
   MSUs containing it (sdcMicro's ``attribute_contributions``); shares add up to more than 100
   because an MSU of size ``k`` counts for each of its ``k`` variables.
