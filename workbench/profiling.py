@@ -820,12 +820,16 @@ def _value_patterns(
         lead = _match(arr, r"^(?:\+|0)")
         sep = _match(arr, r"[ ().\-/]")
         phone &= (digits >= 7) & (digits <= 15) & (lead | sep)
+    nid = checked(_RX["nid"], _national_id)
+    card = checked(_RX["card"], _payment_card)
+    iban = checked(_RX["iban"], _iban_ok)
+    phone &= ~(nid | card | iban)  # a checksum-valid id is more specific than "digits and dashes"
     patterns = {
         "email": share(_match(arr, _RX["email"])),
         "phone": share(phone),
-        "national_id": share(checked(_RX["nid"], _national_id)),
-        "payment_card": share(checked(_RX["card"], _payment_card)),
-        "iban": share(checked(_RX["iban"], _iban_ok)),
+        "national_id": share(nid),
+        "payment_card": share(card),
+        "iban": share(iban),
         "ip_address": share(
             _match(arr, _RX["ipv4"]) | (_match(arr, ":") & _match(arr, _RX["ipv6"]))
         ),

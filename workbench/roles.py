@@ -347,7 +347,7 @@ class RoleSuggestions:
         }
 
     def to_text(self) -> str:
-        width = max((len(s.column) for s in self.suggestions), default=6)
+        width = max([6, *(len(s.column) for s in self.suggestions)])
         lines = [f"{'column'.ljust(width)}  {'role':<17}  conf  reason"]
         for s in self.suggestions:
             lines.append(
