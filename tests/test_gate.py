@@ -387,3 +387,10 @@ def test_city_transit_and_clinic_do_not_share_a_purpose(city_catalog):
     assert rules["conflict:no_common_purpose"][0] == "fail"
     assert res.exit_code == 1
     assert any("person_key" in n for n in res.notes)
+
+
+def test_catalog_file_path_uses_the_catalog_entry(catalog, capsys):
+    res = gate(catalog.parent / "clinic.csv", catalog=catalog)
+    assert res.datasets == ("clinic",) and res.policy == "clinic" and res.passed
+    assert main(["check", "clinic", "--catalog", str(catalog), "--approve"]) == 2
+    assert "--approve" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..errors import ParameterError
 from . import print_json
 
 
@@ -50,8 +51,16 @@ def _print_text(result) -> None:  # noqa: ANN001
     for f in result.findings:
         measured = "-" if f.measured is None else f.measured
         limit = "-" if f.limit is None else f.limit
+        if isinstance(limit, dict) and {"share", "threshold"} <= set(limit):
+            limit = f"share <= {limit['share']} of records with risk > {limit['threshold']}"
+        elif isinstance(limit, list):
+            limit = ", ".join(map(str, limit)) or "none"
+        if isinstance(measured, list):
+            measured = ", ".join(map(str, measured)) or "none"
         print(f"  {f.status.upper():<6} {f.rule:<{width}}  measured {measured}  limit {limit}")
         print(f"         {f.message}")
+    for note in result.notes:
+        print(f"  note: {note}")
     verdict = "PASS" if result.passed else "FAIL"
     print(
         f"Result: {verdict} ({len(result.violations)} violation(s), "
@@ -78,8 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.approve:
         first = gate(args.target, record=False, **kwargs)
         if len(first.datasets) < 2:
-            print("workbench check: --approve applies to combinations a+b only")
-            return 2
+            raise ParameterError("--approve", args.target, "a combination a+b of catalog datasets")
         if first.violations:
             _print_text(first) if not args.json else print_json(first.to_dict())
             print("Not approved: fix the violations first.")

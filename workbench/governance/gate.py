@@ -234,15 +234,14 @@ def _resolve_target(
     if not path.exists():
         where = " or a catalog dataset name (give --catalog)" if cat is None else ""
         raise ConfigError(f"target {text!r} is neither an existing data file{where}")
+    if cat is not None:  # a catalog dataset's file: the catalog's name, roles and policy
+        for entry in cat.datasets.values():
+            if Path(entry.file).resolve() == path.resolve():
+                return _resolve_target(entry.name, cat, cat_path, qis, sensitive, roles)
     from ..loading import load
 
     data = load(path)
-    rmap = _roles_from(roles)
-    if rmap is None and qis is None and cat is not None:
-        for entry in cat.datasets.values():
-            if Path(entry.file).resolve() == path.resolve():
-                rmap = entry.roles
-    return _data_target(data, path.stem, (str(path),), qis, sensitive, rmap, cat_path)
+    return _data_target(data, path.stem, (str(path),), qis, sensitive, roles, cat_path)
 
 
 def _combined_target(
