@@ -77,11 +77,11 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(seen.values())
 
 
-def _listing(policies: Sequence[Policy], attr: str) -> str:
+def _listing(policies: Sequence[Policy], attr: str, verb: str = "allows") -> str:
     parts = []
     for p in policies:
         values = getattr(p, attr)
-        parts.append(f"{p.name} allows {', '.join(values) if values else 'nothing'}")
+        parts.append(f"{p.name} {verb} {', '.join(values) if values else 'nothing'}")
     return "; ".join(parts)
 
 
@@ -141,8 +141,8 @@ def harmonize(policies: Sequence[Policy], name: str | None = None) -> Harmonizat
             Conflict(
                 "no_common_consent",
                 "The people in these datasets did not consent to any common use "
-                f"({_listing(policies, 'consent_scope')}). The combination needs a new consent "
-                "or a legal basis that does not rely on consent.",
+                f"({_listing(policies, 'consent_scope', 'consent covers')}). The combination "
+                "needs a new consent or a legal basis that does not rely on consent.",
                 names,
             )
         )
