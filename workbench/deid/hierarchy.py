@@ -209,36 +209,44 @@ class Hierarchy:
 
     # -- look-ups -----------------------------------------------------------------------------
     def leaf_codes(self, values: Any, column: str | None = None) -> np.ndarray:
-        """Leaf code of every data value; raises :class:`HierarchyError` naming a missing value."""
-        s = value_strings(values)
-        missing = s.isna()
+        """Leaf code of every data value; raises :class:`HierarchyError` naming a missing value.
+
+        Values are factorized first, so only the distinct values are spelled and looked up.
+        """
+        raw = values if isinstance(values, pd.Series) else pd.Series(values)
+        ucodes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        spelled = value_strings(pd.Series(uniques))
         idx = self._leaf_index
-        codes = s.map(idx)
-        if missing.any():
+        lut = np.asarray([idx.get(v, -1) if v is not None else -2 for v in spelled], dtype=np.int64)
+        missing = ucodes < 0
+        if missing.any() or (lut == -2).any():
             leaf = self.missing_leaf()
             if leaf is None:
+                n_missing = int(missing.sum()) + int(
+                    np.isin(ucodes, np.flatnonzero(lut == -2)).sum()
+                )
                 col = f" of column {column!r}" if column else ""
                 raise HierarchyError(
-                    f"missing values{col} ({int(missing.sum())} records) have no leaf in hierarchy"
+                    f"missing values{col} ({n_missing} records) have no leaf in hierarchy"
                     f"{self._where()}; add a row whose leaf is one of {list(MISSING_LEAVES[:5])}"
                 )
-            codes[missing] = idx[leaf]
-        bad = codes.isna()
-        if bad.any():
-            vals = s[bad]
-            first = vals.iloc[0]
-            n_bad = int(bad.sum())
-            distinct = vals.nunique()
+            lut[lut == -2] = idx[leaf]
+        lut = np.append(lut, idx[self.missing_leaf()] if missing.any() else -1)
+        codes = lut[ucodes]  # code -1 (missing) picks the appended entry
+        bad_u = np.flatnonzero(lut[:-1] < 0)
+        if len(bad_u):
+            first = spelled.iloc[int(bad_u[0])]
+            n_bad = int(np.isin(ucodes, bad_u).sum())
             col = f" of column {column!r}" if column else ""
             more = (
-                f" ({distinct} values, {n_bad} records, have no leaf)"
-                if distinct > 1
+                f" ({len(bad_u)} values, {n_bad} records, have no leaf)"
+                if len(bad_u) > 1
                 else f" ({n_bad} records)"
             )
             raise HierarchyError(
                 f"value {first!r}{col} has no leaf in hierarchy{self._where()}{more}"
             )
-        return codes.to_numpy(dtype=np.int64)
+        return codes
 
     def missing_leaf(self) -> str | None:
         """The leaf that stands for missing values, if the hierarchy has one."""

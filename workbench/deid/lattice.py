@@ -411,6 +411,7 @@ class SearchContext:
             )
         self.lattice_size = size
         self._nodes: np.ndarray | None = None
+        self._below: list[np.ndarray] | None = None
         self._lc: dict[tuple[int, int], np.ndarray] = {}
         self._groups = self._make_groups()
         self._gcache: dict[tuple[int, tuple[int, ...]], tuple[np.ndarray, int]] = {}
@@ -490,8 +491,12 @@ class SearchContext:
         return self._nodes
 
     # -- roll-up ------------------------------------------------------------------------------
-    def classes(self, levels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Roll the class table up to ``levels``: (class id per class-table row, class sizes)."""
+    def classes(self, levels: Sequence[int], compact: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Roll the class table up to ``levels``: (class id per class-table row, class sizes).
+
+        With ``compact=False`` the ids may leave gaps (classes of size 0), which saves a pass
+        when only class sizes matter.
+        """
         node = tuple(int(v) for v in levels)
         key = None
         span = 1
@@ -510,6 +515,8 @@ class SearchContext:
         w = self.base_weights
         if span <= max(4 * self.n_base, 1 << 16):
             dense = np.bincount(key, weights=w, minlength=span)
+            if not compact:
+                return key, np.rint(dense).astype(np.int64)
             nz = dense > 0
             comp = np.cumsum(nz) - 1
             cid = comp[key]
@@ -629,7 +636,8 @@ class SearchContext:
         model: Any,
         limit: int,
     ) -> NodeEvaluation:
-        cid, sizes = self.classes(node)
+        # empty (gap) classes are harmless: 0 < k marks them violating with 0 records
+        cid, sizes = self.classes(node, compact=crit.needs_sensitive)
         viol, mono, early = self._violations(cid, sizes, crit, limit)
         n_sup = int(sizes[viol].sum())
         kept = sizes[~viol]
@@ -666,6 +674,16 @@ class SearchContext:
             m = self._models[metric] = _model(metric, self)
         return m
 
+    def _below_masks(self) -> list[np.ndarray]:
+        """``masks[i][v]``: nodes whose level of QI ``i`` is <= v (ANDed = a node's down-set)."""
+        if self._below is None:
+            nodes = self.nodes
+            self._below = [
+                np.stack([nodes[:, i] <= v for v in range(int(h))])
+                for i, h in enumerate(self.heights)
+            ]
+        return self._below
+
     def _order(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
         hit = self._orders.get(metric)
         if hit is None:
@@ -691,6 +709,7 @@ class SearchContext:
         nodes = self.nodes
         limit = criteria.suppression_limit(self.n_records)
         failed = np.zeros(len(nodes), dtype=bool)
+        below = self._below_masks()
         best: NodeEvaluation | None = None
         best_key: tuple | None = None
         checked = 0
@@ -707,7 +726,10 @@ class SearchContext:
             ev = self._evaluate(node, criteria, model, limit)
             checked += 1
             if ev.monotone_failure and not exhaustive:
-                failed |= np.all(nodes <= nodes[idx], axis=1)
+                down = below[0][node[0]].copy()
+                for i in range(1, len(node)):
+                    down &= below[i][node[i]]
+                failed |= down
             if ev.acceptable:
                 key = (ev.score, sum(node), node)
                 if best_key is None or key < best_key:
