@@ -189,3 +189,24 @@ def test_impossible_parameters(kwargs, parameter) -> None:
 def test_repr_never_shows_values() -> None:
     p = assess(pd.DataFrame({"name": ["Alice Secret", "Bob Hidden"]}), ["name"])
     assert "Alice" not in repr(p) and "Bob" not in repr(p)
+
+
+def test_profile_from_rolled_up_table_equals_assess_on_generalized_data() -> None:
+    from workbench.risk import profile_from_table
+
+    t = build_class_table(TINY, ["age", "sex"], weights="w", sensitive=["diagnosis"])
+    ages = np.asarray(t.dictionaries[0])
+    decades = sorted({int(a) // 20 * 20 for a in ages})
+    age_map = np.searchsorted(decades, ages // 20 * 20)
+    rolled = profile_from_table(t.rollup([age_map, None], [decades, None]), population_size=600)
+    direct = assess(TINY.assign(age=TINY["age"] // 20 * 20), ["age", "sex"], weights="w",
+                    sensitive=["diagnosis"], population_size=600)
+    assert rolled.to_dict() == direct.to_dict()
+
+
+def test_population_table_with_float_codes_matches_int_codes() -> None:
+    population = pd.DataFrame({"age": [30.0] * 5 + [41.0] * 2 + [52.0],
+                               "sex": ["F"] * 5 + ["M"] * 2 + ["F"]})
+    p = assess(TINY, ["age", "sex"], population_table=population)
+    assert p.population_table.classes_not_found == 0
+    assert p.marketer == pytest.approx((3 / 5 + 2 / 2 + 1 / 1) / 6)

@@ -37,10 +37,11 @@ from .population import (
     snb,
     zayatz,
 )
-from .profile import PopulationTableMatch, RiskProfile, assess
+from .profile import PopulationTableMatch, RiskProfile, assess, profile_from_table
 
 __all__ = [
     "assess",
+    "profile_from_table",
     "RiskProfile",
     "PopulationTableMatch",
     "build_class_table",

@@ -408,21 +408,32 @@ def _build_lazy(data: Any, qis: tuple[str, ...], weights: str | None, sensitive:
         aggs += [wcol.sum().alias("__wsum"), wcol.min().alias("__wmin"),
                  wcol.count().alias("__wcount")]
     keys = _unique([*qis, *sensitive])
-    grouped = lf.group_by(keys, drop_null_keys=False).agg(*aggs).collect().to_pandas()
+    grouped = lf.group_by(keys, drop_null_keys=False).agg(*aggs).collect().to_arrow()
     wsum = None
     if weights:
-        wsum = grouped["__wsum"].to_numpy(dtype=np.float64, na_value=np.nan)
-        wmin = grouped["__wmin"].to_numpy(dtype=np.float64, na_value=np.nan)
-        nulls = int((grouped["__n"].to_numpy() - grouped["__wcount"].to_numpy()).sum())
+        wsum = _arrow_numbers(grouped.column("__wsum"))
+        wmin = _arrow_numbers(grouped.column("__wmin"))
+        nulls = int((_arrow_numbers(grouped.column("__n"))
+                     - _arrow_numbers(grouped.column("__wcount"))).sum())
         bad = nulls > 0 or not np.isfinite(wsum).all() or (np.nanmin(wmin) < 0 if len(wmin) else
                                                            False)
         if bad:  # error path only: find the first bad row to name it
             col = _collect_columns(data, [weights], source)[weights]
             _validated_weights(col, weights, source)
             raise ParameterError("weights", weights, "finite non-negative numbers")
-    counts = grouped["__n"].to_numpy(dtype=np.int64)
-    return _assemble({c: grouped[c] for c in qis}, counts, wsum,
-                     {s: grouped[s] for s in sensitive}, missing, False, weights)
+    counts = _arrow_numbers(grouped.column("__n")).astype(np.int64)
+    return _assemble({c: grouped.column(c) for c in qis}, counts, wsum,
+                     {s: grouped.column(s) for s in sensitive}, missing, False, weights)
+
+
+def _arrow_numbers(col: Any) -> np.ndarray:
+    """A numeric Arrow column as float64 numpy (nulls as NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False),
+                      dtype=np.float64)
 
 
 def _assemble(qi_values: Mapping[str, pd.Series], row_counts: np.ndarray | None,
@@ -479,11 +490,14 @@ def _assemble(qi_values: Mapping[str, pd.Series], row_counts: np.ndarray | None,
                       sensitive=MappingProxyType(sensitive), weights=weights)
 
 
-def encode_column(values: pd.Series | np.ndarray) -> tuple[np.ndarray, tuple]:
+def encode_column(values: Any) -> tuple[np.ndarray, tuple]:
     """Dictionary-encode one column: sorted distinct values, missing (``None``) coded last.
 
-    Missing means null/NaN/None; every engine's nulls end up here the same way.
+    Missing means null/NaN/None; every engine's nulls end up here the same way. Accepts a pandas
+    Series, a numpy array, or an Arrow array (what the lazy engines collect).
     """
+    if type(values).__module__.startswith("pyarrow"):
+        return _encode_arrow(values)
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     try:
         codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
@@ -501,6 +515,31 @@ def encode_column(values: pd.Series | np.ndarray) -> tuple[np.ndarray, tuple]:
         codes = np.where(codes < 0, len(dictionary), codes)
         dictionary.append(None)
     return codes, tuple(dictionary)
+
+
+def _encode_arrow(values: Any) -> tuple[np.ndarray, tuple]:
+    """Arrow version of :func:`encode_column` (hash-encode in C++, sort only the dictionary)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if pa.types.is_floating(arr.type):  # NaN is missing, as in pandas
+        arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr)
+    enc = pc.dictionary_encode(arr)
+    dictionary = enc.dictionary
+    k = len(dictionary)
+    order = np.asarray(pc.array_sort_indices(dictionary), dtype=np.int64)
+    rank = np.empty(k + 1, dtype=np.int64)
+    rank[order] = np.arange(k, dtype=np.int64)
+    rank[k] = k
+    raw = np.asarray(enc.indices.fill_null(k).to_numpy(zero_copy_only=False), dtype=np.int64)
+    codes = rank[raw]
+    values_sorted = dictionary.take(pa.array(order)).to_pylist()
+    if enc.indices.null_count:
+        values_sorted.append(None)
+    return codes, tuple(values_sorted)
 
 
 # ---------------------------------------------------------------------- wildcard matching
@@ -676,7 +715,12 @@ def _translate_dictionary(src: tuple, dst: tuple) -> np.ndarray:
     dst_vals = [v for v in dst if v is not None]
     if src_vals and dst_vals:
         same_types = {type(v) for v in src_vals} == {type(v) for v in dst_vals}
-        if same_types:
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool)
+                      for v in (*src_vals, *dst_vals))
+        if numeric and not same_types:  # 1 (int) and 1.0 (float) are the same value
+            idx = pd.Index(np.asarray(dst_vals, dtype=np.float64)).get_indexer(
+                np.asarray(src_vals, dtype=np.float64))
+        elif same_types:
             idx = pd.Index(dst_vals).get_indexer(pd.Index(src_vals))
         else:
             idx = pd.Index([str(v) for v in dst_vals]).get_indexer(

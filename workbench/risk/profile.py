@@ -31,7 +31,7 @@ from .measures import (
 )
 from .population import PopulationUniqueness, population_uniqueness
 
-__all__ = ["RiskProfile", "PopulationTableMatch", "assess"]
+__all__ = ["RiskProfile", "PopulationTableMatch", "assess", "profile_from_table"]
 
 
 @dataclass(frozen=True)
@@ -293,6 +293,32 @@ def assess(data: Any, qis: Sequence[str], sensitive: Sequence[str] = (),
 
     table = build_class_table(data, qis, weights=weights, sensitive=sensitive, missing=missing,
                               records=True if household else None, source=source)
+    hh_ids = None
+    if household:
+        hh_ids = _collect_columns(data, [household], source)[household].to_numpy()
+    return profile_from_table(
+        table, threshold=t, population_size=population_size, population_table=population_table,
+        l=l, hierarchies=hierarchies, suda_max_size=suda_max_size, dis_fraction=dis_fraction,
+        household=household, household_ids=hh_ids, source=data, source_name=source)
+
+
+def profile_from_table(table: ClassTable, *, threshold: float = 0.2,
+                       population_size: float | None = None, population_table: Any = None,
+                       l: int = 2, hierarchies: Mapping[str, Any] | None = None,  # noqa: E741
+                       suda_max_size: int | None = None, dis_fraction: float | None = None,
+                       household: str | None = None, household_ids: np.ndarray | None = None,
+                       source: Any = None, source_name: str | None = None) -> RiskProfile:
+    """The risk profile of an already built (or rolled-up) class table.
+
+    Every measure of :func:`assess` except household risk, which needs ``household_ids`` (one per
+    record, in the order of ``table.record_class``). ``source`` is the data the table was built
+    from, used only to assign records to classes on demand.
+    """
+    t = check_threshold(threshold)
+    if isinstance(l, bool) or not isinstance(l, int | np.integer) or l < 1:
+        raise ParameterError("l", l, "an integer >= 1")
+    qis, weights, missing = table.columns, table.weights, table.missing
+    sensitive = tuple(table.sensitive)
     summary = class_size_summary(table.sizes, table.counts)
     n = summary.records
     if n == 0:
@@ -325,9 +351,7 @@ def assess(data: Any, qis: Sequence[str], sensitive: Sequence[str] = (),
         marketer = marketer_risk(pop_sizes, table.counts)
     population = None
     if N is not None:
-        if missing == "wildcard" and table.missing_codes != (-1,) * len(qis) and any(
-                m >= 0 for m in table.missing_codes):
-            population = None
+        if missing == "wildcard" and any(m >= 0 for m in table.missing_codes):
             note = ("wildcard matching of missing values does not partition the sample; the "
                     "population models need a partition")
         else:
@@ -336,9 +360,11 @@ def assess(data: Any, qis: Sequence[str], sensitive: Sequence[str] = (),
     glob = global_risk(class_risk, table.counts, weighted=weights is not None)
 
     hh, hh_record = None, None
-    if household:
-        hh_ids = _collect_columns(data, [household], source)[household].to_numpy()
-        hh_record, hh = household_risk(class_risk[table.record_class], hh_ids)
+    if household is not None:
+        if household_ids is None or table.record_class is None:
+            raise ParameterError("household_ids", None,
+                                 "one household id per record and a table with record ids")
+        hh_record, hh = household_risk(class_risk[table.record_class], household_ids)
 
     ldiv, tclose, delta, beta = _sensitive_measures(table, sensitive, l, hierarchies)
     if dis_fraction is None:
@@ -355,7 +381,7 @@ def assess(data: Any, qis: Sequence[str], sensitive: Sequence[str] = (),
         l_diversity=MappingProxyType(ldiv), t_closeness=MappingProxyType(tclose),
         delta_disclosure=MappingProxyType(delta), beta_likeness=MappingProxyType(beta),
         suda_max_size=suda_max_size, dis_fraction=float(dis_fraction),
-        _household_record_risk=hh_record, _source=data, _source_name=source,
+        _household_record_risk=hh_record, _source=source, _source_name=source_name,
     )
 
 
