@@ -284,7 +284,6 @@ def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tu
     frames, qis, sens = {}, [], []
     demo = False
     for n in names:
-        entry = cat.datasets[n]
         frame = cat.load_dataset(n).to_pandas()
         if key not in frame.columns:
             frame = attach_demo_key(cat, n, frame, key)
