@@ -187,28 +187,120 @@ def _pair_count(left: pd.DataFrame, right: pd.DataFrame, cols: Sequence[str]) ->
         return 0
     ul, cl_ = np.unique(kl, return_counts=True)
     ur, cr = np.unique(kr, return_counts=True)
-    common, il, ir = np.intersect1d(ul, ur, assume_unique=True, return_indices=True)
+    _common, il, ir = np.intersect1d(ul, ur, assume_unique=True, return_indices=True)
     return int((cl_[il].astype(np.int64) * cr[ir]).sum())
 
 
-def _blocking_rules(pair: HarmonizedPair, budget: int) -> list[tuple[str, ...]]:
-    """Blocking on every pair of fields whose comparison count fits ``budget``.
+def _block_keys(pair: HarmonizedPair) -> list[tuple[str, str, pd.Series, pd.Series]]:
+    """Candidate blocking keys: (label, SQL, left values, right values).
 
-    Pairs of fields survive a typo in any third field; when a pair is too coarse it is
-    skipped. With fewer than two usable fields, the full field set is the only rule.
+    Every field, plus the year of a birth date and the 3-digit prefix of a postal code, so
+    that a typo in the day of birth or the last digits of a postal code still leaves a block
+    in which the true pair meets.
     """
-    names = list(pair.names)
-    if len(names) <= 2:
-        return [tuple(names)]
+    keys = []
+    for f in pair.fields:
+        left, right = pair.left[f.name], pair.right[f.name]
+        keys.append((f.name, f.name, left, right))
+        if f.fact == BIRTH and f.common.form == "date":
+
+            def year(s: pd.Series) -> pd.Series:
+                d = pd.to_datetime(s.astype("Float64"), unit="D", errors="coerce")
+                return d.dt.year.astype("Int64")
+
+            keys.append((f"year of {f.name}", f"substr({f.name},1,4)", year(left), year(right)))
+        if f.fact == POSTAL and int(f.common.params.get("digits", 5)) > 3:
+            keys.append(
+                (
+                    f"prefix of {f.name}",
+                    f"substr({f.name},1,3)",
+                    left.astype("string").str.slice(0, 3),
+                    right.astype("string").str.slice(0, 3),
+                )
+            )
+    return keys
+
+
+@dataclass(frozen=True)
+class _Rule:
+    sql: tuple[str, ...]
+    label: str
+    pairs: int
+    uses: frozenset[str]  # fields referenced at all (full value or derived key)
+    exact: frozenset[str]  # fields compared on their full value
+
+
+def _candidate_rules(pair: HarmonizedPair) -> list[_Rule]:
+    """Every pair of blocking keys from different fields, with its comparison count."""
+    keys = _block_keys(pair)
+    if len(pair.fields) == 1:
+        label, sql, _, _ = keys[0]
+        return [
+            _Rule(
+                (sql,),
+                label,
+                len(pair.left) * len(pair.right),
+                frozenset([label]),
+                frozenset([label]),
+            )
+        ]
+    field_of = {}
+    for f in pair.fields:
+        for label, _sql, _l, _r in keys:
+            if label == f.name or label.endswith(f" of {f.name}"):
+                field_of[label] = f.name
     rules = []
-    for combo in itertools.combinations(names, 2):
-        if _pair_count(pair.left, pair.right, combo) <= budget:
-            rules.append(combo)
-    if not rules:
-        for combo in itertools.combinations(names, 3):
-            if _pair_count(pair.left, pair.right, combo) <= budget:
-                rules.append(combo)
-    return rules or [tuple(names)]
+    for a, b in itertools.combinations(keys, 2):
+        fa, fb = field_of[a[0]], field_of[b[0]]
+        if fa == fb:
+            continue  # a field and its own prefix
+        left = pd.DataFrame({"a": a[2].reset_index(drop=True), "b": b[2].reset_index(drop=True)})
+        right = pd.DataFrame({"a": a[3].reset_index(drop=True), "b": b[3].reset_index(drop=True)})
+        exact = frozenset(field_of[k[0]] for k in (a, b) if k[0] == field_of[k[0]])
+        rules.append(
+            _Rule(
+                (a[1], b[1]),
+                f"{a[0]} & {b[0]}",
+                _pair_count(left, right, ["a", "b"]),
+                frozenset([fa, fb]),
+                exact,
+            )
+        )
+    return sorted(rules, key=lambda r: (r.pairs, r.label))
+
+
+def _cover(rules: Sequence[_Rule], fields: Sequence[str], free: Any) -> list[_Rule]:
+    """Greedy set cover: rules until every field is ``free`` in at least one of them."""
+    todo = set(fields)
+    chosen: list[_Rule] = []
+    while todo:
+        best = max(rules, key=lambda r: (len(free(r) & todo), -r.pairs), default=None)
+        if best is None or not free(best) & todo:
+            break
+        chosen.append(best)
+        todo -= free(best)
+    return chosen
+
+
+def _blocking_rules(pair: HarmonizedPair, budget: int) -> tuple[list[_Rule], list[_Rule]]:
+    """(prediction rules, EM training rules).
+
+    Prediction: the fewest rules within ``budget`` pairs such that every field is, in some
+    rule, not compared on its full value - so a typo in any one field (or a day/month slip in
+    a birth date, a wrong last digit in a postal code) still lets the true pair meet. Training:
+    EM cannot estimate ``m`` for a field its blocking rule references, so the rules are chosen
+    until every field is left out of at least one (sampled down to ``budget`` pairs).
+    """
+    names = [f.name for f in pair.fields]
+    cands = _candidate_rules(pair)
+    if len(names) == 1:
+        return cands, []
+    within = [r for r in cands if r.pairs <= budget]
+    predict = _cover(within, names, lambda r: frozenset(names) - r.exact)
+    if not predict:
+        predict = within[:1] or cands[:1]
+    train = _cover(cands, names, lambda r: frozenset(names) - r.uses)
+    return predict, train
 
 
 def link_probabilistic(
@@ -222,7 +314,8 @@ def link_probabilistic(
     pair: HarmonizedPair | None = None,
     seed: int = 2026,
     u_max_pairs: float = 5e5,
-    pair_budget: int = 5_000_000,
+    pair_budget: int | None = None,
+    em_max_pairs: int = 100_000,
 ) -> ProbabilisticLinkageResult:
     """Simulate a Fellegi-Sunter linkage attack with Splink on DuckDB.
 
@@ -236,8 +329,11 @@ def link_probabilistic(
         Seed of the random sampling used to estimate ``u`` (same seed, same result).
     u_max_pairs : float
         Record pairs sampled to estimate ``u``.
-    pair_budget : int
+    pair_budget : int, optional
         Largest number of pairs a blocking rule may generate; coarser rules are skipped.
+        Default ``max(100_000, 20 * (n_released + n_attacker))``.
+    em_max_pairs : int
+        Blocked pairs sampled (deterministically) per EM training session.
     """
     if not 0 < threshold < 1:
         raise ParameterError("threshold", threshold, "a match probability between 0 and 1")
@@ -250,8 +346,11 @@ def link_probabilistic(
     fields = list(pair.fields)
     names = [f.name for f in fields]
     n_r, n_a = len(pair.left), len(pair.right)
-    rules = _blocking_rules(pair, pair_budget)
-    pred, weights = _run_splink(pair, fields, rules, threshold, seed, u_max_pairs)
+    budget = pair_budget if pair_budget is not None else max(100_000, 20 * (n_r + n_a))
+    rules, training = _blocking_rules(pair, budget)
+    pred, weights = _run_splink(
+        pair, fields, rules, training, threshold, seed, u_max_pairs, em_max_pairs
+    )
 
     # attacker's decision per released record
     cand = np.zeros(n_r, dtype=np.int64)
@@ -298,7 +397,7 @@ def link_probabilistic(
         expected_reidentifications=expected,
         scored_pairs=int(len(pred)),
         fields=tuple(fields),
-        blocking_rules=tuple(" & ".join(rule) for rule in rules),
+        blocking_rules=tuple(r.label for r in rules),
         seed=seed,
         reference_date=pair.reference_date,
         match_weights=weights,
@@ -309,10 +408,12 @@ def link_probabilistic(
 def _run_splink(
     pair: HarmonizedPair,
     fields: Sequence[HarmonizedField],
-    rules: Sequence[tuple[str, ...]],
+    rules: Sequence[_Rule],
+    training: Sequence[_Rule],
     threshold: float,
     seed: int,
     u_max_pairs: float,
+    em_pairs: int,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Train and predict; returns (released row, attacker row, probability) above threshold."""
     import pyarrow as pa
@@ -334,7 +435,7 @@ def _run_splink(
             settings = SettingsCreator(
                 link_type="link_only",
                 comparisons=[_comparison(f) for f in fields],
-                blocking_rules_to_generate_predictions=[block_on(*rule) for rule in rules],
+                blocking_rules_to_generate_predictions=[block_on(*r.sql) for r in rules],
                 retain_matching_columns=False,
                 retain_intermediate_calculation_columns=False,
             )
@@ -343,11 +444,12 @@ def _run_splink(
                 [block_on(*names)], recall=0.9
             )
             linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-            for rule in rules:
-                if len(rule) < len(names):
-                    linker.training.estimate_parameters_using_expectation_maximisation(
-                        block_on(*rule), estimate_without_term_frequencies=True
-                    )
+            for rule in training:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*rule.sql),
+                    estimate_without_term_frequencies=True,
+                    max_pairs=float(em_pairs) if rule.pairs > em_pairs else None,
+                )
             pred = linker.inference.predict(
                 threshold_match_probability=threshold, warning_mode="never"
             )
