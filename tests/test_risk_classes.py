@@ -39,9 +39,13 @@ def _same(a: ClassTable, b: ClassTable) -> None:
 
 # ----------------------------------------------------------------------------- hand tables
 def test_hand_table_codes_dictionaries_counts() -> None:
-    df = pd.DataFrame({"sex": ["F", "M", "F", "F", None],
-                       "age": [30, 30, 30, 41, 30],
-                       "w": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    df = pd.DataFrame(
+        {
+            "sex": ["F", "M", "F", "F", None],
+            "age": [30, 30, 30, 41, 30],
+            "w": [10.0, 20.0, 30.0, 40.0, 50.0],
+        }
+    )
     t = build_class_table(df, ["sex", "age"], weights="w")
     assert t.dictionaries == (("F", "M", None), (30, 41))
     # Classes sorted by codes: (F,30) (F,41) (M,30) (None,30)
@@ -79,20 +83,23 @@ def test_encode_column_sorted_with_missing_last() -> None:
 
 
 # ------------------------------------------------------------------- wildcard (sdcMicro)
-FRANCDAT_NA = pd.DataFrame({
-    # sdcMicro's freqCalc example: francdat keys with x[3,5], x[4,2], x[4,4], x[5,6], x[6,2] NA
-    "Key1": [1, 1, 1, None, 4, None, 6, 1],
-    "Key2": [2, 2, 2, None, 3, 3, 2, 2],
-    "Key3": [5, 1, None, 1, 1, 1, 1, 5],
-    "Key4": [1, 1, 1, 5, None, 1, 5, 1],
-    "w": [18, 45.5, 39, 17, 541, 8, 5, 92],
-}).astype({"Key1": "Float64", "Key2": "Float64", "Key3": "Float64", "Key4": "Float64"})
+FRANCDAT_NA = pd.DataFrame(
+    {
+        # sdcMicro's freqCalc example: francdat keys with x[3,5], x[4,2], x[4,4], x[5,6], x[6,2] NA
+        "Key1": [1, 1, 1, None, 4, None, 6, 1],
+        "Key2": [2, 2, 2, None, 3, 3, 2, 2],
+        "Key3": [5, 1, None, 1, 1, 1, 1, 5],
+        "Key4": [1, 1, 1, 5, None, 1, 5, 1],
+        "w": [18, 45.5, 39, 17, 541, 8, 5, 92],
+    }
+).astype({"Key1": "Float64", "Key2": "Float64", "Key3": "Float64", "Key4": "Float64"})
 
 
 def test_wildcard_matches_sdcmicro_freqcalc_semantics_by_hand() -> None:
     # fk = records agreeing on every key where both are non-missing (worked out by hand).
-    t = build_class_table(FRANCDAT_NA, ["Key1", "Key2", "Key3", "Key4"], weights="w",
-                          missing="wildcard")
+    t = build_class_table(
+        FRANCDAT_NA, ["Key1", "Key2", "Key3", "Key4"], weights="w", missing="wildcard"
+    )
     fk = t.record_sizes().tolist()
     assert fk == [3, 2, 4, 3, 3, 2, 2, 3]
     Fk = t.population_sizes[t.record_class].tolist()
@@ -139,12 +146,10 @@ def tables(draw, max_rows: int = 25):
         kind = draw(st.sampled_from(["str", "int"]))
         raw = draw(st.lists(_cell(with_missing), min_size=n, max_size=n))
         if kind == "str":
-            cols[f"q{j}"] = pd.Series([None if v is None else f"v{v}" for v in raw],
-                                      dtype=object)
+            cols[f"q{j}"] = pd.Series([None if v is None else f"v{v}" for v in raw], dtype=object)
         else:
             cols[f"q{j}"] = pd.Series([np.nan if v is None else float(v) for v in raw])
-    cols["w"] = pd.Series(draw(st.lists(st.sampled_from([1.0, 2.5, 10.0]), min_size=n,
-                                        max_size=n)))
+    cols["w"] = pd.Series(draw(st.lists(st.sampled_from([1.0, 2.5, 10.0]), min_size=n, max_size=n)))
     return pd.DataFrame(cols), [f"q{j}" for j in range(d)]
 
 
@@ -169,9 +174,12 @@ def test_fast_path_equals_slow_dict_counting(case) -> None:
     t = build_class_table(df, qis, weights="w")
     counts, wsum = _slow_classes(df, qis)
     decoded = t.to_frame()
-    got = {tuple(_key(v) for v in row): (c, w) for row, c, w in
-           zip(decoded[qis].itertuples(index=False, name=None), t.counts, t.weight_sums,
-               strict=True)}
+    got = {
+        tuple(_key(v) for v in row): (c, w)
+        for row, c, w in zip(
+            decoded[qis].itertuples(index=False, name=None), t.counts, t.weight_sums, strict=True
+        )
+    }
     assert got.keys() == counts.keys()
     for k, (c, w) in got.items():
         assert c == counts[k]
@@ -179,7 +187,8 @@ def test_fast_path_equals_slow_dict_counting(case) -> None:
     # per-record class ids point at the record's own combination
     for i, cid in enumerate(t.record_class):
         assert tuple(_key(v) for v in decoded.loc[cid, qis]) == tuple(
-            _key(df.loc[i, q]) for q in qis)
+            _key(df.loc[i, q]) for q in qis
+        )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -261,12 +270,15 @@ def test_bad_missing_mode() -> None:
 
 # ------------------------------------------------------------------------------- weights
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
-@pytest.mark.parametrize("values, row, what", [
-    (["1", "2", "abc", "4"], 3, "is not a number"),
-    ([1.0, -2.0, 3.0, 4.0], 2, "is negative"),
-    ([1.0, 2.0, None, 4.0], 3, "is missing"),
-    ([1.0, 2.0, 3.0, float("inf")], 4, "is infinite"),
-])
+@pytest.mark.parametrize(
+    "values, row, what",
+    [
+        (["1", "2", "abc", "4"], 3, "is not a number"),
+        ([1.0, -2.0, 3.0, 4.0], 2, "is negative"),
+        ([1.0, 2.0, None, 4.0], 3, "is missing"),
+        ([1.0, 2.0, 3.0, float("inf")], 4, "is infinite"),
+    ],
+)
 def test_bad_weights_name_column_and_first_row(engine, values, row, what) -> None:
     df = pd.DataFrame({"a": ["x", "y", "x", "y"], "wt": values})
     data = df if engine == "pandas" else _duck(df)
@@ -287,8 +299,13 @@ def test_numeric_text_weights_are_parsed() -> None:
 # ------------------------------------------------------------------- roll-up and lookup
 def test_rollup_equals_rebuilding_from_generalized_data() -> None:
     rng = np.random.default_rng(3)
-    df = pd.DataFrame({"age": rng.integers(20, 60, 300), "sex": rng.choice(["F", "M"], 300),
-                       "w": rng.uniform(1, 5, 300)})
+    df = pd.DataFrame(
+        {
+            "age": rng.integers(20, 60, 300),
+            "sex": rng.choice(["F", "M"], 300),
+            "w": rng.uniform(1, 5, 300),
+        }
+    )
     t = build_class_table(df, ["age", "sex"], weights="w")
     ages = np.asarray(t.dictionaries[0])
     decade = (ages // 10) * 10
@@ -305,8 +322,9 @@ def test_rollup_keeps_sensitive_histograms() -> None:
     t = build_class_table(df, ["a"], sensitive=["s"])
     rolled = t.rollup([np.array([0, 0, 1, 1])])
     st_ = rolled.sensitive["s"]
-    assert sorted(zip(st_.class_ids.tolist(), st_.value_codes.tolist(), st_.counts.tolist(),
-                      strict=True)) == [(0, 0, 1), (0, 1, 1), (1, 0, 2)]
+    assert sorted(
+        zip(st_.class_ids.tolist(), st_.value_codes.tolist(), st_.counts.tolist(), strict=True)
+    ) == [(0, 0, 1), (0, 1, 1), (1, 0, 2)]
 
 
 def test_rollup_rejects_short_maps() -> None:
@@ -317,14 +335,19 @@ def test_rollup_rejects_short_maps() -> None:
 
 def test_lookup_population_counts_by_value() -> None:
     sample = pd.DataFrame({"zip": ["1000", "2000", "3000"], "sex": ["F", "M", None]})
-    population = pd.DataFrame({"sex": ["F", "F", "M", None, None, "F"],
-                               "zip": ["1000", "1000", "2000", "3000", "3000", "9999"]})
+    population = pd.DataFrame(
+        {
+            "sex": ["F", "F", "M", None, None, "F"],
+            "zip": ["1000", "1000", "2000", "3000", "3000", "9999"],
+        }
+    )
     t = build_class_table(sample, ["zip", "sex"])
     pop = build_class_table(population, ["zip", "sex"])
     assert t.lookup(pop).tolist() == [2, 1, 2]
     # values of another type are compared as text (postal codes read as numbers)
-    pop_num = build_class_table(population.assign(zip=population["zip"].astype(int)),
-                                ["zip", "sex"])
+    pop_num = build_class_table(
+        population.assign(zip=population["zip"].astype(int)), ["zip", "sex"]
+    )
     assert t.lookup(pop_num).tolist() == [2, 1, 2]
 
 
@@ -333,8 +356,9 @@ def test_sensitive_histograms() -> None:
     t = build_class_table(df, ["a"], sensitive=["s"])
     h = t.sensitive["s"]
     assert h.dictionary == ("p", "q")
-    assert list(zip(h.class_ids.tolist(), h.value_codes.tolist(), h.counts.tolist(),
-                    strict=True)) == [(0, 0, 2), (0, 1, 1), (1, 0, 1)]
+    assert list(
+        zip(h.class_ids.tolist(), h.value_codes.tolist(), h.counts.tolist(), strict=True)
+    ) == [(0, 0, 2), (0, 1, 1), (1, 0, 1)]
     ids, codes = h.expand()
     assert ids.tolist() == [0, 0, 0, 1] and codes.tolist() == [0, 0, 1, 0]
     lazy = build_class_table(_duck(df), ["a"], sensitive=["s"]).sensitive["s"]

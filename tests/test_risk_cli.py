@@ -21,12 +21,14 @@ def _survey() -> Path:
 @pytest.fixture
 def small_csv(tmp_path) -> Path:
     path = tmp_path / "clinic.csv"
-    pd.DataFrame({
-        "age": [30, 30, 30, 41, 41, 52],
-        "sex": ["F", "F", "F", "M", "M", "F"],
-        "diagnosis": ["flu", "cold", "flu", "flu", "flu", "asthma"],
-        "w": [10, 10, 10, 20, 20, 50],
-    }).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "age": [30, 30, 30, 41, 41, 52],
+            "sex": ["F", "F", "F", "M", "M", "F"],
+            "diagnosis": ["flu", "cold", "flu", "flu", "flu", "asthma"],
+            "w": [10, 10, 10, 20, 20, 50],
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -35,14 +37,38 @@ def _json(capsys) -> dict:
 
 
 def test_json_document_has_the_contract_keys(small_csv, capsys) -> None:
-    rc = main(["assess", str(small_csv), "--qi", "age,sex", "--sensitive", "diagnosis",
-               "--population", "600", "--json"])
+    rc = main(
+        [
+            "assess",
+            str(small_csv),
+            "--qi",
+            "age,sex",
+            "--sensitive",
+            "diagnosis",
+            "--population",
+            "600",
+            "--json",
+        ]
+    )
     assert rc == 0
     doc = _json(capsys)
-    for key in ("records", "classes", "min_class_size", "max_class_size", "sample_uniques",
-                "sample_uniqueness", "prosecutor", "journalist", "marketer", "population",
-                "global_risk", "l_diversity", "t_closeness", "delta_disclosure",
-                "beta_likeness"):
+    for key in (
+        "records",
+        "classes",
+        "min_class_size",
+        "max_class_size",
+        "sample_uniques",
+        "sample_uniqueness",
+        "prosecutor",
+        "journalist",
+        "marketer",
+        "population",
+        "global_risk",
+        "l_diversity",
+        "t_closeness",
+        "delta_disclosure",
+        "beta_likeness",
+    ):
         assert key in doc
     assert doc["records"] == 6 and doc["classes"] == 3
     assert doc["prosecutor"]["threshold"] == 0.2
@@ -54,8 +80,20 @@ def test_json_document_has_the_contract_keys(small_csv, capsys) -> None:
 
 def test_suda_per_record_and_weights(small_csv, tmp_path, capsys) -> None:
     out = tmp_path / "risk.csv"
-    rc = main(["assess", str(small_csv), "--qi", "age,sex", "--weights", "w", "--suda",
-               "--per-record", str(out), "--json"])
+    rc = main(
+        [
+            "assess",
+            str(small_csv),
+            "--qi",
+            "age,sex",
+            "--weights",
+            "w",
+            "--suda",
+            "--per-record",
+            str(out),
+            "--json",
+        ]
+    )
     assert rc == 0
     doc = _json(capsys)
     assert "attribute_contributions" in doc["suda"]
@@ -64,7 +102,7 @@ def test_suda_per_record_and_weights(small_csv, tmp_path, capsys) -> None:
     assert per.columns.tolist() == ["row", "fk", "Fk", "risk", "suda_score", "dis_suda"]
     assert per["row"].tolist() == [1, 2, 3, 4, 5, 6]
     assert per["fk"].tolist() == [3, 3, 3, 2, 2, 1]
-    assert not list(tmp_path.glob(".risk.csv.*"))       # no temporary file left behind
+    assert not list(tmp_path.glob(".risk.csv.*"))  # no temporary file left behind
 
 
 def test_per_record_never_overwrites_the_input(small_csv, capsys) -> None:
@@ -76,18 +114,40 @@ def test_per_record_never_overwrites_the_input(small_csv, capsys) -> None:
 
 
 def test_text_summary(small_csv, capsys) -> None:
-    rc = main(["assess", str(small_csv), "--qi", "age,sex", "--population", "600",
-               "--sensitive", "diagnosis", "--subsets"])
+    rc = main(
+        [
+            "assess",
+            str(small_csv),
+            "--qi",
+            "age,sex",
+            "--population",
+            "600",
+            "--sensitive",
+            "diagnosis",
+            "--subsets",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert "prosecutor" in text and "dankar" in text and "records 6" in text
-    assert "flu" not in text and "asthma" not in text      # no data values printed
+    assert "flu" not in text and "asthma" not in text  # no data values printed
 
 
 def test_survey_household_and_population_table(tmp_path, capsys) -> None:
     survey = _survey()
-    rc = main(["assess", str(survey), "--qi", "urbrur,water,sex,age", "--weights",
-               "sampling_weight", "--household", "ori_hid", "--json"])
+    rc = main(
+        [
+            "assess",
+            str(survey),
+            "--qi",
+            "urbrur,water,sex,age",
+            "--weights",
+            "sampling_weight",
+            "--household",
+            "ori_hid",
+            "--json",
+        ]
+    )
     assert rc == 0
     doc = _json(capsys)
     assert doc["global_risk"]["expected_reidentifications"] == pytest.approx(24.78, abs=0.005)
@@ -95,20 +155,32 @@ def test_survey_household_and_population_table(tmp_path, capsys) -> None:
     pop = tmp_path / "population.csv"
     df = pd.read_csv(survey)
     pd.concat([df] * 3).to_csv(pop, index=False)
-    rc = main(["assess", str(survey), "--qi", "urbrur,water,sex", "--population-table",
-               str(pop), "--json"])
+    rc = main(
+        [
+            "assess",
+            str(survey),
+            "--qi",
+            "urbrur,water,sex",
+            "--population-table",
+            str(pop),
+            "--json",
+        ]
+    )
     doc = _json(capsys)
     assert rc == 0
     assert doc["population_table"]["records"] == 3 * len(df)
     assert doc["marketer"] == pytest.approx(1 / 3 * doc["classes"] / doc["records"] * 1)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--qi", "age,zip"], "column 'zip' not found in"),
-    (["--qi", "age", "--weights", "diagnosis"], "row 1"),
-    (["--qi", "age", "--threshold", "1.5"], "threshold"),
-    (["--qi", "age", "--population", "3"], "population_size"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--qi", "age,zip"], "column 'zip' not found in"),
+        (["--qi", "age", "--weights", "diagnosis"], "row 1"),
+        (["--qi", "age", "--threshold", "1.5"], "threshold"),
+        (["--qi", "age", "--population", "3"], "population_size"),
+    ],
+)
 def test_bad_input_exits_2_with_a_clear_message(small_csv, capsys, args, message) -> None:
     rc = main(["assess", str(small_csv), *args])
     assert rc == 2

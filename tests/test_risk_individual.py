@@ -33,8 +33,8 @@ def test_formula_branches_by_hand() -> None:
     assert r[1] == pytest.approx(p2 / (1 - p2) - (p2 / (1 - p2)) ** 2 * math.log(1 / p2))
     p3 = 3 / 30
     assert r[2] == pytest.approx(p3 / (3 - (1 - p3)))
-    assert r[3] == pytest.approx(1 / 5)            # fk == Fk: the class is fully observed
-    assert r[4] == pytest.approx(1 / 4)            # weights below 1: Fk raised to fk
+    assert r[3] == pytest.approx(1 / 5)  # fk == Fk: the class is fully observed
+    assert r[4] == pytest.approx(1 / 4)  # weights below 1: Fk raised to fk
 
 
 def test_without_weights_risk_is_one_over_fk() -> None:
@@ -87,6 +87,6 @@ def test_household_risk_by_hand() -> None:
     hh = np.array(["a", "a", "b", "c", None], dtype=object)
     per, summary = household_risk(r, hh)
     assert per.tolist() == pytest.approx([0.75, 0.75, 0.1, 1.0, 0.2])
-    assert summary.households == 4           # the missing id is a household of its own
+    assert summary.households == 4  # the missing id is a household of its own
     assert summary.expected_reidentifications == pytest.approx(2.8)
     assert summary.highest == 1.0

@@ -31,7 +31,7 @@ def test_class_size_summary_by_hand() -> None:
 def test_prosecutor_by_hand() -> None:
     r = prosecutor_risk(SIZES, threshold=0.2)
     assert r.highest == 1.0
-    assert r.average == pytest.approx(4 / 10)          # classes / records
+    assert r.average == pytest.approx(4 / 10)  # classes / records
     # risks 1, 1/2, 1/2, 1/5: strictly above 0.2 -> the 1 + 2 + 2 records outside the 5-class
     assert r.records_at_risk == pytest.approx(5 / 10)
     assert r.highest_risk_records == pytest.approx(1 / 10)
@@ -60,11 +60,11 @@ def test_journalist_without_population_equals_prosecutor() -> None:
 def test_journalist_and_marketer_with_population_by_hand() -> None:
     pop = np.array([4, 2, 10, 20])  # population sizes F_k of the four sample classes
     j = journalist_risk(SIZES, pop, threshold=0.2)
-    assert j.highest == 0.5                                  # 1 / min F_k
+    assert j.highest == 0.5  # 1 / min F_k
     # 1/F = .25, .5, .1, .05 -> above 0.2: the classes with f = 1 and 2 -> 3 of 10 records
     assert j.records_at_risk == pytest.approx(3 / 10)
-    rc1 = 4 / 36                                              # classes / sum F_k
-    rc2 = (1 / 4 + 2 / 2 + 2 / 10 + 5 / 20) / 10              # sum f/F / n
+    rc1 = 4 / 36  # classes / sum F_k
+    rc2 = (1 / 4 + 2 / 2 + 2 / 10 + 5 / 20) / 10  # sum f/F / n
     assert j.average == pytest.approx(max(rc1, rc2))
     assert j.highest_risk_records == pytest.approx(2 / 10)
     assert marketer_risk(pop, SIZES) == pytest.approx(rc2)
@@ -80,7 +80,7 @@ def test_wildcard_sizes_with_counts() -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(1, 30), min_size=1, max_size=40), st.floats(0, 1))
 def test_prosecutor_equals_per_record_reference(sizes, t) -> None:
-    records = [s for s in sizes for _ in range(s)]            # fk of every record
+    records = [s for s in sizes for _ in range(s)]  # fk of every record
     risk = [1 / s for s in records]
     r = prosecutor_risk(np.array(sizes), threshold=t)
     assert r.highest == pytest.approx(max(risk))

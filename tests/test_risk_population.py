@@ -67,10 +67,12 @@ def test_pitman_closed_forms_match_sums_and_derivatives(t, a) -> None:
     ll, g, h = _pitman_terms(t, a, j, cj, u, n)
     assert ll == pytest.approx(_pitman_loglik_direct(t, a, sizes), rel=1e-10)
     eps = 1e-6
-    num_g = [(_pitman_loglik_direct(t + eps, a, sizes) - _pitman_loglik_direct(t - eps, a, sizes))
-             / (2 * eps),
-             (_pitman_loglik_direct(t, a + eps, sizes) - _pitman_loglik_direct(t, a - eps, sizes))
-             / (2 * eps)]
+    num_g = [
+        (_pitman_loglik_direct(t + eps, a, sizes) - _pitman_loglik_direct(t - eps, a, sizes))
+        / (2 * eps),
+        (_pitman_loglik_direct(t, a + eps, sizes) - _pitman_loglik_direct(t, a - eps, sizes))
+        / (2 * eps),
+    ]
     np.testing.assert_allclose(g, num_g, rtol=1e-5, atol=1e-7)
     gt = _pitman_terms(t + eps, a, j, cj, u, n)[1] - _pitman_terms(t - eps, a, j, cj, u, n)[1]
     ga = _pitman_terms(t, a + eps, j, cj, u, n)[1] - _pitman_terms(t, a - eps, j, cj, u, n)[1]
@@ -85,7 +87,7 @@ def test_pitman_mle_recovers_simulation_parameters(py_sample) -> None:
     t, a = est.parameters["theta"], est.parameters["alpha"]
     j, cj = frequencies_of_frequencies(py_sample)
     g = _pitman_terms(t, a, j, cj, float(len(py_sample)), float(py_sample.sum()))[1]
-    assert np.abs(g).max() < 1e-6                     # the score equations hold at the answer
+    assert np.abs(g).max() < 1e-6  # the score equations hold at the answer
     expected = math.exp(special.gammaln(t + 1) - special.gammaln(t + a)) * 30000**a
     assert est.uniques == pytest.approx(expected)
 
@@ -100,8 +102,13 @@ def test_pitman_unavailable_with_reasons() -> None:
 # --------------------------------------------------------------------------------- SNB
 def _snb_series(alpha, beta, f, K, m_max=4000):
     m = np.arange(1, m_max + 1, dtype=float)
-    log_pf = (special.gammaln(m - 1 + alpha) - special.gammaln(alpha) - special.gammaln(m)
-              + alpha * math.log(beta) + (m - 1) * math.log1p(-beta))
+    log_pf = (
+        special.gammaln(m - 1 + alpha)
+        - special.gammaln(alpha)
+        - special.gammaln(m)
+        + alpha * math.log(beta)
+        + (m - 1) * math.log1p(-beta)
+    )
     pf = np.exp(log_pf)
     p1 = (pf * m * f * (1 - f) ** (m - 1)).sum()
     p2 = (pf * m * (m - 1) / 2 * f * f * (1 - f) ** (m - 2)).sum()
@@ -134,8 +141,10 @@ def test_shlosser_classes_by_hand() -> None:
     v2 = 0.5 * 0.5 * 2 + 0.25 * (2.25 - 1) * 1
     v3 = 0.5 * 2 + 0.25 * 1
     v4 = 1 * 0.5 * 1 * 2 + 2 * 0.5 * 0.5 * 1
-    assert _shlosser_classes(j, cj, 3.0, 2.0, 0.5) == pytest.approx(3 + 2 * v1 / v2 * (v3 / v4)**2)
-    assert _shlosser_classes(j, cj, 3.0, 2.0, 1.0) == 3.0   # everything observed
+    assert _shlosser_classes(j, cj, 3.0, 2.0, 0.5) == pytest.approx(
+        3 + 2 * v1 / v2 * (v3 / v4) ** 2
+    )
+    assert _shlosser_classes(j, cj, 3.0, 2.0, 1.0) == 3.0  # everything observed
 
 
 def test_snb_needs_classes_of_size_two() -> None:
@@ -168,8 +177,8 @@ def test_dankar_rule() -> None:
     z = PopulationEstimate("zayatz", 30.0)
     s = PopulationEstimate("snb", 20.0)
     none = PopulationEstimate("snb", None, "did not converge")
-    assert dankar(p, z, s, 0.1).model == "pitman"            # f <= 0.1: Pitman
-    assert dankar(p, z, s, 0.2).model == "snb"               # else the smaller of Zayatz, SNB
+    assert dankar(p, z, s, 0.1).model == "pitman"  # f <= 0.1: Pitman
+    assert dankar(p, z, s, 0.2).model == "snb"  # else the smaller of Zayatz, SNB
     assert dankar(p, z, s, 0.2).uniques == 20.0
     fb = dankar(p, z, none, 0.2)
     assert fb.model == "zayatz" and "SNB unavailable" in fb.reason

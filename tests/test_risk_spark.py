@@ -19,12 +19,14 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
 ]
 
-DATA = pd.DataFrame({
-    "age": [30, 30, 30, 41, 41, 52, None, 41],
-    "sex": ["F", "F", "F", "M", "M", "F", "M", None],
-    "w": [10.0, 10.0, 10.0, 20.0, 20.0, 50.0, 5.0, 7.5],
-    "diagnosis": ["flu", "cold", "flu", "flu", "flu", "asthma", "flu", "cold"],
-})
+DATA = pd.DataFrame(
+    {
+        "age": [30, 30, 30, 41, 41, 52, None, 41],
+        "sex": ["F", "F", "F", "M", "M", "F", "M", None],
+        "w": [10.0, 10.0, 10.0, 20.0, 20.0, 50.0, 5.0, 7.5],
+        "diagnosis": ["flu", "cold", "flu", "flu", "flu", "asthma", "flu", "cold"],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +34,14 @@ def spark():
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession  # ImportError fails the test: no silent skip
 
-    session = (SparkSession.builder.master("local[1]").appName("workbench-risk-test")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "2")
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("workbench-risk-test")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -45,10 +50,17 @@ def spark():
 def _spark_frame(spark):
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
-    schema = StructType([StructField("age", DoubleType()), StructField("sex", StringType()),
-                         StructField("w", DoubleType()), StructField("diagnosis", StringType())])
-    rows = [tuple(None if pd.isna(v) else v for v in r)
-            for r in DATA.itertuples(index=False, name=None)]
+    schema = StructType(
+        [
+            StructField("age", DoubleType()),
+            StructField("sex", StringType()),
+            StructField("w", DoubleType()),
+            StructField("diagnosis", StringType()),
+        ]
+    )
+    rows = [
+        tuple(None if pd.isna(v) else v for v in r) for r in DATA.itertuples(index=False, name=None)
+    ]
     return spark.createDataFrame(rows, schema)
 
 

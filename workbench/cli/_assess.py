@@ -14,31 +14,54 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "assess",
         help="re-identification risk profile of a file (k, prosecutor/journalist/marketer risk, "
-             "population uniqueness, individual risk, l-diversity, t-closeness, SUDA)",
+        "population uniqueness, individual risk, l-diversity, t-closeness, SUDA)",
         description="Scan FILE once into equivalence classes over the quasi-identifiers and "
-                    "report every risk measure computed from them.",
+        "report every risk measure computed from them.",
     )
     p.add_argument("file", metavar="FILE", help="data file (CSV, TSV, Parquet, Excel, JSONL)")
-    p.add_argument("--qi", required=True, type=_names,
-                   help="quasi-identifiers, comma-separated (a,b,c)")
-    p.add_argument("--sensitive", type=_names, default=[],
-                   help="sensitive attributes, comma-separated")
+    p.add_argument(
+        "--qi", required=True, type=_names, help="quasi-identifiers, comma-separated (a,b,c)"
+    )
+    p.add_argument(
+        "--sensitive", type=_names, default=[], help="sensitive attributes, comma-separated"
+    )
     p.add_argument("--weights", help="sampling-weight column (individual risk, Benedetti-Franconi)")
     p.add_argument("--household", help="household id column (household risk)")
-    p.add_argument("--population", type=float, metavar="N",
-                   help="population size for population-uniqueness estimates")
-    p.add_argument("--population-table", metavar="FILE",
-                   help="population file with the QI columns (one row per person)")
-    p.add_argument("--threshold", type=float, default=0.2,
-                   help="highest acceptable record risk (default 0.2)")
-    p.add_argument("--missing", choices=["category", "wildcard"], default="category",
-                   help="missing QI value: own category (default) or wildcard (sdcMicro)")
-    p.add_argument("--l", type=int, default=2, dest="l_value", metavar="L",
-                   help="l for recursive (c,l)-diversity (default 2)")
+    p.add_argument(
+        "--population",
+        type=float,
+        metavar="N",
+        help="population size for population-uniqueness estimates",
+    )
+    p.add_argument(
+        "--population-table",
+        metavar="FILE",
+        help="population file with the QI columns (one row per person)",
+    )
+    p.add_argument(
+        "--threshold", type=float, default=0.2, help="highest acceptable record risk (default 0.2)"
+    )
+    p.add_argument(
+        "--missing",
+        choices=["category", "wildcard"],
+        default="category",
+        help="missing QI value: own category (default) or wildcard (sdcMicro)",
+    )
+    p.add_argument(
+        "--l",
+        type=int,
+        default=2,
+        dest="l_value",
+        metavar="L",
+        help="l for recursive (c,l)-diversity (default 2)",
+    )
     p.add_argument("--suda", action="store_true", help="add SUDA2 scores and contributions")
     p.add_argument("--subsets", action="store_true", help="add QI-subset uniqueness")
-    p.add_argument("--per-record", metavar="OUT.csv",
-                   help="write row, fk, Fk, risk (and SUDA scores) per input row")
+    p.add_argument(
+        "--per-record",
+        metavar="OUT.csv",
+        help="write row, fk, Fk, risk (and SUDA scores) per input row",
+    )
     p.add_argument("--json", action="store_true", help="print the profile as JSON")
     p.set_defaults(func=run)
 
@@ -70,10 +93,17 @@ def run(args: argparse.Namespace) -> int:
     data = _load(args.file)
     population_table = _load(args.population_table) if args.population_table else None
     profile = assess(
-        data, args.qi, sensitive=args.sensitive, weights=args.weights,
-        household=args.household, population_size=args.population,
-        population_table=population_table, threshold=args.threshold, missing=args.missing,
-        l=args.l_value, source=args.file,
+        data,
+        args.qi,
+        sensitive=args.sensitive,
+        weights=args.weights,
+        household=args.household,
+        population_size=args.population,
+        population_table=population_table,
+        threshold=args.threshold,
+        missing=args.missing,
+        l=args.l_value,
+        source=args.file,
     )
     if args.suda:
         _ = profile.suda
@@ -81,8 +111,7 @@ def run(args: argparse.Namespace) -> int:
         _ = profile.subsets
     if args.per_record:
         frame = profile.per_record(suda=args.suda)
-        atomic_write(args.per_record, lambda tmp: frame.to_csv(tmp, index=False),
-                     sources=sources)
+        atomic_write(args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources)
     if args.json:
         print_json(profile.to_dict())
     else:
@@ -115,18 +144,23 @@ def render_text(profile: Any, name: str) -> str:
         f"{p.threshold:g})",
     ]
     for label, r in (("prosecutor", p.prosecutor), ("journalist", p.journalist)):
-        lines.append(f"  {label:<11}{_pct(r.highest):>10}{_pct(r.average):>10}"
-                     f"{_pct(r.records_at_risk):>10}")
+        lines.append(
+            f"  {label:<11}{_pct(r.highest):>10}{_pct(r.average):>10}{_pct(r.records_at_risk):>10}"
+        )
     lines.append(f"  {'marketer':<11}{'':>10}{_pct(p.marketer):>10}")
     if p.population_table is not None:
         m = p.population_table
-        lines.append(f"  population table: {m.records:,} people, {m.classes:,} classes; "
-                     f"{m.classes_not_found} sample classes not found")
+        lines.append(
+            f"  population table: {m.records:,} people, {m.classes:,} classes; "
+            f"{m.classes_not_found} sample classes not found"
+        )
     lines.append("")
     if p.population is not None:
         pop = p.population
-        lines.append(f"  population uniques (N = {pop.size:,}, sampling fraction "
-                     f"{pop.sampling_fraction:.4g}):")
+        lines.append(
+            f"  population uniques (N = {pop.size:,}, sampling fraction "
+            f"{pop.sampling_fraction:.4g}):"
+        )
         for est in (pop.pitman, pop.zayatz, pop.snb):
             extra = f"  ({est.reason})" if est.reason else ""
             lines.append(f"    {est.model:<8}{_num(est.uniques):>16}{extra}")
@@ -135,27 +169,33 @@ def render_text(profile: Any, name: str) -> str:
         lines.append(f"  population uniques: not estimated ({p.population_note})")
     g = p.global_risk
     kind = "weighted, Benedetti-Franconi" if g.weighted else "1/fk"
-    lines.append(f"  expected re-identifications: {g.expected_reidentifications:,.2f} "
-                 f"({_pct(g.rate)} of records; {kind})")
+    lines.append(
+        f"  expected re-identifications: {g.expected_reidentifications:,.2f} "
+        f"({_pct(g.rate)} of records; {kind})"
+    )
     if p.household is not None:
         h = p.household
-        lines.append(f"  household risk ({p.household_column}): {h.households:,} households, "
-                     f"expected {h.expected_reidentifications:,.2f}, highest {_pct(h.highest)}")
+        lines.append(
+            f"  household risk ({p.household_column}): {h.households:,} households, "
+            f"expected {h.expected_reidentifications:,.2f}, highest {_pct(h.highest)}"
+        )
     for s in p.sensitive:
         ld, tc = p.l_diversity[s], p.t_closeness[s]
         rc = "n/a" if ld.recursive_c is None else f"{ld.recursive_c:.3g}"
-        lines.append(f"  {s}: distinct l = {ld.distinct_l}, entropy l = {ld.entropy_l:.3g}, "
-                     f"recursive c = {rc}, t = {tc.t:.3g} ({tc.kind}), "
-                     f"delta = {p.delta_disclosure[s].delta:.3g}, "
-                     f"beta = {_num(p.beta_likeness[s].beta)}")
+        lines.append(
+            f"  {s}: distinct l = {ld.distinct_l}, entropy l = {ld.entropy_l:.3g}, "
+            f"recursive c = {rc}, t = {tc.t:.3g} ({tc.kind}), "
+            f"delta = {p.delta_disclosure[s].delta:.3g}, "
+            f"beta = {_num(p.beta_likeness[s].beta)}"
+        )
     if "suda" in p.__dict__:
         contrib = p.suda.attribute_contributions
-        top = ", ".join(f"{k} {v:.1f} %" for k, v in sorted(contrib.items(),
-                                                            key=lambda kv: -kv[1]))
+        top = ", ".join(f"{k} {v:.1f} %" for k, v in sorted(contrib.items(), key=lambda kv: -kv[1]))
         lines.append(f"  SUDA contributions: {top}")
     if "subsets" in p.__dict__:
         sub = p.subsets
-        best = ", ".join(f"{'+'.join(s.columns)} {_pct(s.uniqueness)}"
-                         for s in sub.best_by_size[:4])
+        best = ", ".join(
+            f"{'+'.join(s.columns)} {_pct(s.uniqueness)}" for s in sub.best_by_size[:4]
+        )
         lines.append(f"  most identifying QI subsets by size: {best}")
     return "\n".join(lines)

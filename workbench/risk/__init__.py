@@ -83,9 +83,19 @@ try:  # pragma: no branch
     from .suda import SudaResult, suda2  # noqa: F401
 
     __all__ += [
-        "LDiversityResult", "TClosenessResult", "DeltaDisclosureResult", "BetaLikenessResult",
-        "l_diversity", "t_closeness", "delta_disclosure", "beta_likeness",
-        "SudaResult", "suda2", "SubsetResult", "SubsetStat", "qi_subsets",
+        "LDiversityResult",
+        "TClosenessResult",
+        "DeltaDisclosureResult",
+        "BetaLikenessResult",
+        "l_diversity",
+        "t_closeness",
+        "delta_disclosure",
+        "beta_likeness",
+        "SudaResult",
+        "suda2",
+        "SubsetResult",
+        "SubsetStat",
+        "qi_subsets",
     ]
 except ImportError:  # pragma: no cover - while helper D's modules are being written
     pass

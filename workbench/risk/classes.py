@@ -153,8 +153,10 @@ class ClassTable:
         return tuple(_missing_code(d) for d in self.dictionaries)
 
     def __repr__(self) -> str:  # never print values: QIs may be identifying
-        return (f"ClassTable(columns={list(self.columns)}, classes={self.n_classes}, "
-                f"records={self.n_records}, missing={self.missing!r})")
+        return (
+            f"ClassTable(columns={list(self.columns)}, classes={self.n_classes}, "
+            f"records={self.n_records}, missing={self.missing!r})"
+        )
 
     def record_sizes(self) -> np.ndarray:
         """``fk`` of every record in input order (needs :attr:`record_class`)."""
@@ -178,12 +180,16 @@ class ClassTable:
     def with_missing(self, missing: str) -> ClassTable:
         """The same classes with the other treatment of missing values."""
         _check_missing(missing)
-        sizes, pop = _effective_sizes(self.codes, self.missing_codes, self.counts,
-                                      self.weight_sums, missing)
+        sizes, pop = _effective_sizes(
+            self.codes, self.missing_codes, self.counts, self.weight_sums, missing
+        )
         return replace(self, missing=missing, sizes=sizes, population_sizes=pop)
 
-    def rollup(self, maps: Sequence[np.ndarray | None],
-               dictionaries: Sequence[Sequence | None] | None = None) -> ClassTable:
+    def rollup(
+        self,
+        maps: Sequence[np.ndarray | None],
+        dictionaries: Sequence[Sequence | None] | None = None,
+    ) -> ClassTable:
         """Merge classes after recoding each QI's codes (generalization as a roll-up).
 
         Parameters
@@ -211,21 +217,30 @@ class ClassTable:
             m = maps[j]
             if m is None:
                 new_codes[:, j] = self.codes[:, j]
-                new_dicts.append(self.dictionaries[j] if dictionaries is None or
-                                 dictionaries[j] is None else tuple(dictionaries[j]))
+                new_dicts.append(
+                    self.dictionaries[j]
+                    if dictionaries is None or dictionaries[j] is None
+                    else tuple(dictionaries[j])
+                )
                 continue
             m = np.asarray(m, dtype=np.int64)
             if m.shape[0] < len(self.dictionaries[j]) or (m.size and m.min() < 0):
-                raise ParameterError(f"maps[{j}]", f"array of length {m.shape[0]}",
-                                     f"non-negative codes for all {len(self.dictionaries[j])} "
-                                     f"values of {self.columns[j]!r}")
+                raise ParameterError(
+                    f"maps[{j}]",
+                    f"array of length {m.shape[0]}",
+                    f"non-negative codes for all {len(self.dictionaries[j])} "
+                    f"values of {self.columns[j]!r}",
+                )
             new_codes[:, j] = m[self.codes[:, j]]
             size = int(m.max()) + 1 if m.size else 1
             if dictionaries is not None and dictionaries[j] is not None:
                 nd = tuple(dictionaries[j])
                 if len(nd) < size:
-                    raise ParameterError(f"dictionaries[{j}]", f"{len(nd)} values",
-                                         f"at least {size} values (one per new code)")
+                    raise ParameterError(
+                        f"dictionaries[{j}]",
+                        f"{len(nd)} values",
+                        f"at least {size} values (one per new code)",
+                    )
                 new_dicts.append(nd)
             else:
                 vals: list[Any] = list(range(size))
@@ -246,17 +261,31 @@ class ClassTable:
         inverse = inverse.reshape(-1)
         n_new = codes.shape[0]
         counts = np.bincount(inverse, weights=self.counts, minlength=n_new).astype(np.int64)
-        wsums = (None if self.weight_sums is None else
-                 np.bincount(inverse, weights=self.weight_sums, minlength=n_new))
+        wsums = (
+            None
+            if self.weight_sums is None
+            else np.bincount(inverse, weights=self.weight_sums, minlength=n_new)
+        )
         record_class = None if self.record_class is None else inverse[self.record_class]
-        sensitive = {name: _rollup_sensitive(st, inverse, n_new)
-                     for name, st in self.sensitive.items()}
-        sizes, pop = _effective_sizes(codes, tuple(_missing_code(x) for x in new_dicts), counts,
-                                      wsums, self.missing)
-        return ClassTable(columns=self.columns, codes=codes, dictionaries=tuple(new_dicts),
-                          counts=counts, weight_sums=wsums, sizes=sizes, population_sizes=pop,
-                          missing=self.missing, record_class=record_class,
-                          sensitive=MappingProxyType(sensitive), weights=self.weights)
+        sensitive = {
+            name: _rollup_sensitive(st, inverse, n_new) for name, st in self.sensitive.items()
+        }
+        sizes, pop = _effective_sizes(
+            codes, tuple(_missing_code(x) for x in new_dicts), counts, wsums, self.missing
+        )
+        return ClassTable(
+            columns=self.columns,
+            codes=codes,
+            dictionaries=tuple(new_dicts),
+            counts=counts,
+            weight_sums=wsums,
+            sizes=sizes,
+            population_sizes=pop,
+            missing=self.missing,
+            record_class=record_class,
+            sensitive=MappingProxyType(sensitive),
+            weights=self.weights,
+        )
 
     def lookup(self, other: ClassTable) -> np.ndarray:
         """Records of ``other`` (for example a population) in each class of this table.
@@ -268,8 +297,11 @@ class ClassTable:
         if tuple(other.columns) != tuple(self.columns):
             missing = [c for c in self.columns if c not in other.columns]
             if missing:
-                raise ParameterError("population_table", f"columns {list(other.columns)}",
-                                     f"the quasi-identifiers {list(self.columns)}")
+                raise ParameterError(
+                    "population_table",
+                    f"columns {list(other.columns)}",
+                    f"the quasi-identifiers {list(self.columns)}",
+                )
             other = _reorder(other, self.columns)
         mapped = np.empty_like(self.codes)
         for j in range(len(self.columns)):
@@ -285,7 +317,7 @@ class ClassTable:
             both = np.vstack([other.codes, mapped[found]])
             _, inv = np.unique(both, axis=0, return_inverse=True)
             inv = inv.reshape(-1)
-            okeys, skeys = inv[: other.n_classes], inv[other.n_classes:]
+            okeys, skeys = inv[: other.n_classes], inv[other.n_classes :]
             order = np.argsort(okeys, kind="stable")
             okeys, ocounts = okeys[order], other.counts[order]
         else:
@@ -318,7 +350,7 @@ class ClassTable:
             both = np.vstack([self.codes, codes[ok]])
             _, inv = np.unique(both, axis=0, return_inverse=True)
             inv = inv.reshape(-1)
-            keys, rkeys = inv[: self.n_classes], inv[self.n_classes:]
+            keys, rkeys = inv[: self.n_classes], inv[self.n_classes :]
             order = np.argsort(keys, kind="stable")
             keys, ids = keys[order], order
         else:
@@ -330,9 +362,15 @@ class ClassTable:
 
 
 # ---------------------------------------------------------------------- building the table
-def build_class_table(data: Any, qis: Sequence[str], weights: str | None = None,
-                      sensitive: Sequence[str] = (), missing: str = "category",
-                      records: bool | None = None, source: str | None = None) -> ClassTable:
+def build_class_table(
+    data: Any,
+    qis: Sequence[str],
+    weights: str | None = None,
+    sensitive: Sequence[str] = (),
+    missing: str = "category",
+    records: bool | None = None,
+    source: str | None = None,
+) -> ClassTable:
     """Scan ``data`` once and return its equivalence-class table.
 
     Parameters
@@ -371,25 +409,51 @@ def build_class_table(data: Any, qis: Sequence[str], weights: str | None = None,
     check_columns(data, _unique(needed), source)
     native = _native(data)
     if isinstance(native, pd.DataFrame):
-        return _build_pandas(native, qis, weights, sensitive, missing,
-                             records=True if records is None else records, source=source)
+        return _build_pandas(
+            native,
+            qis,
+            weights,
+            sensitive,
+            missing,
+            records=True if records is None else records,
+            source=source,
+        )
     if records:
         frame = _collect_columns(data, _unique(needed), source)
         return _build_pandas(frame, qis, weights, sensitive, missing, records=True, source=source)
     return _build_lazy(data, qis, weights, sensitive, missing, source)
 
 
-def _build_pandas(frame: pd.DataFrame, qis: tuple[str, ...], weights: str | None,
-                  sensitive: tuple[str, ...], missing: str, records: bool,
-                  source: str | None) -> ClassTable:
+def _build_pandas(
+    frame: pd.DataFrame,
+    qis: tuple[str, ...],
+    weights: str | None,
+    sensitive: tuple[str, ...],
+    missing: str,
+    records: bool,
+    source: str | None,
+) -> ClassTable:
     """Fast path for in-memory frames: encode every record, no group-by engine."""
     w = _validated_weights(frame[weights], weights, source) if weights else None
-    return _assemble({c: frame[c] for c in qis}, None, w, {s: frame[s] for s in sensitive},
-                     missing, records, weights)
+    return _assemble(
+        {c: frame[c] for c in qis},
+        None,
+        w,
+        {s: frame[s] for s in sensitive},
+        missing,
+        records,
+        weights,
+    )
 
 
-def _build_lazy(data: Any, qis: tuple[str, ...], weights: str | None, sensitive: tuple[str, ...],
-                missing: str, source: str | None) -> ClassTable:
+def _build_lazy(
+    data: Any,
+    qis: tuple[str, ...],
+    weights: str | None,
+    sensitive: tuple[str, ...],
+    missing: str,
+    source: str | None,
+) -> ClassTable:
     """One GROUP BY over the QIs (and sensitive attributes) through narwhals, one collect."""
     import narwhals as nw
 
@@ -398,32 +462,47 @@ def _build_lazy(data: Any, qis: tuple[str, ...], weights: str | None, sensitive:
     if weights and not schema[weights].is_numeric():
         # Text weights: parse them in pandas to name the first bad row.
         frame = _collect_columns(data, _unique([*qis, *sensitive, weights]), source)
-        return _build_pandas(frame, qis, weights, sensitive, missing, records=False,
-                             source=source)
+        return _build_pandas(frame, qis, weights, sensitive, missing, records=False, source=source)
     aggs = [nw.len().alias("__n")]
     if weights:
         # Cast outside the aggregation: simple aggregations run natively on every engine.
         lf = lf.with_columns(nw.col(weights).cast(nw.Float64).alias("__w"))
         wcol = nw.col("__w")
-        aggs += [wcol.sum().alias("__wsum"), wcol.min().alias("__wmin"),
-                 wcol.count().alias("__wcount")]
+        aggs += [
+            wcol.sum().alias("__wsum"),
+            wcol.min().alias("__wmin"),
+            wcol.count().alias("__wcount"),
+        ]
     keys = _unique([*qis, *sensitive])
     grouped = lf.group_by(keys, drop_null_keys=False).agg(*aggs).collect().to_arrow()
     wsum = None
     if weights:
         wsum = _arrow_numbers(grouped.column("__wsum"))
         wmin = _arrow_numbers(grouped.column("__wmin"))
-        nulls = int((_arrow_numbers(grouped.column("__n"))
-                     - _arrow_numbers(grouped.column("__wcount"))).sum())
-        bad = nulls > 0 or not np.isfinite(wsum).all() or (np.nanmin(wmin) < 0 if len(wmin) else
-                                                           False)
+        nulls = int(
+            (
+                _arrow_numbers(grouped.column("__n")) - _arrow_numbers(grouped.column("__wcount"))
+            ).sum()
+        )
+        bad = (
+            nulls > 0
+            or not np.isfinite(wsum).all()
+            or (np.nanmin(wmin) < 0 if len(wmin) else False)
+        )
         if bad:  # error path only: find the first bad row to name it
             col = _collect_columns(data, [weights], source)[weights]
             _validated_weights(col, weights, source)
             raise ParameterError("weights", weights, "finite non-negative numbers")
     counts = _arrow_numbers(grouped.column("__n")).astype(np.int64)
-    return _assemble({c: grouped.column(c) for c in qis}, counts, wsum,
-                     {s: grouped.column(s) for s in sensitive}, missing, False, weights)
+    return _assemble(
+        {c: grouped.column(c) for c in qis},
+        counts,
+        wsum,
+        {s: grouped.column(s) for s in sensitive},
+        missing,
+        False,
+        weights,
+    )
 
 
 def _arrow_numbers(col: Any) -> np.ndarray:
@@ -432,13 +511,18 @@ def _arrow_numbers(col: Any) -> np.ndarray:
     import pyarrow.compute as pc
 
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False),
-                      dtype=np.float64)
+    return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def _assemble(qi_values: Mapping[str, pd.Series], row_counts: np.ndarray | None,
-              row_wsums: np.ndarray | None, sens_values: Mapping[str, pd.Series], missing: str,
-              records: bool, weights: str | None) -> ClassTable:
+def _assemble(
+    qi_values: Mapping[str, pd.Series],
+    row_counts: np.ndarray | None,
+    row_wsums: np.ndarray | None,
+    sens_values: Mapping[str, pd.Series],
+    missing: str,
+    records: bool,
+    weights: str | None,
+) -> ClassTable:
     """Encode rows (records, or pre-grouped rows with counts) into a canonical class table."""
     columns = tuple(qi_values)
     n_rows = len(next(iter(qi_values.values()))) if qi_values else 0
@@ -479,15 +563,29 @@ def _assemble(qi_values: Mapping[str, pd.Series], row_counts: np.ndarray | None,
         else:
             upair, inv = np.unique(pair, return_inverse=True)
             pcount = np.bincount(inv.reshape(-1), weights=row_counts)
-        sensitive[name] = SensitiveTable(name, sdict, (upair // nv).astype(np.int64),
-                                         (upair % nv).astype(np.int64),
-                                         np.asarray(pcount, dtype=np.int64))
-    sizes, pop = _effective_sizes(class_codes, tuple(_missing_code(d) for d in dictionaries),
-                                  counts, wsums, missing)
-    return ClassTable(columns=columns, codes=class_codes, dictionaries=tuple(dictionaries),
-                      counts=counts, weight_sums=wsums, sizes=sizes, population_sizes=pop,
-                      missing=missing, record_class=ids if records else None,
-                      sensitive=MappingProxyType(sensitive), weights=weights)
+        sensitive[name] = SensitiveTable(
+            name,
+            sdict,
+            (upair // nv).astype(np.int64),
+            (upair % nv).astype(np.int64),
+            np.asarray(pcount, dtype=np.int64),
+        )
+    sizes, pop = _effective_sizes(
+        class_codes, tuple(_missing_code(d) for d in dictionaries), counts, wsums, missing
+    )
+    return ClassTable(
+        columns=columns,
+        codes=class_codes,
+        dictionaries=tuple(dictionaries),
+        counts=counts,
+        weight_sums=wsums,
+        sizes=sizes,
+        population_sizes=pop,
+        missing=missing,
+        record_class=ids if records else None,
+        sensitive=MappingProxyType(sensitive),
+        weights=weights,
+    )
 
 
 def encode_column(values: Any) -> tuple[np.ndarray, tuple]:
@@ -543,8 +641,13 @@ def _encode_arrow(values: Any) -> tuple[np.ndarray, tuple]:
 
 
 # ---------------------------------------------------------------------- wildcard matching
-def _effective_sizes(codes: np.ndarray, missing_codes: tuple[int, ...], counts: np.ndarray,
-                     wsums: np.ndarray | None, missing: str) -> tuple[np.ndarray, np.ndarray]:
+def _effective_sizes(
+    codes: np.ndarray,
+    missing_codes: tuple[int, ...],
+    counts: np.ndarray,
+    wsums: np.ndarray | None,
+    missing: str,
+) -> tuple[np.ndarray, np.ndarray]:
     """``(fk, Fk)`` per class under the chosen treatment of missing values."""
     if missing == "category" or not any(m >= 0 for m in missing_codes) or codes.shape[0] == 0:
         sizes = counts.copy()
@@ -552,8 +655,12 @@ def _effective_sizes(codes: np.ndarray, missing_codes: tuple[int, ...], counts: 
     return wildcard_frequencies(codes, missing_codes, counts, wsums)
 
 
-def wildcard_frequencies(codes: np.ndarray, missing_codes: Sequence[int], counts: np.ndarray,
-                         wsums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def wildcard_frequencies(
+    codes: np.ndarray,
+    missing_codes: Sequence[int],
+    counts: np.ndarray,
+    wsums: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """sdcMicro-style frequencies where a missing value matches any value.
 
     For each class (a distinct combination, missing as a code), ``fk`` is the number of records
@@ -583,8 +690,11 @@ def wildcard_frequencies(codes: np.ndarray, missing_codes: Sequence[int], counts
                 fk[rows_p] += counts[rows_q].sum()
                 fw[rows_p] += weights[rows_q].sum()
                 continue
-            kp, kq = _joint_keys(codes[np.ix_(rows_p, common)], codes[np.ix_(rows_q, common)],
-                                 tuple(radices[c] for c in common))
+            kp, kq = _joint_keys(
+                codes[np.ix_(rows_p, common)],
+                codes[np.ix_(rows_q, common)],
+                tuple(radices[c] for c in common),
+            )
             uq, inv = np.unique(kq, return_inverse=True)
             inv = inv.reshape(-1)
             cq = np.bincount(inv, weights=counts[rows_q], minlength=len(uq))
@@ -596,14 +706,15 @@ def wildcard_frequencies(codes: np.ndarray, missing_codes: Sequence[int], counts
     return np.rint(fk).astype(np.int64), fw
 
 
-def _joint_keys(a: np.ndarray, b: np.ndarray, radices: tuple[int, ...]
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _joint_keys(
+    a: np.ndarray, b: np.ndarray, radices: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     ka, kb = _pack(a, radices), _pack(b, radices)
     if ka is not None and kb is not None:
         return ka, kb
     _, inv = np.unique(np.vstack([a, b]), axis=0, return_inverse=True)
     inv = inv.reshape(-1)
-    return inv[: len(a)], inv[len(a):]
+    return inv[: len(a)], inv[len(a) :]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -702,8 +813,10 @@ def _validated_weights(col: pd.Series, name: str, source: str | None) -> np.ndar
         row, what = first
         shown = col.iloc[row]
         raise ParameterError(
-            "weights", name,
-            f"finite non-negative numbers{where}; row {row + 1} value {shown!r} {what}")
+            "weights",
+            name,
+            f"finite non-negative numbers{where}; row {row + 1} value {shown!r} {what}",
+        )
     return values
 
 
@@ -715,16 +828,19 @@ def _translate_dictionary(src: tuple, dst: tuple) -> np.ndarray:
     dst_vals = [v for v in dst if v is not None]
     if src_vals and dst_vals:
         same_types = {type(v) for v in src_vals} == {type(v) for v in dst_vals}
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool)
-                      for v in (*src_vals, *dst_vals))
+        numeric = all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in (*src_vals, *dst_vals)
+        )
         if numeric and not same_types:  # 1 (int) and 1.0 (float) are the same value
             idx = pd.Index(np.asarray(dst_vals, dtype=np.float64)).get_indexer(
-                np.asarray(src_vals, dtype=np.float64))
+                np.asarray(src_vals, dtype=np.float64)
+            )
         elif same_types:
             idx = pd.Index(dst_vals).get_indexer(pd.Index(src_vals))
         else:
             idx = pd.Index([str(v) for v in dst_vals]).get_indexer(
-                pd.Index([str(v) for v in src_vals]))
+                pd.Index([str(v) for v in src_vals])
+            )
         out[: len(src_vals)] = idx
     if src_mc >= 0:
         out[src_mc] = dst_mc
@@ -762,8 +878,14 @@ def _reorder(table: ClassTable, columns: Sequence[str]) -> ClassTable:
         perm = np.argsort(keys, kind="stable")
     else:
         perm = np.lexsort(codes.T[::-1])
-    return ClassTable(columns=tuple(columns), codes=codes[perm], dictionaries=dicts,
-                      counts=table.counts[perm],
-                      weight_sums=None if table.weight_sums is None else table.weight_sums[perm],
-                      sizes=table.sizes[perm], population_sizes=table.population_sizes[perm],
-                      missing=table.missing, weights=table.weights)
+    return ClassTable(
+        columns=tuple(columns),
+        codes=codes[perm],
+        dictionaries=dicts,
+        counts=table.counts[perm],
+        weight_sums=None if table.weight_sums is None else table.weight_sums[perm],
+        sizes=table.sizes[perm],
+        population_sizes=table.population_sizes[perm],
+        missing=table.missing,
+        weights=table.weights,
+    )

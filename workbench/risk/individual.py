@@ -61,8 +61,11 @@ class GlobalRisk:
     weighted: bool
 
     def to_dict(self) -> dict:
-        return {"expected_reidentifications": self.expected_reidentifications,
-                "rate": self.rate, "weighted": self.weighted}
+        return {
+            "expected_reidentifications": self.expected_reidentifications,
+            "rate": self.rate,
+            "weighted": self.weighted,
+        }
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,12 @@ class HouseholdRisk:
     highest: float
 
     def to_dict(self) -> dict:
-        return {"households": self.households,
-                "expected_reidentifications": self.expected_reidentifications,
-                "rate": self.rate, "highest": self.highest}
+        return {
+            "households": self.households,
+            "expected_reidentifications": self.expected_reidentifications,
+            "rate": self.rate,
+            "highest": self.highest,
+        }
 
 
 def individual_risk(fk: np.ndarray, Fk: np.ndarray | None = None) -> np.ndarray:
@@ -115,8 +121,9 @@ def global_risk(class_risk: np.ndarray, counts: np.ndarray, weighted: bool) -> G
     return GlobalRisk(er, er / n if n else 0.0, bool(weighted))
 
 
-def household_risk(record_risk: np.ndarray, household: np.ndarray
-                   ) -> tuple[np.ndarray, HouseholdRisk]:
+def household_risk(
+    record_risk: np.ndarray, household: np.ndarray
+) -> tuple[np.ndarray, HouseholdRisk]:
     """Per-record household risk ``1 - prod_{i in h} (1 - r_i)`` and its summary.
 
     Records with a missing household id form a household of their own each.

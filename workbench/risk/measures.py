@@ -144,8 +144,9 @@ def class_size_summary(sizes: np.ndarray, counts: np.ndarray | None = None) -> C
     )
 
 
-def prosecutor_risk(sizes: np.ndarray, counts: np.ndarray | None = None,
-                    threshold: float = 0.2) -> RiskSummary:
+def prosecutor_risk(
+    sizes: np.ndarray, counts: np.ndarray | None = None, threshold: float = 0.2
+) -> RiskSummary:
     """Prosecutor risk: the attacker knows the target is in the data (El Emam 2013, ch. 8).
 
     A record's risk is ``1 / fk``. Highest = ``1 / min fk``; average = mean record risk, which is
@@ -169,8 +170,12 @@ def prosecutor_risk(sizes: np.ndarray, counts: np.ndarray | None = None,
     )
 
 
-def journalist_risk(sizes: np.ndarray, population_sizes: np.ndarray,
-                    counts: np.ndarray | None = None, threshold: float = 0.2) -> RiskSummary:
+def journalist_risk(
+    sizes: np.ndarray,
+    population_sizes: np.ndarray,
+    counts: np.ndarray | None = None,
+    threshold: float = 0.2,
+) -> RiskSummary:
     """Journalist risk: the attacker matches against a population register (k-map).
 
     A record's risk is ``1 / Fk`` with ``Fk`` the population size of its class (Sweeney's k-map;

@@ -79,8 +79,12 @@ class PopulationEstimate:
         return self.uniques is not None
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "uniques": self.uniques, "reason": self.reason,
-                "parameters": dict(self.parameters)}
+        return {
+            "model": self.model,
+            "uniques": self.uniques,
+            "reason": self.reason,
+            "parameters": dict(self.parameters),
+        }
 
 
 @dataclass(frozen=True)
@@ -97,9 +101,16 @@ class PopulationUniqueness:
 
     def to_dict(self) -> dict:
         """The ``population`` block of ``workbench assess --json``."""
-        notes = {m.model if name != "dankar" else "dankar": m.reason
-                 for name, m in (("pitman", self.pitman), ("zayatz", self.zayatz),
-                                 ("snb", self.snb), ("dankar", self.dankar)) if m.reason}
+        notes = {
+            m.model if name != "dankar" else "dankar": m.reason
+            for name, m in (
+                ("pitman", self.pitman),
+                ("zayatz", self.zayatz),
+                ("snb", self.snb),
+                ("dankar", self.dankar),
+            )
+            if m.reason
+        }
         return {
             "size": self.size,
             "sampling_fraction": self.sampling_fraction,
@@ -123,8 +134,9 @@ def _check(j: np.ndarray, cj: np.ndarray, population_size: float) -> tuple[float
     u = float(cj.sum())
     N = float(population_size)
     if not math.isfinite(N) or N < n:
-        raise ParameterError("population_size", population_size,
-                             f"at least the number of records ({int(n)})")
+        raise ParameterError(
+            "population_size", population_size, f"at least the number of records ({int(n)})"
+        )
     return n, u, N
 
 
@@ -143,25 +155,28 @@ def _pitman_terms(t: float, a: float, j: np.ndarray, cj: np.ndarray, u: float, n
     z = t / a
     s0 = special.digamma(z + u) - special.digamma(z + 1.0)
     s1 = special.polygamma(1, z + 1.0) - special.polygamma(1, z + u)
-    a1 = s0 / a                                    # sum 1/(t + i a)
-    a2 = s1 / (a * a)                              # sum 1/(t + i a)^2
-    b1 = (u - 1.0) / a - t * a1 / a                # sum i/(t + i a)
-    b2 = (a1 - t * a2) / a                         # sum i/(t + i a)^2
+    a1 = s0 / a  # sum 1/(t + i a)
+    a2 = s1 / (a * a)  # sum 1/(t + i a)^2
+    b1 = (u - 1.0) / a - t * a1 / a  # sum i/(t + i a)
+    b2 = (a1 - t * a2) / a  # sum i/(t + i a)^2
     c2 = ((u - 1.0) - 2.0 * t * a1 + t * t * a2) / (a * a)  # sum i^2/(t + i a)^2
     d1 = special.digamma(t + n) - special.digamma(t + 1.0)
     d2 = special.polygamma(1, t + 1.0) - special.polygamma(1, t + n)
     e1 = float((cj * (special.digamma(j - a) - special.digamma(1.0 - a))).sum())
     e2 = float((cj * (special.polygamma(1, 1.0 - a) - special.polygamma(1, j - a))).sum())
-    loglik = ((u - 1.0) * math.log(a) + special.gammaln(z + u) - special.gammaln(z + 1.0)
-              - (special.gammaln(t + n) - special.gammaln(t + 1.0))
-              + float((cj * (special.gammaln(j - a) - special.gammaln(1.0 - a))).sum()))
+    loglik = (
+        (u - 1.0) * math.log(a)
+        + special.gammaln(z + u)
+        - special.gammaln(z + 1.0)
+        - (special.gammaln(t + n) - special.gammaln(t + 1.0))
+        + float((cj * (special.gammaln(j - a) - special.gammaln(1.0 - a))).sum())
+    )
     grad = np.array([a1 - d1, b1 - e1])
     hess = np.array([[-a2 + d2, -b2], [-b2, -c2 - e2]])
     return float(loglik), grad, hess
 
 
-def _pitman_fit(j: np.ndarray, cj: np.ndarray, n: float, u: float
-                ) -> tuple[float, float] | str:
+def _pitman_fit(j: np.ndarray, cj: np.ndarray, n: float, u: float) -> tuple[float, float] | str:
     """Maximum-likelihood (theta, alpha) with alpha in (0, 1), theta > -alpha; or a reason."""
     c1, c2 = _c(j, cj, 1), _c(j, cj, 2)
     # Initial guess as in ARX (moment-type start from c1, c2).
@@ -209,8 +224,10 @@ def _pitman_fit(j: np.ndarray, cj: np.ndarray, n: float, u: float
             best = (float(x[0]), float(x[1]))
             break
         if x[1] < 1e-6 or x[1] > 1 - 1e-6:
-            return (f"the likelihood is maximised at the edge of the parameter space "
-                    f"(alpha -> {x[1]:.3g}); Pitman's model does not fit this histogram")
+            return (
+                f"the likelihood is maximised at the edge of the parameter space "
+                f"(alpha -> {x[1]:.3g}); Pitman's model does not fit this histogram"
+            )
     if best is None:
         return "maximum-likelihood equations did not converge"
     return best
@@ -231,8 +248,9 @@ def pitman(class_sizes: np.ndarray, population_size: float) -> PopulationEstimat
     if N == n:
         return PopulationEstimate("pitman", _c(j, cj, 1), "the sample is the population")
     if u == n:
-        return PopulationEstimate("pitman", None, "every sample class is unique; the likelihood "
-                                  "has no finite maximum")
+        return PopulationEstimate(
+            "pitman", None, "every sample class is unique; the likelihood has no finite maximum"
+        )
     if u == 1:
         return PopulationEstimate("pitman", None, "a single sample class; alpha is not identified")
     fit = _pitman_fit(j, cj, n, u)
@@ -305,8 +323,16 @@ def snb_moments(alpha: float, beta: float, f: float, K: float) -> tuple[float, f
     """
     d = (1.0 - f) * (1.0 - beta)
     e1 = K * f * (beta / (1.0 - d)) ** alpha * (1.0 + alpha * d / (1.0 - d))
-    e2 = (K * alpha * beta**alpha * f * f * (1.0 - beta) * (2.0 - (1.0 - alpha) * d)
-          / (2.0 * (1.0 - d) ** (alpha + 2.0)))
+    e2 = (
+        K
+        * alpha
+        * beta**alpha
+        * f
+        * f
+        * (1.0 - beta)
+        * (2.0 - (1.0 - alpha) * d)
+        / (2.0 * (1.0 - d) ** (alpha + 2.0))
+    )
     return e1, e2
 
 
@@ -323,8 +349,11 @@ def snb(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
     if N == n:
         return PopulationEstimate("snb", c1, "the sample is the population")
     if c2 == 0:
-        return PopulationEstimate("snb", None, "no sample classes of size 2; the SNB equations "
-                                  "have no solution with 0 < beta < 1")
+        return PopulationEstimate(
+            "snb",
+            None,
+            "no sample classes of size 2; the SNB equations have no solution with 0 < beta < 1",
+        )
     f = n / N
     K = _shlosser_classes(j, cj, u, c1, f)
 
@@ -337,8 +366,9 @@ def snb(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
     for la in (0.0, -2.0, 2.0, -5.0):
         for lb in (0.0, -4.0, 4.0, -8.0):
             try:
-                sol = optimize.least_squares(residuals, x0=[la, lb], xtol=1e-14, ftol=1e-14,
-                                             gtol=1e-14, max_nfev=2000)
+                sol = optimize.least_squares(
+                    residuals, x0=[la, lb], xtol=1e-14, ftol=1e-14, gtol=1e-14, max_nfev=2000
+                )
             except (ValueError, FloatingPointError, OverflowError):
                 continue
             if np.all(np.isfinite(sol.fun)) and np.max(np.abs(sol.fun)) < 1e-9:
@@ -347,8 +377,12 @@ def snb(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
         if best is not None:
             break
     if best is None:
-        return PopulationEstimate("snb", None, "the SNB moment equations have no solution with "
-                                  "alpha > 0, 0 < beta < 1", MappingProxyType({"K": K}))
+        return PopulationEstimate(
+            "snb",
+            None,
+            "the SNB moment equations have no solution with alpha > 0, 0 < beta < 1",
+            MappingProxyType({"K": K}),
+        )
     alpha, beta = math.exp(best[0]), float(special.expit(best[1]))
     value = K * beta**alpha
     params = MappingProxyType({"alpha": alpha, "beta": beta, "K": K})
@@ -358,8 +392,12 @@ def snb(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
 
 
 # ---------------------------------------------------------------------- Dankar
-def dankar(pitman_est: PopulationEstimate, zayatz_est: PopulationEstimate,
-           snb_est: PopulationEstimate, sampling_fraction: float) -> PopulationEstimate:
+def dankar(
+    pitman_est: PopulationEstimate,
+    zayatz_est: PopulationEstimate,
+    snb_est: PopulationEstimate,
+    sampling_fraction: float,
+) -> PopulationEstimate:
     """Dankar et al. (2012) decision rule: Pitman if ``f <= 0.1``, else min(Zayatz, SNB).
 
     If the chosen model is unavailable, Zayatz is used instead (as ARX does) and the reason says
@@ -369,8 +407,11 @@ def dankar(pitman_est: PopulationEstimate, zayatz_est: PopulationEstimate,
         if pitman_est.available:
             return PopulationEstimate("pitman", pitman_est.uniques)
         if zayatz_est.available:
-            return PopulationEstimate("zayatz", zayatz_est.uniques,
-                                      f"Pitman unavailable ({pitman_est.reason}); used Zayatz")
+            return PopulationEstimate(
+                "zayatz",
+                zayatz_est.uniques,
+                f"Pitman unavailable ({pitman_est.reason}); used Zayatz",
+            )
         return PopulationEstimate("pitman", None, f"Pitman unavailable ({pitman_est.reason})")
     options = [e for e in (zayatz_est, snb_est) if e.available]
     if not options:
@@ -380,8 +421,7 @@ def dankar(pitman_est: PopulationEstimate, zayatz_est: PopulationEstimate,
     return PopulationEstimate(chosen.model, chosen.uniques, note)
 
 
-def population_uniqueness(class_sizes: np.ndarray, population_size: float
-                          ) -> PopulationUniqueness:
+def population_uniqueness(class_sizes: np.ndarray, population_size: float) -> PopulationUniqueness:
     """All three models and Dankar's choice for one sample (class sizes) and population size."""
     sizes = np.asarray(class_sizes, dtype=np.int64)
     n = int(sizes.sum())
@@ -390,8 +430,9 @@ def population_uniqueness(class_sizes: np.ndarray, population_size: float
     except (TypeError, ValueError):
         raise ParameterError("population_size", population_size, "a number of people") from None
     if not math.isfinite(N) or N < n or N <= 0:
-        raise ParameterError("population_size", population_size,
-                             f"at least the number of records ({n})")
+        raise ParameterError(
+            "population_size", population_size, f"at least the number of records ({n})"
+        )
     f = n / N
     p, z, s = pitman(sizes, N), zayatz(sizes, N), snb(sizes, N)
     return PopulationUniqueness(

@@ -49,9 +49,12 @@ class PopulationTableMatch:
     classes_below_sample: int
 
     def to_dict(self) -> dict:
-        return {"records": self.records, "classes": self.classes,
-                "classes_not_found": self.classes_not_found,
-                "classes_below_sample": self.classes_below_sample}
+        return {
+            "records": self.records,
+            "classes": self.classes,
+            "classes_not_found": self.classes_not_found,
+            "classes_below_sample": self.classes_below_sample,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,9 +103,11 @@ class RiskProfile:
     _source_name: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
-        return (f"RiskProfile(qis={list(self.qis)}, records={self.records}, "
-                f"classes={self.classes}, k={self.min_class_size}, "
-                f"highest_risk={self.prosecutor.highest:.4g})")
+        return (
+            f"RiskProfile(qis={list(self.qis)}, records={self.records}, "
+            f"classes={self.classes}, k={self.min_class_size}, "
+            f"highest_risk={self.prosecutor.highest:.4g})"
+        )
 
     # ------------------------------------------------------------------ per record
     @cached_property
@@ -159,9 +164,13 @@ class RiskProfile:
         """
         from .suda import suda2
 
-        return suda2(self._record_codes(), list(self.qis), max_size=self.suda_max_size,
-                     dis_fraction=self.dis_fraction,
-                     missing_code=-1 if self.missing == "wildcard" else None)
+        return suda2(
+            self._record_codes(),
+            list(self.qis),
+            max_size=self.suda_max_size,
+            dis_fraction=self.dis_fraction,
+            missing_code=-1 if self.missing == "wildcard" else None,
+        )
 
     @cached_property
     def subsets(self) -> Any:
@@ -183,9 +192,15 @@ class RiskProfile:
             if self.population_note:
                 population["notes"]["size"] = self.population_note
         else:
-            population = {"size": None, "sampling_fraction": None, "pitman": None,
-                          "zayatz": None, "snb": None, "dankar": {"model": None, "uniques": None},
-                          "notes": {"size": self.population_note}}
+            population = {
+                "size": None,
+                "sampling_fraction": None,
+                "pitman": None,
+                "zayatz": None,
+                "snb": None,
+                "dankar": {"model": None, "uniques": None},
+                "notes": {"size": self.population_note},
+            }
         doc: dict[str, Any] = {
             "qis": list(self.qis),
             "missing": self.missing,
@@ -202,15 +217,23 @@ class RiskProfile:
             "journalist": _risk_dict(self.journalist),
             "marketer": self.marketer,
             "population": population,
-            "population_table": (None if self.population_table is None
-                                 else self.population_table.to_dict()),
+            "population_table": (
+                None if self.population_table is None else self.population_table.to_dict()
+            ),
             "global_risk": self.global_risk.to_dict(),
-            "household_risk": None if self.household is None else {
-                "column": self.household_column, **self.household.to_dict()},
-            "l_diversity": {s: {"distinct": r.distinct_l, "entropy": r.entropy_l,
-                                "recursive_c": r.recursive_c, "l": r.l,
-                                "recursive_reason": r.recursive_reason}
-                            for s, r in self.l_diversity.items()},
+            "household_risk": None
+            if self.household is None
+            else {"column": self.household_column, **self.household.to_dict()},
+            "l_diversity": {
+                s: {
+                    "distinct": r.distinct_l,
+                    "entropy": r.entropy_l,
+                    "recursive_c": r.recursive_c,
+                    "l": r.l,
+                    "recursive_reason": r.recursive_reason,
+                }
+                for s, r in self.l_diversity.items()
+            },
             "t_closeness": {s: r.t for s, r in self.t_closeness.items()},
             "delta_disclosure": {s: r.delta for s, r in self.delta_disclosure.items()},
             "beta_likeness": {s: r.beta for s, r in self.beta_likeness.items()},
@@ -227,12 +250,23 @@ def _risk_dict(r: RiskSummary) -> dict:
 
 
 # ---------------------------------------------------------------------- assess
-def assess(data: Any, qis: Sequence[str], sensitive: Sequence[str] = (),
-           weights: str | None = None, household: str | None = None,
-           population_size: float | None = None, population_table: Any = None,
-           threshold: float = 0.2, missing: str = "category", l: int = 2,  # noqa: E741
-           hierarchies: Mapping[str, Any] | None = None, *, suda_max_size: int | None = None,
-           dis_fraction: float | None = None, source: str | None = None) -> RiskProfile:
+def assess(
+    data: Any,
+    qis: Sequence[str],
+    sensitive: Sequence[str] = (),
+    weights: str | None = None,
+    household: str | None = None,
+    population_size: float | None = None,
+    population_table: Any = None,
+    threshold: float = 0.2,
+    missing: str = "category",
+    l: int = 2,  # noqa: E741
+    hierarchies: Mapping[str, Any] | None = None,
+    *,
+    suda_max_size: int | None = None,
+    dis_fraction: float | None = None,
+    source: str | None = None,
+) -> RiskProfile:
     """Compute the risk profile of ``data`` for the quasi-identifiers ``qis``.
 
     Parameters
@@ -291,23 +325,49 @@ def assess(data: Any, qis: Sequence[str], sensitive: Sequence[str] = (),
     needed = [*qis, *sensitive, *(c for c in (weights, household) if c)]
     check_columns(data, list(dict.fromkeys(needed)), source)
 
-    table = build_class_table(data, qis, weights=weights, sensitive=sensitive, missing=missing,
-                              records=True if household else None, source=source)
+    table = build_class_table(
+        data,
+        qis,
+        weights=weights,
+        sensitive=sensitive,
+        missing=missing,
+        records=True if household else None,
+        source=source,
+    )
     hh_ids = None
     if household:
         hh_ids = _collect_columns(data, [household], source)[household].to_numpy()
     return profile_from_table(
-        table, threshold=t, population_size=population_size, population_table=population_table,
-        l=l, hierarchies=hierarchies, suda_max_size=suda_max_size, dis_fraction=dis_fraction,
-        household=household, household_ids=hh_ids, source=data, source_name=source)
+        table,
+        threshold=t,
+        population_size=population_size,
+        population_table=population_table,
+        l=l,
+        hierarchies=hierarchies,
+        suda_max_size=suda_max_size,
+        dis_fraction=dis_fraction,
+        household=household,
+        household_ids=hh_ids,
+        source=data,
+        source_name=source,
+    )
 
 
-def profile_from_table(table: ClassTable, *, threshold: float = 0.2,
-                       population_size: float | None = None, population_table: Any = None,
-                       l: int = 2, hierarchies: Mapping[str, Any] | None = None,  # noqa: E741
-                       suda_max_size: int | None = None, dis_fraction: float | None = None,
-                       household: str | None = None, household_ids: np.ndarray | None = None,
-                       source: Any = None, source_name: str | None = None) -> RiskProfile:
+def profile_from_table(
+    table: ClassTable,
+    *,
+    threshold: float = 0.2,
+    population_size: float | None = None,
+    population_table: Any = None,
+    l: int = 2,  # noqa: E741
+    hierarchies: Mapping[str, Any] | None = None,
+    suda_max_size: int | None = None,
+    dis_fraction: float | None = None,
+    household: str | None = None,
+    household_ids: np.ndarray | None = None,
+    source: Any = None,
+    source_name: str | None = None,
+) -> RiskProfile:
     """The risk profile of an already built (or rolled-up) class table.
 
     Every measure of :func:`assess` except household risk, which needs ``household_ids`` (one per
@@ -352,8 +412,10 @@ def profile_from_table(table: ClassTable, *, threshold: float = 0.2,
     population = None
     if N is not None:
         if missing == "wildcard" and any(m >= 0 for m in table.missing_codes):
-            note = ("wildcard matching of missing values does not partition the sample; the "
-                    "population models need a partition")
+            note = (
+                "wildcard matching of missing values does not partition the sample; the "
+                "population models need a partition"
+            )
         else:
             population = population_uniqueness(table.sizes, N)
     class_risk = individual_risk(table.sizes, table.population_sizes if weights else None)
@@ -362,26 +424,49 @@ def profile_from_table(table: ClassTable, *, threshold: float = 0.2,
     hh, hh_record = None, None
     if household is not None:
         if household_ids is None or table.record_class is None:
-            raise ParameterError("household_ids", None,
-                                 "one household id per record and a table with record ids")
+            raise ParameterError(
+                "household_ids", None, "one household id per record and a table with record ids"
+            )
         hh_record, hh = household_risk(class_risk[table.record_class], household_ids)
 
     ldiv, tclose, delta, beta = _sensitive_measures(table, sensitive, l, hierarchies)
     if dis_fraction is None:
         dis_fraction = min(1.0, n / N) if N else 0.01
     return RiskProfile(
-        qis=qis, table=table, threshold=t, missing=missing,
-        records=n, classes=summary.classes, min_class_size=summary.min_class_size,
-        max_class_size=summary.max_class_size, mean_class_size=summary.mean_class_size,
-        sample_uniques=summary.sample_uniques, sample_uniqueness=summary.sample_uniqueness,
-        class_size_histogram=summary.histogram, prosecutor=prosecutor, journalist=journalist,
-        marketer=marketer, population=population, population_note=note,
-        population_table=match, class_risk=class_risk, global_risk=glob, household=hh,
-        household_column=household, weights=weights, sensitive=sensitive, l=int(l),
-        l_diversity=MappingProxyType(ldiv), t_closeness=MappingProxyType(tclose),
-        delta_disclosure=MappingProxyType(delta), beta_likeness=MappingProxyType(beta),
-        suda_max_size=suda_max_size, dis_fraction=float(dis_fraction),
-        _household_record_risk=hh_record, _source=source, _source_name=source_name,
+        qis=qis,
+        table=table,
+        threshold=t,
+        missing=missing,
+        records=n,
+        classes=summary.classes,
+        min_class_size=summary.min_class_size,
+        max_class_size=summary.max_class_size,
+        mean_class_size=summary.mean_class_size,
+        sample_uniques=summary.sample_uniques,
+        sample_uniqueness=summary.sample_uniqueness,
+        class_size_histogram=summary.histogram,
+        prosecutor=prosecutor,
+        journalist=journalist,
+        marketer=marketer,
+        population=population,
+        population_note=note,
+        population_table=match,
+        class_risk=class_risk,
+        global_risk=glob,
+        household=hh,
+        household_column=household,
+        weights=weights,
+        sensitive=sensitive,
+        l=int(l),
+        l_diversity=MappingProxyType(ldiv),
+        t_closeness=MappingProxyType(tclose),
+        delta_disclosure=MappingProxyType(delta),
+        beta_likeness=MappingProxyType(beta),
+        suda_max_size=suda_max_size,
+        dis_fraction=float(dis_fraction),
+        _household_record_risk=hh_record,
+        _source=source,
+        _source_name=source_name,
     )
 
 
@@ -391,13 +476,15 @@ def _check_population_size(value: Any, n: int) -> float:
     except (TypeError, ValueError):
         raise ParameterError("population_size", value, "a number of people") from None
     if not math.isfinite(N) or N < n:
-        raise ParameterError("population_size", value,
-                             f"at least the number of records in the sample ({n})")
+        raise ParameterError(
+            "population_size", value, f"at least the number of records in the sample ({n})"
+        )
     return N
 
 
-def _population_sizes(table: ClassTable, population: Any, qis: tuple[str, ...]
-                      ) -> tuple[np.ndarray, PopulationTableMatch, int]:
+def _population_sizes(
+    table: ClassTable, population: Any, qis: tuple[str, ...]
+) -> tuple[np.ndarray, PopulationTableMatch, int]:
     if isinstance(population, ClassTable):
         pop_table = population
     else:
@@ -405,21 +492,29 @@ def _population_sizes(table: ClassTable, population: Any, qis: tuple[str, ...]
             check_columns(population, list(qis), "population table")
         except ColumnNotFoundError as exc:
             src = population.source if isinstance(population, Dataset) else None
-            raise ColumnNotFoundError(exc.column, exc.available,
-                                      f"population table {src}" if src else "population table"
-                                      ) from None
+            raise ColumnNotFoundError(
+                exc.column, exc.available, f"population table {src}" if src else "population table"
+            ) from None
         pop_table = build_class_table(population, qis, records=False)
     found = table.lookup(pop_table)
     n_not_found = int((found == 0).sum())
     below = int(((found > 0) & (found < table.counts)).sum())
     sizes = np.maximum(found, table.counts).astype(np.float64)
-    match = PopulationTableMatch(records=pop_table.n_records, classes=pop_table.n_classes,
-                                 classes_not_found=n_not_found, classes_below_sample=below)
+    match = PopulationTableMatch(
+        records=pop_table.n_records,
+        classes=pop_table.n_classes,
+        classes_not_found=n_not_found,
+        classes_below_sample=below,
+    )
     return sizes, match, pop_table.n_records
 
 
-def _sensitive_measures(table: ClassTable, sensitive: tuple[str, ...], l: int,  # noqa: E741
-                        hierarchies: Mapping[str, Any] | None):
+def _sensitive_measures(
+    table: ClassTable,
+    sensitive: tuple[str, ...],
+    l: int,  # noqa: E741
+    hierarchies: Mapping[str, Any] | None,
+):
     if not sensitive:
         return {}, {}, {}, {}
     from .sensitive import beta_likeness, delta_disclosure, l_diversity, t_closeness
@@ -432,12 +527,18 @@ def _sensitive_measures(table: ClassTable, sensitive: tuple[str, ...], l: int,  
         ldiv[s] = l_diversity(class_ids, codes, k, l=l)
         hierarchy = (hierarchies or {}).get(s)
         if hierarchy is not None:
-            values = np.asarray([str(v) if v is not None else "" for v in st.dictionary],
-                                dtype=object)[codes]
-            tclose[s] = t_closeness(class_ids, values, k, kind="hierarchical",
-                                    hierarchy=hierarchy)
-        elif all(isinstance(v, int | float | np.number) and not isinstance(v, bool)
-                 for v in st.dictionary if v is not None) and st.dictionary:
+            values = np.asarray(
+                [str(v) if v is not None else "" for v in st.dictionary], dtype=object
+            )[codes]
+            tclose[s] = t_closeness(class_ids, values, k, kind="hierarchical", hierarchy=hierarchy)
+        elif (
+            all(
+                isinstance(v, int | float | np.number) and not isinstance(v, bool)
+                for v in st.dictionary
+                if v is not None
+            )
+            and st.dictionary
+        ):
             tclose[s] = t_closeness(class_ids, codes, k, kind="ordered")
         else:
             tclose[s] = t_closeness(class_ids, codes, k, kind="equal")
