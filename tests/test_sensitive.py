@@ -430,3 +430,8 @@ def test_missing_values_as_their_own_category():
     assert t_closeness([0, 0, 1, 1, 1], values, 2).t == pytest.approx(0.3)
     with pytest.raises(ParameterError, match="comparable"):
         t_closeness([0, 0, 1, 1, 1], values, 2, kind="ordered")
+
+
+def test_basic_selection_still_explains_enhanced():
+    r = beta_likeness([0, 0, 1, 1], [0, 1, 1, 1], 2)
+    assert r.beta == 1.0 and r.beta_enhanced is None and "cap" in r.reason

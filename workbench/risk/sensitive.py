@@ -750,8 +750,9 @@ class BetaLikenessResult:
         equal to ``basic`` when every such value stays within its cap ``-ln p``, else ``inf``
         (no beta can help: the cap does not depend on beta).
     beta : float or None
-        Dataset value of the selected variant (``enhanced`` flag); ``None`` with ``reason``
-        when infinite.
+        Dataset value of the selected variant (``enhanced`` flag); ``None`` when infinite.
+    beta_basic, beta_enhanced : float, float or None
+        Both variants; ``reason`` says why ``beta_enhanced`` is ``None``.
     """
 
     enhanced_selected: bool
@@ -841,5 +842,5 @@ def beta_likeness(
         beta_enhanced=_finite_or_none(beta_enh),
         beta=_finite_or_none(selected),
         worst_class=worst_enh if enhanced else worst_basic,
-        reason=reason if enhanced else None,
+        reason=reason,
     )
