@@ -20,7 +20,15 @@ from . import charts
 from ._io import atomic_write_text, ensure_not_source
 from .bundle import AssessmentBundle
 
-__all__ = ["Section", "sections", "render_html", "write_report", "table_html", "headline_rows"]
+__all__ = [
+    "Section",
+    "sections",
+    "render_body",
+    "render_html",
+    "write_report",
+    "table_html",
+    "headline_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,7 @@ def headline_rows(risk: Mapping[str, Any]) -> list[tuple[str, Any]]:
         (f"records at risk (threshold {_fmt(pros.get('threshold'))})", pros.get("records_at_risk")),
         ("marketer risk", risk.get("marketer")),
     ]
-    if glob.get("expected_reidentifications") is not None:
+    if risk.get("weights") and glob.get("expected_reidentifications") is not None:
         rows.append(
             ("expected re-identifications (weighted model)", glob.get("expected_reidentifications"))
         )
@@ -348,27 +356,20 @@ def sections(bundle: AssessmentBundle | Mapping[str, Any]) -> list[Section]:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;
+.wb-report, body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;
 color:#222;padding:0 1em}
 h1{margin-bottom:0} .meta{color:#666;margin-top:.2em}
 table.wb-table{border-collapse:collapse;margin:.8em 0;font-size:.92em}
-.wb-table th,.wb-table td{border:1px solid #ddd;padding:4px 8px;text-align:left}
+.wb-table th,.wb-table td{border:1px solid #ddd;padding:4px 8px;text-align:left !important}
 .wb-table th{background:#f4f4f4}
 section{margin-top:2em} .fig{margin:.6em 0}
 """
 
 
-def render_html(bundle: AssessmentBundle | Mapping[str, Any], plotlyjs: str = "inline") -> str:
-    """One self-contained HTML page for the bundle (``plotlyjs="inline"`` works offline)."""
+def render_body(bundle: AssessmentBundle | Mapping[str, Any], plotlyjs: str = "inline") -> str:
+    """The sections as an HTML fragment; plotly.js is included once, before the first figure."""
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(b.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(b.title)}</h1>",
-        f"<p class='meta'>Assessment bundle created {html.escape(b.created)}"
-        f"{' by ' + html.escape(b.author) if b.author else ''}; workbench "
-        f"{html.escape(b.tool_version)}. Aggregates only: no record-level data.</p>",
-    ]
+    parts = [f"<div class='wb-report'><style>{_CSS}</style>"]
     first = True
     for s in sections(b):
         parts.append(f"<section id='{s.key}'><h2>{html.escape(s.title)}</h2>")
@@ -384,8 +385,22 @@ def render_html(bundle: AssessmentBundle | Mapping[str, Any], plotlyjs: str = "i
             )
             first = False
         parts.append("</section>")
-    parts.append("</body></html>")
+    parts.append("</div>")
     return "\n".join(parts)
+
+
+def render_html(bundle: AssessmentBundle | Mapping[str, Any], plotlyjs: str = "inline") -> str:
+    """One self-contained HTML page for the bundle (``plotlyjs="inline"`` works offline)."""
+    b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
+    head = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(b.title)}</title></head><body>"
+        f"<h1>{html.escape(b.title)}</h1>"
+        f"<p class='meta'>Assessment bundle created {html.escape(b.created)}"
+        f"{' by ' + html.escape(b.author) if b.author else ''}; workbench "
+        f"{html.escape(b.tool_version)}. Aggregates only: no record-level data.</p>"
+    )
+    return head + render_body(b, plotlyjs) + "</body></html>"
 
 
 def write_report(

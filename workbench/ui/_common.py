@@ -88,17 +88,20 @@ class ProgressBar:
         self.label.value = message
 
 
-def figure_output(fig: Any) -> widgets.Output:
-    """An Output widget showing a plotly figure (safe during the notebook's own execution)."""
-    out = widgets.Output()
-    set_figure(out, fig)
-    return out
+def figure_output(fig: Any) -> Any:
+    """A ``FigureWidget`` built *with* its data (the only pattern that renders reliably in both
+    JupyterLab and Voila; plotly's mime renderer errors inside Voila Output widgets)."""
+    import plotly.graph_objects as go
+
+    return go.FigureWidget(fig)
 
 
-def set_figure(out: widgets.Output, fig: Any) -> None:
-    """Replace the figure shown in ``out`` (works at top level and in callbacks)."""
-    out.outputs = ()
-    out.append_display_data(fig)
+def set_figure(widget: Any, fig: Any) -> None:
+    """Replace the traces and layout of a FigureWidget from a freshly built figure."""
+    with widget.batch_update():
+        widget.data = ()
+        widget.add_traces(list(fig.data))
+        widget.layout = fig.layout
 
 
 def html_block(content: str, title: str | None = None) -> widgets.HTML:

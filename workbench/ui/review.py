@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
+from IPython.display import HTML
 
 from ..bundle import AssessmentBundle
-from ..report import sections
-from ._common import ErrorBox, figure_output
+from ..report import render_body, sections
+from ._common import ErrorBox
 
 __all__ = ["ReviewDashboard", "load_bundle_from_env"]
 
@@ -47,15 +48,9 @@ class ReviewDashboard:
                 "Read-only review: aggregates and charts only, no record-level data.</p>"
             )
         )
-        # One scrolling page (not tabs): plotly sizes charts wrongly inside hidden tabs.
-        children: list[widgets.Widget] = []
-        for s in self.sections:
-            children.append(
-                widgets.HTML(value=f"<h2 class='wb-section'>{html.escape(s.title)}</h2>")
-            )
-            if s.intro:
-                children.append(widgets.HTML(value=f"<p>{html.escape(s.intro)}</p>"))
-            children.extend(widgets.HTML(value=t) for t in s.tables)
-            children.extend(figure_output(f) for f in s.figures)
-        self.body = widgets.VBox(children)
+        # The report body (tables + plotly.js inlined once) in one Output: plotly's mime renderer
+        # raises "setData is not a function" inside Voila Output widgets, and one FigureWidget
+        # per chart would ship ~5 MB each.
+        self.body = widgets.Output(layout=widgets.Layout(width="100%"))
+        self.body.append_display_data(HTML(render_body(bundle)))
         self.ui = widgets.VBox([header, self.errors.widget, self.body])

@@ -1,0 +1,75 @@
+"""End to end in Debian Chromium: the Voila ethics-review dashboard served by ``workbench dashboard``.
+
+Checks that charts render, no code is shown, no JavaScript error occurs, and no planted
+identifier value reaches the page. Screenshots go to ``test-artifacts/screenshots``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import PYTHON, free_port, start_server, stop_process
+from test_bundle_report import _bundle, _planted_frame
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dashboard")
+    df, planted = _planted_frame()
+    bundle_path = _bundle(df).save(tmp / "bundle.json", forbidden=planted)
+    port = free_port()
+    proc = start_server([PYTHON, "-m", "workbench", "dashboard", str(bundle_path),
+                         "--port", str(port)],
+                        f"http://127.0.0.1:{port}/voila/static/voila.js", tmp / "voila.log")
+    try:
+        yield f"http://127.0.0.1:{port}/", planted, tmp / "voila.log"
+    finally:
+        stop_process(proc)
+
+
+def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_dir) -> None:
+    url, planted, log = dashboard
+    t0 = time.monotonic()
+    page.goto(url, timeout=180_000)
+    page.wait_for_selector(".wb-title", timeout=180_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3",
+        timeout=120_000)
+    first_render = time.monotonic() - t0
+    page.wait_for_timeout(1000)
+    # Voila scrolls inside its own container: grow the viewport to capture the whole review
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('*')]"
+                           ".map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 100, 12000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shot_dir / "dashboard.png"), full_page=True)
+
+    assert page.inner_text(".wb-title") == "Leak test"
+    body = page.inner_text("body")
+    assert "Re-identification risk" in body and "sample uniqueness" in body
+    # bars really drawn in the class-size chart, not empty axes
+    assert page.locator(".js-plotly-plot g.point").count() >= 5
+    # read-only: no code editors or input areas
+    assert page.locator(".jp-CodeCell .jp-InputArea, .cm-editor, .CodeMirror").count() == 0
+    html = page.content()
+    assert "ReviewDashboard" not in html and "load_bundle_from_env" not in html
+    leaked = [v for v in planted if v in html]
+    assert leaked == [], f"{len(leaked)} identifier values reached the dashboard page"
+    assert page.js_errors == [], page.js_errors
+    print(f"dashboard first render {first_render:.1f}s")
+
+
+def test_dashboard_refuses_non_image_files(dashboard) -> None:
+    """The file allowlist serves images only; a notebook or data file is not downloadable."""
+    import urllib.error
+    import urllib.request
+
+    url, _, _ = dashboard
+    for path in ("voila/files/ethics_review.ipynb", "voila/files/../../pyproject.toml"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(url + path, timeout=10)
+        assert err.value.code in (403, 404)
