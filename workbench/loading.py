@@ -845,6 +845,11 @@ def _infer_numeric(arr: pa.ChunkedArray, decimal: str) -> pa.ChunkedArray:
     present = arr.length() - arr.null_count
     if present == 0:
         return arr
+    head = arr.slice(0, 4096)  # cheap rejection of text columns before the full scan
+    if decimal == ",":
+        head = pc.replace_substring(head, ",", ".")
+    if pc.any(pc.invert(pc.match_substring_regex(head, _FLOAT_RE))).as_py():
+        return arr
     values = pc.replace_substring(arr, ",", ".") if decimal == "," else arr
     if decimal == "," and pc.any(pc.match_substring(arr, ".")).as_py():
         return arr  # a '.' in a decimal-comma column is a code or a thousands mark: keep text

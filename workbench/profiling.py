@@ -313,7 +313,8 @@ def profile(
     for col in names:
         if col not in ds.column_types:
             raise ColumnNotFoundError(col, ds.columns, ds.source or ds.name)
-    stats = _lazy_stats(ds, names, top) if ds.is_lazy else _pandas_stats(ds, names, top)
+    stats_of = _lazy_stats if ds.is_lazy else _pandas_stats
+    stats = stats_of(ds, names, top, min_count)
     cols = tuple(_column_profile(s, ds.n_rows, min_count, top) for s in stats)
     prof = DatasetProfile(
         name=ds.name,
@@ -382,7 +383,7 @@ def _entropy(counts: np.ndarray, n: int) -> float:
     return float(max(0.0, -(p * np.log2(p)).sum()))
 
 
-def _pandas_stats(ds: Dataset, names: Sequence[str], top: int) -> list[_Stats]:
+def _pandas_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> list[_Stats]:
     frame = ds.to_pandas()
     out = []
     for col in names:
@@ -403,7 +404,7 @@ def _pandas_stats(ds: Dataset, names: Sequence[str], top: int) -> list[_Stats]:
         values = vc.index.to_numpy(dtype=object)
         sample = [values[i] for i in idx]
         sample_counts = counts[idx]
-        lengths = vc.index.astype(str).str.len() if len(vc) else None
+        length_range = _length_range(values, sample)
         numeric = None
         min_max = None
         if is_num and len(vc):
@@ -429,12 +430,10 @@ def _pandas_stats(ds: Dataset, names: Sequence[str], top: int) -> list[_Stats]:
                 distinct=len(vc),
                 entropy=_entropy(all_counts, n),
                 singletons=int((all_counts == 1).sum()),
-                top=[(values[i], int(counts[i])) for i in range(min(max(top, 1) * 4, len(vc)))],
+                top=_top(values, counts, max(top, 1), min_count),
                 sample=sample,
                 sample_counts=sample_counts,
-                length_range=(int(lengths.min()), int(lengths.max()))
-                if lengths is not None
-                else None,
+                length_range=length_range,
                 numeric=numeric,
                 min_max=min_max,
             )
@@ -442,7 +441,33 @@ def _pandas_stats(ds: Dataset, names: Sequence[str], top: int) -> list[_Stats]:
     return out
 
 
-def _lazy_stats(ds: Dataset, names: Sequence[str], top: int) -> list[_Stats]:
+def _length_range(values: np.ndarray, sample: list[Any]) -> tuple[int, int] | None:
+    """Shortest and longest text form over all distinct values (vectorized when possible)."""
+    if not len(values):
+        return None
+    try:
+        arr = pa.array(values)
+        if not pa.types.is_string(arr.type):
+            arr = pc.cast(arr, pa.string())
+        mm = pc.min_max(pc.utf8_length(arr)).as_py()
+        return int(mm["min"]), int(mm["max"])
+    except (pa.ArrowException, TypeError, ValueError):  # mixed Python objects: use the sample
+        lens = [len(_as_text(v)) for v in sample]
+        return min(lens), max(lens)
+
+
+def _top(values: np.ndarray, counts: np.ndarray, k: int, min_count: int) -> list[tuple[Any, int]]:
+    """The ``k`` most frequent values seen at least ``min_count`` times; ties by value, so the
+    result is deterministic (and equal to the DuckDB path's ``ORDER BY c DESC, v``)."""
+    keep = np.flatnonzero(counts >= min_count)
+    if len(keep) > k:
+        kth = np.partition(counts[keep], -k)[-k]
+        keep = keep[counts[keep] >= kth]
+    ranked = sorted(keep, key=lambda i: (-counts[i], values[i]))[:k]
+    return [(values[i], int(counts[i])) for i in ranked]
+
+
+def _lazy_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> list[_Stats]:
     """The same statistics computed inside DuckDB (the rows never reach Python)."""
     rel = ds.data
     types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
@@ -464,33 +489,47 @@ def _lazy_stats(ds: Dataset, names: Sequence[str], top: int) -> list[_Stats]:
         }
         is_num = is_int or typ in {"FLOAT", "DOUBLE", "REAL"} or typ.startswith("DECIMAL")
         is_dt = typ.startswith(("DATE", "TIMESTAMP"))
-        vc = f"(SELECT {q} AS v, count(*) AS c FROM t GROUP BY 1)"
         n = ds.n_rows or 1
-        agg = rel.query(
+        k = max(top, 1)
+        numeric_sql = ""
+        if is_num:
+            # weighted statistics over the value counts: one scan of the source per column
+            at = (
+                "(SELECT min(v) FROM (SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED "
+                "PRECEDING) AS cum FROM pres) WHERE cum >= {k})"
+            )
+            numeric_sql = (
+                ", (SELECT sum(v * c) / sum(c) FROM pres) AS mean"
+                f", ({at.format(k='(SELECT (sum(c) + 1) // 2 FROM pres)')}"
+                f" + {at.format(k='(SELECT sum(c) // 2 + 1 FROM pres)')}) / 2.0 AS median"
+                ", (SELECT CASE WHEN sum(c) > 1 THEN sqrt(sum(c * (v - m.mean) ** 2) / "
+                "(sum(c) - 1)) ELSE 0 END FROM pres, (SELECT sum(v * c) / sum(c) AS mean "
+                "FROM pres) m) AS std"
+            )
+        row = rel.query(
             "t",
-            f"SELECT count(*) FILTER (WHERE v IS NOT NULL), coalesce(sum(c) FILTER (WHERE v IS NULL), 0),"
+            f"WITH vc AS MATERIALIZED (SELECT {q} AS v, count(*) AS c FROM t GROUP BY 1), "
+            "pres AS (SELECT v, c FROM vc WHERE v IS NOT NULL) "
+            "SELECT count(*) FILTER (WHERE v IS NOT NULL),"
+            " coalesce(sum(c) FILTER (WHERE v IS NULL), 0),"
             f" coalesce(-sum((c / {n}) * log2(c / {n})), 0), count(*) FILTER (WHERE c = 1),"
-            f" min(length(CAST(v AS VARCHAR))), max(length(CAST(v AS VARCHAR))),"
-            f" min(v), max(v) FROM {vc}",
+            " min(length(CAST(v AS VARCHAR))), max(length(CAST(v AS VARCHAR))), min(v), max(v),"
+            " (SELECT list({'v': v, 'c': c} ORDER BY c DESC, v) FROM"
+            f"   (SELECT v, c FROM pres WHERE c >= {int(min_count)} ORDER BY c DESC, v LIMIT {k})),"
+            " (SELECT list({'v': v, 'c': c}) FROM"
+            f"   (SELECT v, c FROM pres USING SAMPLE reservoir({_SAMPLE} ROWS) REPEATABLE (0)))"
+            f"{numeric_sql} FROM vc",
         ).fetchall()[0]
-        distinct, n_missing, entropy, singletons, lmin, lmax, vmin, vmax = agg
-        top_rows = rel.query(
-            "t",
-            f"SELECT v, c FROM {vc} WHERE v IS NOT NULL ORDER BY c DESC, v LIMIT {max(top, 1) * 4}",
-        ).fetchall()
-        sample_rows = rel.query(
-            "t",
-            f"SELECT v, c FROM {vc} WHERE v IS NOT NULL "
-            f"USING SAMPLE reservoir({_SAMPLE} ROWS) REPEATABLE (0)",
-        ).fetchall()
+        distinct, n_missing, entropy, singletons, lmin, lmax, vmin, vmax, tops, samp = row[:10]
+        tops, samp = tops or [], samp or []
         numeric = None
         if is_num and distinct:
-            r = rel.query(
-                "t",
-                f"SELECT min({q}), max({q}), avg({q}), median({q}), coalesce(stddev_samp({q}), 0) "
-                "FROM t",
-            ).fetchall()[0]
-            numeric = NumericSummary(*(float(x) for x in r))
+            mean, median, std = row[10:13]
+            numeric = NumericSummary(
+                float(vmin), float(vmax), float(mean), float(median), float(std or 0.0)
+            )
+        top_rows = [(d["v"], d["c"]) for d in tops]
+        sample_rows = [(d["v"], d["c"]) for d in samp]
         out.append(
             _Stats(
                 name=col,
@@ -737,9 +776,9 @@ def _person_name(v: str, first: frozenset[str], last: frozenset[str]) -> bool:
 def shape_mask(value: Any, max_len: int = _MASK_MAX) -> str:
     """Shape of a value: ``9`` for digits, ``A``/``a`` for upper/lower-case letters.
 
-    Punctuation is kept, spaces become ``" "`` and other numerals ``?``, so e-mail addresses read
-    ``aaaa@aaaa.aaa``. The mask never contains a letter or digit of the value, which is why it
-    may be shown for identifiers. Masks longer than ``max_len`` characters end in ``…``.
+    Punctuation and symbols are kept, spaces become ``" "``, anything else ``?``, so e-mail
+    addresses read ``aaaa@aaaa.aaa``. The mask never contains a letter or digit of the value,
+    which is why it may be shown for identifiers. Masks longer than ``max_len`` characters end in ``…``.
     """
     text = str(value)
     out = []
@@ -755,10 +794,10 @@ def shape_mask(value: Any, max_len: int = _MASK_MAX) -> str:
             out.append("?")
         elif cat[0] == "Z" or ch in "\t\n\f\r":
             out.append(" ")
-        elif ch in "\x01\x02\x03":
-            out.append("?")
-        else:
+        elif cat[0] in "PS":  # punctuation and symbols carry the shape (@ . - / +)
             out.append(ch)
+        else:  # controls, format, private-use, unassigned: never echo
+            out.append("?")
     if len(text) > max_len:
         out.append("…")
     return "".join(out)
@@ -774,6 +813,7 @@ def _masks(arr: Any) -> list[str]:
         (r"\p{L}", "\x03"),
         (r"\p{N}", "?"),
         (r"\p{Z}|[\t\n\f\r]", " "),
+        (r"[^\x01\x02\x03 ?\p{P}\p{S}]", "?"),
         ("\x01", "9"),
         ("\x02", "A"),
         ("\x03", "a"),
