@@ -282,7 +282,9 @@ def _int_values(s: pd.Series) -> pd.Series | None:
 def parse_bands(labels: Any) -> tuple[int, ...] | None:
     """Lower bounds (sorted cut points) of age-band labels like ``18-24``, ``65+``, ``<18``.
 
-    Returns ``None`` unless every label parses and the bands tile the ages without overlap.
+    Returns ``None`` unless every label parses and the bands do not overlap. A gap between
+    bands, and the ages above a closed last band, become cut points of their own, so no age is
+    put in a band whose label does not cover it.
     """
     lows: dict[int, int | None] = {}
     for lab in labels:
@@ -301,10 +303,17 @@ def parse_bands(labels: Any) -> tuple[int, ...] | None:
     if len(lows) < 2:
         return None
     cuts = sorted(lows)
+    gaps = []
     for lo, nxt in zip(cuts, cuts[1:], strict=False):
         hi = lows[lo]
         if hi is None or hi >= nxt:  # open band not last, or overlapping bands
             return None
+        if hi + 1 < nxt:  # a gap between bands becomes a band of its own
+            gaps.append(hi + 1)
+    last_hi = lows[cuts[-1]]
+    if last_hi is not None:  # closed last band: ages above it form their own band
+        gaps.append(last_hi + 1)
+    cuts = sorted(set(cuts) | set(gaps))
     if max(cuts) > 120:
         return None
     return tuple(cuts)

@@ -43,7 +43,7 @@ from ._codes import _pack
 from .combine import _combine_tables, _Table, attach_demo_key, join_rows, key_codes
 from .crosswalk import Crosswalk, hints_from_metadata, propose_crosswalk
 from .forms import BIRTH, POSTAL, FieldForm, convert, detect_form
-from .harmonize import STANDARD_AGE_BANDS, _pick, coarsen_form
+from .harmonize import STANDARD_AGE_BANDS, _field_name, _pick, coarsen_form
 from .sensitivity import Exposure, harm_category, harm_weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -329,7 +329,7 @@ class _Workspace:
             ca_list.append(np.maximum(xa, 0))
             cb_list.append(np.maximum(xb, 0))
             cards.append(card)
-            names.append(f"{fact}:{target.form}")
+            names.append(_field_name(fact, target))
         both = _pack(
             [np.concatenate([x, y]) for x, y in zip(ca_list, cb_list, strict=True)], cards, na + nb
         )
