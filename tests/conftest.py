@@ -24,8 +24,13 @@ SAMPLES = ROOT / "data" / "samples"
 SHARED = ROOT.parent / "shared" / "data"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 ARTIFACTS = Path(os.environ.get("WORKBENCH_ARTIFACTS", ROOT / "test-artifacts"))
@@ -93,8 +98,12 @@ def browser_context():
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 1000})
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 1000},
+        )
         try:
             yield ctx
         finally:
@@ -119,12 +128,19 @@ def shot_dir() -> Path:
     return d
 
 
-def start_server(cmd: list[str], probe: str, log_path: Path, cwd: Path = ROOT,
-                 env: dict | None = None) -> subprocess.Popen:
+def start_server(
+    cmd: list[str], probe: str, log_path: Path, cwd: Path = ROOT, env: dict | None = None
+) -> subprocess.Popen:
     """Start a server process in its own session and wait for ``probe`` to answer 200."""
     log = log_path.open("w")
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, env=env or os.environ.copy())
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=env or os.environ.copy(),
+    )
     try:
         wait_http(probe, proc)
     except BaseException:
@@ -135,3 +151,13 @@ def start_server(cmd: list[str], probe: str, log_path: Path, cwd: Path = ROOT,
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(autouse=True)
+def _isolated_workbench_logs(tmp_path_factory, monkeypatch):
+    """Keep provenance, gate and access logs (and the sample-bundle cache) out of the repo."""
+    d = tmp_path_factory.mktemp("wb-logs")
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(d / "provenance.jsonl"))
+    monkeypatch.setenv("WORKBENCH_GATE_LOG", str(d / "gate.jsonl"))
+    monkeypatch.setenv("WORKBENCH_ACCESS_LOG", str(d / "access.jsonl"))
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "wb-cache"))

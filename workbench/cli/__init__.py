@@ -62,10 +62,38 @@ def print_json(obj: object) -> None:
     sys.stdout.write("\n")
 
 
+def record(
+    args: argparse.Namespace,
+    operation: str,
+    inputs: Sequence[object] = (),
+    outputs: Sequence[object] = (),
+    parameters: dict | None = None,
+    policy: object = None,
+) -> None:
+    """Append a provenance record for a command that wrote outputs, with its argv as recipe.
+
+    Secrets are redacted by the provenance log itself; recording is off when
+    ``WORKBENCH_PROVENANCE=off``.
+    """
+    from ..governance.provenance import record_operation
+
+    record_operation(
+        operation,
+        inputs=list(inputs),
+        outputs=list(outputs),
+        parameters=parameters or {},
+        user=getattr(args, "user", None),
+        policy=policy,
+        recipe={"argv": list(getattr(args, "_argv", []))},
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` console script."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args._argv = argv
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -92,6 +92,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-highest-risk", type=float, help="prosecutor highest risk limit")
     p.add_argument("--strategy", choices=["lattice", "mondrian"], default="lattice")
     p.add_argument("--output", metavar="OUT.csv", help="write the anonymized table here")
+    p.add_argument(
+        "--bundle",
+        metavar="BUNDLE.json",
+        help="write an assessment bundle (risk before/after, transformation, utility) "
+        "for the dashboard and `workbench report`",
+    )
+    p.add_argument("--rationale", default="", help="the officer's rationale, kept in the bundle")
+    p.add_argument(
+        "--roles",
+        metavar="ROLES.json",
+        help="role map (JSON); its direct identifiers are kept out of the bundle",
+    )
     p.set_defaults(func=run)
 
 
@@ -101,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output:
         ensure_not_source(args.output, [args.file])
+    if args.bundle:
+        ensure_not_source(args.bundle, [args.file])
     hierarchies = hierarchies_from_args(args)
     data = load_data(args.file)
     result = anonymize(
@@ -119,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         max_highest_risk=args.max_highest_risk,
         metric=args.metric,
         strategy=args.strategy,
-        return_data=bool(args.output),
+        return_data=bool(args.output or args.bundle),
     )
     written = None
     if args.output and result.found and result.data is not None:
@@ -134,13 +148,63 @@ def run(args: argparse.Namespace) -> int:
             sources=[args.file],
         )
         written = str(args.output)
+    bundle_written = None
+    if args.bundle and result.found:
+        bundle_written = _write_bundle(args, data, result, hierarchies)
+    if written or bundle_written:
+        from . import record
+
+        params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "func"}
+        if written:  # deterministic: replayable from the recipe
+            record(
+                args,
+                "anonymize",
+                inputs=[args.file, *hierarchies.values()],
+                outputs=[written],
+                parameters=params,
+            )
+        if bundle_written:  # holds a creation time: a release, not a replayable output
+            from ..governance.provenance import record_operation
+
+            record_operation(
+                "release-bundle",
+                inputs=[args.file],
+                outputs=[bundle_written],
+                parameters={"rationale": args.rationale, "source": "anonymize"},
+            )
     if args.json:
         doc = result.to_dict()
         doc["output"] = written
+        doc["bundle"] = bundle_written
         print_json(doc)
     else:
         print(_summary(result, written))
     return 0 if result.found else 1
+
+
+def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies: dict) -> str:
+    from ..assessment import anonymization_bundle, save_bundle
+    from ..dataset import Dataset
+    from ..deid.hierarchy import Hierarchy
+    from ..roles import RoleMap
+
+    dataset = data if isinstance(data, Dataset) else Dataset.from_frame(data, name="data")
+    roles = RoleMap.load(args.roles) if args.roles else None
+    resolved = {
+        q: (h if isinstance(h, Hierarchy) else Hierarchy.from_csv(h))
+        for q, h in hierarchies.items()
+    }
+    resolved.update(result.hierarchies or {})
+    bundle = anonymization_bundle(
+        dataset,
+        result,
+        qis=args.qi,
+        sensitive=args.sensitive,
+        hierarchies=resolved,
+        roles=roles,
+        rationale=args.rationale,
+    )
+    return str(save_bundle(bundle, args.bundle, dataset, roles))
 
 
 def _summary(r: Any, written: str | None) -> str:
