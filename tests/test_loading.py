@@ -143,6 +143,20 @@ def test_quoted_newlines_and_blank_lines(tmp_path: Path) -> None:
     assert ds.n_rows == 2
 
 
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\n\na,b\n1,2\n3,4\n", {"a": [1, 3], "b": [2, 4]}),  # blank lines before the header
+        (b'a,"b\nc"\n1,2\n', {"a": [1], "b\nc": [2]}),  # a header cell with a line break
+        (b"a,b\n1,2", {"a": [1], "b": [2]}),  # no final newline
+    ],
+)
+def test_header_position(tmp_path: Path, content: bytes, expected: dict, lazy: bool) -> None:
+    ds = load(write(tmp_path / "h.csv", content), lazy=lazy)
+    assert ds.to_pandas().to_dict("list") == expected
+
+
 @pytest.mark.parametrize(
     ("values", "dtype", "expected"),
     [

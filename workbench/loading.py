@@ -135,6 +135,9 @@ class CsvDialect:
         The column names.
     header_line : int
         1-based physical line of the header.
+    header_end_line : int
+        Last physical line of the header (greater than ``header_line`` when a quoted column
+        name contains a line break).
     """
 
     delimiter: str
@@ -144,6 +147,7 @@ class CsvDialect:
     newline: str
     header: tuple[str, ...]
     header_line: int
+    header_end_line: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (recorded in :attr:`Dataset.options`)."""
@@ -631,9 +635,11 @@ def _sniff_text(
     first = next(_records(io.StringIO(sample, newline=""), delimiter, quote), None)
     if first is None:
         raise EmptyFileError("the file has no header line", path)
-    line, _, header = first
+    line, end, header = first
     _check_header(header, path, line)
-    return CsvDialect(delimiter, quote, encoding, bom, _newline_of(sample), tuple(header), line)
+    return CsvDialect(
+        delimiter, quote, encoding, bom, _newline_of(sample), tuple(header), line, end
+    )
 
 
 def _guess_delimiter(sample: str, quote: str, path: Path) -> str:
@@ -684,10 +690,12 @@ def _read_csv(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, dic
     dialect = _sniff_text(text, path, enc, bom, opts.delimiter, opts.quotechar)
     _check_string_columns(opts, dialect.header, path)
     codec = _codec_without_bom(enc)
+    start = _after_lines(text, dialect.header_end_line)  # data start right after the header
     if codec == "utf-8":
-        body = raw[3:] if bom else raw
+        skip = (3 if bom else 0) + len(text[:start].encode("utf-8"))
+        body = raw[skip:]
     else:
-        body = text.encode("utf-8")
+        body = text[start:].encode("utf-8")
     header = list(dialect.header)
     bad: list[int] = []
 
@@ -698,9 +706,7 @@ def _read_csv(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, dic
     try:
         table = pacsv.read_csv(
             pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=dialect.header_line, encoding="utf8"
-            ),
+            read_options=pacsv.ReadOptions(column_names=header, encoding="utf8"),
             parse_options=pacsv.ParseOptions(
                 delimiter=dialect.delimiter,
                 quote_char=dialect.quotechar,
@@ -740,6 +746,19 @@ def _read_csv(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, dic
     frame = _arrow_to_pandas(columns)
     info = {**dialect.to_dict(), "decimal": opts.decimal}
     return frame, info
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _after_lines(text: str, n: int) -> int:
+    """Character offset just after the first ``n`` physical lines (LF, CRLF or CR endings)."""
+    if n <= 0:
+        return 0
+    for k, m in enumerate(_NEWLINE.finditer(text), start=1):
+        if k == n:
+            return m.end()
+    return len(text)
 
 
 def _first_line(exc: BaseException) -> str:
