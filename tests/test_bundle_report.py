@@ -21,29 +21,41 @@ def _planted_frame(n: int = 400, seed: int = 7) -> tuple[pd.DataFrame, list[str]
     rng = np.random.default_rng(seed)
     ids = [f"PLANTED-ID-{i:05d}-ZQX" for i in range(n)]
     emails = [f"planted.person{i}@leak-test.example" for i in range(n)]
-    df = pd.DataFrame({
-        "patient_id": ids,
-        "email": emails,
-        "age": rng.integers(18, 90, n).astype(str),
-        "sex": rng.choice(["F", "M"], n),
-        "zip": rng.choice(["10115", "10117", "10119", "10178"], n),
-        "diagnosis": rng.choice(["Asthma", "Diabetes", "Flu"], n),
-    })
+    df = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "email": emails,
+            "age": rng.integers(18, 90, n).astype(str),
+            "sex": rng.choice(["F", "M"], n),
+            "zip": rng.choice(["10115", "10117", "10119", "10178"], n),
+            "diagnosis": rng.choice(["Asthma", "Diabetes", "Flu"], n),
+        }
+    )
     return df, ids + emails
 
 
 def _bundle(df: pd.DataFrame) -> AssessmentBundle:
     from workbench.roles import RoleMap
 
-    roles = RoleMap.from_dict({"direct_identifiers": ["patient_id", "email"],
-                               "quasi_identifiers": ["age", "sex", "zip"],
-                               "sensitive": ["diagnosis"]})
+    roles = RoleMap.from_dict(
+        {
+            "direct_identifiers": ["patient_id", "email"],
+            "quasi_identifiers": ["age", "sex", "zip"],
+            "sensitive": ["diagnosis"],
+        }
+    )
     risk = assess(df, ["age", "sex", "zip"], sensitive=["diagnosis"])
     ds = Dataset.from_frame(df, name="planted", department="Health")
-    return AssessmentBundle.build("Leak test", datasets=[ds], roles={"planted": roles},
-                                  risk_before=risk, rationale="test",
-                                  distributions={"sex": {"before": category_shares(df, "sex"),
-                                                         "after": category_shares(df, "sex")}})
+    return AssessmentBundle.build(
+        "Leak test",
+        datasets=[ds],
+        roles={"planted": roles},
+        risk_before=risk,
+        rationale="test",
+        distributions={
+            "sex": {"before": category_shares(df, "sex"), "after": category_shares(df, "sex")}
+        },
+    )
 
 
 def test_bundle_round_trip(tmp_path) -> None:
@@ -56,11 +68,14 @@ def test_bundle_round_trip(tmp_path) -> None:
     assert again.datasets[0]["roles"]["patient_id"] == "direct_identifier"
 
 
-@pytest.mark.parametrize("content, message", [
-    ("not json", "not valid JSON"),
-    ('{"format": "other"}', "not an assessment bundle"),
-    ('{"format": "workbench-assessment-bundle", "version": 99, "title": "x"}', "version 99"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("not json", "not valid JSON"),
+        ('{"format": "other"}', "not an assessment bundle"),
+        ('{"format": "workbench-assessment-bundle", "version": 99, "title": "x"}', "version 99"),
+    ],
+)
 def test_bad_bundle_files_name_the_file(tmp_path, content, message) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
@@ -148,3 +163,15 @@ def test_render_html_escapes_text() -> None:
     html = render_html(b, plotlyjs="cdn")
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_bundle_refuses_record_level_sections() -> None:
+    """A reviewer never receives record-level data: frames and per-record arrays are refused."""
+    from workbench.errors import AccessDeniedError
+
+    df, _ = _planted_frame()
+    with pytest.raises(AccessDeniedError, match="reviewer"):
+        AssessmentBundle.build("x", utility={"rows": df})
+    risk = assess(df, ["age", "sex", "zip"])
+    with pytest.raises(AccessDeniedError):
+        AssessmentBundle.build("x", risk_before={"fk": risk.class_sizes_per_record()})

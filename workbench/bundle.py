@@ -130,8 +130,14 @@ class AssessmentBundle:
                 ds = DatasetSummary.from_dataset(ds, roles.get(ds.name))
             summaries.append(asdict(ds) if isinstance(ds, DatasetSummary) else dict(ds))
 
+        from .governance.access import render_for
+
         def opt(x: Any) -> dict | None:
-            return None if x is None else _jsonable(as_dict(x))
+            if x is None:
+                return None
+            # a bundle is the reviewer's view: record-level data is refused, not serialised
+            render_for("reviewer", x)
+            return _jsonable(as_dict(x))
 
         return cls(
             title=title,

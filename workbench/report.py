@@ -337,9 +337,17 @@ def _governance_section(b: AssessmentBundle) -> Section | None:
     return Section("governance", "Policy, gate and provenance", tables=tuple(tables))
 
 
-def sections(bundle: AssessmentBundle | Mapping[str, Any]) -> list[Section]:
-    """All non-empty sections of a bundle, in review order."""
+def sections(bundle: AssessmentBundle | Mapping[str, Any], role: str = "reviewer") -> list[Section]:
+    """All non-empty sections of a bundle, in review order.
+
+    Rendering is an access-controlled view: the bundle passes through
+    :func:`workbench.governance.access.render_for` for ``role`` (reviewers see aggregates only),
+    so record-level data slipped into a bundle is refused rather than shown.
+    """
+    from .governance.access import render_for
+
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
+    render_for(role, b.to_dict())
     out = []
     for build in (
         _datasets_section,
