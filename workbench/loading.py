@@ -276,7 +276,7 @@ def sniff_csv(
     _check_exists(path)
     with open(path, "rb") as fh:
         raw = fh.read(_SNIFF_CHARS)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise EmptyFileError("the file is empty (no bytes or only whitespace)", path)
     enc, skip, bom = _detect_encoding_prefix(raw, path, encoding, complete=len(raw) < _SNIFF_CHARS)
     text = raw[skip:].decode(_codec_without_bom(enc), errors="replace").removeprefix("\ufeff")
@@ -413,8 +413,8 @@ def _load_file(
     lazy: bool | None,
     con: Any = None,
 ) -> Dataset:
-    fmt = _format_of(path)
     _check_exists(path)
+    fmt = _format_of(path)
     size = path.stat().st_size
     if size == 0:
         raise EmptyFileError("the file is empty (0 bytes)", path)
@@ -623,7 +623,7 @@ def _sniff_text(
     text: str, path: Path, encoding: str, bom: bool, delimiter: str | None, quotechar: str | None
 ) -> CsvDialect:
     """Pick delimiter and quote from a decoded prefix and parse the header."""
-    if not text.strip():
+    if not text or text.isspace():
         raise EmptyFileError("the file is empty (no bytes or only whitespace)", path)
     quote = quotechar or '"'
     sample = text[:_SNIFF_CHARS]
@@ -685,7 +685,7 @@ def _read_csv(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, dic
     import pyarrow.csv as pacsv
 
     text, enc, bom = _decode(raw, path, opts.encoding)
-    if not text.strip():
+    if not text or text.isspace():
         raise EmptyFileError("the file is empty (only whitespace or a byte-order mark)", path)
     dialect = _sniff_text(text, path, enc, bom, opts.delimiter, opts.quotechar)
     _check_string_columns(opts, dialect.header, path)
@@ -1042,7 +1042,7 @@ def _read_json(
     raw: bytes, path: Path, opts: _Options, lines: bool
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     text, enc, _ = _decode(raw, path, opts.encoding or "utf-8")
-    if not text.strip():
+    if not text or text.isspace():
         raise EmptyFileError("the file is empty (only whitespace)", path)
     records: list[tuple[int | None, dict[str, Any]]] = []
 
