@@ -385,12 +385,14 @@ def _entropy(counts: np.ndarray, n: int) -> float:
 
 def _pandas_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> list[_Stats]:
     frame = ds.to_pandas()
+    by_name = {str(c): c for c in frame.columns}
     out = []
     for col in names:
-        s = frame[col]
+        s = frame[by_name.get(col, col)]
         dtype = s.dtype
         n = len(s)
         vc = s.value_counts(dropna=True, sort=True)
+        vc = vc[vc > 0]  # categorical dtypes list unused categories with count 0
         counts = vc.to_numpy(dtype=np.int64)
         n_missing = int(n - counts.sum())
         all_counts = np.append(counts, n_missing) if n_missing else counts
@@ -463,7 +465,10 @@ def _top(values: np.ndarray, counts: np.ndarray, k: int, min_count: int) -> list
     if len(keep) > k:
         kth = np.partition(counts[keep], -k)[-k]
         keep = keep[counts[keep] >= kth]
-    ranked = sorted(keep, key=lambda i: (-counts[i], values[i]))[:k]
+    try:
+        ranked = sorted(keep, key=lambda i: (-counts[i], values[i]))[:k]
+    except TypeError:  # mixed Python types in an object column: order ties by text
+        ranked = sorted(keep, key=lambda i: (-counts[i], _as_text(values[i])))[:k]
     return [(values[i], int(counts[i])) for i in ranked]
 
 
