@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT / "data" / "samples" / "city"
@@ -28,23 +27,27 @@ SEX_CODES = {
 }
 
 
-@pytest.fixture(scope="session")
-def city_catalog():
+def load_city_catalog():
+    """The committed city catalog (fixtures in each test module wrap this)."""
     from workbench.catalog import Catalog
 
     assert CATALOG.is_file(), "the committed city sample is missing"
     return Catalog.load(CATALOG)
 
 
-@pytest.fixture(scope="session")
-def truth_dir(tmp_path_factory) -> Path:
-    """The five department files exported with ``resident_id`` (ground truth)."""
+_TRUTH: dict[str, Path] = {}
+
+
+def export_truth(tmp_path_factory) -> Path:
+    """The five department files exported with ``resident_id`` (ground truth), once."""
     from workbench.samples.city import DATASETS, export
 
-    out = tmp_path_factory.mktemp("city_truth")
-    for name in DATASETS:
-        export(name, out / f"{name}.csv", truth=True, source_dir=CITY)
-    return out
+    if "dir" not in _TRUTH:
+        out = tmp_path_factory.mktemp("city_truth")
+        for name in DATASETS:
+            export(name, out / f"{name}.csv", truth=True, source_dir=CITY)
+        _TRUTH["dir"] = out
+    return _TRUTH["dir"]
 
 
 def read_text(path: Path) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers_linkage import CITY, REF, city_catalog  # noqa: F401
+from _helpers_linkage import CITY, REF, load_city_catalog
 
 from workbench.errors import ConfigError, ParameterError
 from workbench.linkage import (
@@ -25,6 +25,11 @@ from workbench.linkage.forms import name_similarity, off_by_one_share, parse_ban
 
 RNG = np.random.default_rng(7)
 _DOB = pd.Series(pd.Timestamp("1940-01-01") + pd.to_timedelta(RNG.integers(0, 29000, 400), "D"))
+
+
+@pytest.fixture(scope="module")
+def city_catalog():
+    return load_city_catalog()
 
 
 @pytest.mark.parametrize(
@@ -238,7 +243,7 @@ def test_parse_on():
 
 
 @pytest.fixture(scope="module")
-def city_crosswalk(city_catalog):  # noqa: F811
+def city_crosswalk(city_catalog):
     frames = {n: city_catalog.load_dataset(n) for n in city_catalog.datasets}
     hints = {n: hints_from_metadata(e.metadata) for n, e in city_catalog.datasets.items()}
     return propose_crosswalk(frames, REF, hints=hints)
@@ -270,7 +275,7 @@ def test_city_crosswalk_pairs_only_planted_facts(city_crosswalk):
         assert 0.5 <= e.confidence <= 1 and e.reason
 
 
-def test_city_crosswalk_reasons_hold_no_values(city_crosswalk, city_catalog):  # noqa: F811
+def test_city_crosswalk_reasons_hold_no_values(city_crosswalk, city_catalog):
     voters = city_catalog.load_dataset("voters").to_pandas()
     text = " ".join(e.reason for e in city_crosswalk)
     for col in ("first_name", "last_name"):
@@ -307,7 +312,7 @@ def test_crosswalk_entry_round_trip_and_hand_written_entries():
         e.with_status("maybe")
 
 
-def test_harmonize_clinic_housing_matches_plain_pandas(city_catalog, city_crosswalk):  # noqa: F811
+def test_harmonize_clinic_housing_matches_plain_pandas(city_catalog, city_crosswalk):
     clinic = city_catalog.load_dataset("clinic")
     housing = city_catalog.load_dataset("housing")
     pair = harmonize(clinic, housing, city_crosswalk.for_pair("clinic", "housing"), REF)

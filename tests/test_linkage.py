@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers_linkage import REF, SEX_CODES, read_text, truth_dir  # noqa: F401
+from _helpers_linkage import REF, SEX_CODES, export_truth, read_text
 
 from workbench.cli import main
 from workbench.errors import ColumnNotFoundError, ParameterError
@@ -24,6 +24,11 @@ SPEC_KEYS = {
     "expected_reidentifications",
 }
 TRUTH_KEYS = {"correct_unique_matches", "precision", "recall"}
+
+
+@pytest.fixture(scope="module")
+def truth_dir(tmp_path_factory):
+    return export_truth(tmp_path_factory)
 
 
 def _tiny():
@@ -182,7 +187,7 @@ def _pandas_linkage(r: pd.DataFrame, a: pd.DataFrame, on: list[str]) -> dict:
         ("social", ["age", "sex", "postal3"], ["age", "sex", "postal"]),
     ],
 )
-def test_city_link_cli_matches_plain_pandas(released, shared, on, truth_dir, capsys):  # noqa: F811
+def test_city_link_cli_matches_plain_pandas(released, shared, on, truth_dir, capsys):
     code = main(
         [
             "link",
@@ -211,7 +216,7 @@ def test_city_link_cli_matches_plain_pandas(released, shared, on, truth_dir, cap
     assert doc["correct_unique_matches"] > 0
 
 
-def test_city_explicit_on_equals_auto(truth_dir):  # noqa: F811
+def test_city_explicit_on_equals_auto(truth_dir):
     from workbench.loading import load
 
     r, a = load(truth_dir / "clinic.csv"), load(truth_dir / "voters.csv")
@@ -223,7 +228,7 @@ def test_city_explicit_on_equals_auto(truth_dir):  # noqa: F811
     assert "resident_id" not in auto.shared_qis
 
 
-def test_city_probabilistic_beats_exact_on_typos(truth_dir, capfd):  # noqa: F811
+def test_city_probabilistic_beats_exact_on_typos(truth_dir, capfd):
     from workbench.loading import load
 
     r, a = load(truth_dir / "clinic.csv"), load(truth_dir / "voters.csv")
@@ -242,7 +247,7 @@ def test_city_probabilistic_beats_exact_on_typos(truth_dir, capfd):  # noqa: F81
 
 
 @pytest.mark.slow
-def test_city_probabilistic_is_deterministic(truth_dir):  # noqa: F811
+def test_city_probabilistic_is_deterministic(truth_dir):
     from workbench.loading import load
 
     r, a = load(truth_dir / "housing.csv"), load(truth_dir / "voters.csv")
@@ -252,7 +257,7 @@ def test_city_probabilistic_is_deterministic(truth_dir):  # noqa: F811
     assert d1 == d2
 
 
-def test_link_cli_errors_exit_2(truth_dir, capsys):  # noqa: F811
+def test_link_cli_errors_exit_2(truth_dir, capsys):
     clinic, voters = str(truth_dir / "clinic.csv"), str(truth_dir / "voters.csv")
     assert main(["link", clinic, voters, "--on", "sex,resident_id", "--truth", "resident_id"]) == 2
     assert main(["link", clinic, voters, "--truth", "nobody"]) == 2
@@ -261,7 +266,7 @@ def test_link_cli_errors_exit_2(truth_dir, capsys):  # noqa: F811
     assert "nobody" in err and "threshold" in err
 
 
-def test_link_cli_text_output_has_no_identifiers(truth_dir, capsys):  # noqa: F811
+def test_link_cli_text_output_has_no_identifiers(truth_dir, capsys):
     assert (
         main(
             [

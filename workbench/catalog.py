@@ -132,13 +132,10 @@ class CatalogEntry:
         if roles_raw is not None:
             try:
                 roles = RoleMap.from_dict(roles_raw)
-            except ConfigError:
-                raise
             except Exception as exc:  # noqa: BLE001 - re-raised with the dataset named
                 raise ConfigError(
-                    f"catalog dataset {name!r}: roles are malformed ({exc}); "
-                    "expected {direct_identifiers: [...], quasi_identifiers: "
-                    "[...], sensitive: [...]}"
+                    f"catalog dataset {name!r}: roles are malformed ({exc}); expected "
+                    "{direct_identifiers: [...], quasi_identifiers: [...], sensitive: [...]}"
                 ) from exc
         policy = d.get("policy")
         metadata = d.get("metadata") or {}

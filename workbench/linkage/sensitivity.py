@@ -43,7 +43,6 @@ _KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "diagnoses",
             "icd",
             "disease",
-            "condition",
             "health",
             "medical",
             "disability",
@@ -76,8 +75,6 @@ _KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "citizenship",
             "refugee",
             "migrant",
-            "residence",
-            "permit",
             "nationality",
         ),
         "sexual_life": ("sexual", "orientation", "sexuality"),
@@ -129,8 +126,12 @@ def harm_category(
     declared = dict((metadata or {}).get("sensitivity") or {})
     if column in declared:
         return str(declared[column])
-    toks = set(_tokens(column))
+    toks = _tokens(column)
     for cat, words in _KEYWORDS.items():
-        if toks & set(words):
-            return cat
+        for w in words:
+            # words of four letters or more also match as stems (convictions, disabilities)
+            if any(
+                t == w or (len(w) >= 4 and t.startswith(w[:-1] if len(w) > 6 else w)) for t in toks
+            ):
+                return cat
     return "other" if sensitive else None
