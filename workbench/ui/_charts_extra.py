@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 
 from ..charts import as_dict, empty_figure
 
 __all__ = [
+    "FigureSlot",
     "update_figure",
     "frontier_chart_dict",
     "matrix_chart_dict",
@@ -62,6 +64,37 @@ def update_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
         widget.layout.update(layout, overwrite=True)
     if keep < len(new):
         widget.add_traces(new[keep:])
+
+
+class FigureSlot:
+    """A place for a chart: a note until there is a figure, then a ``FigureWidget`` built with it.
+
+    Each FigureWidget carries plotly's whole front-end bundle (~5 MB) to the browser, so charts
+    that need a button press (SUDA, frontier, matrix) only become widgets once they have data;
+    the widget is then constructed *with* that data and later updated in place.
+    """
+
+    def __init__(
+        self, fig: go.Figure | None = None, placeholder: str = "", css_class: str | None = None
+    ) -> None:
+        self.css_class = css_class
+        self.figure: go.Figure | None = None
+        self.fw: go.FigureWidget | None = None
+        self.note = widgets.HTML(f"<p style='color:#666'>{placeholder}</p>" if placeholder else "")
+        self.widget = widgets.VBox([self.note])
+        if fig is not None:
+            self.show(fig)
+
+    def show(self, fig: go.Figure) -> None:
+        """Draw ``fig`` (creating the FigureWidget on first use)."""
+        self.figure = fig
+        if self.fw is None:
+            self.fw = go.FigureWidget(fig)
+            if self.css_class:
+                self.fw.add_class(self.css_class)
+            self.widget.children = (self.fw,)
+        else:
+            update_figure(self.fw, fig)
 
 
 def frontier_chart_dict(frontier: Any) -> dict[str, Any]:

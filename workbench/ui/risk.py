@@ -16,6 +16,8 @@ FigureWidget with class ``wb-class-size-histogram``.
 from __future__ import annotations
 
 import html
+import os
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -26,13 +28,15 @@ from .. import charts
 from ..errors import ParameterError
 from ..risk import assess, journalist_risk, population_uniqueness, prosecutor_risk
 from ..risk.measures import check_threshold
-from ._charts_extra import update_figure
-from ._common import ErrorBox, ProgressBar, figure_output, guarded, set_figure
+from ._charts_extra import FigureSlot, update_figure
+from ._common import ErrorBox, ProgressBar, guarded
 from .roles import with_quasi_identifiers
 from .state import AppState, Store
 
 __all__ = [
     "RiskPanel",
+    "ExploreRiskApp",
+    "population_html",
     "with_threshold",
     "with_population_size",
     "risk_summary_html",
@@ -190,6 +194,41 @@ def risk_summary_html(profile: Any) -> str:
     return body + "</div>"
 
 
+def population_html(profile: Any) -> str:
+    """Population-uniqueness estimates as a small table (class ``wb-population-estimates``).
+
+    Pitman, Zayatz and SNB estimate how many sample uniques are unique in the population;
+    Dankar et al. (2012) pick the model by sampling fraction and sample size.
+    """
+    if profile is None:
+        return ""
+    if profile.population is None:
+        note = html.escape(profile.population_note or "no population size given")
+        return (
+            "<div class='wb-population-estimates'><b>Population uniques</b>: enter the "
+            f"population size to estimate them ({note}).</div>"
+        )
+    d = profile.population.to_dict()
+    dk = d.get("dankar") or {}
+    rows = [("sample uniques", profile.sample_uniques)]
+    for key, label in (("pitman", "Pitman"), ("zayatz", "Zayatz"), ("snb", "SNB")):
+        v = d.get(key)
+        if isinstance(v, dict):
+            v = v.get("uniques", v.get("value"))
+        rows.append((label, v))
+    rows.append((f"Dankar's choice ({dk.get('model')})", dk.get("uniques")))
+    body = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td>"
+        f"{'unavailable' if v is None else f'{float(v):,.0f}'}</td></tr>"
+        for k, v in rows
+    )
+    return (
+        "<div class='wb-population-estimates'><b>Estimated population uniques</b> "
+        f"(N = {float(d.get('size') or 0):,.0f})<table class='wb-table'><tbody>{body}</tbody>"
+        "</table></div>"
+    )
+
+
 class RiskPanel:
     """QI picker + threshold slider + population size -> summary and charts.
 
@@ -260,10 +299,20 @@ class RiskPanel:
         self.hist.add_class("wb-class-size-histogram")
         self.curve = go.FigureWidget(self._fig("curve", d))
         self.curve.add_class("wb-risk-curve")
-        self.dist_out = figure_output(self._fig("dist", d))
-        self.pop_out = figure_output(self._fig("pop", d))
-        self.subsets_out = figure_output(self._fig("subsets", d))
-        self.suda_out = figure_output(self._fig("suda", d))
+        self.dist_slot = FigureSlot(self._fig("dist", d), css_class="wb-risk-distribution")
+        self.population_table = widgets.HTML("")
+        self.population_table.add_class("wb-population-estimates")
+        self.subsets_slot = FigureSlot(
+            self._fig("subsets", d) if d.get("subsets") else None,
+            "Press <i>Compute QI subsets</i> (large tables are not done automatically).",
+            css_class="wb-subsets",
+        )
+        self.suda_slot = FigureSlot(
+            None,
+            "Press <i>Compute SUDA</i> to find the minimal sample uniques.",
+            css_class="wb-suda",
+        )
+        self._render_population()
         self._render_summary()
         self.ui = widgets.VBox(
             [
@@ -277,20 +326,20 @@ class RiskPanel:
                 self.summary,
                 self.errors.widget,
                 widgets.HBox([self.hist, self.curve]),
-                widgets.HBox([self.dist_out, self.pop_out]),
+                widgets.HBox([self.dist_slot.widget, self.population_table]),
                 widgets.HTML(
                     "<h4>Which attributes single people out?</h4><p>Share of records that are "
                     "unique when an attacker knows only some of the quasi-identifiers.</p>"
                 ),
                 self.subsets_button,
-                self.subsets_out,
+                self.subsets_slot.widget,
                 widgets.HTML(
                     "<h4>SUDA: special uniques</h4><p>Minimal sets of attribute values that are "
                     "unique in the data, and how much each attribute contributes.</p>"
                 ),
                 widgets.HBox([self.suda_button, self.suda_max]),
                 self.suda_progress.widget,
-                self.suda_out,
+                self.suda_slot.widget,
             ]
         )
 
@@ -318,14 +367,16 @@ class RiskPanel:
             fig = charts.records_at_risk_curve(d, (d.get("prosecutor") or {}).get("threshold"))
         elif name == "dist":
             fig = charts.risk_distribution(d)
-        elif name == "pop":
-            fig = charts.population_estimates(d)
         elif name == "subsets":
             fig = charts.subset_uniqueness(d.get("subsets") or {})
         else:
             fig = charts.suda_contributions(d.get("suda") or {})
         self.figures[name] = fig
         return fig
+
+    def _render_population(self) -> None:
+        p = self.store.state.risk
+        self.population_table.value = population_html(p)
 
     def _render_summary(self) -> None:
         p = self.store.state.risk
@@ -418,6 +469,14 @@ class RiskPanel:
                 self.threshold.value = state.threshold
             finally:
                 self._syncing = False
+        if "population_size" in changed:
+            value = int(state.population_size or 0)
+            if self.population.value != value:
+                self._syncing = True
+                try:
+                    self.population.value = value
+                finally:
+                    self._syncing = False
         if changed & {"dataset", "roles"} and not risk_is_current(state):
             self._assess(state)  # stores the new profile: redrawn in the next round
             return
@@ -471,15 +530,70 @@ class RiskPanel:
         d = self._dict()
         if "summary" in parts:
             self._render_summary()
+        if "pop" in parts:
+            self._render_population()
         if "hist" in parts:
             update_figure(self.hist, self._fig("hist", d))
         if "curve" in parts:
             update_figure(self.curve, self._fig("curve", d))
-        for name, out in (
-            ("dist", self.dist_out),
-            ("pop", self.pop_out),
-            ("subsets", self.subsets_out),
-            ("suda", self.suda_out),
+        for name, slot in (
+            ("dist", self.dist_slot),
+            ("subsets", self.subsets_slot),
+            ("suda", self.suda_slot),
         ):
-            if name in parts:
-                set_figure(out, self._fig(name, d))
+            if name not in parts:
+                continue
+            if name != "dist" and not d.get(name) and slot.fw is None:
+                continue  # not computed yet: keep the note, no empty widget
+            slot.show(self._fig(name, d))
+
+
+class ExploreRiskApp:
+    """Notebook 01: dataset -> roles -> risk (charts, SUDA, subsets) -> assessment bundle.
+
+    Parameters come from the notebook's parameters cell: ``data_path`` (a server-side file)
+    or ``sample``; ``qis`` overrides the suggested quasi-identifiers; ``population_size`` feeds
+    the population-uniqueness models; ``output_dir`` receives the roles and the bundle.
+    """
+
+    def __init__(
+        self,
+        data_path: str | os.PathLike | None = None,
+        sample: str = "city.clinic",
+        qis: Sequence[str] | None = None,
+        population_size: float | None = None,
+        threshold: float = 0.2,
+        output_dir: str | os.PathLike | None = ".workbench/output",
+        title: str | None = None,
+    ) -> None:
+        from .loader import LoaderPanel
+        from .roles import RolesPanel
+        from .summary import SummaryPanel
+
+        self.store = Store()
+        self.loader = LoaderPanel(self.store, sample=sample, data_path=data_path)
+        self.loader.load_initial()
+        st = self.store.state
+        changes: dict[str, Any] = {"threshold": float(threshold)}
+        if population_size:
+            changes["population_size"] = float(population_size)
+        if qis is not None and st.roles is not None:
+            changes["roles"] = with_quasi_identifiers(st.roles, list(qis))
+        self.store.set(**changes)
+        self.roles = RolesPanel(self.store, output_dir)
+        self.risk = RiskPanel(self.store)
+        name = st.dataset.name if st.dataset is not None else "dataset"
+        self.summary = SummaryPanel(self.store, output_dir, title or f"Risk assessment: {name}")
+        self.ui = widgets.VBox(
+            [
+                widgets.HTML(
+                    "<h2>Explore re-identification risk</h2><p>Load a dataset, confirm the "
+                    "roles of its columns, and see how many records an attacker could single "
+                    "out.</p>"
+                ),
+                self.loader.ui,
+                self.roles.ui,
+                self.risk.ui,
+                self.summary.ui,
+            ]
+        )

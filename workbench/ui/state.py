@@ -110,6 +110,7 @@ class AppState:
 
 #: Fields that describe results computed from the current dataset; reset when it changes.
 DATASET_FIELDS = (
+    "population_size",
     "suggestions",
     "roles",
     "risk",

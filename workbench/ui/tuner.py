@@ -365,6 +365,9 @@ class TunerPanel:
     hierarchy_files : mapping column -> ARX CSV path, optional
         Hierarchies the notebook supplies; the Adult sample's are found automatically.
     k, suppression : initial targets.
+    auto_search : bool
+        Search the optimal levels when the panel opens and whenever a target changes (the
+        level sliders stay free to move by hand).
     live_utility_limit : int
         Largest table for which the utility comparison runs on every change.
     """
@@ -379,6 +382,7 @@ class TunerPanel:
         suppression: float = 0.05,
         metric: str = "loss",
         live_utility_limit: int = LIVE_UTILITY_LIMIT,
+        auto_search: bool = True,
     ) -> None:
         self.store = store
         self.output_dir = Path(output_dir) if output_dir is not None else None
@@ -419,6 +423,10 @@ class TunerPanel:
             description="Find optimal levels", icon="search", button_style="primary"
         )
         self.search_button.add_class("wb-search-button")
+        self.auto = widgets.Checkbox(
+            value=auto_search, description="re-optimise levels when targets change", indent=False
+        )
+        self.auto.add_class("wb-auto-search")
         self.progress = ProgressBar("search")
         self.summary = widgets.HTML("")
         self.summary.add_class("wb-tuner-summary")
@@ -459,7 +467,7 @@ class TunerPanel:
                 ),
                 self.qi_rows,
                 widgets.HBox([self.k, self.suppression, self.l_div, self.metric]),
-                widgets.HBox([self.search_button, self.progress.widget]),
+                widgets.HBox([self.search_button, self.auto, self.progress.widget]),
                 self.summary,
                 self.errors.widget,
                 widgets.HBox([self.compare_fig, self.hist_fig]),
@@ -568,7 +576,10 @@ class TunerPanel:
         st = self.store.state
         self.ctx = SearchContext(st.dataset, st.qis, dict(self._hierarchies), st.sensitive)
         self._before_cache = {}
-        self._evaluate()
+        if self.auto.value:
+            self.run_search()
+        else:
+            self._evaluate()
 
     # ------------------------------------------------------------------ evaluating
     def criteria(self) -> Criteria:
@@ -747,7 +758,10 @@ class TunerPanel:
     def _on_target(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        self._evaluate()
+        if self.auto.value and self.ctx is not None:
+            self.run_search()
+        else:
+            self._evaluate()
 
     def _on_dist_column(self, change: dict[str, Any]) -> None:
         if not self._syncing and hasattr(self, "dist_out"):
@@ -761,6 +775,10 @@ class TunerPanel:
         self.store.set(utility=report)
 
     def _on_search(self, _: Any = None) -> None:
+        self.run_search()
+
+    def run_search(self) -> None:
+        """Search the optimal levels for the targets and show them (progress in the panel)."""
         if self.ctx is None:
             return
         self.search_button.disabled = True
@@ -772,6 +790,7 @@ class TunerPanel:
                     "No combination of levels meets these targets within the suppression "
                     "limit; lower k or l, or allow more suppression."
                 )
+                self._evaluate()
                 return
             self.progress.finish(
                 f"done: {result.transformations_checked:,} of {result.lattice_size:,} "

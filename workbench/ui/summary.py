@@ -1,0 +1,226 @@
+"""Review summary: build the assessment bundle from the state and save it with the rationale.
+
+The bundle holds aggregates only. Before it is written, :meth:`AssessmentBundle.save` scans it
+for every value of the datasets' direct identifiers (``identifier_values``) and refuses to
+save if one appears. The file goes into the output folder the notebook names, under a name
+derived from the notebook's title (sanitised): never a path typed into a widget.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from .._io import sha256_file
+from ..bundle import AssessmentBundle, LeakError, identifier_values
+from ._common import ErrorBox, guarded
+from .state import AppState, Store, safe_name
+
+__all__ = ["SummaryPanel", "build_bundle", "forbidden_values", "split_forbidden", "check_words"]
+
+_WORDY = re.compile(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
+
+
+def build_bundle(
+    state: AppState, title: str, rationale: str = "", author: str | None = None
+) -> AssessmentBundle:
+    """An :class:`AssessmentBundle` of everything the state holds (aggregates only)."""
+    datasets: list[Any] = []
+    roles: dict[str, Any] = {}
+    if state.dataset is not None:
+        datasets.append(state.dataset)
+        if state.roles is not None:
+            roles[state.dataset.name] = state.roles
+    if state.catalog is not None and (state.linkage is not None or state.matrix is not None):
+        names = list((state.matrix or {}).get("datasets") or [])
+        for n in names or list(state.catalog.datasets):
+            entry = state.catalog.entry(n)
+            datasets.append(
+                {
+                    "name": n,
+                    "department": entry.department,
+                    "file": Path(entry.file).name,
+                    "roles": {
+                        c: getattr(r, "value", r)
+                        for c, r in (entry.roles.roles.items() if entry.roles else ())
+                    },
+                }
+            )
+    risk_before = state.risk.to_dict() if state.risk is not None else None
+    return AssessmentBundle.build(
+        title,
+        datasets=datasets,
+        roles=roles,
+        risk_before=risk_before,
+        risk_after=state.risk_after if state.transform_config else None,
+        transformation=dict(state.transform_config) if state.transform_config else None,
+        rationale=rationale,
+        utility=state.utility,
+        distributions=state.distributions if state.transform_config else None,
+        frontier=state.frontier,
+        linkage=state.linkage,
+        matrix=state.matrix,
+        provenance=state.provenance,
+        author=author or None,
+    )
+
+
+def forbidden_values(state: AppState, extra: Iterable[Any] = ()) -> set[str]:
+    """Values that must never be written: the direct identifiers of every dataset in play."""
+    out = {str(v) for v in extra}
+    if state.dataset is not None and state.roles is not None:
+        out |= identifier_values(state.dataset, state.direct_identifiers)
+    return out
+
+
+def split_forbidden(values: Iterable[Any]) -> tuple[set[str], set[str]]:
+    """Split identifier values into (checked as substrings, checked as whole words).
+
+    Record ids, e-mail addresses and phone numbers contain digits or symbols and must not
+    appear anywhere. Values made of letters only (names) are checked as whole words: the
+    surname "Lin" is a leak in "Lin, 1962", not in "Linking" (substring matching would refuse
+    every bundle that mentions linkage).
+    """
+    strict, words = set(), set()
+    for v in values:
+        v = str(v)
+        (words if _WORDY.fullmatch(v) else strict).add(v)
+    return strict, words
+
+
+def check_words(text: str, words: Iterable[str]) -> None:
+    """Raise :class:`LeakError` if a forbidden name occurs in ``text`` as a whole word."""
+    tokens = set(_TOKEN.findall(text))
+    hits = 0
+    for w in words:
+        if len(w) < 3:
+            continue
+        if (" " in w and re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)) or w in tokens:
+            hits += 1
+    if hits:
+        raise LeakError(
+            f"{hits} identifier value(s) would be written to the bundle; "
+            "bundles may hold aggregates only"
+        )
+
+
+class SummaryPanel:
+    """Rationale + author, "Save assessment bundle", and a short preview of what it holds.
+
+    Parameters
+    ----------
+    store : Store
+    output_dir : path, optional
+        Folder the bundle is written to (from the notebook's parameters).
+    title : str
+        Bundle title; also the file name stem (sanitised).
+    forbidden : callable, optional
+        ``state -> values`` checked in addition to the loaded dataset's direct identifiers
+        (the cross-department notebook adds every catalog dataset's).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        output_dir: str | Path | None = None,
+        title: str = "Privacy assessment",
+        forbidden: Any = None,
+    ) -> None:
+        self.store = store
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        self.title = title
+        self.extra_forbidden = forbidden
+        self.errors = ErrorBox()
+        self.path: Path | None = None
+        self.rationale = widgets.Textarea(
+            value="",
+            placeholder="Why this release is acceptable: purpose, recipients, safeguards, "
+            "residual risk.",
+            description="Rationale",
+            layout=widgets.Layout(width="720px", height="110px"),
+        )
+        self.rationale.add_class("wb-rationale")
+        self.author = widgets.Text(value="", description="Officer")
+        self.save = widgets.Button(
+            description="Save assessment bundle", icon="save", button_style="success"
+        )
+        self.save.add_class("wb-save-bundle")
+        self.save.layout.display = "" if self.output_dir is not None else "none"
+        self.contents = widgets.HTML("")
+        self.status = widgets.HTML("")
+        self.status.add_class("wb-bundle-status")
+        self.save.on_click(guarded(self.errors)(self._on_save))
+        store.subscribe(guarded(self.errors)(self._on_state))
+        self._on_state(store.state, frozenset())
+        self.ui = widgets.VBox(
+            [
+                widgets.HTML(
+                    "<h3>Assessment bundle for the ethics review</h3><p>Aggregates only: "
+                    "numbers and charts, never records. Saving checks that no value of a "
+                    "direct identifier is in it.</p>"
+                ),
+                self.contents,
+                self.author,
+                self.rationale,
+                self.save,
+                self.status,
+                self.errors.widget,
+            ]
+        )
+
+    def _on_state(self, state: AppState, changed: frozenset[str]) -> None:
+        parts = []
+        if state.dataset is not None:
+            parts.append(f"dataset {html.escape(state.dataset.name)}")
+        if state.risk is not None:
+            parts.append("risk profile")
+        if state.transform_config:
+            parts.append("transformation, risk after, utility and distributions")
+        if state.frontier:
+            parts.append("risk-utility frontier")
+        if state.linkage is not None:
+            parts.append("linkage preview")
+        if state.matrix:
+            parts.append("join-risk matrix")
+        if state.provenance:
+            parts.append(f"{len(state.provenance)} provenance record(s)")
+        self.contents.value = (
+            "<div class='wb-bundle-contents'>The bundle will hold: "
+            + (", ".join(parts) if parts else "nothing yet")
+            + ".</div>"
+        )
+
+    def bundle(self) -> AssessmentBundle:
+        return build_bundle(
+            self.store.state, self.title, self.rationale.value.strip(), self.author.value.strip()
+        )
+
+    def save_bundle(self) -> Path:
+        """Build, leak-check and write the bundle; returns its path."""
+        if self.output_dir is None:
+            from ..errors import ParameterError
+
+            raise ParameterError("output_dir", None, "an output folder given by the notebook")
+        state = self.store.state
+        extra = self.extra_forbidden(state) if self.extra_forbidden is not None else ()
+        path = self.output_dir / f"{safe_name(self.title, default='assessment')}.bundle.json"
+        bundle = self.bundle()
+        strict, words = split_forbidden(forbidden_values(state, extra))
+        check_words(bundle.to_json(), words)
+        bundle.save(path, forbidden=strict)
+        self.path = path
+        return path
+
+    def _on_save(self, _: Any = None) -> None:
+        path = self.save_bundle()
+        self.status.value = (
+            f"<div class='wb-bundle-status'>Saved <b>{html.escape(path.name)}</b> "
+            f"(sha256 {sha256_file(path)[:12]}). Open it with <code>workbench dashboard "
+            f"{html.escape(path.name)}</code> or <code>workbench report</code>.</div>"
+        )
