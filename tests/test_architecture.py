@@ -38,3 +38,10 @@ def test_cli_help_lists_commands() -> None:
     out = subprocess.run([sys.executable, "-m", "workbench", "--help"], capture_output=True,
                          text=True, check=True)
     assert "profile" in out.stdout
+
+
+def test_facade_exports_resolve() -> None:
+    """Every public name of the facade resolves (no stale entries after refactors)."""
+    missing = [n for n in workbench.__all__ if getattr(workbench, n, None) is None]
+    assert missing == []
+    assert callable(workbench.assess) and callable(workbench.load)

@@ -16,7 +16,7 @@ import pandas as pd
 from .errors import ColumnNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
-    import duckdb
+    pass
 
 __all__ = ["Dataset", "as_pandas", "as_narwhals", "check_columns"]
 
