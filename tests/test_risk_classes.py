@@ -370,3 +370,10 @@ def test_sensitive_histograms() -> None:
 def test_repr_shows_no_values() -> None:
     t = build_class_table(pd.DataFrame({"name": ["Alice Secret"]}), ["name"])
     assert "Alice" not in repr(t)
+
+
+def test_categorical_columns_sort_by_value_like_other_engines() -> None:
+    df = pd.DataFrame({"a": pd.Categorical(["z", "a", "z"], categories=["z", "a"])})
+    t = build_class_table(df, ["a"])
+    assert t.dictionaries == (("a", "z"),)
+    _same(t, build_class_table(_duck(df), ["a"]))

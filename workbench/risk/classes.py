@@ -597,6 +597,8 @@ def encode_column(values: Any) -> tuple[np.ndarray, tuple]:
     if type(values).__module__.startswith("pyarrow"):
         return _encode_arrow(values)
     series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # sort by value, not category order
+        series = series.astype(object)
     try:
         codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
         dictionary = list(uniques.tolist())

@@ -291,7 +291,10 @@ def assess(
     threshold : float
         Highest acceptable risk of a single record (records at risk: risk strictly above it).
     missing : {"category", "wildcard"}
-        A missing QI value is its own category, or matches any value (sdcMicro).
+        A missing QI value is its own category, or matches any value (sdcMicro). With wildcards
+        ``fk`` (and every risk derived from it) counts matching records; the sensitive-attribute
+        measures still group identical records, SUDA never lets a missing value be part of an
+        MSU, and the population models are not computed (matching is not a partition).
     l : int
         ``l`` for recursive (c,l)-diversity.
     hierarchies : mapping, optional
