@@ -146,7 +146,9 @@ def start_server(
     except BaseException:
         stop_process(proc)
         log.close()
-        raise RuntimeError(f"server failed to start: {cmd}\n{log_path.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"server failed to start: {cmd}\n{log_path.read_text()[-3000:]}"
+        ) from None
     return proc
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import PYTHON, free_port, start_server, stop_process
 from test_bundle_report import _bundle, _planted_frame
 
@@ -22,9 +21,11 @@ def dashboard(tmp_path_factory):
     df, planted = _planted_frame()
     bundle_path = _bundle(df).save(tmp / "bundle.json", forbidden=planted)
     port = free_port()
-    proc = start_server([PYTHON, "-m", "workbench", "dashboard", str(bundle_path),
-                         "--port", str(port)],
-                        f"http://127.0.0.1:{port}/voila/static/voila.js", tmp / "voila.log")
+    proc = start_server(
+        [PYTHON, "-m", "workbench", "dashboard", str(bundle_path), "--port", str(port)],
+        f"http://127.0.0.1:{port}/voila/static/voila.js",
+        tmp / "voila.log",
+    )
     try:
         yield f"http://127.0.0.1:{port}/", planted, tmp / "voila.log"
     finally:
@@ -37,13 +38,14 @@ def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_di
     page.goto(url, timeout=180_000)
     page.wait_for_selector(".wb-title", timeout=180_000)
     page.wait_for_function(
-        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3",
-        timeout=120_000)
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=120_000
+    )
     first_render = time.monotonic() - t0
     page.wait_for_timeout(1000)
     # Voila scrolls inside its own container: grow the viewport to capture the whole review
-    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('*')]"
-                           ".map(e => e.scrollHeight))")
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
+    )
     page.set_viewport_size({"width": 1280, "height": min(int(height) + 100, 12000)})
     page.wait_for_timeout(500)
     page.screenshot(path=str(shot_dir / "dashboard.png"), full_page=True)

@@ -22,11 +22,29 @@ def test_anonymize_bundle_report_provenance_replay(tmp_path, adult_dir, monkeypa
     monkeypatch.chdir(tmp_path)
     src = adult_dir / "adult.csv"
     before = src.read_bytes()
-    argv = ["anonymize", str(src), "--qi", "sex,age,race", "--sensitive", "salary-class",
-            "--l", "2", "--hierarchy", f"age={adult_dir / 'adult_hierarchy_age.csv'}",
-            "--k", "10", "--suppression", "0.02", "--output", "out.csv",
-            "--bundle", "bundle.json", "--rationale", "Ages banded for the research release",
-            "--json"]
+    argv = [
+        "anonymize",
+        str(src),
+        "--qi",
+        "sex,age,race",
+        "--sensitive",
+        "salary-class",
+        "--l",
+        "2",
+        "--hierarchy",
+        f"age={adult_dir / 'adult_hierarchy_age.csv'}",
+        "--k",
+        "10",
+        "--suppression",
+        "0.02",
+        "--output",
+        "out.csv",
+        "--bundle",
+        "bundle.json",
+        "--rationale",
+        "Ages banded for the research release",
+        "--json",
+    ]
     assert main(argv) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["bundle"].endswith("bundle.json") and doc["output"] == "out.csv"

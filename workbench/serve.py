@@ -38,11 +38,15 @@ def dashboard_notebook() -> Path:
     return path
 
 
-def voila_command(notebook: Path, port: int, *, preheat: bool = True,
-                  cull_idle_seconds: int = 300) -> list[str]:
+def voila_command(
+    notebook: Path, port: int, *, preheat: bool = True, cull_idle_seconds: int = 300
+) -> list[str]:
     """Command line that serves ``notebook`` read-only with Voila on 127.0.0.1:``port``."""
     cmd = [
-        sys.executable, "-m", "voila", str(notebook),
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
         "--no-browser",
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
@@ -60,8 +64,14 @@ def voila_command(notebook: Path, port: int, *, preheat: bool = True,
 
 def lab_command(port: int | None = None, *, open_browser: bool = True) -> list[str]:
     """Command line that opens JupyterLab on ``notebooks/``."""
-    cmd = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks_dir()}",
-           "--ServerApp.ip=127.0.0.1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--notebook-dir={notebooks_dir()}",
+        "--ServerApp.ip=127.0.0.1",
+    ]
     if port:
         cmd.append(f"--ServerApp.port={port}")
     if not open_browser:
