@@ -12,6 +12,7 @@
 Usage::
 
     .venv/bin/python bench/risk_profile.py            # both parts (generates bench/data once)
+    .venv/bin/python bench/risk_profile.py --stress   # also near-unique classes (birth date)
     .venv/bin/python bench/risk_profile.py --rows 1000000   # smaller large-table part
     .venv/bin/python bench/risk_profile.py --skip-large
 
@@ -79,6 +80,7 @@ def bench_adult(repeat: int) -> dict:
     baseline = _timeit(lambda: df.groupby(ADULT_QIS, dropna=False, observed=True).size(), repeat)
     profile = assess(df, ADULT_QIS, population_size=population)
     out = {
+        "load_average": os.getloadavg(),
         "rows": len(df),
         "qis": ADULT_QIS,
         "classes": profile.classes,
@@ -186,9 +188,20 @@ def _run(code: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_large(rows: int, rounds: int) -> dict:
+def bench_large(rows: int, rounds: int, stress: bool = False) -> dict:
+    """Profile vs bare GROUP BY on the same Parquet file, alternating, fresh subprocesses.
+
+    ``stress`` uses the day-level birth date instead of the birth year: nearly every record is
+    its own class, so the collected class table is as large as the data (informational).
+    """
     path = ensure_large(rows)
-    qis = ",".join(LARGE_QIS)
+    qis_list = LARGE_QIS
+    label = "6 QIs with birth year"
+    if stress:
+        path = ROOT / "bench" / "data" / f"city_{rows}" / "population.parquet"
+        qis_list = ["date_of_birth", *LARGE_QIS[1:]]
+        label = "stress: 6 QIs with day-level birth date"
+    qis = ",".join(qis_list)
     population = str(10 * rows)  # the table as a 10 % sample: Pitman by Dankar's rule
     baselines, profiles = [], []
     load_before = os.getloadavg()
@@ -201,9 +214,10 @@ def bench_large(rows: int, rounds: int) -> dict:
     ratio = p["seconds"] / b["seconds"]
     peak = max(r["maxrss_mb"] for r in profiles)
     out = {
+        "case": label,
         "rows": rows,
         "file": str(path.relative_to(ROOT)),
-        "qis": LARGE_QIS,
+        "qis": qis_list,
         "classes": p["classes"],
         "rounds": rounds,
         "baseline_duckdb_group_by_count_s": [r["seconds"] for r in baselines],
@@ -221,7 +235,7 @@ def bench_large(rows: int, rounds: int) -> dict:
         "load_average_before": load_before,
         "load_average_after": load_after,
     }
-    print(f"large: {rows:,} rows, {p['classes']:,} classes, 6 QIs ({path.name})")
+    print(f"large ({label}): {rows:,} rows, {p['classes']:,} classes ({path.name})")
     all_b = ", ".join(f"{r['seconds']:.2f}" for r in baselines)
     all_p = ", ".join(f"{r['seconds']:.2f}" for r in profiles)
     print(f"  baseline DuckDB GROUP BY count: {b['seconds']:.2f} s (all: {all_b})")
@@ -240,6 +254,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument(
+        "--stress", action="store_true", help="also run the near-unique day-level birth date case"
+    )
     args = parser.parse_args()
     results = {
         "benchmark": "risk_profile",
@@ -250,12 +267,15 @@ def main() -> None:
         },
         "adult": bench_adult(args.repeat),
     }
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.skip_large:
         results["large"] = bench_large(args.rows, args.rounds)
-    elif RESULTS.exists():  # keep the last large-table numbers
-        previous = json.loads(RESULTS.read_text())
-        if "large" in previous:
-            results["large"] = previous["large"]
+    elif "large" in previous:  # keep the last large-table numbers
+        results["large"] = previous["large"]
+    if args.stress:
+        results["large_stress"] = bench_large(args.rows, 1, stress=True)
+    elif "large_stress" in previous:
+        results["large_stress"] = previous["large_stress"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     from workbench._io import atomic_write_text
 

@@ -526,17 +526,40 @@ def _assemble(
     """Encode rows (records, or pre-grouped rows with counts) into a canonical class table."""
     columns = tuple(qi_values)
     n_rows = len(next(iter(qi_values.values()))) if qi_values else 0
-    row_codes = np.empty((n_rows, len(columns)), dtype=np.int64)
     dictionaries = []
-    for j, col in enumerate(columns):
+    encoded = []
+    for col in columns:
         codes, dictionary = encode_column(qi_values[col])
-        row_codes[:, j] = codes
+        encoded.append(codes)
         dictionaries.append(dictionary)
+    row_codes = (
+        np.column_stack(encoded) if encoded else np.empty((n_rows, 0), dtype=np.int64)
+    ).astype(np.int64, copy=False)
     radices = tuple(max(len(d), 1) for d in dictionaries)
     keys = _pack(row_codes, radices)
     if n_rows == 0:
         class_codes = np.empty((0, len(columns)), dtype=np.int64)
         ids = np.empty(0, dtype=np.int64)
+    elif keys is not None and row_counts is not None and not sens_values and not records:
+        # Rows of a GROUP BY over exactly the QIs are already the classes: only sort them.
+        order = np.argsort(keys)
+        counts = np.asarray(row_counts, dtype=np.int64)[order]
+        wsums = None if row_wsums is None else np.asarray(row_wsums, dtype=np.float64)[order]
+        class_codes = row_codes[order]
+        sizes, pop = _effective_sizes(
+            class_codes, tuple(_missing_code(d) for d in dictionaries), counts, wsums, missing
+        )
+        return ClassTable(
+            columns=columns,
+            codes=class_codes,
+            dictionaries=tuple(dictionaries),
+            counts=counts,
+            weight_sums=wsums,
+            sizes=sizes,
+            population_sizes=pop,
+            missing=missing,
+            weights=weights,
+        )
     elif keys is not None:
         ids, uniq = pd.factorize(keys)  # hash, then sort only the (few) distinct keys
         order = np.argsort(uniq, kind="stable")
@@ -623,6 +646,8 @@ def _encode_arrow(values: Any) -> tuple[np.ndarray, tuple]:
     import pyarrow.compute as pc
 
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_null(arr.type) or arr.null_count == len(arr):  # nothing but missing values
+        return np.zeros(len(arr), dtype=np.int64), ((None,) if len(arr) else ())
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     if pa.types.is_floating(arr.type):  # NaN is missing, as in pandas
