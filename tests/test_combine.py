@@ -14,7 +14,7 @@ from workbench.catalog import Catalog
 from workbench.cli import main
 from workbench.errors import ColumnNotFoundError, ConfigError, ParameterError
 from workbench.linkage import combine, combine_catalog
-from workbench.linkage.combine import DEMO_KEY_NOTE, join_rows, key_codes
+from workbench.linkage.combine import DEMO_KEY_NOTE, join_rows, joint_key_codes
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,24 @@ def test_join_rows_against_pandas_merge(seed):
     )
 
 
-def test_key_codes():
-    codes = key_codes(pd.Series(["a", "b", None, "a"]))
-    assert codes[0] == codes[3] != codes[1] and codes[2] == -1 and (codes[[0, 1]] >= 0).all()
+def test_joint_key_codes():
+    a, b = joint_key_codes([pd.Series(["a", "b", None, "a"]), pd.Series(["b", "c"])])
+    assert a[0] == a[3] != a[1] and a[2] == -1 and b[0] == a[1] and b[1] not in a
+    assert (np.concatenate([a[[0, 1, 3]], b]) >= 0).all()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_join_rows_dense_and_sparse_codes_agree(sparse):
+    rng = np.random.default_rng(3)
+    k1, k2 = rng.integers(-1, 30, 200), rng.integers(-1, 30, 150)
+    if sparse:
+        k1 = np.where(k1 >= 0, k1 * 10**12, -1)
+        k2 = np.where(k2 >= 0, k2 * 10**12, -1)
+    r1, r2 = join_rows([k1, k2])
+    m = pd.DataFrame({"k": k1, "i": np.arange(200)})[k1 >= 0].merge(
+        pd.DataFrame({"k": k2, "j": np.arange(150)})[k2 >= 0], on="k"
+    )
+    assert sorted(zip(r1.tolist(), r2.tolist())) == sorted(zip(m["i"], m["j"]))
 
 
 def _merged_by_truth(names: list[str]) -> tuple[pd.DataFrame, list[str]]:

@@ -47,6 +47,7 @@ __all__ = [
     "combine_catalog",
     "attach_demo_key",
     "join_rows",
+    "joint_key_codes",
     "DEMO_KEY_NOTE",
 ]
 
@@ -59,14 +60,14 @@ DEMO_KEY_NOTE = (
 
 # Per-process random salt: demo keys join within one run and mean nothing outside it.
 _DEMO_SALT = secrets.token_hex(8)
-_KEY_HASH = "workbench-join-k"
 
 
 def join_rows(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Inner join of several tables on integer key codes; row positions per table.
 
-    Sort-and-search per step (numpy on integer codes): for each left row the matching right
-    rows are a contiguous run of the sorted right keys. ``-1`` never joins.
+    numpy on integer codes: for each left row the matching right rows are a contiguous run of
+    the right rows ordered by key. Dense codes (from a joint factorisation, the usual case) are
+    bucketed with ``bincount``; sparse codes fall back to sort-and-search. ``-1`` never joins.
     """
     if not keys:
         return []
@@ -74,11 +75,19 @@ def join_rows(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
     current = keys[0][rows[0]]
     for k in keys[1:]:
         valid = np.flatnonzero(k >= 0)
-        order = valid[np.argsort(k[valid], kind="stable")]
-        ks = k[order]
-        lo = np.searchsorted(ks, current, side="left")
-        hi = np.searchsorted(ks, current, side="right")
-        cnt = hi - lo
+        kv = k[valid]
+        top = int(max(kv.max(initial=-1), current.max(initial=-1))) + 1
+        if top <= 4 * (len(k) + len(current)) + 16:  # dense: counting sort
+            counts = np.bincount(kv, minlength=top)
+            starts = np.cumsum(counts) - counts
+            order = valid[np.argsort(kv, kind="stable")]
+            lo = starts[current]
+            cnt = counts[current]
+        else:
+            order = valid[np.argsort(kv, kind="stable")]
+            ks = k[order]
+            lo = np.searchsorted(ks, current, side="left")
+            cnt = np.searchsorted(ks, current, side="right") - lo
         total = int(cnt.sum())
         left_rep = np.repeat(np.arange(len(current)), cnt)
         offs = np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt)
@@ -86,6 +95,23 @@ def join_rows(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
         rows = [r[left_rep] for r in rows] + [right]
         current = current[left_rep]
     return rows
+
+
+def joint_key_codes(columns: Sequence[pd.Series]) -> list[np.ndarray]:
+    """Dense int64 codes of a join key across tables (equal values, equal codes; missing -1)."""
+
+    def text(c: pd.Series) -> pd.Series:
+        return (
+            c if pd.api.types.is_string_dtype(c.dtype) and c.dtype != object else c.astype("string")
+        )
+
+    both = pd.concat([text(c) for c in columns], ignore_index=True)
+    codes, _ = pd.factorize(both, use_na_sentinel=True)
+    out, start = [], 0
+    for c in columns:
+        out.append(codes[start : start + len(c)].astype(np.int64))
+        start += len(c)
+    return out
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
@@ -212,18 +238,41 @@ class _Table:
         self.frame = frame
         self.qis = tuple(qis)
         self.forms = dict(forms or {})
-        self._codes: dict[tuple[str, str | None], tuple[np.ndarray, int]] = {}
+        self._codes: dict[tuple, tuple[np.ndarray, int]] = {}
+        self._fact: dict[str, tuple[np.ndarray, Any]] = {}
+
+    def factorized(self, column: str) -> tuple[np.ndarray, Any]:
+        """``pd.factorize`` of a raw column (missing -> -1), computed once."""
+        if column not in self._fact:
+            self._fact[column] = pd.factorize(self.frame[column], use_na_sentinel=True)
+        return self._fact[column]
+
+    def per_value(
+        self, column: str, target: FieldForm, reference_date: date | None
+    ) -> tuple[np.ndarray, pd.Series]:
+        """(raw codes, ``target`` form of each distinct raw value)."""
+        raw, uniques = self.factorized(column)
+        conv = convert(pd.Series(uniques), self.forms[column], target, reference_date)
+        return raw, conv
 
     def codes(
         self, column: str, target: FieldForm | None = None, reference_date: date | None = None
     ) -> tuple[np.ndarray, int]:
-        tkey = None if target is None else target.form
+        """Codes of a column in the ``target`` release form; missing is a category."""
+        tkey = None if target is None else (target.form, tuple(target.params.get("cuts", ())))
         k = (column, tkey)
         if k not in self._codes:
-            values = self.frame[column]
-            if target is not None:
-                values = convert(values, self.forms[column], target, reference_date)
-            self._codes[k] = _codes(values)
+            raw, uniques = self.factorized(column)
+            if target is None:
+                lut = np.append(np.arange(len(uniques), dtype=np.int64), len(uniques))
+                card = len(uniques) + 1
+            else:
+                _, conv = self.per_value(column, target, reference_date)
+                vcodes, vuniq = pd.factorize(conv, use_na_sentinel=True)
+                m = len(vuniq)
+                lut = np.append(np.where(vcodes < 0, m, vcodes), m).astype(np.int64)
+                card = m + 1
+            self._codes[k] = (lut[raw], card)
         return self._codes[k]
 
 
@@ -236,21 +285,6 @@ def _headline_from(
         else np.zeros(n, dtype=np.int64)
     )
     return headline(pd.DataFrame(index=range(0)), [], threshold, keys=key)
-
-
-def key_codes(values: pd.Series) -> np.ndarray:
-    """Non-negative int64 codes of a join key, equal values -> equal codes in every table.
-
-    A 63-bit SipHash of the text (fixed hash key), so tables can be coded independently; with
-    ``n`` distinct keys the chance of any collision is about ``n**2 / 2**64`` (5e-7 for five
-    million people). Missing keys get ``-1`` and never join.
-    """
-    text = values.astype("string")
-    missing = text.isna().to_numpy()
-    hashed = pd.util.hash_array(text.fillna("").to_numpy(dtype=object), hash_key=_KEY_HASH)
-    out = (hashed >> np.uint64(1)).astype(np.int64)
-    out[missing] = -1
-    return out
 
 
 def combine(
@@ -290,7 +324,7 @@ def combine(
         check_columns(df, [key], src)
         check_columns(df, list(qis.get(n, ())), src)
     tables = {n: _Table(n, frames[n], qis.get(n, ())) for n in frames}
-    rows = join_rows([key_codes(frames[n][key]) for n in frames])
+    rows = join_rows(joint_key_codes([frames[n][key] for n in frames]))
     return _combine_tables(tables, rows, key, sensitive or {}, threshold, profile, key_source)
 
 

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ._codes import _pack
-from .combine import _combine_tables, _Table, attach_demo_key, join_rows, key_codes
+from .combine import _combine_tables, _Table, attach_demo_key, join_rows, joint_key_codes
 from .crosswalk import Crosswalk, hints_from_metadata, propose_crosswalk
 from .forms import BIRTH, POSTAL, FieldForm, convert, detect_form
 from .harmonize import STANDARD_AGE_BANDS, _field_name, _pick, coarsen_form
@@ -272,31 +272,27 @@ class _Workspace:
         self.keys = keys or {}
         self.threshold = threshold
         self.tables = {n: _Table(n, frames[n], qis[n], forms[n]) for n in frames}
-        self._conv: dict[tuple, pd.Series] = {}
         self._joint: dict[tuple, tuple[np.ndarray, np.ndarray, int]] = {}
         self._rows: dict[tuple[str, ...], list[np.ndarray]] = {}
 
     # ---- linkage
-    def _converted(self, name: str, column: str, source: FieldForm, target: FieldForm) -> pd.Series:
-        k = (name, column, target.form, tuple(target.params.get("cuts", ())))
-        if k not in self._conv:
-            self._conv[k] = convert(self.frames[name][column], source, target, self.ref)
-        return self._conv[k]
-
     def _joint_codes(
         self, a: str, ca: str, fa: FieldForm, b: str, cb: str, fb: FieldForm, target: FieldForm
     ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Codes of both columns in the common ``target`` form (missing -1), computed on the
+        distinct values only and spread to the rows."""
         k = (a, ca, b, cb, target.form, tuple(target.params.get("cuts", ())))
         if k not in self._joint:
-            va = self._converted(a, ca, fa, target)
-            vb = self._converted(b, cb, fb, target)
-            both = pd.concat([va, vb], ignore_index=True)
-            codes, uniq = pd.factorize(both, use_na_sentinel=True)
-            self._joint[k] = (
-                codes[: len(va)].astype(np.int64),
-                codes[len(va) :].astype(np.int64),
-                len(uniq),
-            )
+            ta, tb = self.tables[a], self.tables[b]
+            ta.forms.setdefault(ca, fa)
+            tb.forms.setdefault(cb, fb)
+            raw_a, conv_a = _per_value(ta, ca, fa, target, self.ref)
+            raw_b, conv_b = _per_value(tb, cb, fb, target, self.ref)
+            both = pd.concat([conv_a, conv_b], ignore_index=True)
+            vcodes, vuniq = pd.factorize(both, use_na_sentinel=True)
+            lut_a = np.append(vcodes[: len(conv_a)], -1).astype(np.int64)
+            lut_b = np.append(vcodes[len(conv_a) :], -1).astype(np.int64)
+            self._joint[k] = (lut_a[raw_a], lut_b[raw_b], len(vuniq))
         return self._joint[k]
 
     def fields(
@@ -388,6 +384,13 @@ class _Workspace:
             self.ref,
             effects=effects,
         )
+
+
+def _per_value(
+    table: _Table, column: str, form: FieldForm, target: FieldForm, ref: date | None
+) -> tuple[np.ndarray, pd.Series]:
+    raw, uniques = table.factorized(column)
+    return raw, convert(pd.Series(uniques), form, target, ref)
 
 
 def _level(score: float, levels: Mapping[str, float]) -> str:
@@ -498,22 +501,23 @@ def join_risk_matrix(
             if c not in forms[n]:
                 forms[n][c] = detect_form(loaded[n][c], c, ref, hints[n].get(c))
 
-    # join keys of internal datasets
-    keys: dict[str, np.ndarray] = {}
+    # join keys of internal datasets (coded jointly so equal keys get equal codes)
     key_source = None
     internal = [n for n in names if not ext[n]]
+    keyed: list[str] = []
     for n in internal:
-        df = loaded[n]
-        if key not in df.columns:
+        if key not in loaded[n].columns:
             try:
-                df = attach_demo_key(catalog, n, df, key)
+                loaded[n] = attach_demo_key(catalog, n, loaded[n], key)
             except Exception:  # noqa: BLE001 - no key: cumulative joins are skipped
                 continue
             key_source = "demo"
-            loaded[n] = df
         elif key_source is None:
             key_source = "column"
-        keys[n] = key_codes(loaded[n][key])
+        keyed.append(n)
+    keys: dict[str, np.ndarray] = {}
+    if keyed:
+        keys = dict(zip(keyed, joint_key_codes([loaded[n][key] for n in keyed]), strict=True))
 
     ws = _Workspace(loaded, qis, forms, cw, ext, ref, keys, threshold)
     pairs = [
