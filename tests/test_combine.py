@@ -75,7 +75,8 @@ def test_join_rows_dense_and_sparse_codes_agree(sparse):
     m = pd.DataFrame({"k": k1, "i": np.arange(200)})[k1 >= 0].merge(
         pd.DataFrame({"k": k2, "j": np.arange(150)})[k2 >= 0], on="k"
     )
-    assert sorted(zip(r1.tolist(), r2.tolist())) == sorted(zip(m["i"], m["j"]))
+    got = sorted(zip(r1.tolist(), r2.tolist(), strict=True))
+    assert got == sorted(zip(m["i"], m["j"], strict=True))
 
 
 def _merged_by_truth(names: list[str]) -> tuple[pd.DataFrame, list[str]]:
