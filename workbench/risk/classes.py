@@ -532,11 +532,8 @@ def _assemble(
         codes, dictionary = encode_column(qi_values[col])
         encoded.append(codes)
         dictionaries.append(dictionary)
-    row_codes = (
-        np.column_stack(encoded) if encoded else np.empty((n_rows, 0), dtype=np.int64)
-    ).astype(np.int64, copy=False)
     radices = tuple(max(len(d), 1) for d in dictionaries)
-    keys = _pack(row_codes, radices)
+    keys = _pack_columns(encoded, radices, n_rows)
     if n_rows == 0:
         class_codes = np.empty((0, len(columns)), dtype=np.int64)
         ids = np.empty(0, dtype=np.int64)
@@ -545,7 +542,9 @@ def _assemble(
         order = np.argsort(keys)
         counts = np.asarray(row_counts, dtype=np.int64)[order]
         wsums = None if row_wsums is None else np.asarray(row_wsums, dtype=np.float64)[order]
-        class_codes = row_codes[order]
+        class_codes = np.empty((n_rows, len(columns)), dtype=np.int64, order="F")
+        for j, codes in enumerate(encoded):  # column by column: contiguous gathers and writes
+            class_codes[:, j] = codes[order]
         sizes, pop = _effective_sizes(
             class_codes, tuple(_missing_code(d) for d in dictionaries), counts, wsums, missing
         )
@@ -568,7 +567,7 @@ def _assemble(
         ids = rank[ids]
         class_codes = _unpack(np.asarray(uniq, dtype=np.int64)[order], radices)
     else:
-        class_codes, ids = np.unique(row_codes, axis=0, return_inverse=True)
+        class_codes, ids = np.unique(np.column_stack(encoded), axis=0, return_inverse=True)
         ids = ids.reshape(-1).astype(np.int64)
     n_classes = class_codes.shape[0]
     if row_counts is None:
@@ -747,15 +746,22 @@ def _joint_keys(
 # ---------------------------------------------------------------------- helpers
 def _pack(codes: np.ndarray, radices: Sequence[int]) -> np.ndarray | None:
     """Mixed-radix int64 key (first column most significant), or None if it would overflow."""
+    return _pack_columns([codes[:, j] for j in range(codes.shape[1])], radices, codes.shape[0])
+
+
+def _pack_columns(
+    columns: Sequence[np.ndarray], radices: Sequence[int], n: int
+) -> np.ndarray | None:
+    """:func:`_pack` over a list of code columns."""
     total = 1
     for r in radices:
         total *= max(int(r), 1)
     if total >= _MAX_KEY:
         return None
-    key = np.zeros(codes.shape[0], dtype=np.int64)
-    for j, r in enumerate(radices):
+    key = np.zeros(n, dtype=np.int64)
+    for col, r in zip(columns, radices, strict=True):
         key *= max(int(r), 1)
-        key += codes[:, j]
+        key += col
     return key
 
 

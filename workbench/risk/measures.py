@@ -130,8 +130,9 @@ def class_size_summary(sizes: np.ndarray, counts: np.ndarray | None = None) -> C
     if classes == 0:
         return ClassSizeSummary(0, 0, 0, 0, 0.0, 0, 0.0, MappingProxyType({}))
     uniques = int(counts[sizes == 1].sum())
-    values, freq = np.unique(sizes, return_counts=True)
-    histogram = MappingProxyType({int(v): int(f) for v, f in zip(values, freq, strict=True)})
+    freq = np.bincount(sizes)
+    values = np.flatnonzero(freq)
+    histogram = MappingProxyType({int(v): int(freq[v]) for v in values})
     return ClassSizeSummary(
         records=records,
         classes=classes,

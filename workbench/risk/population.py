@@ -125,8 +125,12 @@ class PopulationUniqueness:
 def frequencies_of_frequencies(class_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(j, c_j)``: the distinct class sizes and how many classes have each size."""
     sizes = np.asarray(class_sizes, dtype=np.int64)
-    j, cj = np.unique(sizes[sizes > 0], return_counts=True)
-    return j.astype(np.float64), cj.astype(np.float64)
+    sizes = sizes[sizes > 0]
+    if sizes.size == 0:
+        return np.zeros(0), np.zeros(0)
+    freq = np.bincount(sizes)  # O(classes): sizes are small integers
+    j = np.flatnonzero(freq)
+    return j.astype(np.float64), freq[j].astype(np.float64)
 
 
 def _check(j: np.ndarray, cj: np.ndarray, population_size: float) -> tuple[float, float, float]:
