@@ -167,6 +167,22 @@ def test_convert_hand_computed_birth_forms():
     ).tolist() == [65, 0, 0]
 
 
+def test_date_parts_typed_dates_and_padding():
+    import datetime as dt
+
+    from workbench.linkage.forms import date_parts
+
+    typed = pd.Series([dt.date(1980, 2, 29), None, dt.date(2001, 12, 31)], dtype=object)
+    parts = date_parts(typed, FieldForm("birth", "date"))
+    assert parts["year"].tolist()[::2] == [1980, 2001] and parts["year"].isna().tolist()[1]
+    loose = pd.Series(["2/1/1980", "29/02/1981", " 03/04/1990 "] * 200)
+    p = date_parts(loose, FieldForm("birth", "date", {"format": "%d/%m/%Y"}))
+    assert p["month"].isna().tolist()[:3] == [False, True, False]  # 29 Feb 1981 is invalid
+    assert (p["month"].iloc[0], p["month"].iloc[2]) == (1, 4)
+    assert p["day"].tolist()[0] == 2 and p["day"].tolist()[2] == 3
+    assert p["days"].tolist()[0] == (dt.date(1980, 1, 2) - dt.date(1970, 1, 1)).days
+
+
 def test_year_to_age_is_off_by_one_only_for_the_documented_share():
     # uniform birthdays in 1980: only people born on 1 January are 46 on 2026-01-01
     days = pd.date_range("1980-01-01", "1980-12-31", freq="D")

@@ -286,3 +286,14 @@ def test_link_cli_text_output_has_no_identifiers(truth_dir, capsys):
     voters = read_text(truth_dir / "voters.csv")
     assert not any(v in out for v in voters["resident_id"].head(200))
     assert not any(f" {v} " in out for v in voters["last_name"].head(200))
+
+
+def test_link_cli_with_catalog_dataset_names(capsys):
+    from _helpers_linkage import CATALOG
+
+    assert main(["link", "social", "voters", "--catalog", str(CATALOG), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["reference_date"] == "2026-01-01"
+    assert sorted(doc["shared_qis"]) == ["age", "postal3", "sex"]
+    assert "truth" not in doc and doc["released_records"] > 0
+    assert main(["link", "social", "police", "--catalog", str(CATALOG)]) == 2

@@ -44,6 +44,8 @@ __all__ = [
     "FieldForm",
     "detect_form",
     "convert",
+    "date_parts",
+    "fact_of_form",
     "common_form",
     "name_similarity",
     "parse_bands",
@@ -624,7 +626,7 @@ def date_parts(values: Any, form: FieldForm) -> pd.DataFrame:
 
     Parsed once with Arrow's vectorised ``strptime`` in the detected format (about 20x faster
     than pandas on a million strings); date-typed columns (Parquet ``date32``) are used as they
-    are. Callers that derive several forms from one column pass the result to :func:`convert`.
+    are.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -664,12 +666,10 @@ def date_parts(values: Any, form: FieldForm) -> pd.DataFrame:
     )
 
 
-def _birth_year_and_age(
-    s: pd.Series, form: FieldForm, ref: date, parts: pd.DataFrame | None = None
-) -> tuple[pd.Series, pd.Series]:
+def _birth_year_and_age(s: pd.Series, form: FieldForm, ref: date) -> tuple[pd.Series, pd.Series]:
     """(birth year, age at ref) as Int64; for ``year`` input the age is the probable one."""
     if form.form == "date":
-        d = parts if parts is not None else date_parts(s, form)
+        d = date_parts(s, form)
         year = d["year"]
         before = (d["month"] > ref.month) | ((d["month"] == ref.month) & (d["day"] > ref.day))
         age = (ref.year - year - before.astype("Int64")).astype("Int64")
@@ -752,7 +752,6 @@ def _convert_values(
     source: FieldForm,
     target: FieldForm,
     reference_date: date | None = None,
-    parts: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Row-by-row (vectorised) conversion behind :func:`convert`."""
     ref = reference_date or date.today()
@@ -761,14 +760,14 @@ def _convert_values(
         if tf == "date":
             if source.form != "date":
                 raise ParameterError("target", tf, f"a form derivable from {source.form}")
-            d = parts if parts is not None else date_parts(s, source)
+            d = date_parts(s, source)
             return d["days"]
         if source.form == "age_band":
             if tf != "age_band":
                 raise ParameterError("target", tf, "age_band (bands cannot be refined)")
             lo = _band_lower_bound(s)
             return _band_of(lo, tuple(target.params["cuts"]))
-        year, age = _birth_year_and_age(s, source, ref, parts)
+        year, age = _birth_year_and_age(s, source, ref)
         if tf == "year":
             return year
         if tf == "age":

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..dataset import as_pandas
 from ..errors import ParameterError
 from ._codes import _pack
 from .combine import _combine_tables, _Table, attach_demo_key, join_rows, joint_key_codes
@@ -472,7 +473,7 @@ def join_risk_matrix(
         src = frames.get(n) if frames else None
         if src is None:
             src = catalog.load_dataset(n)
-        loaded[n] = src.to_pandas() if hasattr(src, "to_pandas") else pd.DataFrame(src)
+        loaded[n] = as_pandas(src)
     entries = {n: catalog.entry(n) for n in names}
     qis = {n: tuple(entries[n].quasi_identifiers) for n in names}
     sens = {n: tuple(entries[n].sensitive) for n in names}
@@ -595,7 +596,6 @@ def _assess(
 ) -> PairRisk:
     likelihood, links, combined = _evaluate(ws, names, {}, effects=True)
     exposed = _exposures([n for n in names if not ws.external[n]], sens, qis, meta, weights)
-    exposed = tuple(e for e in exposed)
     harm = max((e.weight for e in exposed), default=0.0)
     score = likelihood * harm
     level = _level(score, levels)
@@ -644,8 +644,8 @@ def _describe_risk(
         if s.released_records:
             reasons.append(
                 f"Linking {s.released} to {s.attacker} on {', '.join(s.shared_qis)} singles "
-                f"out {s.one_match:.0%} of {s.released} records and re-identifies an expected "
-                f"{s.rate:.0%} of them."
+                f"out {s.one_match:.0%} of the {s.released} records; an attacker guessing "
+                f"among the candidates re-identifies an expected {s.rate:.0%} of them."
             )
     if combined is not None and combined.joined_records:
         driver = f"; {combined.main_driver} adds the most" if combined.main_driver else ""
