@@ -175,3 +175,25 @@ def test_bundle_refuses_record_level_sections() -> None:
     risk = assess(df, ["age", "sex", "zip"])
     with pytest.raises(AccessDeniedError):
         AssessmentBundle.build("x", risk_before={"fk": risk.class_sizes_per_record()})
+
+
+def test_sample_bundle_covers_the_whole_review() -> None:
+    """`workbench dashboard` with no bundle shows the clinic sample: every section is present."""
+    from workbench.demo import sample_bundle_path
+    from workbench.loading import load
+    from workbench.samples import sample_path
+
+    path = sample_bundle_path(refresh=True)
+    b = AssessmentBundle.load(path)
+    assert b.risk_before["min_class_size"] == 1
+    assert b.risk_after["min_class_size"] >= 5
+    assert b.gate["passed"] is True  # the released table meets the clinic policy
+    assert b.policy["policy"]["thresholds"]["min_k"] == 5
+    assert b.linkage["correct_unique_matches"] > 1000  # the voter roll names patients
+    assert {tuple(p["datasets"]) for p in b.matrix["pairs"]} >= {("clinic", "voters")}
+    assert b.programme["violations_total"] > 0  # the unprotected extract failed the gate
+    assert [s.key for s in sections(b)] == ["datasets", "risk", "transformation", "utility",
+                                            "linkage", "governance"]
+    visit_ids = identifier_values(load(sample_path("clinic")), ["visit_id"])
+    text = path.read_text()
+    assert not [v for v in visit_ids if v in text]

@@ -27,6 +27,7 @@ __all__ = [
     "frontier_chart",
     "distribution_before_after",
     "empty_figure",
+    "advice_label",
 ]
 
 _BLUE = "#1f77b4"
@@ -378,7 +379,7 @@ def join_risk_heatmap(matrix: Any, value: str = "score") -> go.Figure:
             continue
         i, j = idx[ds[0]], idx[ds[1]]
         v = p.get(value)
-        advice = str(p.get("advice", ""))
+        advice = advice_label(p.get("advice"))
         for a, b in ((i, j), (j, i)):
             z[a][b] = v
             text[a][b] = f"{v:.2f}<br>{advice}" if isinstance(v, int | float) else advice
@@ -403,6 +404,13 @@ def join_risk_heatmap(matrix: Any, value: str = "score") -> go.Figure:
         "",
         height=max(_HEIGHT, 120 + 70 * len(names)),
     )
+
+
+def advice_label(advice: Any) -> str:
+    """Short label of a pair's advice (a decision string or an advice dict)."""
+    if isinstance(advice, Mapping):
+        advice = advice.get("decision", "")
+    return str(advice or "").replace("_", " ")
 
 
 def frontier_chart(frontier: Any) -> go.Figure:

@@ -7,7 +7,9 @@ built with the same core calls a privacy officer would make, so it doubles as an
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from .bundle import AssessmentBundle, identifier_values
 
@@ -22,7 +24,7 @@ def _cache_dir() -> Path:
     return Path(base)
 
 
-def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 2) -> AssessmentBundle:  # noqa: E741
+def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 3) -> AssessmentBundle:  # noqa: E741
     """Assess the clinic extract, anonymize it to k-anonymity + l-diversity, and bundle it."""
     from .assessment import anonymization_bundle
     from .deid import anonymize, date_hierarchy, identity_hierarchy, masking_hierarchy
@@ -60,6 +62,7 @@ def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 2) -> As
         metric="loss",
         return_data=True,
     )
+    governance = _governance_sections(df, result.data, qis)
     return anonymization_bundle(
         clinic,
         result,
@@ -76,7 +79,73 @@ def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 2) -> As
         author="workbench sample",
         population_size=population.n_rows,
         distribution_columns=["sex", "diagnosis"],
+        **governance,
     )
+
+
+def _governance_sections(original: Any, released: Any, qis: list[str]) -> dict[str, Any]:
+    """Policy, gate findings, provenance and programme metrics of the sample review.
+
+    The sample's gate and provenance logs live in a temporary folder: building the sample never
+    writes into the user's working directory.
+    """
+    from .assessment import released_rows
+    from .governance import Policy, gate, harmonize, programme_metrics
+    from .governance.provenance import ProvenanceLog
+    from .samples import sample_path
+
+    policy = Policy.load(sample_path("city").parent / "policies" / "clinic.yaml")
+    with tempfile.TemporaryDirectory(prefix="wb-sample-") as tmp:
+        prov, gate_log = Path(tmp) / "provenance.jsonl", Path(tmp) / "gate.jsonl"
+        common = dict(
+            policy=policy,
+            qis=qis,
+            sensitive=list(SAMPLE_SENSITIVE),
+            record=True,
+            log=prov,
+            gate_log=gate_log,
+            user="sample-officer",
+        )
+        gate(original, **common)
+        after = gate(released_rows(released, qis), **common)
+        metrics = programme_metrics(provenance=prov, gate_log=gate_log)
+        records = ProvenanceLog(prov).records()
+    provenance = [
+        {
+            "time": r.get("timestamp"),
+            "user": r.get("user"),
+            "operation": r.get("operation"),
+            "output_hashes": [
+                o.get("sha256") for o in r.get("outputs") or [] if isinstance(o, dict)
+            ],
+        }
+        for r in records
+    ]
+    return {
+        "policy": harmonize([policy]),
+        "gate": after,
+        "programme": metrics,
+        "provenance": provenance,
+        **_linkage_sections(),
+    }
+
+
+def _linkage_sections() -> dict[str, Any]:
+    """The clinic extract linked to the public voter roll (scored with ground truth), and the
+    city's join-risk matrix: why the clinic data must not leave the department as it is."""
+    from .catalog import Catalog
+    from .linkage import join_risk_matrix, link_exact
+    from .loading import load
+    from .samples import city, sample_path
+
+    catalog = Catalog.load(sample_path("city"))
+    with tempfile.TemporaryDirectory(prefix="wb-sample-") as tmp:
+        released = load(city.export("clinic", Path(tmp) / "clinic.csv", truth=True))
+        attacker = load(city.export("voters", Path(tmp) / "voters.csv", truth=True))
+        linkage = link_exact(
+            released, attacker, on="auto", truth="resident_id", reference_date=city.REFERENCE_DATE
+        )
+    return {"linkage": linkage, "matrix": join_risk_matrix(catalog)}
 
 
 def sample_bundle_path(refresh: bool = False) -> Path:

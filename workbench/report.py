@@ -263,41 +263,70 @@ def _linkage_section(b: AssessmentBundle) -> Section | None:
         figs.append(charts.linkage_outcome(lk))
     if b.matrix:
         figs.append(charts.join_risk_heatmap(b.matrix))
-        pairs = b.matrix.get("pairs") or []
-        tables.append(
-            table_html(
-                [
-                    (
-                        " + ".join(p.get("datasets", [])),
-                        p.get("score"),
-                        p.get("advice"),
-                        "; ".join(p.get("reasons", [])[:3]),
-                    )
-                    for p in pairs
-                ],
-                ["pair", "score", "advice", "reasons"],
+        rows = []
+        for p in b.matrix.get("pairs") or []:
+            adv = p.get("advice") or {}
+            reasons = adv.get("reasons", []) if isinstance(adv, Mapping) else []
+            rows.append(
+                (
+                    " + ".join(p.get("datasets", [])),
+                    p.get("score"),
+                    p.get("level"),
+                    charts.advice_label(adv),
+                    " ".join(reasons[-2:]),
+                )
             )
-        )
+        tables.append(table_html(rows, ["pair", "score", "level", "advice", "why"]))
     if not figs and not tables:
         return None
     return Section("linkage", "Cross-department linkage", tables=tuple(tables), figures=tuple(figs))
 
 
+def _policy_rows(h: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The effective (harmonized) policy in the order a reviewer reads it."""
+    p = h.get("policy") if isinstance(h.get("policy"), Mapping) else h
+    th = p.get("thresholds") or {}
+    access = p.get("access") or {}
+    rows: list[tuple[str, Any]] = [
+        ("datasets", h.get("sources")),
+        ("combination permissible", h.get("permissible")),
+        ("purposes", p.get("purposes")),
+        ("consent scope", p.get("consent_scope")),
+        ("legal basis", p.get("legal_basis")),
+        ("retention", p.get("retention")),
+        ("sharing allowed", p.get("sharing_allowed")),
+        ("third-party hosting", p.get("third_party_hosting")),
+        ("encryption at rest", p.get("encryption_at_rest")),
+        ("roles seeing raw data", access.get("raw")),
+        ("roles seeing de-identified data", access.get("deidentified")),
+        ("roles seeing aggregates", access.get("aggregate")),
+        ("minimum k", th.get("min_k")),
+        ("maximum average risk", th.get("max_average_risk")),
+        ("maximum highest risk", th.get("max_highest_risk")),
+        ("minimum l", th.get("min_l")),
+        ("maximum records at risk", th.get("max_records_at_risk")),
+    ]
+    return [(k, v) for k, v in rows if v is not None]
+
+
 def _governance_section(b: AssessmentBundle) -> Section | None:
     tables = []
     if b.policy:
-        p = b.policy
-        rows = [(k, v) for k, v in p.items() if k not in ("conflicts",)]
-        tables.append(table_html(rows, ["effective policy", "value"]))
-        conflicts = p.get("conflicts") or []
+        tables.append(table_html(_policy_rows(b.policy), ["effective policy", "value"]))
+        conflicts = b.policy.get("conflicts") or []
         if conflicts:
             tables.append(
                 table_html(
-                    [(c if isinstance(c, str) else _fmt(c),) for c in conflicts], ["conflicts"]
+                    [
+                        (c.get("message", _fmt(c)) if isinstance(c, Mapping) else c,)
+                        for c in conflicts
+                    ],
+                    ["conflicts that make the combination impermissible"],
                 )
             )
     if b.gate:
-        findings = b.gate.get("findings") or []
+        g = b.gate
+        findings = g.get("findings") or []
         tables.append(
             table_html(
                 [
@@ -306,26 +335,29 @@ def _governance_section(b: AssessmentBundle) -> Section | None:
                         f.get("measured"),
                         f.get("limit"),
                         f.get("status"),
-                        f.get("advice"),
+                        f.get("message") or f.get("advice"),
                     )
                     for f in findings
                 ],
-                ["rule", "measured", "limit", "status", "what to do"],
+                ["privacy gate rule", "measured", "limit", "status", "what it means / what to do"],
             )
         )
     if b.programme:
-        tables.append(table_html(list(b.programme.items()), ["programme metric", "value"]))
+        tables.append(
+            table_html(
+                [(k, v) for k, v in b.programme.items() if not isinstance(v, Mapping)],
+                ["programme metric", "value"],
+            )
+        )
     if b.provenance:
         tables.append(
             table_html(
                 [
                     (
-                        r.get("time"),
+                        r.get("time") or r.get("timestamp"),
                         r.get("user"),
                         r.get("operation"),
-                        ", ".join(
-                            str(h)[:12] for h in (r.get("output_hashes") or r.get("outputs") or [])
-                        ),
+                        ", ".join(str(h)[:12] for h in (r.get("output_hashes") or []) if h),
                     )
                     for r in b.provenance
                 ],
@@ -334,7 +366,7 @@ def _governance_section(b: AssessmentBundle) -> Section | None:
         )
     if not tables:
         return None
-    return Section("governance", "Policy, gate and provenance", tables=tuple(tables))
+    return Section("governance", "Policy, privacy gate and provenance", tables=tuple(tables))
 
 
 def sections(bundle: AssessmentBundle | Mapping[str, Any], role: str = "reviewer") -> list[Section]:
