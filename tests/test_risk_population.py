@@ -191,3 +191,28 @@ def test_to_dict_has_contract_keys(py_sample) -> None:
     assert {"size", "pitman", "zayatz", "snb", "dankar"} <= d.keys()
     assert d["dankar"]["model"] == "pitman"
     assert d["size"] == 30000
+
+
+def test_hypergeometric_one_is_exact() -> None:
+    from fractions import Fraction
+
+    from workbench.risk.population import hypergeometric_one
+
+    sizes = [1, 2, 3, 10, 57, 400]
+    for n, N in [(50, 500), (999, 1000), (1000, 10**7)]:
+        ours = hypergeometric_one(np.array(sizes), n, N)
+        exact = [float(Fraction(j * math.comb(N - j, n - 1), math.comb(N, n))) for j in sizes]
+        np.testing.assert_allclose(ours, exact, rtol=1e-12, atol=1e-300)
+    assert hypergeometric_one(np.array([1]), 5, 10)[0] == pytest.approx(0.5)  # P_1 = n / N
+
+
+def test_large_classes_do_not_overflow_the_class_estimate() -> None:
+    # Classes of thousands of records: (1 + f)^j overflows; the estimate must stay finite.
+    sizes = np.concatenate([np.ones(50, dtype=int), np.full(20, 2), [9000, 12000]])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = population_uniqueness(sizes, 10 * int(sizes.sum()))
+    assert r.snb.available or r.snb.reason
+    assert r.snb.parameters.get("K") is None or math.isfinite(r.snb.parameters["K"])

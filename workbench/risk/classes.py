@@ -333,7 +333,9 @@ class ClassTable:
         """Class id of every record of ``data`` (input order); ``-1`` where no class matches.
 
         Scans the QI columns once; used for per-record output when the table was built by the
-        lazy ``GROUP BY`` scan.
+        lazy ``GROUP BY`` scan. "Input order" is the order the engine returns rows in: the file
+        order for pandas, polars and DuckDB scans; PySpark guarantees no order unless the frame
+        is sorted.
         """
         frame = _collect_columns(data, list(self.columns), source)
         codes = np.empty((len(frame), len(self.columns)), dtype=np.int64)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from ..errors import ParameterError
 
@@ -45,6 +45,7 @@ __all__ = [
     "PopulationEstimate",
     "PopulationUniqueness",
     "frequencies_of_frequencies",
+    "hypergeometric_one",
     "pitman",
     "zayatz",
     "snb",
@@ -272,6 +273,26 @@ def pitman(class_sizes: np.ndarray, population_size: float) -> PopulationEstimat
 
 
 # ---------------------------------------------------------------------- Zayatz
+def hypergeometric_one(sizes: np.ndarray, n: float, N: float) -> np.ndarray:
+    """``P(X = 1)`` for ``X`` ~ Hypergeometric(N, K=size, n): a population class of that size
+    has exactly one record in a sample of ``n`` drawn without replacement from ``N``.
+
+    ``P = j (n/N) prod_{i=1}^{j-1} (1 - (n-1)/(N-i))``, summed in log space with ``log1p`` so it
+    stays exact for populations of any size (scipy's generic pmf is slower and loses digits).
+    """
+    j = np.asarray(sizes, dtype=np.float64)
+    if j.size == 0:
+        return np.zeros(0)
+    top = int(j.max())
+    i = np.arange(1, max(top, 1), dtype=np.float64)
+    ratio = (n - 1.0) / (N - i)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(ratio < 1.0, np.log1p(-np.minimum(ratio, 1.0)), -np.inf)
+    cum = np.concatenate([[0.0], np.cumsum(terms)])  # cum[k] = sum over i = 1..k
+    logp = np.log(j) + math.log(n / N) + cum[j.astype(np.int64) - 1]
+    return np.where(j > N, 0.0, np.exp(logp))
+
+
 def zayatz(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
     """Zayatz (1991): sample uniques that are population uniques, scaled by the sampling fraction.
 
@@ -289,7 +310,7 @@ def zayatz(class_sizes: np.ndarray, population_size: float) -> PopulationEstimat
         return PopulationEstimate("zayatz", 0.0, "no sample uniques" if u else "no records")
     if N == n:
         return PopulationEstimate("zayatz", c1, "the sample is the population")
-    p = stats.hypergeom.pmf(1, int(N), j.astype(np.int64), int(n))
+    p = hypergeometric_one(j, n, N)
     denom = float((cj * p).sum())
     if not denom > 0:
         return PopulationEstimate("zayatz", None, "hypergeometric probabilities underflowed")
@@ -308,7 +329,8 @@ def _shlosser_classes(j: np.ndarray, cj: np.ndarray, u: float, c1: float, f: flo
     if v3 == 0.0:
         return u
     v1 = float((j * q * q * (1.0 - q * q) ** (j - 1.0) * cj).sum())
-    v2 = float(((1.0 - q) ** j * ((1.0 + q) ** j - 1.0) * cj).sum())
+    # (1-q)^j ((1+q)^j - 1) written as (1-q^2)^j - (1-q)^j: (1+q)^j overflows for large j
+    v2 = float((((1.0 - q * q) ** j - (1.0 - q) ** j) * cj).sum())
     v4 = float((j * q * (1.0 - q) ** (j - 1.0) * cj).sum())
     if v2 == 0.0 or v4 == 0.0:
         return u
