@@ -88,6 +88,42 @@ def record(
     )
 
 
+# Commands whose provenance the dispatcher records after a successful run:
+# command -> (operation, argument names holding inputs, argument names holding outputs).
+# anonymize, check, provenance and retention record their own (richer) entries.
+_AUTO_RECORD: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "profile": ("profile", ("file",), ("roles_out",)),
+    "assess": ("assess", ("file", "population_table"), ("per_record",)),
+    "inventory": ("inventory", ("catalog",), ("save_crosswalk",)),
+    "link": ("link", ("released", "attacker", "catalog"), ()),
+    "combine": ("combine", ("catalog",), ()),
+    "matrix": ("join-risk-matrix", ("catalog",), ()),
+    "frontier": ("frontier", ("file",), ()),
+    "report": ("release-report", ("bundle",), ("output",)),
+    "samples": ("samples", (), ("out",)),
+}
+_NOT_PARAMETERS = {"func", "json", "command"}
+
+
+def _auto_record(args: argparse.Namespace) -> None:
+    """Record a read/join/release made by a command (inputs and outputs by content hash)."""
+    spec = _AUTO_RECORD.get(args.command)
+    if spec is None:
+        return
+    operation, ins, outs = spec
+    if args.command == "samples":
+        action = getattr(args, "samples_command", None) or "list"
+        if action == "list":
+            return
+        operation = f"samples-{action}"
+    inputs = [getattr(args, a) for a in ins if getattr(args, a, None)]
+    outputs = [getattr(args, a) for a in outs if getattr(args, a, None)]
+    params = {
+        k: v for k, v in vars(args).items() if not k.startswith("_") and k not in _NOT_PARAMETERS
+    }
+    record(args, operation, inputs=inputs, outputs=outputs, parameters=params)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` console script."""
     parser = build_parser()
@@ -98,7 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if code in (0, 1):  # 1 = a check found risk; the run itself happened
+            _auto_record(args)
+        return code
     except WorkbenchError as exc:
         print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
