@@ -38,6 +38,18 @@ from .population import (
     zayatz,
 )
 from .profile import PopulationTableMatch, RiskProfile, assess, profile_from_table
+from .sensitive import (
+    BetaLikenessResult,
+    DeltaDisclosureResult,
+    LDiversityResult,
+    TClosenessResult,
+    beta_likeness,
+    delta_disclosure,
+    l_diversity,
+    t_closeness,
+)
+from .subsets import SubsetResult, SubsetStat, qi_subsets
+from .suda import SudaResult, suda2
 
 __all__ = [
     "assess",
@@ -65,37 +77,17 @@ __all__ = [
     "HouseholdRisk",
     "individual_risk",
     "household_risk",
+    "LDiversityResult",
+    "TClosenessResult",
+    "DeltaDisclosureResult",
+    "BetaLikenessResult",
+    "l_diversity",
+    "t_closeness",
+    "delta_disclosure",
+    "beta_likeness",
+    "SudaResult",
+    "suda2",
+    "SubsetResult",
+    "SubsetStat",
+    "qi_subsets",
 ]
-
-# Helper D's modules (SUDA, sensitive-attribute measures, QI subsets) are re-exported when present.
-try:  # pragma: no branch
-    from .sensitive import (  # noqa: F401
-        BetaLikenessResult,
-        DeltaDisclosureResult,
-        LDiversityResult,
-        TClosenessResult,
-        beta_likeness,
-        delta_disclosure,
-        l_diversity,
-        t_closeness,
-    )
-    from .subsets import SubsetResult, SubsetStat, qi_subsets  # noqa: F401
-    from .suda import SudaResult, suda2  # noqa: F401
-
-    __all__ += [
-        "LDiversityResult",
-        "TClosenessResult",
-        "DeltaDisclosureResult",
-        "BetaLikenessResult",
-        "l_diversity",
-        "t_closeness",
-        "delta_disclosure",
-        "beta_likeness",
-        "SudaResult",
-        "suda2",
-        "SubsetResult",
-        "SubsetStat",
-        "qi_subsets",
-    ]
-except ImportError:  # pragma: no cover - while helper D's modules are being written
-    pass
