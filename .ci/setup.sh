@@ -23,8 +23,11 @@ fi
 if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then
   apt_install python3-venv python3-pip
 fi
-if [ "$mode" = test ] && ! command -v chromium >/dev/null 2>&1; then
-  apt_install chromium fonts-liberation
+if [ "$mode" = test ]; then
+  # browser tests drive Debian's chromium (never `playwright install`)
+  command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-liberation
+  # the PySpark engine test needs a Java runtime (Debian 12: OpenJDK 17)
+  command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
 fi
 
 if [ ! -x .venv/bin/uv ]; then

@@ -163,3 +163,13 @@ def _isolated_workbench_logs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("WORKBENCH_GATE_LOG", str(d / "gate.jsonl"))
     monkeypatch.setenv("WORKBENCH_ACCESS_LOG", str(d / "access.jsonl"))
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "wb-cache"))
+
+
+def full_screenshot(page, path: Path, width: int = 1280) -> None:
+    """Screenshot the whole page; Voila scrolls inside its own container, so grow the viewport."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
+    )
+    page.set_viewport_size({"width": width, "height": min(int(height) + 100, 16000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path), full_page=True)

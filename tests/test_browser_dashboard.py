@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import PYTHON, free_port, start_server, stop_process
+from conftest import PYTHON, free_port, full_screenshot, start_server, stop_process
 from test_bundle_report import _bundle, _planted_frame
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -42,13 +42,7 @@ def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_di
     )
     first_render = time.monotonic() - t0
     page.wait_for_timeout(1000)
-    # Voila scrolls inside its own container: grow the viewport to capture the whole review
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
-    )
-    page.set_viewport_size({"width": 1280, "height": min(int(height) + 100, 12000)})
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(shot_dir / "dashboard.png"), full_page=True)
+    full_screenshot(page, shot_dir / "dashboard.png")
 
     assert page.inner_text(".wb-title") == "Leak test"
     body = page.inner_text("body")
