@@ -90,3 +90,24 @@ def test_reads_and_joins_are_recorded_in_provenance(tmp_path, samples_dir, monke
     # a failed command (bad input, exit 2) records nothing
     assert main(["assess", str(tmp_path / "missing.csv"), "--qi", "a"]) == 2
     assert len(ProvenanceLog(log).records()) == 2
+
+
+def test_assess_bundle_with_policy_holds_gate_findings(tmp_path, samples_dir, monkeypatch, capsys):
+    """`assess --bundle --policy`: the review shows the policy, failing gate rules and metrics."""
+    monkeypatch.chdir(tmp_path)
+    city = samples_dir / "city"
+    assert main(["assess", str(city / "clinic_visits.csv"), "--qi", "patient_dob,sex,postal_code",
+                 "--sensitive", "diagnosis", "--policy", str(city / "policies" / "clinic.yaml"),
+                 "--bundle", "review.json", "--rationale", "before release", "--json"]) == 0
+    capsys.readouterr()
+    b = AssessmentBundle.load(tmp_path / "review.json")
+    assert b.rationale == "before release" and b.risk_after is None
+    assert b.gate["passed"] is False
+    failed = {f["rule"] for f in b.gate["findings"] if f["status"] == "fail"}
+    assert {"min_k", "max_highest_risk", "min_l[diagnosis]"} <= failed
+    assert b.policy["policy"]["thresholds"]["min_k"] == 5
+    assert b.programme["violations"] >= 1
+    # a suggested direct identifier (visit_id) never reaches the bundle
+    ids = pytest.importorskip("pandas").read_csv(city / "clinic_visits.csv", dtype=str)["visit_id"]
+    text = (tmp_path / "review.json").read_text()
+    assert not [v for v in ids if v in text]

@@ -151,3 +151,64 @@ def save_bundle(
     """Save after checking that no direct-identifier value of ``dataset`` is in the bundle."""
     forbidden = identifier_values(dataset, direct_identifier_columns(dataset, roles))
     return bundle.save(path, forbidden=forbidden)
+
+
+def provenance_summaries(log: str | Path | None = None, tail: int = 20) -> list[dict[str, Any]]:
+    """The last ``tail`` provenance records as reviewer-safe summaries (no parameters, no paths)."""
+    from .governance.provenance import ProvenanceLog, default_log_path
+
+    path = Path(log) if log is not None else default_log_path()
+    if path is None or not Path(path).exists():
+        return []
+    out = []
+    for r in ProvenanceLog(path).records()[-tail:]:
+        out.append(
+            {
+                "time": r.get("timestamp"),
+                "user": r.get("user"),
+                "operation": r.get("operation"),
+                "output_hashes": [
+                    o.get("sha256")
+                    for o in r.get("outputs") or []
+                    if isinstance(o, dict) and o.get("sha256")
+                ],
+            }
+        )
+    return out
+
+
+def governance_sections(
+    data: Any,
+    qis: Sequence[str],
+    sensitive: Sequence[str] = (),
+    policies: Sequence[Any] = (),
+    *,
+    log: str | Path | None = None,
+    gate_log: str | Path | None = None,
+    user: str | None = None,
+    record: bool = True,
+) -> dict[str, Any]:
+    """Effective policy, privacy-gate findings on ``data``, programme metrics and provenance.
+
+    ``data`` is what would be released (after de-identification, suppressed rows removed). The gate
+    run is recorded in the gate log like any ETL check, so programme metrics include it.
+    """
+    from .governance import Policy, gate, harmonize, programme_metrics
+
+    pols = [p if isinstance(p, Policy) else Policy.load(p) for p in policies]
+    out: dict[str, Any] = {}
+    if pols:
+        out["policy"] = harmonize(pols)
+        out["gate"] = gate(
+            data,
+            policy=pols[0] if len(pols) == 1 else pols,
+            qis=list(qis),
+            sensitive=list(sensitive),
+            record=record,
+            log=log,
+            gate_log=gate_log,
+            user=user,
+        )
+    out["programme"] = programme_metrics(provenance=log, gate_log=gate_log)
+    out["provenance"] = provenance_summaries(log)
+    return out

@@ -100,6 +100,14 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--rationale", default="", help="the officer's rationale, kept in the bundle")
     p.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="POLICY.yaml",
+        help="policy in force (repeat for a combination): the bundle then holds the "
+        "effective policy and the privacy-gate findings on the released table",
+    )
+    p.add_argument(
         "--roles",
         metavar="ROLES.json",
         help="role map (JSON); its direct identifiers are kept out of the bundle",
@@ -195,6 +203,13 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         for q, h in hierarchies.items()
     }
     resolved.update(result.hierarchies or {})
+    extra = {}
+    if args.policy:
+        from ..assessment import governance_sections, released_rows
+
+        extra = governance_sections(
+            released_rows(result.data, args.qi), args.qi, args.sensitive, args.policy
+        )
     bundle = anonymization_bundle(
         dataset,
         result,
@@ -203,6 +218,7 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         hierarchies=resolved,
         roles=roles,
         rationale=args.rationale,
+        **extra,
     )
     return str(save_bundle(bundle, args.bundle, dataset, roles))
 

@@ -63,6 +63,25 @@ def register(subparsers: Any) -> None:
         help="write row, fk, Fk, risk (and SUDA scores) per input row",
     )
     p.add_argument("--json", action="store_true", help="print the profile as JSON")
+    p.add_argument(
+        "--bundle",
+        metavar="BUNDLE.json",
+        help="write an assessment bundle for the dashboard and `workbench report`",
+    )
+    p.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="POLICY.yaml",
+        help="policy in force (repeat for a combination): the bundle then holds the "
+        "effective policy and the privacy-gate findings",
+    )
+    p.add_argument("--rationale", default="", help="the officer's notes, kept in the bundle")
+    p.add_argument(
+        "--roles",
+        metavar="ROLES.json",
+        help="role map (JSON); its direct identifiers are kept out of the bundle",
+    )
     p.set_defaults(func=run)
 
 
@@ -88,6 +107,10 @@ def run(args: argparse.Namespace) -> int:
 
         sources = [args.file] + ([args.population_table] if args.population_table else [])
         ensure_not_source(args.per_record, sources)
+    if args.bundle:
+        from .._io import ensure_not_source
+
+        ensure_not_source(args.bundle, [args.file])
     if not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
     data = _load(args.file)
@@ -112,13 +135,44 @@ def run(args: argparse.Namespace) -> int:
     if args.per_record:
         frame = profile.per_record(suda=args.suda)
         atomic_write(args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources)
+    bundle_written = _write_bundle(args, data, profile) if args.bundle else None
     if args.json:
         print_json(profile.to_dict())
     else:
         print(render_text(profile, Path(args.file).name))
         if args.per_record:
             print(f"\nper-record risk written to {args.per_record}")
+        if bundle_written:
+            print(f"assessment bundle written to {bundle_written}")
     return 0
+
+
+def _write_bundle(args: argparse.Namespace, data: Any, profile: Any) -> str:
+    """Bundle of the assessment (plus policy and gate findings when ``--policy`` is given)."""
+    from ..assessment import assessment_bundle, governance_sections, save_bundle
+    from ..dataset import Dataset
+    from ..roles import RoleMap
+
+    dataset = data if isinstance(data, Dataset) else Dataset.from_frame(data, name="data")
+    roles = RoleMap.load(args.roles) if args.roles else None
+    extra = (
+        governance_sections(
+            dataset, args.qi, args.sensitive, args.policy, user=getattr(args, "user", None)
+        )
+        if args.policy
+        else {}
+    )
+    bundle = assessment_bundle(dataset, profile, roles=roles, rationale=args.rationale, **extra)
+    path = str(save_bundle(bundle, args.bundle, dataset, roles))
+    from ..governance.provenance import record_operation
+
+    record_operation(
+        "release-bundle",
+        inputs=[args.file],
+        outputs=[path],
+        parameters={"rationale": args.rationale, "source": "assess"},
+    )
+    return path
 
 
 def _pct(x: float | None) -> str:
