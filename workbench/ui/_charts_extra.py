@@ -1,8 +1,7 @@
 """Chart helpers the panels need beyond :mod:`workbench.charts`: adapters and widget syncing.
 
-* :func:`update_figure` copies a freshly built ``go.Figure`` into a displayed ``FigureWidget``
-  inside one ``batch_update`` (the guide's rule: build FigureWidgets with their data, mutate them
-  only in callbacks);
+* :class:`FigureSlot` shows a figure in an ``Output`` widget as plotly's MIME type and replaces
+  it on every update (see its docstring for why not a ``FigureWidget``);
 * :func:`frontier_chart_dict` and :func:`matrix_chart_dict` turn core results into the shapes
   :func:`workbench.charts.frontier_chart` and :func:`workbench.charts.join_risk_heatmap` draw
   (and that a bundle stores, so the report draws the same chart);
@@ -13,88 +12,85 @@ Everything here sees aggregates only (shares, counts, scores), never record valu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from ..charts import as_dict, empty_figure
 
 __all__ = [
     "FigureSlot",
-    "update_figure",
+    "PLOTLY_MIME",
+    "plotly_bundle",
     "frontier_chart_dict",
     "matrix_chart_dict",
     "linkage_scenarios",
     "shares_from_counts",
 ]
 
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _RED = "#d62728"
 _GREEN = "#2ca02c"
 _ORANGE = "#ff7f0e"
 _GREY = "#7f7f7f"
 
 
-def update_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
-    """Make ``widget`` show ``fig``: traces and layout replaced in one batched message.
-
-    Traces of the same type are updated in place (``overwrite=True`` so properties the new
-    figure does not set are cleared); surplus traces are deleted and missing ones added outside
-    the batch, as plotly requires.
-    """
-    new = list(fig.data)
-    keep = 0
-    for old_t, new_t in zip(widget.data, new, strict=False):
-        if old_t.type != new_t.type:
-            break
-        keep += 1
-    if keep < len(widget.data):
-        widget.data = widget.data[:keep]
-    with widget.batch_update():
-        for i in range(keep):
-            props = new[i].to_plotly_json()
-            props.pop("type", None)
-            widget.data[i].update(props, overwrite=True)
-        layout = fig.layout.to_plotly_json()
-        layout.pop("template", None)  # unchanged between our builders; avoid resending it
-        for key in ("annotations", "shapes"):
-            layout.setdefault(key, [])
-        widget.layout.update(layout, overwrite=True)
-    if keep < len(new):
-        widget.add_traces(new[keep:])
+def plotly_bundle(fig: go.Figure) -> dict[str, Any]:
+    """A display-data output holding ``fig`` as plotly's own MIME type (and a text fallback)."""
+    spec = json.loads(pio.to_json(fig, validate=False))
+    spec["config"] = {"displaylogo": False, "responsive": True}
+    title = fig.layout.title.text if fig.layout.title and fig.layout.title.text else "chart"
+    return {
+        "output_type": "display_data",
+        "data": {PLOTLY_MIME: spec, "text/plain": f"<plotly figure: {title}>"},
+        "metadata": {},
+    }
 
 
 class FigureSlot:
-    """A place for a chart: a note until there is a figure, then a ``FigureWidget`` built with it.
+    """A chart in the page: an ``Output`` widget holding the figure as plotly's MIME type.
 
-    Each FigureWidget carries plotly's whole front-end bundle (~5 MB) to the browser, so charts
-    that need a button press (SUDA, frontier, matrix) only become widgets once they have data;
-    the widget is then constructed *with* that data and later updated in place.
+    Why not a ``FigureWidget``: each one ships plotly's whole front-end bundle (~5 MB) as an
+    anywidget module that the browser parses per instance, and anywidget drops every later
+    update of a model that took more than 2 s to initialise. With several charts on a page (or
+    a busy machine) some charts silently stop updating in Voila. The MIME renderer of the
+    ``jupyterlab-plotly`` extension is loaded once, and replacing an Output's content is a
+    plain widget-state change, so every chart updates. The Output is filled by assigning
+    ``outputs`` (never ``with out:``), which is safe during the notebook's own execution.
+
+    ``figure`` keeps the last ``go.Figure`` shown (what tests assert on); until the first
+    figure, a note says what to press.
     """
 
     def __init__(
         self, fig: go.Figure | None = None, placeholder: str = "", css_class: str | None = None
     ) -> None:
-        self.css_class = css_class
         self.figure: go.Figure | None = None
-        self.fw: go.FigureWidget | None = None
+        self.output = widgets.Output()
+        if css_class:
+            self.output.add_class(css_class)
         self.note = widgets.HTML(f"<p style='color:#666'>{placeholder}</p>" if placeholder else "")
-        self.widget = widgets.VBox([self.note])
+        self.widget = widgets.VBox([self.note, self.output])
         if fig is not None:
             self.show(fig)
 
     def show(self, fig: go.Figure) -> None:
-        """Draw ``fig`` (creating the FigureWidget on first use)."""
+        """Draw ``fig`` in place of the previous figure."""
         self.figure = fig
-        if self.fw is None:
-            self.fw = go.FigureWidget(fig)
-            if self.css_class:
-                self.fw.add_class(self.css_class)
-            self.widget.children = (self.fw,)
-        else:
-            update_figure(self.fw, fig)
+        self.note.value = ""
+        self.output.outputs = (plotly_bundle(fig),)
+
+    @property
+    def shown(self) -> dict[str, Any] | None:
+        """The plotly JSON currently in the output (what the browser draws)."""
+        if not self.output.outputs:
+            return None
+        return self.output.outputs[0]["data"][PLOTLY_MIME]
 
 
 def frontier_chart_dict(frontier: Any) -> dict[str, Any]:

@@ -426,11 +426,6 @@ class CrossDepartmentApp:
         )
         self.ui = widgets.VBox(
             [
-                widgets.HTML(
-                    f"<h2>Cross-department linkage: {html.escape(catalog.name)}</h2><p>Which "
-                    "department datasets can be linked with each other or with public data, "
-                    "and what to do before sharing them.</p>"
-                ),
                 self.panel.ui,
                 self.summary.ui,
             ]

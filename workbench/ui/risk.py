@@ -8,9 +8,10 @@ affected measures from that class table with the same published functions ``asse
 records-at-risk curve are redrawn.
 
 Browser selectors (Voila): the QI picker is the ``SelectMultiple`` with description
-"Quasi-identifiers" and CSS class ``wb-qi-picker``; the numbers are in the HTML widget with class
-``wb-risk-summary`` (``k = 3``, ``records at risk: ...``); the class-size histogram is the
-FigureWidget with class ``wb-class-size-histogram``.
+"Quasi-identifiers" and CSS class ``wb-qi-picker`` (``.wb-qi-picker select``); the numbers are in
+the HTML widget with class ``wb-risk-summary`` (``k = 3``, ``records at risk: ...``); the
+class-size histogram is drawn inside the output with class ``wb-class-size-histogram``
+(``.wb-class-size-histogram .js-plotly-plot``, title ``.gtitle`` "... (k = 3)").
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .. import charts
 from ..errors import ParameterError
 from ..risk import assess, journalist_risk, population_uniqueness, prosecutor_risk
 from ..risk.measures import check_threshold
-from ._charts_extra import FigureSlot, update_figure
+from ._charts_extra import FigureSlot
 from ._common import ErrorBox, ProgressBar, guarded
 from .roles import with_quasi_identifiers
 from .state import AppState, Store
@@ -292,13 +293,11 @@ class RiskPanel:
         self.population.observe(g(self._on_population), names="value")
         store.subscribe(g(self._on_state))
 
-        # First assessment, then the charts built WITH their data (guide: FigureWidget rule).
+        # First assessment, then the charts, shown with their data from the start.
         g(self._assess)(st)
         d = self._dict()
-        self.hist = go.FigureWidget(self._fig("hist", d))
-        self.hist.add_class("wb-class-size-histogram")
-        self.curve = go.FigureWidget(self._fig("curve", d))
-        self.curve.add_class("wb-risk-curve")
+        self.hist = FigureSlot(self._fig("hist", d), css_class="wb-class-size-histogram")
+        self.curve = FigureSlot(self._fig("curve", d), css_class="wb-risk-curve")
         self.dist_slot = FigureSlot(self._fig("dist", d), css_class="wb-risk-distribution")
         self.population_table = widgets.HTML("")
         self.population_table.add_class("wb-population-estimates")
@@ -325,7 +324,7 @@ class RiskPanel:
                 ),
                 self.summary,
                 self.errors.widget,
-                widgets.HBox([self.hist, self.curve]),
+                widgets.HBox([self.hist.widget, self.curve.widget]),
                 widgets.HBox([self.dist_slot.widget, self.population_table]),
                 widgets.HTML(
                     "<h4>Which attributes single people out?</h4><p>Share of records that are "
@@ -533,9 +532,9 @@ class RiskPanel:
         if "pop" in parts:
             self._render_population()
         if "hist" in parts:
-            update_figure(self.hist, self._fig("hist", d))
+            self.hist.show(self._fig("hist", d))
         if "curve" in parts:
-            update_figure(self.curve, self._fig("curve", d))
+            self.curve.show(self._fig("curve", d))
         for name, slot in (
             ("dist", self.dist_slot),
             ("subsets", self.subsets_slot),
@@ -543,7 +542,7 @@ class RiskPanel:
         ):
             if name not in parts:
                 continue
-            if name != "dist" and not d.get(name) and slot.fw is None:
+            if name != "dist" and not d.get(name) and slot.figure is None:
                 continue  # not computed yet: keep the note, no empty widget
             slot.show(self._fig(name, d))
 
@@ -586,11 +585,6 @@ class ExploreRiskApp:
         self.summary = SummaryPanel(self.store, output_dir, title or f"Risk assessment: {name}")
         self.ui = widgets.VBox(
             [
-                widgets.HTML(
-                    "<h2>Explore re-identification risk</h2><p>Load a dataset, confirm the "
-                    "roles of its columns, and see how many records an attacker could single "
-                    "out.</p>"
-                ),
                 self.loader.ui,
                 self.roles.ui,
                 self.risk.ui,

@@ -53,9 +53,13 @@ class RolesPanel:
         self.rows = widgets.VBox([])
         self.summary = widgets.HTML(value="")
         self.summary.add_class("wb-roles-summary")
-        self.reset = widgets.Button(description="Reset to suggestions", icon="undo")
+        self.reset = widgets.Button(
+            description="Reset to suggestions", icon="undo", layout=widgets.Layout(width="auto")
+        )
         self.reset.on_click(guarded(self.errors)(self._on_reset))
-        self.save = widgets.Button(description="Save roles (JSON)", icon="save")
+        self.save = widgets.Button(
+            description="Save roles (JSON)", icon="save", layout=widgets.Layout(width="auto")
+        )
         self.save.on_click(guarded(self.errors)(self._on_save))
         self.save.layout.display = "" if self.output_dir is not None else "none"
         self.saved = widgets.HTML(value="")
@@ -94,7 +98,7 @@ class RolesPanel:
                 value=role,
                 description=col,
                 style={"description_width": "180px"},
-                layout=widgets.Layout(width="360px"),
+                layout=widgets.Layout(width="360px", flex="0 0 auto"),
             )
             dd.add_class("wb-role")
             dd.observe(guarded(self.errors)(self._on_role), names="value")

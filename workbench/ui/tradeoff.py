@@ -205,10 +205,6 @@ class TuneApp:
         self.summary = SummaryPanel(self.store, output_dir, title or f"De-identification of {name}")
         self.ui = widgets.VBox(
             [
-                widgets.HTML(
-                    "<h2>Tune the de-identification</h2><p>Generalize the quasi-identifiers "
-                    "until the risk is acceptable, and see what it costs in utility.</p>"
-                ),
                 self.loader.ui,
                 self.roles.ui,
                 self.tuner.ui,

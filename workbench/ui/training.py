@@ -113,7 +113,6 @@ class TrainingWalkthrough:
         self.ui = widgets.VBox(
             [
                 widgets.HTML(
-                    "<h2>How a harmless-looking extract re-identifies people</h2>"
                     "<p>The Health department wants to share its clinic visits for research. "
                     "The file has no names. Anyone can obtain the city's voter roll, which has "
                     "names. Follow the steps; nothing on this page shows a name or a record, "

@@ -43,8 +43,8 @@ from ..deid.hierarchy import value_strings
 from ..deid.lattice import METRICS, NodeEvaluation
 from ..errors import HierarchyError, ParameterError
 from ..risk import class_size_summary, prosecutor_risk
-from ._charts_extra import shares_from_counts, update_figure
-from ._common import ErrorBox, ProgressBar, figure_output, guarded, set_figure
+from ._charts_extra import FigureSlot, shares_from_counts
+from ._common import ErrorBox, ProgressBar, guarded
 from .risk import current_risk, risk_is_current
 from .state import AppState, Store, safe_name
 
@@ -452,11 +452,11 @@ class TunerPanel:
 
         g(self._rebuild)(store.state)
         before, after = self._risk_dicts()
-        self.compare_fig = go.FigureWidget(self._fig("compare", before, after))
-        self.compare_fig.add_class("wb-before-after")
-        self.hist_fig = go.FigureWidget(self._fig("hist", before, after))
-        self.hist_fig.add_class("wb-after-histogram")
-        self.dist_out = figure_output(self._dist_figure())
+        self.compare_fig = FigureSlot(
+            self._fig("compare", before, after), css_class="wb-before-after"
+        )
+        self.hist_fig = FigureSlot(self._fig("hist", before, after), css_class="wb-after-histogram")
+        self.dist_out = FigureSlot(self._dist_figure(), css_class="wb-distribution")
         self.ui = widgets.VBox(
             [
                 widgets.HTML(
@@ -470,10 +470,10 @@ class TunerPanel:
                 widgets.HBox([self.search_button, self.auto, self.progress.widget]),
                 self.summary,
                 self.errors.widget,
-                widgets.HBox([self.compare_fig, self.hist_fig]),
+                widgets.HBox([self.compare_fig.widget, self.hist_fig.widget]),
                 widgets.HBox(
                     [
-                        widgets.VBox([self.dist_column, self.dist_out]),
+                        widgets.VBox([self.dist_column, self.dist_out.widget]),
                         widgets.VBox([self.utility, self.utility_button]),
                     ]
                 ),
@@ -691,9 +691,9 @@ class TunerPanel:
         if not hasattr(self, "hist_fig"):  # constructing: figures are built with their data
             return
         before, after = self._risk_dicts()
-        update_figure(self.compare_fig, self._fig("compare", before, after))
-        update_figure(self.hist_fig, self._fig("hist", before, after))
-        set_figure(self.dist_out, self._dist_figure())
+        self.compare_fig.show(self._fig("compare", before, after))
+        self.hist_fig.show(self._fig("hist", before, after))
+        self.dist_out.show(self._dist_figure())
 
     # ------------------------------------------------------------------ configuration
     def config(self) -> dict[str, Any]:
@@ -765,7 +765,7 @@ class TunerPanel:
 
     def _on_dist_column(self, change: dict[str, Any]) -> None:
         if not self._syncing and hasattr(self, "dist_out"):
-            set_figure(self.dist_out, self._dist_figure())
+            self.dist_out.show(self._dist_figure())
 
     def _on_utility_button(self, _: Any = None) -> None:
         if self.view is None:
