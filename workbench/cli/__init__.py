@@ -88,6 +88,46 @@ def record(
     )
 
 
+def add_bundle_arguments(p: argparse.ArgumentParser) -> None:
+    """``--bundle/--rationale/--policy/--roles``: shared by the commands that write bundles."""
+    p.add_argument(
+        "--bundle",
+        metavar="BUNDLE.json",
+        help="write an assessment bundle for the dashboard and `workbench report`",
+    )
+    p.add_argument("--rationale", default="", help="the officer's rationale, kept in the bundle")
+    p.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="POLICY.yaml",
+        help="policy in force (repeat for a combination): the bundle then holds the "
+        "effective policy and the privacy-gate findings",
+    )
+    p.add_argument(
+        "--roles",
+        metavar="ROLES.json",
+        help="role map (JSON); its direct identifiers are kept out of the bundle",
+    )
+
+
+def save_bundle_and_record(
+    args: argparse.Namespace, bundle: object, dataset: object, roles: object, source: str
+) -> str:
+    """Save a bundle through the leak guard and record its release in provenance."""
+    from ..assessment import save_bundle
+    from ..governance.provenance import record_operation
+
+    path = str(save_bundle(bundle, args.bundle, dataset, roles))
+    record_operation(
+        "release-bundle",
+        inputs=[args.file],
+        outputs=[path],
+        parameters={"rationale": args.rationale, "source": source},
+    )
+    return path
+
+
 # Commands whose provenance the dispatcher records after a successful run:
 # command -> (operation, argument names holding inputs, argument names holding outputs).
 # anonymize, check, provenance and retention record their own (richer) entries.

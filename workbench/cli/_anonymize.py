@@ -8,6 +8,7 @@ from typing import Any
 
 from .._io import atomic_write, ensure_not_source
 from ..errors import ParameterError
+from . import add_bundle_arguments, save_bundle_and_record
 
 
 def _names(text: str) -> list[str]:
@@ -92,26 +93,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-highest-risk", type=float, help="prosecutor highest risk limit")
     p.add_argument("--strategy", choices=["lattice", "mondrian"], default="lattice")
     p.add_argument("--output", metavar="OUT.csv", help="write the anonymized table here")
-    p.add_argument(
-        "--bundle",
-        metavar="BUNDLE.json",
-        help="write an assessment bundle (risk before/after, transformation, utility) "
-        "for the dashboard and `workbench report`",
-    )
-    p.add_argument("--rationale", default="", help="the officer's rationale, kept in the bundle")
-    p.add_argument(
-        "--policy",
-        action="append",
-        default=[],
-        metavar="POLICY.yaml",
-        help="policy in force (repeat for a combination): the bundle then holds the "
-        "effective policy and the privacy-gate findings on the released table",
-    )
-    p.add_argument(
-        "--roles",
-        metavar="ROLES.json",
-        help="role map (JSON); its direct identifiers are kept out of the bundle",
-    )
+    add_bundle_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -156,30 +138,20 @@ def run(args: argparse.Namespace) -> int:
             sources=[args.file],
         )
         written = str(args.output)
-    bundle_written = None
-    if args.bundle and result.found:
-        bundle_written = _write_bundle(args, data, result, hierarchies)
-    if written or bundle_written:
+    if written:  # deterministic: replayable from the recipe
         from . import record
 
         params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "func"}
-        if written:  # deterministic: replayable from the recipe
-            record(
-                args,
-                "anonymize",
-                inputs=[args.file, *hierarchies.values()],
-                outputs=[written],
-                parameters=params,
-            )
-        if bundle_written:  # holds a creation time: a release, not a replayable output
-            from ..governance.provenance import record_operation
-
-            record_operation(
-                "release-bundle",
-                inputs=[args.file],
-                outputs=[bundle_written],
-                parameters={"rationale": args.rationale, "source": "anonymize"},
-            )
+        record(
+            args,
+            "anonymize",
+            inputs=[args.file, *hierarchies.values()],
+            outputs=[written],
+            parameters=params,
+        )
+    bundle_written = None
+    if args.bundle and result.found:
+        bundle_written = _write_bundle(args, data, result, hierarchies)
     if args.json:
         doc = result.to_dict()
         doc["output"] = written
@@ -191,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies: dict) -> str:
-    from ..assessment import anonymization_bundle, save_bundle
+    from ..assessment import anonymization_bundle
     from ..dataset import Dataset
     from ..deid.hierarchy import Hierarchy
     from ..roles import RoleMap
@@ -220,7 +192,7 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         rationale=args.rationale,
         **extra,
     )
-    return str(save_bundle(bundle, args.bundle, dataset, roles))
+    return save_bundle_and_record(args, bundle, dataset, roles, "anonymize")
 
 
 def _summary(r: Any, written: str | None) -> str:

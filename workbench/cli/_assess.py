@@ -8,6 +8,7 @@ from typing import Any
 
 from .._io import atomic_write
 from ..errors import ParameterError
+from . import add_bundle_arguments, save_bundle_and_record
 
 
 def register(subparsers: Any) -> None:
@@ -63,25 +64,7 @@ def register(subparsers: Any) -> None:
         help="write row, fk, Fk, risk (and SUDA scores) per input row",
     )
     p.add_argument("--json", action="store_true", help="print the profile as JSON")
-    p.add_argument(
-        "--bundle",
-        metavar="BUNDLE.json",
-        help="write an assessment bundle for the dashboard and `workbench report`",
-    )
-    p.add_argument(
-        "--policy",
-        action="append",
-        default=[],
-        metavar="POLICY.yaml",
-        help="policy in force (repeat for a combination): the bundle then holds the "
-        "effective policy and the privacy-gate findings",
-    )
-    p.add_argument("--rationale", default="", help="the officer's notes, kept in the bundle")
-    p.add_argument(
-        "--roles",
-        metavar="ROLES.json",
-        help="role map (JSON); its direct identifiers are kept out of the bundle",
-    )
+    add_bundle_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -149,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_bundle(args: argparse.Namespace, data: Any, profile: Any) -> str:
     """Bundle of the assessment (plus policy and gate findings when ``--policy`` is given)."""
-    from ..assessment import assessment_bundle, governance_sections, save_bundle
+    from ..assessment import assessment_bundle, governance_sections
     from ..dataset import Dataset
     from ..roles import RoleMap
 
@@ -163,16 +146,7 @@ def _write_bundle(args: argparse.Namespace, data: Any, profile: Any) -> str:
         else {}
     )
     bundle = assessment_bundle(dataset, profile, roles=roles, rationale=args.rationale, **extra)
-    path = str(save_bundle(bundle, args.bundle, dataset, roles))
-    from ..governance.provenance import record_operation
-
-    record_operation(
-        "release-bundle",
-        inputs=[args.file],
-        outputs=[path],
-        parameters={"rationale": args.rationale, "source": "assess"},
-    )
-    return path
+    return save_bundle_and_record(args, bundle, dataset, roles, "assess")
 
 
 def _pct(x: float | None) -> str:
