@@ -14,12 +14,16 @@ from ..serve import dashboard_notebook, voila_command
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dashboard", help="serve the read-only Voila ethics-review dashboard")
-    p.add_argument("bundle", nargs="?", help="assessment bundle JSON (default: a sample bundle "
-                   "built from the city data)")
+    p.add_argument(
+        "bundle",
+        nargs="?",
+        help="assessment bundle JSON (default: a sample bundle built from the city data)",
+    )
     p.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
     p.add_argument("--no-preheat", action="store_true", help="do not keep a preheated kernel")
-    p.add_argument("--print-command", action="store_true",
-                   help="print the Voila command instead of running it")
+    p.add_argument(
+        "--print-command", action="store_true", help="print the Voila command instead of running it"
+    )
     p.set_defaults(func=_run)
 
 
@@ -36,8 +40,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.print_command:
         print(" ".join(cmd))
         return 0
-    print(f"ethics-review dashboard for {bundle_path.name}: http://127.0.0.1:{args.port}/",
-          flush=True)
+    print(
+        f"ethics-review dashboard for {bundle_path.name}: http://127.0.0.1:{args.port}/", flush=True
+    )
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:  # pragma: no cover - interactive
