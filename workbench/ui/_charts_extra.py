@@ -196,13 +196,14 @@ def shares_from_counts(
     n = float(c.sum())
     if n <= 0:
         return {}
-    order = np.argsort(-c, kind="stable")
+    names = [str(x) for x in labels]
+    order = sorted(range(len(c)), key=lambda i: (-c[i], names[i]))  # ties: by label
     out: dict[str, float] = {}
     kept = 0.0
     for i in order:
         if len(out) >= top or c[i] < min_count:
             break
-        out[str(labels[i])] = float(c[i]) / n
+        out[names[i]] = float(c[i]) / n
         kept += float(c[i])
     if n - kept > 0:
         out["other"] = out.get("other", 0.0) + (n - kept) / n

@@ -24,7 +24,7 @@ from ..errors import LoadError, ParameterError
 from ..loading import SUPPORTED_EXTENSIONS, load
 from ..roles import RoleMap, suggest_roles
 from ._common import ErrorBox, guarded
-from .state import Store, safe_name
+from .state import Store, reacting, safe_name
 
 __all__ = [
     "LoaderPanel",
@@ -163,7 +163,7 @@ class LoaderPanel:
         self.info = widgets.HTML(value="")
         self.sample.observe(guarded(self.errors)(self._on_sample), names="value")
         self.upload.observe(guarded(self.errors)(self._on_upload), names="value")
-        store.subscribe(self._on_state)
+        store.subscribe(reacting(self.errors)(self._on_state))
         self.ui = widgets.VBox(
             [
                 widgets.HTML("<h3>1. Dataset</h3>"),
@@ -203,7 +203,9 @@ class LoaderPanel:
         item = files[0]
         content = item.get("content")
         data = bytes(content) if content is not None else b""
-        self.set_dataset(load_upload(data, str(item.get("name", "upload")), self.max_upload_bytes))
+        name = str(item.get("name", "upload"))
+        self.upload.value = ()  # do not keep the content in the widget (or send it back)
+        self.set_dataset(load_upload(data, name, self.max_upload_bytes))
 
     def _on_state(self, state: Any, changed: frozenset[str]) -> None:
         if "dataset" in changed:

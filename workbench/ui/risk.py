@@ -32,7 +32,7 @@ from ..risk.measures import check_threshold
 from ._charts_extra import FigureSlot
 from ._common import ErrorBox, ProgressBar, guarded
 from .roles import with_quasi_identifiers
-from .state import AppState, Store
+from .state import AppState, Store, reacting
 
 __all__ = [
     "RiskPanel",
@@ -291,22 +291,22 @@ class RiskPanel:
         self.qi_picker.observe(g(self._on_qis), names="value")
         self.threshold.observe(g(self._on_threshold), names="value")
         self.population.observe(g(self._on_population), names="value")
-        store.subscribe(g(self._on_state))
+        store.subscribe(reacting(self.errors)(self._on_state))
 
         # First assessment, then the charts, shown with their data from the start.
         g(self._assess)(st)
         d = self._dict()
         self.hist = FigureSlot(self._fig("hist", d), css_class="wb-class-size-histogram")
         self.curve = FigureSlot(self._fig("curve", d), css_class="wb-risk-curve")
-        self.dist_slot = FigureSlot(self._fig("dist", d), css_class="wb-risk-distribution")
+        self.dist = FigureSlot(self._fig("dist", d), css_class="wb-risk-distribution")
         self.population_table = widgets.HTML("")
         self.population_table.add_class("wb-population-estimates")
-        self.subsets_slot = FigureSlot(
+        self.subsets = FigureSlot(
             self._fig("subsets", d) if d.get("subsets") else None,
             "Press <i>Compute QI subsets</i> (large tables are not done automatically).",
             css_class="wb-subsets",
         )
-        self.suda_slot = FigureSlot(
+        self.suda = FigureSlot(
             None,
             "Press <i>Compute SUDA</i> to find the minimal sample uniques.",
             css_class="wb-suda",
@@ -325,20 +325,20 @@ class RiskPanel:
                 self.summary,
                 self.errors.widget,
                 widgets.HBox([self.hist.widget, self.curve.widget]),
-                widgets.HBox([self.dist_slot.widget, self.population_table]),
+                widgets.HBox([self.dist.widget, self.population_table]),
                 widgets.HTML(
                     "<h4>Which attributes single people out?</h4><p>Share of records that are "
                     "unique when an attacker knows only some of the quasi-identifiers.</p>"
                 ),
                 self.subsets_button,
-                self.subsets_slot.widget,
+                self.subsets.widget,
                 widgets.HTML(
                     "<h4>SUDA: special uniques</h4><p>Minimal sets of attribute values that are "
                     "unique in the data, and how much each attribute contributes.</p>"
                 ),
                 widgets.HBox([self.suda_button, self.suda_max]),
                 self.suda_progress.widget,
-                self.suda_slot.widget,
+                self.suda.widget,
             ]
         )
 
@@ -397,6 +397,7 @@ class RiskPanel:
                 self._show(None)
             return
         profile = current_risk(state)
+        self.errors.clear()  # a successful assessment resolves earlier messages
         n = profile.records
         if n * (2 ** len(qis) - 1) <= self.subsets_auto_limit:
             _ = profile.subsets  # cheap here: computed now so the chart is there at once
@@ -536,9 +537,9 @@ class RiskPanel:
         if "curve" in parts:
             self.curve.show(self._fig("curve", d))
         for name, slot in (
-            ("dist", self.dist_slot),
-            ("subsets", self.subsets_slot),
-            ("suda", self.suda_slot),
+            ("dist", self.dist),
+            ("subsets", self.subsets),
+            ("suda", self.suda),
         ):
             if name not in parts:
                 continue

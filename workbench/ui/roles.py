@@ -15,7 +15,7 @@ import ipywidgets as widgets
 
 from ..roles import Role, RoleMap
 from ._common import ErrorBox, guarded
-from .state import AppState, Store, safe_name
+from .state import AppState, Store, reacting, safe_name
 
 __all__ = ["RolesPanel", "ROLE_LABELS", "with_quasi_identifiers"]
 
@@ -63,7 +63,7 @@ class RolesPanel:
         self.save.on_click(guarded(self.errors)(self._on_save))
         self.save.layout.display = "" if self.output_dir is not None else "none"
         self.saved = widgets.HTML(value="")
-        store.subscribe(guarded(self.errors)(self._on_state))
+        store.subscribe(reacting(self.errors)(self._on_state))
         self._build(store.state)
         self.ui = widgets.VBox(
             [

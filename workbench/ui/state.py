@@ -19,7 +19,7 @@ from typing import Any
 from ..dataset import Dataset
 from ..errors import ParameterError
 
-__all__ = ["AppState", "Store", "Subscriber", "safe_name", "DATASET_FIELDS"]
+__all__ = ["AppState", "Store", "Subscriber", "safe_name", "DATASET_FIELDS", "reacting"]
 
 Subscriber = Callable[["AppState", frozenset[str]], None]
 
@@ -196,6 +196,27 @@ class Store:
                     fn(self._state, changed)
         finally:
             self._notifying = False
+
+
+def reacting(errors: Any) -> Callable[[Subscriber], Subscriber]:
+    """Wrap a panel's state subscriber: errors go to the panel's ``ErrorBox``.
+
+    Unlike :func:`workbench.ui._common.guarded` (for the user's own actions, which starts by
+    clearing the box), a reaction to someone else's change leaves the panel's message alone:
+    a state change elsewhere must not wipe the explanation of the panel's last action.
+    """
+
+    def deco(fn: Subscriber) -> Subscriber:
+        def wrapper(state: AppState, changed: frozenset[str]) -> None:
+            try:
+                fn(state, changed)
+            except Exception as exc:  # noqa: BLE001 - shown in the panel, logged server-side
+                errors.show(exc)
+
+        wrapper.__name__ = getattr(fn, "__name__", "subscriber")
+        return wrapper
+
+    return deco
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")

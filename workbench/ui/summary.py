@@ -19,7 +19,7 @@ import ipywidgets as widgets
 from .._io import sha256_file
 from ..bundle import AssessmentBundle, LeakError, identifier_values
 from ._common import ErrorBox, guarded
-from .state import AppState, Store, safe_name
+from .state import AppState, Store, reacting, safe_name
 
 __all__ = ["SummaryPanel", "build_bundle", "forbidden_values", "split_forbidden", "check_words"]
 
@@ -156,7 +156,7 @@ class SummaryPanel:
         self.status = widgets.HTML("")
         self.status.add_class("wb-bundle-status")
         self.save.on_click(guarded(self.errors)(self._on_save))
-        store.subscribe(guarded(self.errors)(self._on_state))
+        store.subscribe(reacting(self.errors)(self._on_state))
         self._on_state(store.state, frozenset())
         self.ui = widgets.VBox(
             [

@@ -21,7 +21,7 @@ from ..deid import frontier
 from ..deid.frontier import RISK_MEASURES
 from ._charts_extra import FigureSlot, frontier_chart_dict
 from ._common import ErrorBox, ProgressBar, guarded
-from .state import AppState, Store
+from .state import AppState, Store, reacting
 from .tuner import TunerPanel
 
 __all__ = ["TradeoffPanel", "TuneApp", "SUPPRESSION_CHOICES"]
@@ -74,7 +74,7 @@ class TradeoffPanel:
         self.table = widgets.HTML("")
         self.compute.on_click(g(self._on_compute))
         self.use.on_click(g(self._on_use))
-        store.subscribe(g(self._on_state))
+        store.subscribe(reacting(self.errors)(self._on_state))
         self._on_state(store.state, frozenset({"roles"}))
         self.ui = widgets.VBox(
             [

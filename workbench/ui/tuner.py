@@ -46,7 +46,7 @@ from ..risk import class_size_summary, prosecutor_risk
 from ._charts_extra import FigureSlot, shares_from_counts
 from ._common import ErrorBox, ProgressBar, guarded
 from .risk import current_risk, risk_is_current
-from .state import AppState, Store, safe_name
+from .state import AppState, Store, reacting, safe_name
 
 __all__ = [
     "TunerPanel",
@@ -448,7 +448,7 @@ class TunerPanel:
         self.save_data.on_click(g(self._on_save_data))
         for b in (self.save_config, self.save_data):
             b.layout.display = "" if self.output_dir is not None else "none"
-        store.subscribe(g(self._on_state))
+        store.subscribe(reacting(self.errors)(self._on_state))
 
         g(self._rebuild)(store.state)
         before, after = self._risk_dicts()
@@ -507,6 +507,7 @@ class TunerPanel:
         if key == self._ctx_key:
             return
         self._ctx_key = key
+        self.errors.clear()
         self.ctx, self.view = None, None
         self._hierarchies, self._notes, self._kind_of = {}, {}, {}
         self._before_cache = {}
@@ -554,6 +555,8 @@ class TunerPanel:
         finally:
             self._syncing = False
         self._prepare()
+        if not risk_is_current(self.store.state):  # "before", for the comparison chart
+            self.store.set(risk=current_risk(self.store.state))
 
     def _set_hierarchy(self, q: str, kind: str) -> None:
         h, what = build_hierarchy(kind, self._frame()[q], q, self._arx_file(q))
@@ -734,9 +737,6 @@ class TunerPanel:
     def _on_state(self, state: AppState, changed: frozenset[str]) -> None:
         if changed & {"dataset", "roles"}:
             self._rebuild(state)
-        if changed & {"dataset", "roles"} and state.dataset is not None and state.qis:
-            if not risk_is_current(state):
-                self.store.set(risk=current_risk(state))
         if "risk" in changed and not (changed & {"dataset", "roles"}):
             self._redraw()
         elif "threshold" in changed and self.ctx is not None:

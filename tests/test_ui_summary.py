@@ -1,0 +1,82 @@
+"""Summary panel: the bundle holds the state's aggregates, is leak-checked and saved safely."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _helpers_ui import random_frame, store_for
+
+from workbench.bundle import AssessmentBundle, LeakError
+from workbench.report import render_html
+from workbench.ui.risk import RiskPanel
+from workbench.ui.summary import SummaryPanel, build_bundle, check_words, split_forbidden
+from workbench.ui.tuner import TunerPanel
+
+
+@pytest.fixture
+def assessed(tmp_path):
+    df = random_frame(400)
+    store = store_for(df, ["age", "sex", "zip"], sensitive=["diagnosis"], direct=["record_id"])
+    RiskPanel(store)
+    TunerPanel(store)
+    return store, df
+
+
+def test_bundle_holds_the_state(assessed) -> None:
+    store, df = assessed
+    st = store.state
+    b = build_bundle(st, "Test", rationale="because", author="officer")
+    assert b.risk_before == json.loads(json.dumps(st.risk.to_dict()))
+    assert b.risk_after["min_class_size"] == st.risk_after["min_class_size"]
+    assert b.transformation["levels"] == st.transform_config["levels"]
+    assert b.utility["records_original"] == 400
+    assert set(b.distributions) == {"age", "sex", "zip"}
+    assert b.datasets[0]["roles"]["record_id"] == "direct_identifier"
+    assert b.rationale == "because" and b.author == "officer"
+    html = render_html(b)  # the report renders it (the dashboard uses the same sections)
+    assert "Re-identification risk" in html and "because" in html
+
+
+def test_save_writes_a_loadable_bundle_named_from_the_title(assessed, tmp_path) -> None:
+    store, df = assessed
+    panel = SummaryPanel(store, tmp_path / "out", title="../../Risk: tiny")
+    panel.rationale.value = "Research use under a data-sharing agreement."
+    panel.save.click()
+    assert panel.errors.last_error is None
+    files = list((tmp_path / "out").iterdir())
+    assert [f.name for f in files] == ["Risk_tiny.bundle.json"]  # inside the output folder
+    loaded = AssessmentBundle.load(files[0])
+    assert loaded.rationale == "Research use under a data-sharing agreement."
+    assert "Saved" in panel.status.value and "sha256" in panel.status.value
+    text = files[0].read_text()
+    assert not any(rid in text for rid in df["record_id"])  # aggregates only
+
+
+def test_an_identifier_in_the_rationale_blocks_saving(assessed, tmp_path) -> None:
+    store, df = assessed
+    panel = SummaryPanel(store, tmp_path, title="t")
+    panel.rationale.value = f"checked record {df['record_id'].iloc[5]} by hand"
+    panel.save.click()
+    assert "identifier value(s) would be written" in panel.errors.last_error
+    assert df["record_id"].iloc[5] not in panel.errors.widget.value  # the message never says which
+    assert list(tmp_path.glob("*.json")) == []
+
+
+def test_names_are_checked_as_whole_words() -> None:
+    strict, words = split_forbidden(["V00012", "a.b@example.org", "Lin", "Mary Ann", "O'Neil"])
+    assert strict == {"V00012", "a.b@example.org"}
+    assert words == {"Lin", "Mary Ann", "O'Neil"}
+    check_words("Linking clinic to housing singles out 22%", words)  # no false alarm
+    check_words("Cross-department linkage", {"Cross"})
+    for leak in ("patient Lin, 1962", "seen: Mary Ann.", "O'Neil"):
+        with pytest.raises(LeakError):
+            check_words(leak, words)
+
+
+def test_contents_line_follows_the_state(assessed) -> None:
+    store, _ = assessed
+    panel = SummaryPanel(store, None)
+    assert "risk profile" in panel.contents.value
+    assert "transformation" in panel.contents.value
+    assert panel.save.layout.display == "none"  # no output folder: nothing to save to
