@@ -48,7 +48,7 @@ def run(name: str, **parameters) -> nbformat.NotebookNode:
 
 
 def widget_text(nb: nbformat.NotebookNode) -> str:
-    """Every HTML value and Output content in the saved widget state, as one string."""
+    """HTML values, Output contents, descriptions and CSS classes of the saved widgets."""
     state = nb.metadata["widgets"][WIDGET_STATE]["state"]
     parts = []
     for model in state.values():
@@ -59,6 +59,7 @@ def widget_text(nb: nbformat.NotebookNode) -> str:
             parts.append(json.dumps(out.get("data", {})))
         if isinstance(st.get("description"), str):
             parts.append(st["description"])
+        parts.extend(st.get("_dom_classes") or [])
     return "\n".join(parts)
 
 

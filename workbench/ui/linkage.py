@@ -201,11 +201,16 @@ class CrossDepartmentPanel:
         )
         self.datasets.add_class("wb-catalog-picker")
         self.catalog_info = widgets.HTML(self._catalog_html())
-        self.propose_button = widgets.Button(description="Propose crosswalk", icon="exchange")
+        self.propose_button = widgets.Button(
+            description="Propose crosswalk", icon="exchange", layout=widgets.Layout(width="auto")
+        )
         self.propose_button.add_class("wb-propose-crosswalk")
         self.entries = widgets.VBox([])
         self.confirm_button = widgets.Button(
-            description="Confirm crosswalk", icon="check", button_style="primary"
+            description="Confirm crosswalk",
+            icon="check",
+            button_style="primary",
+            layout=widgets.Layout(width="auto"),
         )
         self.confirm_button.add_class("wb-confirm-crosswalk")
         self.crosswalk_status = widgets.HTML("")
@@ -217,12 +222,17 @@ class CrossDepartmentPanel:
             value=(external or [n for n in names if n != self.released.value] or [None])[0],
             description="attacker",
         )
-        self.link_button = widgets.Button(description="Preview linkage", icon="link")
+        self.link_button = widgets.Button(
+            description="Preview linkage", icon="link", layout=widgets.Layout(width="auto")
+        )
         self.link_button.add_class("wb-preview-linkage")
         self.link_summary = widgets.HTML("")
         self.link_slot = FigureSlot(None, "", css_class="wb-linkage-outcome")
         self.matrix_button = widgets.Button(
-            description="Compute join-risk matrix", icon="th", button_style="warning"
+            description="Compute join-risk matrix",
+            icon="th",
+            button_style="warning",
+            layout=widgets.Layout(width="auto"),
         )
         self.matrix_button.add_class("wb-matrix-button")
         self.matrix_progress = ProgressBar("pairs")

@@ -186,7 +186,7 @@ def risk_summary_html(profile: Any) -> str:
         line3.append(f"{html.escape(s)}: distinct l = {r.distinct_l}")
     qis = html.escape(", ".join(p.qis))
     body = (
-        f"<div class='wb-risk-summary'><div class='wb-qis'>Quasi-identifiers: {qis}</div>"
+        f"<div class='wb-risk-numbers'><div class='wb-qis'>Quasi-identifiers: {qis}</div>"
         f"<div style='font-size:1.15em'>{' &middot; '.join(parts)}</div>"
         f"<div>{' &middot; '.join(line2)}</div>"
     )
@@ -206,7 +206,7 @@ def population_html(profile: Any) -> str:
     if profile.population is None:
         note = html.escape(profile.population_note or "no population size given")
         return (
-            "<div class='wb-population-estimates'><b>Population uniques</b>: enter the "
+            "<div class='wb-population-numbers'><b>Population uniques</b>: enter the "
             f"population size to estimate them ({note}).</div>"
         )
     d = profile.population.to_dict()
@@ -224,7 +224,7 @@ def population_html(profile: Any) -> str:
         for k, v in rows
     )
     return (
-        "<div class='wb-population-estimates'><b>Estimated population uniques</b> "
+        "<div class='wb-population-numbers'><b>Estimated population uniques</b> "
         f"(N = {float(d.get('size') or 0):,.0f})<table class='wb-table'><tbody>{body}</tbody>"
         "</table></div>"
     )
@@ -278,13 +278,17 @@ class RiskPanel:
         )
         self.summary = widgets.HTML(value="")
         self.summary.add_class("wb-risk-summary")
-        self.suda_button = widgets.Button(description="Compute SUDA", icon="calculator")
+        self.suda_button = widgets.Button(
+            description="Compute SUDA", icon="calculator", layout=widgets.Layout(width="auto")
+        )
         self.suda_button.add_class("wb-suda-button")
         self.suda_max = widgets.IntSlider(
             value=4, min=1, max=8, description="max MSU size", continuous_update=False
         )
         self.suda_progress = ProgressBar("SUDA")
-        self.subsets_button = widgets.Button(description="Compute QI subsets", icon="calculator")
+        self.subsets_button = widgets.Button(
+            description="Compute QI subsets", icon="calculator", layout=widgets.Layout(width="auto")
+        )
         g = guarded(self.errors)
         self.suda_button.on_click(g(self._on_suda))
         self.subsets_button.on_click(g(self._on_subsets))
@@ -325,7 +329,10 @@ class RiskPanel:
                 self.summary,
                 self.errors.widget,
                 widgets.HBox([self.hist.widget, self.curve.widget]),
-                widgets.HBox([self.dist.widget, self.population_table]),
+                widgets.HBox(
+                    [self.dist.widget, self.population_table],
+                    layout=widgets.Layout(align_items="flex-start"),
+                ),
                 widgets.HTML(
                     "<h4>Which attributes single people out?</h4><p>Share of records that are "
                     "unique when an attacker knows only some of the quasi-identifiers.</p>"
@@ -381,7 +388,7 @@ class RiskPanel:
         p = self.store.state.risk
         if p is None:
             self.summary.value = (
-                "<div class='wb-risk-summary'>Choose at least one quasi-identifier.</div>"
+                "<div class='wb-risk-numbers'>Choose at least one quasi-identifier.</div>"
             )
         else:
             self.summary.value = risk_summary_html(p)
@@ -582,8 +589,7 @@ class ExploreRiskApp:
         self.store.set(**changes)
         self.roles = RolesPanel(self.store, output_dir)
         self.risk = RiskPanel(self.store)
-        name = st.dataset.name if st.dataset is not None else "dataset"
-        self.summary = SummaryPanel(self.store, output_dir, title or f"Risk assessment: {name}")
+        self.summary = SummaryPanel(self.store, output_dir, title, kind="Risk assessment")
         self.ui = widgets.VBox(
             [
                 self.loader.ui,

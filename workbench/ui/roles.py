@@ -123,7 +123,7 @@ class RolesPanel:
             return html.escape(", ".join(cols)) if cols else "none"
 
         self.summary.value = (
-            f"<div class='wb-roles-summary'>Quasi-identifiers: <b>{names(roles.quasi_identifiers)}"
+            f"<div class='wb-roles-numbers'>Quasi-identifiers: <b>{names(roles.quasi_identifiers)}"
             f"</b>; sensitive: {names(roles.sensitive)}; direct identifiers: "
             f"{names(roles.direct_identifiers)}</div>"
         )

@@ -118,8 +118,11 @@ class SummaryPanel:
     store : Store
     output_dir : path, optional
         Folder the bundle is written to (from the notebook's parameters).
-    title : str
-        Bundle title; also the file name stem (sanitised).
+    title : str, optional
+        Bundle title; also the file name stem (sanitised). Default: ``"<kind>: <dataset>"``
+        for the dataset current when saving.
+    kind : str
+        What was assessed, for the default title.
     forbidden : callable, optional
         ``state -> values`` checked in addition to the loaded dataset's direct identifiers
         (the cross-department notebook adds every catalog dataset's).
@@ -129,12 +132,14 @@ class SummaryPanel:
         self,
         store: Store,
         output_dir: str | Path | None = None,
-        title: str = "Privacy assessment",
+        title: str | None = None,
         forbidden: Any = None,
+        kind: str = "Privacy assessment",
     ) -> None:
         self.store = store
         self.output_dir = Path(output_dir) if output_dir is not None else None
-        self.title = title
+        self._title = title
+        self.kind = kind
         self.extra_forbidden = forbidden
         self.errors = ErrorBox()
         self.path: Path | None = None
@@ -148,7 +153,10 @@ class SummaryPanel:
         self.rationale.add_class("wb-rationale")
         self.author = widgets.Text(value="", description="Officer")
         self.save = widgets.Button(
-            description="Save assessment bundle", icon="save", button_style="success"
+            description="Save assessment bundle",
+            icon="save",
+            button_style="success",
+            layout=widgets.Layout(width="auto"),
         )
         self.save.add_class("wb-save-bundle")
         self.save.layout.display = "" if self.output_dir is not None else "none"
@@ -196,6 +204,13 @@ class SummaryPanel:
             + ".</div>"
         )
 
+    @property
+    def title(self) -> str:
+        if self._title:
+            return self._title
+        ds = self.store.state.dataset
+        return f"{self.kind}: {ds.name}" if ds is not None else self.kind
+
     def bundle(self) -> AssessmentBundle:
         return build_bundle(
             self.store.state, self.title, self.rationale.value.strip(), self.author.value.strip()
@@ -220,7 +235,7 @@ class SummaryPanel:
     def _on_save(self, _: Any = None) -> None:
         path = self.save_bundle()
         self.status.value = (
-            f"<div class='wb-bundle-status'>Saved <b>{html.escape(path.name)}</b> "
+            f"<div class='wb-bundle-saved'>Saved <b>{html.escape(path.name)}</b> "
             f"(sha256 {sha256_file(path)[:12]}). Open it with <code>workbench dashboard "
             f"{html.escape(path.name)}</code> or <code>workbench report</code>.</div>"
         )

@@ -59,7 +59,10 @@ class TradeoffPanel:
             description="risk axis",
         )
         self.compute = widgets.Button(
-            description="Compute frontier", icon="line-chart", button_style="primary"
+            description="Compute frontier",
+            icon="line-chart",
+            button_style="primary",
+            layout=widgets.Layout(width="auto"),
         )
         self.compute.add_class("wb-frontier-button")
         self.progress = ProgressBar("frontier")
@@ -69,7 +72,9 @@ class TradeoffPanel:
             css_class="wb-frontier",
         )
         self.points = widgets.Dropdown(options=[], description="frontier point")
-        self.use = widgets.Button(description="Use this point", icon="check")
+        self.use = widgets.Button(
+            description="Use this point", icon="check", layout=widgets.Layout(width="auto")
+        )
         self.use.add_class("wb-use-point")
         self.table = widgets.HTML("")
         self.compute.on_click(g(self._on_compute))
@@ -201,8 +206,7 @@ class TuneApp:
         self.roles = RolesPanel(self.store, output_dir)
         self.tuner = TunerPanel(self.store, output_dir, hierarchies, k=k, suppression=suppression)
         self.tradeoff = TradeoffPanel(self.store, self.tuner)
-        name = st.dataset.name if st.dataset is not None else "dataset"
-        self.summary = SummaryPanel(self.store, output_dir, title or f"De-identification of {name}")
+        self.summary = SummaryPanel(self.store, output_dir, title, kind="De-identification")
         self.ui = widgets.VBox(
             [
                 self.loader.ui,

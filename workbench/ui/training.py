@@ -87,16 +87,26 @@ class TrainingWalkthrough:
         self.errors = ErrorBox()
         self.results: dict[str, dict[str, Any]] = {}
         g = guarded(self.errors)
-        self.step1 = widgets.Button(description="1. Look at the clinic extract", icon="eye")
-        self.step2 = widgets.Button(description="2. Look at the voter roll", icon="eye")
+        self.step1 = widgets.Button(
+            description="1. Look at the clinic extract",
+            icon="eye",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.step2 = widgets.Button(
+            description="2. Look at the voter roll", icon="eye", layout=widgets.Layout(width="auto")
+        )
         self.step3 = widgets.Button(
-            description="3. Link the two", icon="link", button_style="danger"
+            description="3. Link the two",
+            icon="link",
+            button_style="danger",
+            layout=widgets.Layout(width="auto"),
         )
         self.scenario = widgets.Dropdown(
             options=list(SCENARIOS),
             value=None,
-            description="4. Generalize",
-            layout=widgets.Layout(width="560px"),
+            description="4. Generalize the extract:",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="620px"),
         )
         for i, w in enumerate((self.step1, self.step2, self.step3, self.scenario), start=1):
             w.add_class(f"wb-training-step{i}")
@@ -138,7 +148,7 @@ class TrainingWalkthrough:
         qis = list(entry.quasi_identifiers)
         p = assess(df, qis)
         self.out1.value = (
-            "<div class='wb-training-out1'>"
+            "<div class='wb-training-text'>"
             f"<p>The <b>{html.escape(self.released)}</b> extract ({html.escape(entry.department or '')}"
             f") has <b>{_n(p.records)}</b> visits and these columns: "
             f"{html.escape(', '.join(df.columns))}. No names, no addresses.</p>"
@@ -153,7 +163,7 @@ class TrainingWalkthrough:
         df = self.frames.frame(self.attacker)
         named = [c for c in entry.direct_identifiers if c in df.columns]
         self.out2.value = (
-            "<div class='wb-training-out2'>"
+            "<div class='wb-training-text'>"
             f"<p>The <b>{html.escape(self.attacker)}</b> list is public: <b>{_n(len(df))}</b> "
             f"registered voters with {html.escape(', '.join(named))} (names, not shown here) "
             f"and {html.escape(', '.join(entry.quasi_identifiers))}.</p>"
@@ -188,12 +198,12 @@ class TrainingWalkthrough:
         )
         truth = (
             f" Checked against the city's records, <b>{_n(correct)}</b> of them are the right "
-            f"person ({(d.get('precision') or 0):.0%} of the claimed matches)."
+            f"person ({(d.get('precision') or 0):.1%} of the claimed matches)."
             if correct is not None
             else ""
         )
         self.out3.value = (
-            "<div class='wb-training-out3'>"
+            "<div class='wb-training-text'>"
             f"<p>Joining on {html.escape(', '.join(d['shared_qis']))}: <b>{_n(one)}</b> of "
             f"{_n(n)} visits ({d['one_match']:.0%}) match <b>exactly one</b> voter.{truth}</p>"
             f"{example}<p>Every such match reveals a named person's diagnosis.</p></div>"
@@ -227,7 +237,7 @@ class TrainingWalkthrough:
                 "people. Try generalizing more."
             )
         self.out4.value = (
-            "<div class='wb-training-out4'>"
+            "<div class='wb-training-text'>"
             f"<p>With <i>{html.escape(label)}</i> the attacker can only join on "
             f"{html.escape(', '.join(d['shared_qis']))}: <b>{_n(one)}</b> visits "
             f"({d['one_match']:.1%}) match exactly one voter; {d['many_matches']:.0%} match "

@@ -339,7 +339,7 @@ def tuner_summary_html(view: NodeView) -> str:
     pros = r["prosecutor"]
     at_risk = int(round(pros["records_at_risk"] * r["records"]))
     return (
-        "<div class='wb-tuner-summary'>"
+        "<div class='wb-tuner-numbers'>"
         f"<div style='font-size:1.15em'><span class='wb-k'>k = {r['min_class_size']}</span> "
         f"&middot; {r['classes']:,} classes &middot; {r['suppressed']:,} records suppressed "
         f"&middot; {ok}</div>"
@@ -420,7 +420,10 @@ class TunerPanel:
             options=list(METRICS), value=metric, description="loss metric"
         )
         self.search_button = widgets.Button(
-            description="Find optimal levels", icon="search", button_style="primary"
+            description="Find optimal levels",
+            icon="search",
+            button_style="primary",
+            layout=widgets.Layout(width="auto"),
         )
         self.search_button.add_class("wb-search-button")
         self.auto = widgets.Checkbox(
@@ -431,10 +434,18 @@ class TunerPanel:
         self.summary = widgets.HTML("")
         self.summary.add_class("wb-tuner-summary")
         self.utility = widgets.HTML("")
-        self.utility_button = widgets.Button(description="Compare utility", icon="balance-scale")
+        self.utility_button = widgets.Button(
+            description="Compare utility", icon="balance-scale", layout=widgets.Layout(width="auto")
+        )
         self.dist_column = widgets.Dropdown(options=[], description="distribution of")
-        self.save_config = widgets.Button(description="Save configuration (JSON)", icon="save")
-        self.save_data = widgets.Button(description="Save transformed data", icon="save")
+        self.save_config = widgets.Button(
+            description="Save configuration (JSON)",
+            icon="save",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.save_data = widgets.Button(
+            description="Save transformed data", icon="save", layout=widgets.Layout(width="auto")
+        )
         self.saved = widgets.HTML("")
         self.qi_rows = widgets.VBox([])
         self.figures: dict[str, go.Figure] = {}
@@ -598,7 +609,7 @@ class TunerPanel:
         st = self.store.state
         if self.ctx is None:
             self.view = None
-            self.summary.value = "<div class='wb-tuner-summary'>No quasi-identifiers.</div>"
+            self.summary.value = "<div class='wb-tuner-numbers'>No quasi-identifiers.</div>"
             self._redraw()
             return
         view = evaluate_node(
