@@ -216,3 +216,19 @@ def test_large_classes_do_not_overflow_the_class_estimate() -> None:
         r = population_uniqueness(sizes, 10 * int(sizes.sum()))
     assert r.snb.available or r.snb.reason
     assert r.snb.parameters.get("K") is None or math.isfinite(r.snb.parameters["K"])
+
+
+def test_snb_far_from_solution_does_not_warn() -> None:
+    """Regression: the SNB solver used to raise "invalid value in scalar divide" (an error under
+    -W error) where beta^alpha and (1-d)^(alpha+2) underflow; it must stay silent and finite."""
+    import warnings
+
+    from workbench.risk.population import snb
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # found by random search: many uniques, few pairs, tiny sampling fraction
+        for sizes in (np.array([1] * 94 + [2] * 6), np.array([1] * 137 + [2] * 8)):
+            for n_pop in (20_000, 10**6, 10**8):
+                est = snb(sizes, n_pop)
+                assert est.uniques is None or np.isfinite(est.uniques)

@@ -384,9 +384,16 @@ def snb(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
     K = _shlosser_classes(j, cj, u, c1, f)
 
     def residuals(p: np.ndarray) -> np.ndarray:
-        alpha, beta = math.exp(p[0]), special.expit(p[1])
-        e1, e2 = snb_moments(alpha, beta, f, K)
-        return np.array([e1 / c1 - 1.0, e2 / c2 - 1.0])
+        alpha, beta = math.exp(p[0]), float(special.expit(p[1]))
+        # far from the solution beta^alpha and (1-d)^(alpha+2) underflow to 0 (0/0): report a
+        # large finite residual so the solver steers away instead of warning or stopping
+        try:
+            with np.errstate(all="ignore"):
+                e1, e2 = snb_moments(alpha, beta, f, K)
+                r = np.array([e1 / c1 - 1.0, e2 / c2 - 1.0], dtype=float)
+        except (ZeroDivisionError, OverflowError):
+            return np.full(2, 1e12)
+        return r if np.all(np.isfinite(r)) else np.full(2, 1e12)
 
     best = None
     for la in (0.0, -2.0, 2.0, -5.0):
