@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "DatasetSummary",
     "LeakError",
     "check_no_leak",
+    "split_forbidden",
     "identifier_values",
     "category_shares",
 ]
@@ -236,15 +238,44 @@ def identifier_values(data: Any, columns: Iterable[str]) -> set[str]:
     return out
 
 
-def check_no_leak(text: str, forbidden: Iterable[str]) -> None:
-    """Raise :class:`LeakError` if any forbidden value (length >= 3) occurs in ``text``.
+_WORDY = re.compile(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 
-    The error names the count only, never the value itself.
+
+def split_forbidden(values: Iterable[Any]) -> tuple[set[str], set[str]]:
+    """Split identifier values into (checked as substrings, checked as whole words).
+
+    Record ids, e-mail addresses and phone numbers contain digits or symbols and must not
+    appear anywhere. Values made of letters only (names) are checked as whole words: the
+    surname "Lin" is a leak in "Lin, 1962", not in "Linking" (substring matching would refuse
+    every bundle that mentions linkage).
     """
-    hits = [v for v in forbidden if len(str(v)) >= _MIN_TOKEN and str(v) in text]
+    strict, words = set(), set()
+    for v in values:
+        v = str(v)
+        if len(v) >= _MIN_TOKEN:
+            (words if _WORDY.fullmatch(v) else strict).add(v)
+    return strict, words
+
+
+def check_no_leak(text: str, forbidden: Iterable[str]) -> None:
+    """Raise :class:`LeakError` if a forbidden value (length >= 3) occurs in ``text``.
+
+    Values with digits or symbols match anywhere; names match as whole words (see
+    :func:`split_forbidden`). The error names the count only, never the value itself.
+    """
+    strict, words = split_forbidden(forbidden)
+    hits = sum(1 for v in strict if v in text)
+    if words:
+        tokens = set(_TOKEN.findall(text))
+        hits += sum(
+            1
+            for w in words
+            if w in tokens or (" " in w and re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text))
+        )
     if hits:
         raise LeakError(
-            f"{len(hits)} identifier value(s) would be written to the bundle; "
+            f"{hits} identifier value(s) would be written to the bundle; "
             "bundles may hold aggregates only"
         )
 

@@ -9,7 +9,6 @@ derived from the notebook's title (sanitised): never a path typed into a widget.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,11 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._io import sha256_file
-from ..bundle import AssessmentBundle, LeakError, identifier_values
+from ..bundle import AssessmentBundle, identifier_values
 from ._common import ErrorBox, guarded
 from .state import AppState, Store, reacting, safe_name
 
-__all__ = ["SummaryPanel", "build_bundle", "forbidden_values", "split_forbidden", "check_words"]
-
-_WORDY = re.compile(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*")
-_TOKEN = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
+__all__ = ["SummaryPanel", "build_bundle", "forbidden_values"]
 
 
 def build_bundle(
@@ -77,37 +73,6 @@ def forbidden_values(state: AppState, extra: Iterable[Any] = ()) -> set[str]:
     if state.dataset is not None and state.roles is not None:
         out |= identifier_values(state.dataset, state.direct_identifiers)
     return out
-
-
-def split_forbidden(values: Iterable[Any]) -> tuple[set[str], set[str]]:
-    """Split identifier values into (checked as substrings, checked as whole words).
-
-    Record ids, e-mail addresses and phone numbers contain digits or symbols and must not
-    appear anywhere. Values made of letters only (names) are checked as whole words: the
-    surname "Lin" is a leak in "Lin, 1962", not in "Linking" (substring matching would refuse
-    every bundle that mentions linkage).
-    """
-    strict, words = set(), set()
-    for v in values:
-        v = str(v)
-        (words if _WORDY.fullmatch(v) else strict).add(v)
-    return strict, words
-
-
-def check_words(text: str, words: Iterable[str]) -> None:
-    """Raise :class:`LeakError` if a forbidden name occurs in ``text`` as a whole word."""
-    tokens = set(_TOKEN.findall(text))
-    hits = 0
-    for w in words:
-        if len(w) < 3:
-            continue
-        if (" " in w and re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text)) or w in tokens:
-            hits += 1
-    if hits:
-        raise LeakError(
-            f"{hits} identifier value(s) would be written to the bundle; "
-            "bundles may hold aggregates only"
-        )
 
 
 class SummaryPanel:
@@ -226,9 +191,7 @@ class SummaryPanel:
         extra = self.extra_forbidden(state) if self.extra_forbidden is not None else ()
         path = self.output_dir / f"{safe_name(self.title, default='assessment')}.bundle.json"
         bundle = self.bundle()
-        strict, words = split_forbidden(forbidden_values(state, extra))
-        check_words(bundle.to_json(), words)
-        bundle.save(path, forbidden=strict)
+        bundle.save(path, forbidden=forbidden_values(state, extra))
         self.path = path
         return path
 
