@@ -25,6 +25,7 @@ __all__ = [
     "linkage_outcome",
     "join_risk_heatmap",
     "frontier_chart",
+    "frontier_points",
     "distribution_before_after",
     "empty_figure",
     "advice_label",
@@ -413,15 +414,48 @@ def advice_label(advice: Any) -> str:
     return str(advice or "").replace("_", " ")
 
 
+def frontier_points(frontier: Any) -> dict[str, Any]:
+    """A frontier (``FrontierResult`` or its dict) with ``risk``, ``loss`` and ``label`` per point.
+
+    Points that found no transformation are dropped; the original fields are kept, so a bundle
+    can hold the whole result and still be drawn.
+    """
+    d = as_dict(frontier)
+    measure = d.get("risk_measure", "average_risk")
+    key = measure.replace(" ", "_")
+    points = []
+    for p in d.get("points") or []:
+        if not p.get("found", True):
+            continue
+        label = p.get("label") or (
+            f"k={p.get('k')}, suppression "
+            f"{float(p.get('suppression') or 0):.0%}" + (f", l={p['l']}" if p.get("l") else "")
+        )
+        points.append(
+            {
+                **p,
+                "risk": p.get("risk", p.get(key)),
+                "loss": p.get("loss", p.get("score")),
+                "label": label,
+            }
+        )
+    return {
+        **{k: v for k, v in d.items() if k not in ("points", "frontier")},
+        "risk_measure": str(measure).replace("_", " "),
+        "loss_measure": d.get("loss_measure") or f"information loss ({d.get('metric', 'loss')})",
+        "points": points,
+    }
+
+
 def frontier_chart(frontier: Any) -> go.Figure:
     """Risk-utility trade-off: every evaluated target, Pareto-optimal ones highlighted."""
-    d = as_dict(frontier)
-    points = d.get("points") or []
+    d = frontier_points(frontier)
+    points = d["points"]
     if not points:
         return empty_figure("no frontier computed", "Risk-utility frontier")
     xs = [p.get("risk") for p in points]
-    ys = [p.get("loss", p.get("score")) for p in points]
-    labels = [p.get("label") or p.get("target") or "" for p in points]
+    ys = [p.get("loss") for p in points]
+    labels = [p.get("label") for p in points]
     pareto = [bool(p.get("pareto", p.get("on_frontier", False))) for p in points]
     fig = go.Figure()
     fig.add_trace(
@@ -448,12 +482,7 @@ def frontier_chart(frontier: Any) -> go.Figure:
                 hovertemplate="%{text}<br>risk %{x:.3f}<br>loss %{y:.3f}",
             )
         )
-    return _layout(
-        fig,
-        "Risk-utility frontier",
-        d.get("risk_measure", "risk"),
-        d.get("loss_measure", "information loss"),
-    )
+    return _layout(fig, "Risk-utility frontier", d["risk_measure"], d["loss_measure"])
 
 
 def distribution_before_after(

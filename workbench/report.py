@@ -266,7 +266,9 @@ def _linkage_section(b: AssessmentBundle) -> Section | None:
         rows = []
         for p in b.matrix.get("pairs") or []:
             adv = p.get("advice") or {}
-            reasons = adv.get("reasons", []) if isinstance(adv, Mapping) else []
+            reasons = list(
+                adv.get("reasons", []) if isinstance(adv, Mapping) else p.get("reasons") or []
+            )
             rows.append(
                 (
                     " + ".join(p.get("datasets", [])),

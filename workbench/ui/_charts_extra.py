@@ -94,27 +94,10 @@ class FigureSlot:
 
 
 def frontier_chart_dict(frontier: Any) -> dict[str, Any]:
-    """A :class:`~workbench.deid.frontier.FrontierResult` in the shape ``frontier_chart`` draws.
+    """A frontier in the shape ``frontier_chart`` draws (see :func:`workbench.charts.frontier_points`)."""
+    from ..charts import frontier_points
 
-    Each point gets ``risk`` (the result's risk measure), ``loss`` (the metric score) and a
-    ``label``; the original fields are kept so a bundle holds the whole result.
-    """
-    d = as_dict(frontier)
-    measure = d.get("risk_measure", "average_risk")
-    points = []
-    for p in d.get("points") or []:
-        if not p.get("found", True):
-            continue
-        label = f"k={p.get('k')}, suppression {float(p.get('suppression') or 0):.0%}"
-        if p.get("l"):
-            label += f", l={p['l']}"
-        points.append({**p, "risk": p.get(measure), "loss": p.get("score"), "label": label})
-    return {
-        **{k: v for k, v in d.items() if k not in ("points", "frontier")},
-        "risk_measure": measure.replace("_", " "),
-        "loss_measure": f"information loss ({d.get('metric', 'loss')})",
-        "points": points,
-    }
+    return frontier_points(frontier)
 
 
 def matrix_chart_dict(matrix: Any) -> dict[str, Any]:
