@@ -99,6 +99,13 @@ def test_node_risk_equals_assess_on_the_released_records(seed, k) -> None:
     assert original_shares(ctx, "postal", top=10_000) == pytest.approx(
         category_shares(df, "postal", top=10_000, min_count=5)
     )
+    # "before" at the level shown "after": the original records generalized by the hierarchy
+    for q in ("dob", "postal"):
+        lv = levels[q]
+        before = pd.DataFrame({q: hs[q].generalize(df[q].astype("string"), lv)})
+        assert original_shares(ctx, q, top=10_000, level=lv) == pytest.approx(
+            category_shares(before, q, top=10_000, min_count=5)
+        )
     top3 = released_shares(ctx, view, "dob", top=3)
     assert len(top3) <= 4 and sum(top3.values()) == pytest.approx(1.0)
 
@@ -159,6 +166,9 @@ def test_level_sliders_and_distribution_chart() -> None:
     panel.dist_column.value = "dob"
     after = store.state.distributions["dob"]["after"]
     assert all(len(label) == 4 or label in ("*", "other") for label in after)
+    before = store.state.distributions["dob"]["before"]  # compared at the same level (years)
+    assert all(len(label) == 4 or label == "other" for label in before)
+    assert set(after) - {"*", "other"} <= set(before) | {"other"}
     names = [t["name"] for t in panel.dist_out.shown["data"]]
     assert names == ["before", "after"]
     assert trace(panel.hist_fig)["y"]  # histogram of the released classes

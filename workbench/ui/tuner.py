@@ -275,15 +275,19 @@ def released_shares(
 
 
 def original_shares(
-    ctx: SearchContext, column: str, top: int = 15, min_count: int = 5
+    ctx: SearchContext, column: str, top: int = 15, min_count: int = 5, level: int = 0
 ) -> dict[str, float]:
-    """Category shares of a QI as loaded (rare values pooled as "other")."""
+    """Category shares of a QI in the original records, generalized to ``level``.
+
+    Comparing before and after at the same level shows what generalization and suppression
+    change; raw values next to their generalized form (dates vs decades) compare nothing.
+    """
     i = ctx.qis.index(column)
     h = ctx.hierarchies_list[i]
-    per = np.bincount(
-        ctx.base_codes[:, i], weights=ctx.base_counts.astype(np.float64), minlength=h.n_leaves
-    )
-    return shares_from_counts(list(h.values(0)), per, top=top, min_count=min_count)
+    labels = list(h.values(level))
+    codes = ctx.base_codes[:, i] if level == 0 else ctx.level_codes(i, level)
+    per = np.bincount(codes, weights=ctx.base_counts.astype(np.float64), minlength=len(labels))
+    return shares_from_counts(labels, per, top=top, min_count=min_count)
 
 
 def utility_html(report: Any, view: NodeView | None = None) -> str:
@@ -397,7 +401,7 @@ class TunerPanel:
         self._kind_of: dict[str, str] = {}
         self._hierarchies: dict[str, Hierarchy] = {}
         self._notes: dict[str, str] = {}
-        self._before_cache: dict[str, dict[str, float]] = {}
+        self._before_cache: dict[tuple[str, int], dict[str, float]] = {}
         self._syncing = False
         self._ctx_key: Any = None
         g = guarded(self.errors)
@@ -623,7 +627,10 @@ class TunerPanel:
         self.utility.value = utility_html(report, view)
         self.utility_button.layout.display = "none" if report is not None else ""
         dists = {
-            q: {"before": self._before(q), "after": released_shares(self.ctx, view, q)}
+            q: {
+                "before": self._before(q, view.levels[q]),
+                "after": released_shares(self.ctx, view, q),
+            }
             for q in self.ctx.qis
         }
         self.store.set(
@@ -634,10 +641,10 @@ class TunerPanel:
         )
         self._redraw()
 
-    def _before(self, q: str) -> dict[str, float]:
-        if q not in self._before_cache:
-            self._before_cache[q] = original_shares(self.ctx, q)
-        return self._before_cache[q]
+    def _before(self, q: str, level: int = 0) -> dict[str, float]:
+        if (q, level) not in self._before_cache:
+            self._before_cache[q, level] = original_shares(self.ctx, q, level=level)
+        return self._before_cache[q, level]
 
     def transformed(self) -> tuple[pd.DataFrame, np.ndarray]:
         """The generalized table at the current levels (direct identifiers dropped)."""
