@@ -194,3 +194,32 @@ def test_missing_file_exits_2(tmp_path, capsys) -> None:
     rc = main(["assess", str(tmp_path / "nope.csv"), "--qi", "a"])
     assert rc == 2
     assert "nope.csv" in capsys.readouterr().err
+
+
+def test_suda_max_size_option_matches_direct_call(tmp_path, capsys) -> None:
+    """--suda-max-size limits the MSU search exactly as suda2(max_size=...) does."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from workbench.cli import main
+    from workbench.risk.suda import suda2
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({c: rng.choice(list("abcd"), 60) for c in ("q1", "q2", "q3", "q4")})
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    assert (
+        main(
+            ["assess", str(path), "--qi", "q1,q2,q3,q4", "--suda", "--suda-max-size", "2", "--json"]
+        )
+        == 0
+    )
+    got = json.loads(capsys.readouterr().out)["suda"]["attribute_contributions"]
+    codes = np.column_stack([pd.factorize(df[c], sort=True)[0] for c in df.columns])
+    want = suda2(codes, list(df.columns), max_size=2).attribute_contributions
+    assert got == pytest.approx(dict(want))
+    full = suda2(codes, list(df.columns)).attribute_contributions
+    assert dict(full) != pytest.approx(dict(want))  # the option really changed the search
+    assert main(["assess", str(path), "--qi", "q1", "--suda", "--suda-max-size", "0"]) == 2

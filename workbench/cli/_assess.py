@@ -57,6 +57,19 @@ def register(subparsers: Any) -> None:
         help="l for recursive (c,l)-diversity (default 2)",
     )
     p.add_argument("--suda", action="store_true", help="add SUDA2 scores and contributions")
+    p.add_argument(
+        "--suda-max-size",
+        type=int,
+        default=None,
+        metavar="M",
+        help="largest MSU size SUDA2 searches (default: all QIs)",
+    )
+    p.add_argument(
+        "--dis-fraction",
+        type=float,
+        default=0.01,
+        help="sampling fraction for DIS-SUDA (default 0.01)",
+    )
     p.add_argument("--subsets", action="store_true", help="add QI-subset uniqueness")
     p.add_argument(
         "--per-record",
@@ -94,6 +107,10 @@ def run(args: argparse.Namespace) -> int:
         from .._io import ensure_not_source
 
         ensure_not_source(args.bundle, [args.file])
+    if args.suda_max_size is not None and args.suda_max_size < 1:
+        raise ParameterError("suda-max-size", args.suda_max_size, "a whole number >= 1")
+    if not 0.0 < args.dis_fraction <= 1.0:
+        raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
     if not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
     data = _load(args.file)
@@ -110,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         missing=args.missing,
         l=args.l_value,
         source=args.file,
+        suda_max_size=args.suda_max_size,
+        dis_fraction=args.dis_fraction,
     )
     if args.suda:
         _ = profile.suda
