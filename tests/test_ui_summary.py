@@ -51,6 +51,15 @@ def test_save_writes_a_loadable_bundle_named_from_the_title(assessed, tmp_path) 
     assert "Saved" in panel.status.value and "sha256" in panel.status.value
     text = files[0].read_text()
     assert not any(rid in text for rid in df["record_id"])  # aggregates only
+    # the release is in provenance, with the bundle's hash
+    import os
+
+    from workbench._io import sha256_file
+    from workbench.governance.provenance import ProvenanceLog
+
+    last = ProvenanceLog(os.environ["WORKBENCH_PROVENANCE"]).records()[-1]
+    assert last["operation"] == "release-bundle"
+    assert last["outputs"][0]["sha256"] == sha256_file(files[0])
 
 
 def test_an_identifier_in_the_rationale_blocks_saving(assessed, tmp_path) -> None:

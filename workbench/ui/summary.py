@@ -192,6 +192,18 @@ class SummaryPanel:
         path = self.output_dir / f"{safe_name(self.title, default='assessment')}.bundle.json"
         bundle = self.bundle()
         bundle.save(path, forbidden=forbidden_values(state, extra))
+        from ..governance import record_operation
+
+        record_operation(
+            "release-bundle",
+            inputs=[state.dataset] if state.dataset is not None else [],
+            outputs=[path],
+            parameters={
+                "title": self.title,
+                "rationale": self.rationale.value.strip(),
+                "source": "notebook",
+            },
+        )
         self.path = path
         return path
 
