@@ -55,6 +55,27 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
+def _sensitive_hierarchies(args: argparse.Namespace) -> dict[str, str] | None:
+    out: dict[str, str] = {}
+    for col, path in args.sensitive_hierarchy:
+        if col not in args.sensitive:
+            raise ParameterError(
+                "--sensitive-hierarchy",
+                f"{col}={path}",
+                f"a sensitive attribute named in --sensitive {args.sensitive}",
+            )
+        out[col] = path
+    if args.t_kind == "hierarchical" and args.t is not None:
+        missing = [c for c in args.sensitive if c not in out]
+        if missing:
+            raise ParameterError(
+                "--sensitive-hierarchy",
+                missing[0],
+                "a hierarchy for every sensitive attribute with --t-kind hierarchical",
+            )
+    return out or None
+
+
 def hierarchies_from_args(args: argparse.Namespace) -> dict[str, str]:
     out: dict[str, str] = {}
     for col, path in args.hierarchy:
@@ -85,7 +106,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--k", type=int, default=2, help="k-anonymity (default 2)")
     p.add_argument("--c", type=float, default=3.0, help="c of recursive (c,l)-diversity")
     p.add_argument("--t", type=float, help="t-closeness threshold")
-    p.add_argument("--t-kind", choices=["equal", "ordered"], default="equal")
+    p.add_argument(
+        "--t-kind",
+        choices=["equal", "ordered", "hierarchical"],
+        default="equal",
+        help="ground distance of t-closeness (hierarchical needs --sensitive-hierarchy)",
+    )
+    p.add_argument(
+        "--sensitive-hierarchy",
+        action="append",
+        type=_hierarchy_arg,
+        default=[],
+        metavar="COL=PATH",
+        help="ARX hierarchy CSV of a sensitive attribute (hierarchical t-closeness)",
+    )
     p.add_argument(
         "--suppression", type=float, default=0.0, help="share of records that may be suppressed"
     )
@@ -124,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         metric=args.metric,
         strategy=args.strategy,
         return_data=bool(args.output or args.bundle),
+        sensitive_hierarchies=_sensitive_hierarchies(args),
     )
     written = None
     if args.output and result.found and result.data is not None:

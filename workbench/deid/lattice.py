@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 L_KINDS = ("distinct", "entropy", "recursive")
-T_KINDS = ("equal", "ordered")
+T_KINDS = ("equal", "ordered", "hierarchical")
 SUPPRESSED = "*"
 MAX_LATTICE = 5_000_000
 _GROUP_COMBOS = 128  # level combinations cached per QI group
@@ -90,7 +90,8 @@ class Criteria:
     t : float or None
         t-closeness (Li, Li & Venkatasubramanian 2007): Earth Mover's Distance between each
         class's sensitive distribution and the whole table's at most ``t`` (``t_kind`` =
-        ``equal`` for categories, ``ordered`` for ordinal/numeric values).
+        ``equal`` for categories, ``ordered`` for ordinal/numeric values, ``hierarchical`` with a
+        generalization hierarchy of the sensitive attribute given to the search context).
     max_average_risk : float or None
         Prosecutor average risk of the released records (classes / records) at most this.
     max_highest_risk : float or None
@@ -330,6 +331,53 @@ class _Sens:
     val: np.ndarray
     cnt: np.ndarray
     p: np.ndarray  # distribution over the whole input
+    # hierarchical distance: per level above the leaves, the node of each node one level below
+    parents: tuple[np.ndarray, ...] = ()
+
+
+def _hierarchy_parents(h: Hierarchy, values: list[str], name: str) -> tuple[np.ndarray, ...]:
+    """Parent maps level by level (leaf values in ``values`` order up to one root).
+
+    Li, Li & Venkatasubramanian (2007): the ground distance between two leaves is the height of
+    their lowest common ancestor over the hierarchy's height; several top nodes get an implicit
+    root.
+    """
+    leaf_codes = h.leaf_codes(pd.Series(values, dtype="string"), name)
+    cur = np.arange(len(values))  # node id at the current level, per leaf
+    parents = []
+    for level in range(1, h.levels):
+        codes = h.codes(level)[leaf_codes]  # code at this level, per leaf
+        _, nxt = np.unique(codes, return_inverse=True)
+        nxt = nxt.reshape(-1)
+        parent = np.zeros(cur.max() + 1, dtype=np.int64)
+        parent[cur] = nxt
+        parents.append(parent)
+        cur = nxt
+    if cur.max() > 0:  # several top nodes: add the implicit root
+        parents.append(np.zeros(cur.max() + 1, dtype=np.int64))
+    return tuple(parents)
+
+
+def hierarchical_emd(diff: np.ndarray, parents: Sequence[np.ndarray]) -> np.ndarray:
+    """Hierarchical-distance EMD per row of ``diff`` (class distribution minus table's).
+
+    Li et al. (2007), Sec. 4.2: sum over internal nodes N of height(N)/H x min(positive extra,
+    negative extra) of N's children, where a node's extra is the sum of its leaves' differences.
+    """
+    height = len(parents)
+    if height == 0:
+        return np.zeros(diff.shape[0])
+    total = np.zeros(diff.shape[0])
+    extra = diff
+    for lev, parent in enumerate(parents, start=1):
+        n_par = int(parent.max()) + 1
+        onehot = np.zeros((len(parent), n_par))
+        onehot[np.arange(len(parent)), parent] = 1.0
+        pos = np.clip(extra, 0.0, None) @ onehot
+        neg = np.clip(-extra, 0.0, None) @ onehot
+        total += (lev / height) * np.minimum(pos, neg).sum(axis=1)
+        extra = extra @ onehot
+    return total
 
 
 class SearchContext:
@@ -345,6 +393,8 @@ class SearchContext:
         ``hierarchy_notes``).
     sensitive : sequence of str
         Sensitive attributes for l-diversity / t-closeness.
+    sensitive_hierarchies : mapping of sensitive attribute -> Hierarchy or path, optional
+        For t-closeness with the hierarchical distance.
     """
 
     def __init__(
@@ -354,6 +404,7 @@ class SearchContext:
         hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
         sensitive: Sequence[str] = (),
         source: str | None = None,
+        sensitive_hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
     ) -> None:
         qis = tuple(qis)
         sensitive = tuple(sensitive)
@@ -417,6 +468,17 @@ class SearchContext:
         self._gcache: dict[tuple[int, tuple[int, ...]], tuple[np.ndarray, int]] = {}
         self._models: dict[str, Any] = {}
         self._orders: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.sensitive_hierarchies: dict[str, Hierarchy] = {}
+        for col, h in (sensitive_hierarchies or {}).items():
+            if col not in sensitive:
+                raise ParameterError(
+                    "sensitive_hierarchies",
+                    col,
+                    f"a hierarchy for one of the sensitive columns {list(sensitive)}",
+                )
+            self.sensitive_hierarchies[col] = (
+                h if isinstance(h, Hierarchy) else Hierarchy.from_csv(h)
+            )
         self._sens = [self._encode_sensitive(s) for s in sensitive]
 
     # -- encoding helpers ---------------------------------------------------------------------
@@ -426,6 +488,8 @@ class SearchContext:
         key = self.row_base * m + codes
         uniq, cnt = np.unique(key, return_counts=True)
         p = np.bincount(codes, minlength=m) / self.n_records
+        h = self.sensitive_hierarchies.get(col)
+        parents = _hierarchy_parents(h, values, col) if h is not None else ()
         return _Sens(
             col,
             values,
@@ -434,6 +498,7 @@ class SearchContext:
             (uniq % m).astype(np.int64),
             cnt.astype(np.int64),
             p,
+            parents,
         )
 
     def level_codes(self, i: int, level: int) -> np.ndarray:
@@ -573,6 +638,22 @@ class SearchContext:
                 present = np.bincount(pc, weights=np.abs(q - pp), minlength=ncls)
                 mass = np.bincount(pc, weights=pp, minlength=ncls)
                 emd = np.maximum(0.5 * (present + 1.0 - mass), 0.0)
+            elif crit.t_kind == "hierarchical":
+                if not s.parents and s.m > 1:
+                    raise ParameterError(
+                        "sensitive_hierarchies",
+                        s.name,
+                        f"a hierarchy for sensitive column {s.name!r} (t-closeness with the "
+                        "hierarchical distance)",
+                    )
+                emd = np.zeros(ncls)
+                step = max(1, 2_000_000 // max(s.m, 1))
+                for lo in range(0, ncls, step):
+                    hi = min(lo + step, ncls)
+                    sel = (pc >= lo) & (pc < hi)
+                    block = np.zeros((hi - lo, s.m))
+                    block[pc[sel] - lo, pv[sel]] = pcnt[sel] / sizes[pc[sel]]
+                    emd[lo:hi] = hierarchical_emd(block - s.p, s.parents)
             else:
                 emd = np.zeros(ncls)
                 if s.m > 1:
@@ -841,9 +922,12 @@ def prepare(
     qis: Sequence[str],
     hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
     sensitive: Sequence[str] = (),
+    sensitive_hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
 ) -> SearchContext:
     """Encode ``data`` once for many searches (see :class:`SearchContext`)."""
-    return SearchContext(data, qis, hierarchies, sensitive)
+    return SearchContext(
+        data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies
+    )
 
 
 def anonymize(
@@ -865,6 +949,7 @@ def anonymize(
     strategy: str = "lattice",
     progress: Progress | None = None,
     return_data: bool = False,
+    sensitive_hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
 ) -> AnonymizationResult:
     """Find the transformation with least information loss that satisfies the privacy models.
 
@@ -897,6 +982,8 @@ def anonymize(
         max_highest_risk=max_highest_risk,
         suppression=suppression,
     )
+    if t_kind == "hierarchical" and strategy == "mondrian":
+        raise ParameterError("t_kind", t_kind, "'equal' or 'ordered' with Mondrian")
     if strategy == "mondrian":
         from .mondrian import mondrian
 
@@ -912,7 +999,9 @@ def anonymize(
         )
     if strategy not in ("lattice", "exhaustive"):
         raise ParameterError("strategy", strategy, "'lattice' or 'mondrian'")
-    ctx = SearchContext(data, qis, hierarchies, sensitive)
+    ctx = SearchContext(
+        data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies
+    )
     return ctx.search(
         crit,
         metric,
