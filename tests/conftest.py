@@ -18,6 +18,18 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: no per-example deadline (the 2-core CI machine may be loaded), and in CI a
+# derandomized run, so a green local run predicts a green CI run; locally examples vary.
+settings.register_profile(
+    "workbench",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+    print_blob=True,
+)
+settings.load_profile("workbench")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
