@@ -37,6 +37,36 @@ def test_crosswalk_review_marks_unticked_entries_rejected(app) -> None:
     assert set(result.shared_qis) == {"sex", "postal5"}  # rejected entry never used
 
 
+def test_reviewed_crosswalk_is_saved_with_a_copy_of_the_catalog(tmp_path) -> None:
+    """The confirmed crosswalk is saved with the catalog (a copy in the output folder); the
+    copy reloads with the same datasets and review statuses; the shipped catalog is untouched."""
+    src = sample_path("city")
+    before = src.read_bytes()
+    app = CrossDepartmentApp(output_dir=tmp_path)
+    p = app.panel
+    p.save_crosswalk_button.click()  # nothing reviewed yet: explained, nothing written
+    assert "first" in p.errors.widget.value and not list(tmp_path.iterdir())
+    p.datasets.value = ("clinic", "voters")
+    p.propose_button.click()
+    for e, cb in p.entry_boxes:
+        cb.value = e.fact != "sex"
+    p.confirm_button.click()
+    p.save_crosswalk_button.click()
+    assert p.errors.last_error is None
+    saved = tmp_path / "city.catalog.yaml"
+    assert "saved as city.catalog.yaml" in p.crosswalk_status.value
+    copy = Catalog.load(saved)
+    assert {e.fact: e.status for e in copy.crosswalk.entries} == {
+        "birth": "confirmed",
+        "postal": "confirmed",
+        "sex": "rejected",
+    }
+    original = Catalog.load(src)
+    assert set(copy.datasets) == set(original.datasets)
+    assert copy.entry("clinic").file.resolve() == original.entry("clinic").file.resolve()
+    assert src.read_bytes() == before
+
+
 def test_linkage_preview_equals_link_exact(app) -> None:
     p = app.panel
     p.datasets.value = ("clinic", "voters")

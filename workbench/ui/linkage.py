@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import itertools
 import os
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -28,7 +29,7 @@ from ..linkage import Crosswalk, join_risk_matrix, link_exact, propose_crosswalk
 from ..linkage.crosswalk import hints_from_metadata
 from ._charts_extra import FigureSlot, matrix_chart_dict
 from ._common import ErrorBox, ProgressBar, guarded
-from .state import Store
+from .state import Store, safe_name
 
 __all__ = [
     "CrossDepartmentPanel",
@@ -186,9 +187,12 @@ def matrix_table_html(d: dict[str, Any]) -> str:
 class CrossDepartmentPanel:
     """Catalog picker, crosswalk review, linkage preview and join-risk matrix."""
 
-    def __init__(self, store: Store, catalog: Catalog) -> None:
+    def __init__(
+        self, store: Store, catalog: Catalog, output_dir: str | os.PathLike | None = None
+    ) -> None:
         self.store = store
         self.catalog = catalog
+        self.output_dir = Path(output_dir) if output_dir is not None else None
         self.frames = CatalogFrames(catalog)
         self.errors = ErrorBox()
         self.entry_boxes: list[tuple[Any, widgets.Checkbox]] = []
@@ -213,6 +217,12 @@ class CrossDepartmentPanel:
             layout=widgets.Layout(width="auto"),
         )
         self.confirm_button.add_class("wb-confirm-crosswalk")
+        self.save_crosswalk_button = widgets.Button(
+            description="Save crosswalk with the catalog",
+            icon="save",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.save_crosswalk_button.add_class("wb-save-crosswalk")
         self.crosswalk_status = widgets.HTML("")
         self.released = widgets.Dropdown(
             options=internal, value=internal[0] if internal else None, description="released"
@@ -240,6 +250,7 @@ class CrossDepartmentPanel:
         self.matrix_table = widgets.HTML("")
         self.propose_button.on_click(g(self._on_propose))
         self.confirm_button.on_click(g(self._on_confirm))
+        self.save_crosswalk_button.on_click(g(self._on_save_crosswalk))
         self.link_button.on_click(g(self._on_link))
         self.matrix_button.on_click(g(self._on_matrix))
         self.datasets.observe(g(self._on_datasets), names="value")
@@ -258,7 +269,7 @@ class CrossDepartmentPanel:
                 ),
                 self.propose_button,
                 self.entries,
-                self.confirm_button,
+                widgets.HBox([self.confirm_button, self.save_crosswalk_button]),
                 self.crosswalk_status,
                 widgets.HTML(
                     "<h3>3. Linkage preview</h3><p>What an attacker holding the second dataset "
@@ -351,6 +362,42 @@ class CrossDepartmentPanel:
             f"{len(cw) - n_ok} rejected.</span>"
         )
 
+    def save_crosswalk(self) -> Path:
+        """Write a copy of the catalog holding the reviewed crosswalk into the output folder.
+
+        The shipped catalog is never rewritten (a YAML dump would drop its comments); the copy's
+        dataset paths are made relative to its new place, so it loads like the original.
+        """
+        if self.output_dir is None:
+            from ..errors import ParameterError
+
+            raise ParameterError("output_dir", None, "an output folder given by the notebook")
+        cw = self.store.state.crosswalk or self.confirmed_crosswalk()
+        name = safe_name(self.catalog.name, default="catalog")
+        path = self.catalog.with_crosswalk(cw).save(self.output_dir / f"{name}.catalog.yaml")
+        from ..governance import record_operation
+
+        record_operation(
+            "crosswalk-review",
+            inputs=[self.catalog.path],
+            outputs=[path],
+            parameters={
+                "entries": len(cw),
+                "confirmed": sum(1 for e in cw.entries if e.status == "confirmed"),
+            },
+        )
+        return path
+
+    def _on_save_crosswalk(self, _: Any = None) -> None:
+        if not self.entry_boxes and self.store.state.crosswalk is None:
+            self.errors.info("Propose and review the crosswalk first.")
+            return
+        path = self.save_crosswalk()
+        self.crosswalk_status.value = (
+            f"<span class='wb-crosswalk-status'>Catalog with the reviewed crosswalk saved as "
+            f"{html.escape(path.name)}.</span>"
+        )
+
     def _crosswalk(self) -> Crosswalk | None:
         cw = self.store.state.crosswalk
         if cw is None and self.entry_boxes:
@@ -427,7 +474,7 @@ class CrossDepartmentApp:
         catalog = Catalog.load(catalog_path)
         self.store = Store()
         self.store.set(catalog=catalog)
-        self.panel = CrossDepartmentPanel(self.store, catalog)
+        self.panel = CrossDepartmentPanel(self.store, catalog, output_dir)
         self.summary = SummaryPanel(
             self.store,
             output_dir,
