@@ -198,3 +198,37 @@ def test_explore_app_parameters() -> None:
     assert st.risk.threshold == 0.05 and st.risk.population is not None
     assert app.risk.threshold.value == 0.05 and app.risk.population.value == 20_000
     assert "above threshold 0.05" in app.risk.summary.value
+
+
+def test_weights_and_household_give_sdcmicro_individual_risk() -> None:
+    """Survey data: choosing sampling weights and a household id in the panel shows the
+    Benedetti-Franconi expected re-identifications and household risk of `assess`."""
+    from workbench.loading import load
+    from workbench.roles import RoleMap
+    from workbench.samples import sample_path
+    from workbench.ui.state import Store
+
+    ds = load(sample_path("survey"))
+    qis = ["urbrur", "water", "sex", "age"]
+    roles = RoleMap.from_columns(ds.columns, quasi_identifiers=qis)
+    store = Store()
+    store.load_dataset(ds, roles=roles)
+    panel = RiskPanel(store)
+    assert panel.weights.label.startswith("(none")  # a visible label, not a blank box
+    assert "sampling_weight" in [v for _, v in panel.weights.options]
+    assert "urbrur" not in [v for _, v in panel.weights.options]  # QIs are not weights
+    assert "wb-global-risk" not in panel.summary.value  # unweighted: no individual-risk line
+    panel.weights.value = "sampling_weight"
+    panel.household.value = "ori_hid"
+    ref = assess(ds, qis, weights="sampling_weight", household="ori_hid")
+    risk = store.state.risk
+    assert risk.weights == "sampling_weight" and risk.household_column == "ori_hid"
+    assert risk.global_risk.expected_reidentifications == pytest.approx(
+        ref.global_risk.expected_reidentifications
+    )
+    text = panel.summary.value
+    assert f"{ref.global_risk.expected_reidentifications:,.1f}" in text
+    assert f"{ref.household.to_dict()['expected_reidentifications']:,.1f}" in text
+    panel.weights.value = ""  # the "(none)" option: back to unweighted
+    assert store.state.risk.weights is None
+    assert "wb-global-risk" not in panel.summary.value

@@ -134,6 +134,8 @@ def risk_is_current(state: AppState) -> bool:
         and p._source is state.dataset
         and tuple(p.qis) == state.qis
         and tuple(p.sensitive) == state.sensitive
+        and p.weights == state.weights
+        and p.household_column == state.household
     )
 
 
@@ -149,6 +151,8 @@ def current_risk(state: AppState) -> Any:
         sensitive=state.sensitive,
         threshold=state.threshold,
         population_size=state.population_size,
+        weights=state.weights,
+        household=state.household,
     )
 
 
@@ -182,6 +186,21 @@ def risk_summary_html(profile: Any) -> str:
                 f"(Dankar's rule picks {html.escape(str(dk.get('model')))}, "
                 f"N = {p.population.size:,.0f})"
             )
+    if p.weights:
+        g = p.global_risk
+        line3.append(
+            f"<span class='wb-global-risk'>expected re-identifications (individual risk, "
+            f"weights {html.escape(p.weights)}): {g.expected_reidentifications:,.1f} "
+            f"({_pct(g.rate)})</span>"
+        )
+    if p.household is not None:
+        hh = p.household.to_dict()
+        line3.append(
+            f"<span class='wb-household-risk'>household risk "
+            f"({html.escape(str(p.household_column))}): "
+            f"{hh.get('expected_reidentifications', 0):,.1f} expected "
+            f"({_pct(hh.get('rate'))})</span>"
+        )
     for s, r in p.l_diversity.items():
         line3.append(f"{html.escape(s)}: distinct l = {r.distinct_l}")
     qis = html.escape(", ".join(p.qis))
@@ -276,6 +295,20 @@ class RiskPanel:
             "<span style='color:#666'>0 = unknown; the size of the population the data were "
             "drawn from (e.g. the city's residents)</span>"
         )
+        self.weights = widgets.Dropdown(
+            options=self._weight_options(st),
+            value=st.weights or "",
+            description="Sampling weights",
+            style={"description_width": "130px"},
+        )
+        self.weights.add_class("wb-weights")
+        self.household = widgets.Dropdown(
+            options=self._household_options(st),
+            value=st.household or "",
+            description="Household id",
+            style={"description_width": "130px"},
+        )
+        self.household.add_class("wb-household")
         self.summary = widgets.HTML(value="")
         self.summary.add_class("wb-risk-summary")
         self.suda_button = widgets.Button(
@@ -295,6 +328,8 @@ class RiskPanel:
         self.qi_picker.observe(g(self._on_qis), names="value")
         self.threshold.observe(g(self._on_threshold), names="value")
         self.population.observe(g(self._on_population), names="value")
+        self.weights.observe(g(self._on_weights), names="value")
+        self.household.observe(g(self._on_weights), names="value")
         store.subscribe(reacting(self.errors)(self._on_state))
 
         # First assessment, then the charts, shown with their data from the start.
@@ -323,16 +358,22 @@ class RiskPanel:
                 widgets.HBox(
                     [
                         self.qi_picker,
-                        widgets.VBox([self.threshold, self.population, self.population_hint]),
+                        widgets.VBox(
+                            [
+                                self.threshold,
+                                self.population,
+                                self.population_hint,
+                                self.weights,
+                                self.household,
+                            ]
+                        ),
                     ]
                 ),
                 self.summary,
                 self.errors.widget,
                 widgets.HBox([self.hist.widget, self.curve.widget]),
-                widgets.HBox(
-                    [self.dist.widget, self.population_table],
-                    layout=widgets.Layout(align_items="flex-start"),
-                ),
+                self.dist.widget,
+                self.population_table,
                 widgets.HTML(
                     "<h4>Which attributes single people out?</h4><p>Share of records that are "
                     "unique when an attacker knows only some of the quasi-identifiers.</p>"
@@ -484,7 +525,9 @@ class RiskPanel:
                     self.population.value = value
                 finally:
                     self._syncing = False
-        if changed & {"dataset", "roles"} and not risk_is_current(state):
+        if changed & {"dataset", "roles", "weights", "household"} and hasattr(self, "weights"):
+            self._sync_weights(state)
+        if changed & {"dataset", "roles", "weights", "household"} and not risk_is_current(state):
             self._assess(state)  # stores the new profile: redrawn in the next round
             return
         if "risk" in changed:
@@ -516,6 +559,44 @@ class RiskPanel:
         else:
             self._shown = new
             self._refresh(("summary", "hist", "curve", "dist", "pop", "subsets", "suda"))
+
+    @staticmethod
+    def _weight_options(state: AppState) -> list[tuple[str, str]]:
+        """Numeric columns that are not QIs: candidates for sampling weights."""
+        opts: list[tuple[str, str]] = [("(none: every record weighs 1)", "")]
+        ds = state.dataset
+        if ds is not None:
+            for col, kind in ds.column_types.items():
+                if col not in state.qis and any(t in str(kind).lower() for t in ("int", "float")):
+                    opts.append((col, col))
+        return opts
+
+    @staticmethod
+    def _household_options(state: AppState) -> list[tuple[str, str]]:
+        opts: list[tuple[str, str]] = [("(none)", "")]
+        if state.dataset is not None:
+            opts += [(c, c) for c in state.dataset.columns if c not in state.qis]
+        return opts
+
+    def _on_weights(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        # "" is the "(none)" option: ipywidgets shows no label for a None value
+        self.store.set(weights=self.weights.value or None, household=self.household.value or None)
+
+    def _sync_weights(self, state: AppState) -> None:
+        self._syncing = True
+        try:
+            for widget, opts, value in (
+                (self.weights, self._weight_options(state), state.weights),
+                (self.household, self._household_options(state), state.household),
+            ):
+                if list(widget.options) != opts:
+                    widget.options = opts
+                if widget.value != (value or ""):
+                    widget.value = value or ""
+        finally:
+            self._syncing = False
 
     def _sync_picker(self, state: AppState) -> None:
         self._syncing = True

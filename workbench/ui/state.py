@@ -43,6 +43,9 @@ class AppState:
         Risk of the data as loaded, for ``roles.quasi_identifiers``.
     threshold : float
         Highest acceptable risk of a record (records at risk are above it).
+    weights, household : str or None
+        Sampling-weight and household-id columns (Benedetti-Franconi individual risk and
+        household risk, as in sdcMicro).
     population_size : float or None
         Size of the population the data was drawn from (population-uniqueness models).
     transform : AnonymizationResult or None
@@ -75,6 +78,8 @@ class AppState:
     risk: Any = None
     threshold: float = 0.2
     population_size: float | None = None
+    weights: str | None = None
+    household: str | None = None
     transform: Any = None
     transform_config: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     risk_after: Mapping[str, Any] | None = None
@@ -111,6 +116,8 @@ class AppState:
 #: Fields that describe results computed from the current dataset; reset when it changes.
 DATASET_FIELDS = (
     "population_size",
+    "weights",
+    "household",
     "suggestions",
     "roles",
     "risk",
