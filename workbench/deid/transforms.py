@@ -1046,7 +1046,24 @@ def _rng(seed: int | None) -> np.random.Generator:
 
 
 @dataclass(frozen=True)
-class AdditiveNoise(Transform):
+class _Noise(Transform):
+    """Shared parameters and checks of the seeded noise transforms."""
+
+    columns: tuple[str, ...]
+    noise: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", _as_columns(self.columns, "columns"))
+        if not (isinstance(self.noise, (int, float)) and self.noise >= 0):
+            raise ParameterError("noise", self.noise, "a percentage >= 0")
+
+    def columns_used(self) -> tuple[str, ...]:
+        return self.columns
+
+
+@dataclass(frozen=True)
+class AdditiveNoise(_Noise):
     """Add Gaussian noise with standard deviation ``noise`` % of each column's std.
 
     As sdcMicro ``addNoise(method="additive")``: ``x + N(0, (noise/100 * sd(x))^2)`` with the
@@ -1062,14 +1079,6 @@ class AdditiveNoise(Transform):
     seed: int | None = None
     kind: ClassVar[str] = "additive_noise"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", _as_columns(self.columns, "columns"))
-        if not (isinstance(self.noise, (int, float)) and self.noise >= 0):
-            raise ParameterError("noise", self.noise, "a percentage >= 0")
-
-    def columns_used(self) -> tuple[str, ...]:
-        return self.columns
-
     def _transform(self, df, suppressed):
         rng = _rng(self.seed)
         sds = {}
@@ -1084,7 +1093,7 @@ class AdditiveNoise(Transform):
 
 
 @dataclass(frozen=True)
-class MultiplicativeNoise(Transform):
+class MultiplicativeNoise(_Noise):
     """Multiply values by ``1 + e`` with ``e ~ N(0, (noise/100)^2)``.
 
     Multiplicative noise keeps the relative error constant, which suits skewed variables such
@@ -1097,14 +1106,6 @@ class MultiplicativeNoise(Transform):
     noise: float = 10.0
     seed: int | None = None
     kind: ClassVar[str] = "multiplicative_noise"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", _as_columns(self.columns, "columns"))
-        if not (isinstance(self.noise, (int, float)) and self.noise >= 0):
-            raise ParameterError("noise", self.noise, "a percentage >= 0")
-
-    def columns_used(self) -> tuple[str, ...]:
-        return self.columns
 
     def _transform(self, df, suppressed):
         rng = _rng(self.seed)
