@@ -233,3 +233,33 @@ def test_random_hierarchies_round_trip(rows, tmp_path_factory) -> None:
     for j in range(h.levels):
         gen = h.generalize(pd.Series(h.leaves), j).tolist()
         assert gen == [r[j] for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "first_row"),
+    [
+        (
+            ["24/12/1980", "07/01/1926", "13/02/2001"],
+            "date",
+            ("07/01/1926", "1926-01", "1926", "1920s", "*"),
+        ),
+        (["2001-02-03", "1999-12-31"], "date", ("1999-12-31", "1999-12", "1999", "1990s", "*")),
+        (["12/31/1999", "02/03/2001"], "date", ("02/03/2001", "2001-02", "2001", "2000s", "*")),
+        (["46574", "46271", "02138"], "masking", ("02138", "0213*", "021**")),
+        ([str(a) for a in range(17, 91)], "interval", ("17", "15-19")),
+        (["a", "b"], "categorical", ("a", "*")),
+        (["2001-02-30", "2001-02-03"], "categorical", ("2001-02-03", "*")),  # not all dates
+    ],
+)
+def test_auto_hierarchy_detects_dates_and_codes(values, kind, first_row) -> None:
+    """Text dates get day -> month -> year -> decade and fixed-width codes get masking, so
+    `anonymize` without --hierarchy generalizes birth dates and postal codes sensibly."""
+    h, what = auto_hierarchy(pd.Series(values), name="c")
+    assert f"automatic {kind} hierarchy" in what
+    assert h.rows[0][: len(first_row)] == first_row
+    h.check_covers(pd.Series(values), "c")
+
+
+def test_auto_hierarchy_dates_with_missing_values() -> None:
+    h, what = auto_hierarchy(pd.Series(["24/12/1980", None, "07/01/1926"]), name="dob")
+    assert "date" in what and h.missing_leaf() is not None

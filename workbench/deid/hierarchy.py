@@ -528,15 +528,51 @@ def _nice_width(span: float, target_bins: int) -> float:
     return 10 * mag  # pragma: no cover
 
 
+_AUTO_DATE_FORMATS = (
+    ("%Y-%m-%d", "YYYY-MM-DD"),
+    ("%d/%m/%Y", "DD/MM/YYYY"),
+    ("%m/%d/%Y", "MM/DD/YYYY"),
+    ("%d.%m.%Y", "DD.MM.YYYY"),
+)
+
+
+def _auto_date_or_code(observed: pd.Series, name: str | None) -> tuple[Hierarchy, str] | None:
+    """Date or fixed-width code hierarchy for a text column, or ``None``."""
+    if not len(observed) or pd.api.types.is_numeric_dtype(observed.dtype):
+        return None
+    text = observed.astype(str).str.strip()
+    distinct = pd.Series(pd.unique(text))
+    if distinct.str.contains(r"[-/.]", regex=True).all():
+        for fmt, label in _AUTO_DATE_FORMATS:
+            if pd.to_datetime(distinct, format=fmt, errors="coerce").notna().all():
+                h = date_hierarchy(text, date_format=fmt, name=name)
+                return h, f"automatic date hierarchy ({label}: day -> month -> year -> decade)"
+        return None
+    lengths = distinct.str.len()
+    if distinct.str.fullmatch(r"\d+").all() and lengths.nunique() == 1 and lengths.iloc[0] >= 4:
+        h = masking_hierarchy(text, name=name)
+        return h, "automatic masking hierarchy (fixed-width code, one digit masked per level)"
+    return None
+
+
 def auto_hierarchy(values: Any, name: str | None = None) -> tuple[Hierarchy, str]:
     """A default hierarchy and a sentence saying what it is.
 
-    Numeric columns get intervals (about 20 bins, merged by 2 per level); anything else gets
-    identity + ``*``. Missing values get a leaf ``NA``.
+    Text columns of dates (ISO, day-first, month-first or dotted, every value parsing) get day ->
+    month -> year -> decade; fixed-width digit codes stored as text (postal codes, zips) get
+    masking from the right; numeric columns get intervals (about 20 bins, merged by 2 per level);
+    anything else gets identity + ``*``. Missing values get a leaf ``NA``.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     has_missing = bool(s.isna().any())
     observed = s.dropna()
+    special = _auto_date_or_code(observed, name)
+    if special is not None:
+        h, what = special
+        if has_missing and h.missing_leaf() is None:
+            top = ["NA"] + ["NA"] * (h.levels - 2) + ["*"] if h.levels > 1 else ["NA"]
+            h = Hierarchy.from_rows([*h.rows, tuple(top)], name=name)
+        return h, what
     numeric = pd.api.types.is_numeric_dtype(observed.dtype) and not pd.api.types.is_bool_dtype(
         observed.dtype
     )
