@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_risk_profile import CONTRACT_KEYS
 
 from workbench.cli import main
 
@@ -52,23 +53,7 @@ def test_json_document_has_the_contract_keys(small_csv, capsys) -> None:
     )
     assert rc == 0
     doc = _json(capsys)
-    for key in (
-        "records",
-        "classes",
-        "min_class_size",
-        "max_class_size",
-        "sample_uniques",
-        "sample_uniqueness",
-        "prosecutor",
-        "journalist",
-        "marketer",
-        "population",
-        "global_risk",
-        "l_diversity",
-        "t_closeness",
-        "delta_disclosure",
-        "beta_likeness",
-    ):
+    for key in sorted(CONTRACT_KEYS):
         assert key in doc
     assert doc["records"] == 6 and doc["classes"] == 3
     assert doc["prosecutor"]["threshold"] == 0.2

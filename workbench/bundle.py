@@ -16,8 +16,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from . import __version__
 from ._io import atomic_write_text
 from .charts import as_dict
@@ -295,7 +293,3 @@ def category_shares(data: Any, column: str, top: int = 20, min_count: int = 1) -
     if rest:
         shares["other"] = shares.get("other", 0.0) + rest / n
     return shares
-
-
-def _as_frame(obj: Any) -> pd.DataFrame:  # pragma: no cover - convenience for notebooks
-    return as_pandas(obj)
