@@ -35,7 +35,10 @@ if [ ! -x .venv/bin/uv ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.8"
 fi
 export VIRTUAL_ENV="$PWD/.venv"
-.venv/bin/uv pip sync -q --python .venv/bin/python requirements.lock
+# start: what the app needs (notebooks, dashboard, linkage, DP); test: everything (requirements.lock)
+lock=requirements.lock
+[ "$mode" = start ] && lock=requirements-app.lock
+.venv/bin/uv pip sync -q --python .venv/bin/python "$lock"
 .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
 
 case "$mode" in

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__
 from ._io import atomic_write_text
-from .charts import as_dict
+from ._results import as_dict
 from .dataset import Dataset, as_pandas
 from .errors import ConfigError, MissingFileError
 

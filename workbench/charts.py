@@ -12,6 +12,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ._results import as_dict
+
 __all__ = [
     "as_dict",
     "records_at_risk_by_threshold",
@@ -37,17 +39,6 @@ _ORANGE = "#ff7f0e"
 _GREEN = "#2ca02c"
 _GREY = "#7f7f7f"
 _HEIGHT = 340
-
-
-def as_dict(obj: Any) -> dict:
-    """Return the dictionary form of a result (``to_dict()``) or the mapping itself."""
-    if obj is None:
-        return {}
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    raise TypeError(f"expected a result object or a dict, got {type(obj).__name__}")
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, **kw: Any) -> go.Figure:

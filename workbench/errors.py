@@ -29,6 +29,7 @@ __all__ = [
     "ProvenanceError",
     "AccessDeniedError",
     "KeyMissingError",
+    "MissingExtraError",
 ]
 
 
@@ -134,3 +135,20 @@ class AccessDeniedError(WorkbenchError, PermissionError):
 
 class KeyMissingError(InputError):
     """A pseudonymization key was required but not found in the environment or key file."""
+
+
+class MissingExtraError(ConfigError, ModuleNotFoundError):
+    """A feature needs an optional extra that is not installed; the message says which one.
+
+    The core (profile, assess, anonymize, check, provenance) installs without the notebooks,
+    Splink, Spark or OpenDP, so an ETL job stays small; the commands that need them say so.
+    """
+
+    def __init__(self, extra: str, module: str, feature: str = "this feature") -> None:
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"{feature} needs the {extra!r} extra (module {module!r} is not installed); "
+            f"install it with: pip install 'privacy-risk-workbench[{extra}]'"
+        )
+        self.name = module

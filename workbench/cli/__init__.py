@@ -46,13 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"{__name__}._{name}")
-        except ModuleNotFoundError as exc:  # sub-command not built yet
-            if exc.name == f"{__name__}._{name}":
-                continue
-            raise
-        module.register(sub)
+        # every listed sub-command must import (with only the core installed: heavy imports
+        # live inside the commands); a broken one fails loudly instead of vanishing from --help
+        importlib.import_module(f"{__name__}._{name}").register(sub)
     return parser
 
 
@@ -180,6 +176,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except WorkbenchError as exc:
         print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        from .._extras import extra_for
+        from ..errors import MissingExtraError
+
+        extra = extra_for(exc)
+        if extra is None:
+            raise
+        err = MissingExtraError(extra, exc.name or "", f"`workbench {args.command}`")
+        print(f"workbench {args.command}: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..report import write_report
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="render an assessment bundle as a standalone HTML report")
@@ -21,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ..report import write_report  # needs the 'app' extra (plotly)
+
     out = write_report(args.bundle, args.output, plotlyjs=args.plotlyjs)
     print(f"report written to {out}")
     return 0

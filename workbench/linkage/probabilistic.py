@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._extras import require
 from ..dataset import as_pandas, check_columns
 from ..errors import ParameterError
 from ._codes import joint_keys
@@ -145,6 +146,7 @@ def _splink_frame(frame: pd.DataFrame, fields: Sequence[HarmonizedField]) -> pd.
 
 
 def _comparison(f: HarmonizedField) -> Any:
+    require("splink", "probabilistic linkage")
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import ColumnExpression
@@ -417,6 +419,8 @@ def _run_splink(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Train and predict; returns (released row, attacker row, probability) above threshold."""
     import pyarrow as pa
+
+    require("splink", "probabilistic linkage")
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     names = [f.name for f in fields]

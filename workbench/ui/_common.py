@@ -1,8 +1,8 @@
-"""Small pieces every panel shares: error display, progress bars, figure outputs.
+"""Small pieces every panel shares: error display, progress bars, HTML blocks.
 
 Patterns follow ``shared/guides/notebooks-and-voila.md``: Output widgets are filled with
 ``append_display_data`` (never ``with out:`` during a notebook's own execution, which can hang
-Voila), and FigureWidgets are built with their data before display.
+Voila); charts are plotly MIME outputs (see ``_charts_extra``), not FigureWidgets.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from ..errors import WorkbenchError
 
-__all__ = ["ErrorBox", "ProgressBar", "figure_output", "set_figure", "html_block", "guarded"]
+__all__ = ["ErrorBox", "ProgressBar", "html_block", "guarded"]
 
 
 class ErrorBox:
@@ -86,22 +86,6 @@ class ProgressBar:
     def finish(self, message: str = "done") -> None:
         self.bar.value = self.bar.max
         self.label.value = message
-
-
-def figure_output(fig: Any) -> Any:
-    """A ``FigureWidget`` built *with* its data (the only pattern that renders reliably in both
-    JupyterLab and Voila; plotly's mime renderer errors inside Voila Output widgets)."""
-    import plotly.graph_objects as go
-
-    return go.FigureWidget(fig)
-
-
-def set_figure(widget: Any, fig: Any) -> None:
-    """Replace the traces and layout of a FigureWidget from a freshly built figure."""
-    with widget.batch_update():
-        widget.data = ()
-        widget.add_traces(list(fig.data))
-        widget.layout = fig.layout
 
 
 def html_block(content: str, title: str | None = None) -> widgets.HTML:
