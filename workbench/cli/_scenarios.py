@@ -1,0 +1,106 @@
+"""``workbench scenarios CATALOG``: every release against every threat scenario."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParameterError
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "scenarios",
+        help="evaluate releases against threat scenarios (who attacks, holding what, wanting what)",
+        description=(
+            "Evaluate every release against every threat scenario: expected and, with ground "
+            "truth, actual re-identifications; share of records whose sensitive value is learned; "
+            "membership advantage. Scenarios are YAML files (default: the scenarios/ folder "
+            "beside the catalog). Releases default to the catalog's own (non-external) datasets."
+        ),
+    )
+    p.add_argument("catalog", metavar="CATALOG", help="catalog YAML")
+    p.add_argument(
+        "--scenarios",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="scenario YAML file or folder (repeatable; default: scenarios/ beside the catalog)",
+    )
+    p.add_argument(
+        "--releases",
+        nargs="+",
+        default=[],
+        metavar="RELEASE",
+        help="catalog dataset names, or files as PATH, NAME=PATH or NAME=PATH@DATASET "
+        "(DATASET: the catalog entry the file was derived from)",
+    )
+    p.add_argument(
+        "--fail-above",
+        type=float,
+        metavar="RISK",
+        help="exit 1 when any scenario's headline risk is above RISK (a share in [0, 1])",
+    )
+    p.add_argument("--json", action="store_true", help="print the scenario matrix as JSON")
+    p.set_defaults(func=run)
+
+
+def _parse_release(text: str, catalog: Any) -> Any:
+    from ..loading import load
+    from ..scenarios import Release
+
+    if catalog is not None and text in catalog.datasets and not Path(text).is_file():
+        return Release(text, catalog.load_dataset(text), dataset=text, kind="dataset")
+    name, _, rest = text.partition("=") if "=" in text else ("", "", text)
+    path, _, dataset = rest.partition("@")
+    name = name or Path(path).stem
+    if dataset and dataset not in catalog.datasets:
+        raise ParameterError(
+            "releases", text, f"@DATASET naming a catalog dataset ({', '.join(catalog.datasets)})"
+        )
+    return Release(name, load(path), dataset=dataset or None, kind="file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..catalog import Catalog
+    from ..scenarios import evaluate_scenarios, load_scenarios
+    from . import print_json
+
+    if args.fail_above is not None and not 0 <= args.fail_above <= 1:
+        raise ParameterError("fail-above", args.fail_above, "a share in [0, 1]")
+    catalog = Catalog.load(args.catalog)
+    paths = args.scenarios or [Path(args.catalog).parent / "scenarios"]
+    scenarios = load_scenarios(paths)
+    if args.releases:
+        releases = [_parse_release(t, catalog) for t in args.releases]
+    else:
+        releases = [
+            _parse_release(name, catalog)
+            for name, entry in catalog.datasets.items()
+            if not entry.external
+        ]
+    matrix = evaluate_scenarios(releases, scenarios, catalog)
+    failed = args.fail_above is not None and any(
+        o.applicable and o.risk > args.fail_above for o in matrix.outcomes
+    )
+    if args.json:
+        doc = matrix.to_dict()
+        doc["fail_above"] = args.fail_above
+        doc["failed"] = failed
+        print_json(doc)
+    else:
+        names = [s.name for s in matrix.scenarios]
+        width = max(len(r) for r in matrix.releases) + 2
+        print("risk by release (rows) and scenario (columns); - = does not apply")
+        print(" " * width + "  ".join(f"{n[:22]:>22}" for n in names))
+        for r in matrix.releases:
+            cells = []
+            for n in names:
+                o = matrix.outcome(r, n)
+                cells.append(f"{(f'{100 * o.risk:.1f} %' if o.applicable else '-'):>22}")
+            print(f"{r:<{width}}" + "  ".join(cells))
+        print()
+        for line in matrix.worst_in_words().values():
+            print(line)
+    return 1 if failed else 0
