@@ -341,3 +341,142 @@ def test_cli_fail_above_exits_one(tmp_path: Path) -> None:
         [*args, "--fail-above", "1.5"], capture_output=True, text=True, env=env, timeout=300
     )
     assert bad.returncode == 2 and "fail-above" in bad.stderr
+
+
+# --- register of reviewed releases and re-assessment ---------------------------------------
+
+
+def _cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess:
+    env = {**__import__("os").environ, "WORKBENCH_PROVENANCE": str(tmp_path / "prov.jsonl")}
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=600,
+    )
+
+
+def test_the_2025_voter_roll_is_todays_without_postal_codes() -> None:
+    today = pd.read_csv(CITY / "voter_roll.csv", dtype=str)
+    old = pd.read_csv(CITY / "history" / "voter_roll_2025.csv", dtype=str)
+    pd.testing.assert_frame_equal(old, today.drop(columns=["postal_code"]))
+
+
+def test_voter_roll_update_makes_reassess_exit_one(tmp_path: Path) -> None:
+    reg = tmp_path / "register.jsonl"
+    scen = str(CITY / "scenarios" / "journalist_voter_roll.yaml")
+    review = _cli(
+        tmp_path,
+        "scenarios",
+        str(CITY / "history" / "catalog_2025.yaml"),
+        "--releases",
+        "housing",
+        "--scenarios",
+        scen,
+        "--register",
+        str(reg),
+        "--json",
+    )
+    assert review.returncode == 0, review.stderr[-2000:]
+    before = json.loads(review.stdout)["outcomes"][0]
+    assert before["risk"] < 0.1 and before["highest_risk"] <= 0.2  # within the housing policy
+
+    same = _cli(
+        tmp_path,
+        "reassess",
+        str(CITY / "history" / "catalog_2025.yaml"),
+        "--register",
+        str(reg),
+        "--json",
+    )
+    assert same.returncode == 0, same.stderr[-2000:]
+    assert [r["status"] for r in json.loads(same.stdout)["releases"]] == ["current"]
+
+    now = _cli(tmp_path, "reassess", str(CITY / "catalog.yaml"), "--register", str(reg), "--json")
+    assert now.returncode == 1, now.stderr[-2000:]
+    doc = json.loads(now.stdout)
+    (rel,) = doc["releases"]
+    assert rel["status"] == "breaks policy" and doc["breaks_policy"] is True
+    assert [c["name"] for c in rel["changed"]] == ["voters"]
+    (delta,) = rel["deltas"]
+    assert delta["old_risk"] == pytest.approx(before["risk"])
+    assert delta["new_risk"] > 0.3 and delta["delta"] == pytest.approx(
+        delta["new_risk"] - delta["old_risk"]
+    )
+    assert {b["limit"] for b in rel["breaches"]} >= {"average risk", "highest risk"}
+    assert "BREAKS its policy" in rel["words"] and "voters" in rel["words"]
+
+
+def test_a_tampered_register_is_refused(tmp_path: Path) -> None:
+    reg = tmp_path / "register.jsonl"
+    out = _cli(
+        tmp_path,
+        "scenarios",
+        str(CITY / "history" / "catalog_2025.yaml"),
+        "--releases",
+        "housing",
+        "--scenarios",
+        str(CITY / "scenarios" / "journalist_voter_roll.yaml"),
+        "--register",
+        str(reg),
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = reg.read_text()
+    reg.write_text(text.replace('"risk": 0.0', '"risk": 0.5', 1).replace("0.017", "0.001", 1))
+    res = _cli(tmp_path, "reassess", str(CITY / "catalog.yaml"), "--register", str(reg))
+    assert res.returncode == 2 and "verification" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_a_release_file_changed_in_place_is_stale(tmp_path: Path) -> None:
+    from workbench.catalog import Catalog
+    from workbench.scenarios import reassess, register_review
+
+    cat = Catalog.load(CITY / "catalog.yaml")
+    path = tmp_path / "transit_release.csv"
+    pd.read_csv(CITY / "transit_passes.csv", dtype=str).drop(columns=["pass_id"]).to_csv(
+        path, index=False
+    )
+    s = load_scenarios([CITY / "scenarios" / "neighbour.yaml"])
+    rel = Release("transit_release", pd.read_csv(path, dtype=str), dataset="transit", kind="file")
+    m = evaluate_scenarios([rel], s, cat)
+    reg = tmp_path / "reg.jsonl"
+    register_review(m, [rel], cat, reg, files={"transit_release": path})
+    assert [r.status for r in reassess(cat, reg).releases] == ["current"]
+    df = pd.read_csv(path, dtype=str)
+    df.iloc[:50].to_csv(path, index=False)  # the department re-released a different extract
+    (r,) = reassess(cat, reg).releases
+    assert r.status in ("stale", "breaks policy")
+    assert [c["name"] for c in r.changed] == ["transit_release"]
+    assert r.deltas[0]["new_risk"] != r.deltas[0]["old_risk"]
+
+
+@pytest.mark.parametrize(
+    ("risk", "limit", "breached"),
+    [(0.07, 0.07, False), (0.0700001, 0.07, True), (0.0699999, 0.07, False)],
+)
+def test_policy_breach_at_the_exact_limit(risk: float, limit: float, breached: bool) -> None:
+    from workbench.governance.policy import RecordsAtRisk, Thresholds
+    from workbench.scenarios import ScenarioOutcome, policy_breaches
+
+    o = ScenarioOutcome(
+        "r", "s", "reidentify", True, risk, "", highest_risk=risk, records_at_risk=risk
+    )
+    for th, name in (
+        (Thresholds(max_average_risk=limit), "average risk"),
+        (Thresholds(max_highest_risk=limit), "highest risk"),
+        (Thresholds(max_records_at_risk=RecordsAtRisk(limit, 0.3)), "share of records at risk"),
+    ):
+        found = policy_breaches(o, th)
+        assert bool(found) is breached, (name, risk, limit)
+        if found:
+            assert found[0].limit == name and found[0].allowed == limit
+    # other goals and non-applicable outcomes breach nothing here
+    assert (
+        policy_breaches(
+            ScenarioOutcome("r", "s", "infer", True, 1.0, ""), Thresholds(max_average_risk=0.0)
+        )
+        == []
+    )

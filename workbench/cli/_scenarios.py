@@ -42,11 +42,17 @@ def register(subparsers: Any) -> None:
         metavar="RISK",
         help="exit 1 when any scenario's headline risk is above RISK (a share in [0, 1])",
     )
+    p.add_argument(
+        "--register",
+        metavar="REGISTER.jsonl",
+        help="record this review (content hashes of every input, the figures found) in a "
+        "register of reviewed releases, for `workbench reassess`",
+    )
     p.add_argument("--json", action="store_true", help="print the scenario matrix as JSON")
     p.set_defaults(func=run)
 
 
-def _parse_release(text: str, catalog: Any) -> Any:
+def _parse_release(text: str, catalog: Any, files: dict[str, str]) -> Any:
     from ..loading import load
     from ..scenarios import Release
 
@@ -59,6 +65,7 @@ def _parse_release(text: str, catalog: Any) -> Any:
         raise ParameterError(
             "releases", text, f"@DATASET naming a catalog dataset ({', '.join(catalog.datasets)})"
         )
+    files[name] = path
     return Release(name, load(path), dataset=dataset or None, kind="file")
 
 
@@ -72,15 +79,20 @@ def run(args: argparse.Namespace) -> int:
     catalog = Catalog.load(args.catalog)
     paths = args.scenarios or [Path(args.catalog).parent / "scenarios"]
     scenarios = load_scenarios(paths)
+    files: dict[str, str] = {}
     if args.releases:
-        releases = [_parse_release(t, catalog) for t in args.releases]
+        releases = [_parse_release(t, catalog, files) for t in args.releases]
     else:
         releases = [
-            _parse_release(name, catalog)
+            _parse_release(name, catalog, files)
             for name, entry in catalog.datasets.items()
             if not entry.external
         ]
     matrix = evaluate_scenarios(releases, scenarios, catalog)
+    if args.register:
+        from ..scenarios import register_review
+
+        register_review(matrix, releases, catalog, args.register, files)
     failed = args.fail_above is not None and any(
         o.applicable and o.risk > args.fail_above for o in matrix.outcomes
     )

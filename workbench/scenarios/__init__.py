@@ -12,11 +12,22 @@ from ._evaluate import (
     learned_mask,
 )
 from ._model import ATTACKER_MODELS, GOALS, GroundTruth, Scenario, load_scenarios
+from ._register import (
+    PolicyBreach,
+    ReassessResult,
+    ReleaseReassessment,
+    policy_breaches,
+    reassess,
+    register_review,
+)
 
 __all__ = [
     "ATTACKER_MODELS",
     "GOALS",
     "GroundTruth",
+    "PolicyBreach",
+    "ReassessResult",
+    "ReleaseReassessment",
     "Release",
     "Scenario",
     "ScenarioMatrix",
@@ -24,4 +35,7 @@ __all__ = [
     "evaluate_scenarios",
     "learned_mask",
     "load_scenarios",
+    "policy_breaches",
+    "reassess",
+    "register_review",
 ]
