@@ -172,12 +172,13 @@ def test_purpose_must_be_permitted_and_consented(files):
 
 def test_user_must_hold_a_role_allowed_raw_rows(files, tmp_path):
     log = AccessLog(tmp_path / "access.jsonl")
-    log.grant("ann", "analyst")
+    log.grant("sam", "steward", by="boss")
+    log.grant("ann", "analyst", by="sam")
     res = gate(
         files["good"], policy=files["policy"], roles=files["roles"], user="ann", access_log=log
     )
     assert _by_rule(res)["access"][0] == "fail"
-    log.grant("ann", "steward")
+    log.grant("ann", "steward", by="sam")
     res = gate(
         files["good"], policy=files["policy"], roles=files["roles"], user="ann", access_log=log
     )
