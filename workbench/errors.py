@@ -29,6 +29,7 @@ __all__ = [
     "ProvenanceError",
     "AccessDeniedError",
     "KeyMissingError",
+    "PrivacyWarning",
 ]
 
 
@@ -134,3 +135,7 @@ class AccessDeniedError(WorkbenchError, PermissionError):
 
 class KeyMissingError(InputError):
     """A pseudonymization key was required but not found in the environment or key file."""
+
+
+class PrivacyWarning(UserWarning):
+    """A parameter is valid but protects nobody (for example k = 1); says why, as OpenDP does."""
