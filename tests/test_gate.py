@@ -542,3 +542,47 @@ def test_records_at_risk_share_at_its_limit(share, uniques, status):
 def test_min_l_at_its_limit(need, fewest, status):
     frame = _classes(8, 8, dx=(fewest, 7))
     assert _gate_one(frame, min_l={"diagnosis": need}) == ("min_l[diagnosis]", status, fewest)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "dx", "failing"),
+    [
+        ((7, 13), (3, 3), set()),  # k = 7, l = 3, risk 1/7: every harmonized limit met exactly
+        ((6, 14), (3, 3), {"min_k"}),
+        ((7, 13), (2, 3), {"min_l[diagnosis]"}),
+        ((4, 16), (3, 3), {"min_k"}),  # highest risk 1/4 and threshold 1/4: exactly at both
+        ((3, 17), (3, 3), {"min_k", "max_highest_risk", "max_records_at_risk"}),
+    ],
+)
+def test_harmonized_limits_are_the_strictest_and_hold_at_the_limit(sizes, dx, failing):
+    a = policy_doc(
+        name="a",
+        thresholds={
+            "min_k": 5,
+            "max_highest_risk": 0.5,
+            "min_l": {"diagnosis": 2},
+            "max_records_at_risk": {"share": 0.2, "threshold": 0.5},
+        },
+    )
+    b = policy_doc(
+        name="b",
+        thresholds={
+            "min_k": 7,
+            "max_highest_risk": 0.25,
+            "min_l": {"diagnosis": 3},
+            "max_records_at_risk": {"share": 0.1, "threshold": 0.25},
+        },
+    )
+    res = gate(
+        _classes(*sizes, dx=dx),
+        policy=[Policy.from_dict(a), Policy.from_dict(b)],
+        qis=["zone"],
+        sensitive=["diagnosis"],
+        record=False,
+    )
+    got = _by_rule(res)
+    assert got["min_k"][2] == 7 and got["min_l[diagnosis]"][2] == 3
+    assert got["max_highest_risk"][2] == 0.25
+    assert got["max_records_at_risk"][2] == {"share": 0.1, "threshold": 0.25}
+    assert {rule for rule, (status, _, _) in got.items() if status == "fail"} == failing
+    assert res.passed == (not failing)
