@@ -115,6 +115,56 @@ def test_reviewer_never_receives_record_level_data(kind):
     assert render_for("steward", obj) is obj
 
 
+def _nest(obj, depth: int, how: str):
+    for i in range(depth):
+        if how == "dict":
+            obj = {f"level{i}": obj, "count": i}
+        elif how == "list":
+            obj = [i, obj]
+        else:
+            obj = _Box(obj)
+    return obj
+
+
+class _Box:
+    def __init__(self, inner):
+        self.inner = inner
+
+    def to_dict(self):
+        return {"inner": self.inner}
+
+
+@pytest.mark.parametrize("how", ["dict", "list", "to_dict"])
+@pytest.mark.parametrize("depth", [0, 1, 6, 7, 8, 50, 5000])
+def test_record_level_data_is_found_at_any_depth(depth, how):
+    # Regression: anything nested deeper than 6 levels was taken for an aggregate (fail open).
+    obj = _nest(FRAME, depth, how)
+    assert view_kind_of(obj) == "raw"
+    with pytest.raises(AccessDeniedError, match="reviewer"):
+        render_for("reviewer", obj)
+    assert view_kind_of(_nest(0.25, depth, how)) == "aggregate"
+
+
+def test_self_referencing_structures_terminate_and_keep_their_rows():
+    loop: dict = {"k": 5}
+    loop["self"] = loop
+    assert view_kind_of(loop) == "aggregate"
+    loop["rows"] = [loop, FRAME]
+    assert view_kind_of(loop) == "raw"
+
+
+def test_a_structure_too_large_to_inspect_is_refused(monkeypatch):
+    import workbench.governance.access as access_mod
+
+    monkeypatch.setattr(access_mod, "_MAX_INSPECTED", 100)
+    small = {"values": [[i] for i in range(50)]}  # 52 containers
+    assert view_kind_of(small) == "aggregate"
+    big = {"values": [[i] for i in range(500)]}  # cannot be inspected to the end: fail closed
+    assert view_kind_of(big) == "raw"
+    with pytest.raises(AccessDeniedError):
+        render_for("reviewer", big)
+
+
 def test_analyst_sees_declared_deidentified_rows_only():
     with pytest.raises(AccessDeniedError, match="raw rows"):
         render_for("analyst", FRAME)
@@ -165,9 +215,9 @@ def _t(day: str) -> datetime:
 
 def test_review_flags_unused_and_expired_grants(tmp_path):
     log = AccessLog(tmp_path / "a.jsonl")
-    log.grant("ann", "analyst", project="p1", until="2025-03-31", by="boss", now=_t("2025-01-01"))
     log.grant("bob", "steward", by="boss", now=_t("2025-01-01"))
-    log.grant("cy", "reviewer", by="boss", now=_t("2025-01-01"))
+    log.grant("ann", "analyst", project="p1", until="2025-03-31", by="bob", now=_t("2025-01-01"))
+    log.grant("cy", "reviewer", by="bob", now=_t("2025-01-01"))
     log.record_use("ann", "analyst", "deidentified", now=_t("2025-03-01"))
     log.record_use("cy", "reviewer", "aggregate", now=_t("2025-04-01"))
     review = log.review(now="2025-05-15")
@@ -189,6 +239,52 @@ def test_review_flags_unused_and_expired_grants(tmp_path):
     assert log.roles_of("ann") == ()
 
 
+def test_a_grant_needs_a_steward_other_than_the_grantee(tmp_path):
+    # Regression: anyone could grant any role, to themselves too.
+    log = AccessLog(tmp_path / "a.jsonl")
+    with pytest.raises(AccessDeniedError, match="cannot grant a role to themselves"):
+        log.grant("sam", "steward", by="sam")  # not even the first steward
+    with pytest.raises(AccessDeniedError, match="the first grant of a new access log"):
+        log.grant("ann", "analyst", by="boss")  # no steward yet: only a steward can be named
+    first = log.grant("sam", "steward", by="boss")  # the first steward, named by someone else
+    assert first["bootstrap"] is True and first["by"] == "boss"
+    with pytest.raises(AccessDeniedError, match="'boss' is not a steward"):
+        log.grant("ann", "analyst", by="boss")
+    with pytest.raises(AccessDeniedError, match="cannot grant a role to themselves"):
+        log.grant("sam", "analyst", by="sam")
+    ev = log.grant("ann", "analyst", by="sam")
+    assert ev["by"] == "sam" and "bootstrap" not in ev
+    with pytest.raises(AccessDeniedError, match="'ann' is not a steward"):
+        log.grant("bob", "analyst", by="ann")  # an analyst cannot hand out roles
+    log.grant("tom", "steward", by="sam")
+    log.grant("bob", "analyst", by="tom")  # any current steward may grant
+    log.revoke("sam", "steward", by="tom")
+    with pytest.raises(AccessDeniedError, match="'sam' is not a steward"):
+        log.grant("cy", "reviewer", by="sam")  # a revoked steward no longer may
+    log.revoke("tom", "steward", by="tom")
+    # every steward gone: the log is not new, so nobody can bootstrap again (fail closed)
+    with pytest.raises(AccessDeniedError, match="'boss' is not a steward"):
+        log.grant("eve", "steward", by="boss")
+    assert log.roles_of("eve") == ()
+
+
+def test_an_expired_steward_grant_cannot_grant(tmp_path):
+    log = AccessLog(tmp_path / "a.jsonl")
+    log.grant("sam", "steward", by="boss", now=_t("2025-01-01"))
+    log.grant("pat", "steward", by="sam", until="2025-01-31", now=_t("2025-01-02"))
+    log.grant("ann", "analyst", by="pat", now=_t("2025-01-31"))  # the last day still counts
+    with pytest.raises(AccessDeniedError, match="'pat' is not a steward"):
+        log.grant("bob", "analyst", by="pat", now=_t("2025-02-01"))
+
+
+def test_grants_need_a_steward_role_in_the_roles_file(tmp_path):
+    path = tmp_path / "roles.yaml"
+    path.write_text("roles:\n  auditor: [aggregate]\n  researcher: [deidentified, aggregate]\n")
+    log = AccessLog(tmp_path / "a.jsonl")
+    with pytest.raises(ParameterError, match="steward"):
+        log.grant("ann", "researcher", by="boss", access=AccessPolicy.load(path))
+
+
 def test_revoking_a_role_not_held_is_an_error(tmp_path):
     log = AccessLog(tmp_path / "a.jsonl")
     with pytest.raises(ParameterError, match="currently holds"):
@@ -198,6 +294,9 @@ def test_revoking_a_role_not_held_is_an_error(tmp_path):
 
 
 def test_cli_grant_review_revoke(capsys):
+    assert main(["access", "grant", "tester", "steward", "--by", "boss"]) == 0
+    assert main(["access", "grant", "tester", "analyst"]) == 2  # WORKBENCH_USER is tester
+    assert "themselves" in capsys.readouterr().err
     assert (
         main(["access", "grant", "ann", "analyst", "--project", "flu", "--until", "2020-01-31"])
         == 0

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -172,12 +173,13 @@ def test_purpose_must_be_permitted_and_consented(files):
 
 def test_user_must_hold_a_role_allowed_raw_rows(files, tmp_path):
     log = AccessLog(tmp_path / "access.jsonl")
-    log.grant("ann", "analyst")
+    log.grant("sam", "steward", by="boss")
+    log.grant("ann", "analyst", by="sam")
     res = gate(
         files["good"], policy=files["policy"], roles=files["roles"], user="ann", access_log=log
     )
     assert _by_rule(res)["access"][0] == "fail"
-    log.grant("ann", "steward")
+    log.grant("ann", "steward", by="sam")
     res = gate(
         files["good"], policy=files["policy"], roles=files["roles"], user="ann", access_log=log
     )
@@ -394,3 +396,193 @@ def test_catalog_file_path_uses_the_catalog_entry(catalog, capsys):
     assert res.datasets == ("clinic",) and res.policy == "clinic" and res.passed
     assert main(["check", "clinic", "--catalog", str(catalog), "--approve"]) == 2
     assert "--approve" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- every threshold at its limit
+def _classes(*sizes: int, dx: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """One class of ``sizes[i]`` records per quasi-identifier value ``q<i>``; class ``i`` holds
+    ``dx[i]`` distinct diagnoses (default: one)."""
+    rows = []
+    for i, size in enumerate(sizes):
+        distinct = 1 if dx is None else dx[i]
+        rows += [(f"q{i}", f"d{j % distinct}") for j in range(size)]
+    return pd.DataFrame(rows, columns=["zone", "diagnosis"])
+
+
+def _gate_one(frame: pd.DataFrame, **thresholds) -> tuple:
+    """The single finding of an end-to-end gate run under a policy with only these limits."""
+    policy = Policy.from_dict(policy_doc(name="limits", thresholds=thresholds))
+    res = gate(frame, policy=policy, qis=["zone"], sensitive=["diagnosis"], record=False)
+    (finding,) = res.findings
+    assert res.passed == (finding.status == "pass")
+    assert res.exit_code == (0 if finding.status == "pass" else 1)
+    return finding.rule, finding.status, finding.measured
+
+
+@pytest.mark.parametrize(
+    ("min_k", "smallest", "status"),
+    [
+        (7, 6, "fail"),
+        (7, 7, "pass"),  # exactly at the limit
+        (7, 8, "pass"),
+        (3, 2, "fail"),
+        (3, 3, "pass"),
+        (3, 4, "pass"),
+        (1, 1, "pass"),
+    ],
+)
+def test_min_k_at_its_limit(min_k, smallest, status):
+    got = _gate_one(_classes(smallest, 12), min_k=min_k)
+    assert got == ("min_k", status, smallest)
+
+
+@pytest.mark.parametrize(
+    ("limit", "smallest", "status"),
+    [
+        (1 / 8, 7, "fail"),  # 1/7 > 1/8
+        (1 / 8, 8, "pass"),  # 1/8: exactly at the limit
+        (1 / 8, 9, "pass"),
+        (1 / 3, 2, "fail"),  # 1/3 is not a finite binary fraction; YAML keeps every digit
+        (1 / 3, 3, "pass"),
+        (1 / 3, 4, "pass"),
+        (1.0, 1, "pass"),
+    ],
+)
+def test_max_highest_risk_at_its_limit(limit, smallest, status):
+    got = _gate_one(_classes(smallest, 12), max_highest_risk=limit)
+    assert got == ("max_highest_risk", status, round(1 / smallest, 6))
+
+
+@pytest.mark.parametrize(
+    ("limit", "sizes", "status"),
+    [
+        (0.3, (3, 3, 2), "fail"),  # 3 classes / 8 records = 0.375
+        (0.3, (3, 3, 3), "fail"),  # 3 / 9 = 0.333: one record short of the limit
+        (0.3, (3, 3, 4), "pass"),  # 3 / 10 = 0.3: exactly at the limit
+        (0.3, (3, 3, 5), "pass"),  # 3 / 11
+        (0.25, (4, 3), "fail"),  # 2 / 7
+        (0.25, (4, 4), "pass"),  # 2 / 8: exactly
+        (0.25, (4, 5), "pass"),  # 2 / 9
+    ],
+)
+def test_max_average_risk_at_its_limit(limit, sizes, status):
+    expected = len(sizes) / sum(sizes)
+    got = _gate_one(_classes(*sizes), max_average_risk=limit)
+    assert got == ("max_average_risk", status, round(expected, 6))
+
+
+@pytest.mark.parametrize("step", [0, -1, 1])
+def test_max_average_risk_at_its_limit_to_the_last_bit(step):
+    # 3 classes of 98, 49 and 49 records: average risk 3 / 196. Summing 49 * (1/49) per class
+    # gives 0.9999999999999999, so the measured average came out one bit below 3/196 and a
+    # limit one bit below passed (fail open). The limit is compared with classes / records.
+    exact = 3 / 196
+    limit = float(np.nextafter(exact, exact + step)) if step else exact
+    got = _gate_one(_classes(98, 49, 49), max_average_risk=limit)
+    assert got[:2] == ("max_average_risk", "fail" if step < 0 else "pass")
+
+
+@pytest.mark.parametrize(
+    ("threshold", "sizes", "at_risk"),
+    [
+        # records whose risk 1/f is strictly above the threshold (one class each side)
+        (0.25, (3, 17), 3),  # 1/3 > 0.25
+        (0.25, (4, 16), 0),  # 1/4 = 0.25 exactly: not above, not at risk
+        (0.25, (5, 15), 0),
+        (1 / 3, (2, 18), 2),
+        (1 / 3, (3, 17), 0),  # exactly 1/3
+        (1 / 3, (4, 16), 0),
+    ],
+)
+def test_records_at_risk_threshold_at_its_limit(threshold, sizes, at_risk):
+    rar = {"share": 0.1, "threshold": threshold}  # 2 of 20 records may be at risk
+    got = _gate_one(_classes(*sizes), max_records_at_risk=rar)
+    assert got == (
+        "max_records_at_risk",
+        "pass" if at_risk <= 2 else "fail",
+        round(at_risk / 20, 6),
+    )
+
+
+@pytest.mark.parametrize(
+    ("share", "uniques", "status"),
+    [
+        (0.1, 3, "fail"),  # 3 / 20 = 0.15
+        (0.1, 2, "pass"),  # 2 / 20 = 0.1: exactly at the limit
+        (0.1, 1, "pass"),
+        (0.15, 4, "fail"),
+        (0.15, 3, "pass"),  # 3 / 20 = 0.15 exactly
+        (0.15, 2, "pass"),
+        (0.0, 1, "fail"),
+        (0.0, 0, "pass"),
+    ],
+)
+def test_records_at_risk_share_at_its_limit(share, uniques, status):
+    # `uniques` sample uniques (risk 1) and one class holding the rest of 20 records
+    frame = _classes(*([1] * uniques), 20 - uniques)
+    rar = {"share": share, "threshold": 0.5}
+    assert _gate_one(frame, max_records_at_risk=rar) == (
+        "max_records_at_risk",
+        status,
+        round(uniques / 20, 6),
+    )
+
+
+@pytest.mark.parametrize(
+    ("need", "fewest", "status"),
+    [
+        (3, 2, "fail"),
+        (3, 3, "pass"),  # exactly at the limit
+        (3, 4, "pass"),
+        (5, 4, "fail"),
+        (5, 5, "pass"),
+        (5, 6, "pass"),
+    ],
+)
+def test_min_l_at_its_limit(need, fewest, status):
+    frame = _classes(8, 8, dx=(fewest, 7))
+    assert _gate_one(frame, min_l={"diagnosis": need}) == ("min_l[diagnosis]", status, fewest)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "dx", "failing"),
+    [
+        ((7, 13), (3, 3), set()),  # k = 7, l = 3, risk 1/7: every harmonized limit met exactly
+        ((6, 14), (3, 3), {"min_k"}),
+        ((7, 13), (2, 3), {"min_l[diagnosis]"}),
+        ((4, 16), (3, 3), {"min_k"}),  # highest risk 1/4 and threshold 1/4: exactly at both
+        ((3, 17), (3, 3), {"min_k", "max_highest_risk", "max_records_at_risk"}),
+    ],
+)
+def test_harmonized_limits_are_the_strictest_and_hold_at_the_limit(sizes, dx, failing):
+    a = policy_doc(
+        name="a",
+        thresholds={
+            "min_k": 5,
+            "max_highest_risk": 0.5,
+            "min_l": {"diagnosis": 2},
+            "max_records_at_risk": {"share": 0.2, "threshold": 0.5},
+        },
+    )
+    b = policy_doc(
+        name="b",
+        thresholds={
+            "min_k": 7,
+            "max_highest_risk": 0.25,
+            "min_l": {"diagnosis": 3},
+            "max_records_at_risk": {"share": 0.1, "threshold": 0.25},
+        },
+    )
+    res = gate(
+        _classes(*sizes, dx=dx),
+        policy=[Policy.from_dict(a), Policy.from_dict(b)],
+        qis=["zone"],
+        sensitive=["diagnosis"],
+        record=False,
+    )
+    got = _by_rule(res)
+    assert got["min_k"][2] == 7 and got["min_l[diagnosis]"][2] == 3
+    assert got["max_highest_risk"][2] == 0.25
+    assert got["max_records_at_risk"][2] == {"share": 0.1, "threshold": 0.25}
+    assert {rule for rule, (status, _, _) in got.items() if status == "fail"} == failing
+    assert res.passed == (not failing)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from workbench.cli import main
 from workbench.deid import Criteria, Hierarchy, SearchContext, anonymize, exhaustive_search
-from workbench.errors import HierarchyError, ParameterError
+from workbench.errors import HierarchyError, ParameterError, PrivacyWarning
 
 ADULT_QIS = [
     "sex",
@@ -205,6 +205,62 @@ def test_unsatisfiable_models_report_not_found(capsys, tmp_path: Path) -> None:
     df.to_csv(path, index=False)
     assert main(["anonymize", str(path), "--qi", "zip", "--k", "3"]) == 1
     assert "No transformation" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"k": 1},
+        {"k": 1, "suppression": 0.3},
+        {"k": 1, "l": 1, "sensitive": ["d"]},
+        {"k": 1, "t": 1.0, "sensitive": ["d"]},
+        {"k": 1, "max_average_risk": 1.0},
+        {"k": 1, "max_highest_risk": 1.0},
+    ],
+)
+def test_k_1_protects_nobody_and_says_so(params) -> None:
+    # Regression: k = 1 (and no other model) was accepted silently; every record forms a class
+    # of its own, so the "anonymized" table is the original one. Warn, as OpenDP does.
+    crit = {key: v for key, v in params.items() if key != "sensitive"}
+    with pytest.warns(PrivacyWarning, match="k = 1 protects nobody"):
+        Criteria(**crit)
+    df = pd.DataFrame({"zip": ["02138", "02139"], "d": ["a", "b"]})
+    with pytest.warns(PrivacyWarning, match="k = 1 protects nobody"):
+        r = anonymize(df, ["zip"], {"zip": ZIP}, **({"k": 1} | params))
+    assert r.found and dict(r.levels) == {"zip": 0}  # nothing was generalized
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"k": 2},
+        {"k": 1, "l": 2},
+        {"k": 1, "t": 0.5},
+        {"k": 1, "max_average_risk": 0.99},
+        {"k": 1, "max_highest_risk": 0.5},  # effective k = 2
+    ],
+)
+def test_k_1_with_another_model_does_not_warn(params) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Criteria(**params)
+
+
+def test_cli_anonymize_k_1_warns_on_stderr(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "z.csv"
+    pd.DataFrame({"town": ["ash", "elm", "oak"]}).to_csv(path, index=False)
+    hier = tmp_path / "town.csv"
+    hier.write_text("ash;north;*\nelm;north;*\noak;south;*\n")  # ARX format
+    argv = ["anonymize", str(path), "--qi", "town", "--hierarchy", f"town={hier}"]
+    assert main([*argv, "--k", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "k = 1 protects nobody" in captured.err
+    assert "k = 1" not in captured.out
+    assert main([*argv, "--k", "2"]) == 0
+    assert "protects nobody" not in capsys.readouterr().err
 
 
 def test_parameter_and_hierarchy_errors() -> None:

@@ -48,6 +48,7 @@ def test_metrics_from_real_gate_runs_and_access_events(tmp_path):
     gate(Dataset.from_frame(unreviewed, name="social"), policy=policy)  # roles guessed -> review
 
     log = AccessLog()
+    log.grant("tester", "steward", by="boss", now=_t("2025-01-01"))  # grants need a steward
     log.grant("ann", "analyst", project="p1", until="2025-01-31", now=_t("2025-01-01"))
     log.grant("bob", "analyst", project="p2", until="2025-02-28", now=_t("2025-01-01"))
     log.grant("cy", "analyst", project="p3", until="2025-03-31", now=_t("2025-01-01"))

@@ -95,8 +95,19 @@ def test_pitman_mle_recovers_simulation_parameters(py_sample) -> None:
 def test_pitman_unavailable_with_reasons() -> None:
     all_unique = pitman(np.ones(10, dtype=int), 100)
     assert all_unique.uniques is None and "unique" in all_unique.reason
-    one_class = pitman(np.array([7]), 100)
-    assert one_class.uniques is None and one_class.reason
+
+
+@pytest.mark.parametrize("sizes", [[7], [2, 3], [2, 2, 5, 9]])
+def test_pitman_without_sample_uniques_is_zero(sizes) -> None:
+    # Regression: Pitman was unavailable ("alpha is not identified", "did not converge") when
+    # no class has size 1. Zayatz, SNB and ARX (RiskModelPopulationUniqueness: "Handle cases
+    # where there are no sample uniques" sets every estimate to 0) all say 0: with no sample
+    # unique there is nothing to extrapolate.
+    est = pitman(np.array(sizes), 1000)
+    assert est.available and est.uniques == 0.0 and est.reason == "no sample uniques"
+    r = population_uniqueness(np.array(sizes), 1000)  # f <= 0.1: Dankar picks Pitman
+    assert (r.pitman.uniques, r.zayatz.uniques, r.snb.uniques) == (0.0, 0.0, 0.0)
+    assert r.dankar.model == "pitman" and r.dankar.uniques == 0.0
 
 
 # --------------------------------------------------------------------------------- SNB
@@ -184,6 +195,22 @@ def test_dankar_rule() -> None:
     assert fb.model == "zayatz" and "SNB unavailable" in fb.reason
     fb = dankar(PopulationEstimate("pitman", None, "edge"), z, s, 0.05)
     assert fb.model == "zayatz" and "Pitman unavailable" in fb.reason
+
+
+def test_dankar_note_names_the_model_it_used() -> None:
+    # Regression: with Zayatz unavailable and SNB available the note said "SNB unavailable ...;
+    # used Zayatz" although the number reported was SNB's.
+    p = PopulationEstimate("pitman", 10.0)
+    z_none = PopulationEstimate("zayatz", None, "hypergeometric probabilities underflowed")
+    s = PopulationEstimate("snb", 20.0)
+    got = dankar(p, z_none, s, 0.5)
+    assert (got.model, got.uniques) == ("snb", 20.0)
+    assert got.reason == "Zayatz unavailable (hypergeometric probabilities underflowed); used SNB"
+    z = PopulationEstimate("zayatz", 30.0)
+    s_none = PopulationEstimate("snb", None, "did not converge")
+    got = dankar(p, z, s_none, 0.5)
+    assert (got.model, got.uniques) == ("zayatz", 30.0)
+    assert got.reason == "SNB unavailable (did not converge); used Zayatz"
 
 
 def test_to_dict_has_contract_keys(py_sample) -> None:

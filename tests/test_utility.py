@@ -21,6 +21,7 @@ from workbench.deid.transforms import (
 )
 from workbench.deid.utility import (
     Statistic,
+    _eigen_loss,
     compare,
     cramers_v,
     il1s,
@@ -190,10 +191,12 @@ def test_report_hand_checked(survey) -> None:
     sd_income = np.std(survey["income"], ddof=1)
     assert il.columns == ("income",)  # only perturbed numeric columns by default
     assert il.il1s == pytest.approx(30 / (math.sqrt(2) * sd_income) / 6)
-    assert il.il1s_sdcmicro == pytest.approx(2 * il.il1s)
+    # sdcMicro dUtility(method="IL1s") is the plain sum (n = 6, p = 1: 6 times the mean)
+    assert il.il1s_sdcmicro == pytest.approx(30 / (math.sqrt(2) * sd_income))
     both = compare(survey, changed, perturbed=["age", "income"]).information_loss
     assert both.per_column == {"age": 0.0, "income": pytest.approx(il.il1s)}
     assert both.il1s == pytest.approx(il.il1s / 2)
+    assert both.il1s_sdcmicro == pytest.approx(il.il1s_sdcmicro)  # the sum ignores p
 
 
 def test_correlations(survey) -> None:
@@ -307,6 +310,96 @@ def test_il1s_of_additive_noise_matches_theory() -> None:
     il = compare(df, noisy).information_loss
     assert il.il1s == pytest.approx(0.5 / math.sqrt(math.pi), rel=0.02)
     assert il.eigen is not None and il.eigen >= 0
+
+
+def test_il1s_sdcmicro_is_the_sum_as_in_dutility() -> None:
+    # Regression: il1s_sdcmicro was 2 * IL1s (sdcMicro's pre-5.2 "IL1" multiplied by sqrt 2).
+    # sdcMicro's dUtility(method="IL1s") (R/dUtility.R since 5.2.0) is
+    #   a[[i]] <- abs(x[[i]] - xm[[i]]) / (sd(x[[i]], na.rm = TRUE) * sqrt(2))
+    #   infLoss1 <- sum(a, na.rm = TRUE)
+    # i.e. n * p times the published IL1s. Hand table: a = 1, 2, 3, 4 (sd sqrt(5/3)) with the
+    # last value moved by 2; b = 0, 0, 10, 10 (sd sqrt(100/3)) with the first moved by 5.
+    o = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [0.0, 0, 10, 10]})
+    t = pd.DataFrame({"a": [1.0, 2, 3, 6], "b": [5.0, 0, 10, 10]})
+    il = compare(o, t).information_loss
+    total = 2 / (math.sqrt(2) * math.sqrt(5 / 3)) + 5 / (math.sqrt(2) * math.sqrt(100 / 3))
+    assert il.il1s_sdcmicro == pytest.approx(total)  # 1.095445 + 0.612372 = 1.707818
+    assert il.il1s_sdcmicro == pytest.approx(1.707818, abs=1e-6)
+    assert il.il1s == pytest.approx(total / (4 * 2))
+
+
+def _eigen_sdcmicro_reference(x: np.ndarray) -> np.ndarray:
+    """Eigenvalues of R's ``var(scale(x), use = "pairwise.complete.obs")``, written out slowly.
+
+    ``scale``: centre and divide by the sd of each column's non-missing values; ``var`` with
+    pairwise-complete observations: for each pair, the rows where both are present, their own
+    means, divided by (pairs - 1) (R src/library/stats/src/cov.c, COV_PAIRWISE_BODY).
+    """
+    n, p = x.shape
+    z = np.empty_like(x)
+    for j in range(p):
+        v = [x[i, j] for i in range(n) if not math.isnan(x[i, j])]
+        m = sum(v) / len(v)
+        sd = math.sqrt(sum((a - m) ** 2 for a in v) / (len(v) - 1))
+        z[:, j] = (x[:, j] - m) / sd
+    c = np.empty((p, p))
+    for i in range(p):
+        for j in range(p):
+            rows = [r for r in range(n) if not (math.isnan(z[r, i]) or math.isnan(z[r, j]))]
+            mi = sum(z[r, i] for r in rows) / len(rows)
+            mj = sum(z[r, j] for r in rows) / len(rows)
+            c[i, j] = sum((z[r, i] - mi) * (z[r, j] - mj) for r in rows) / (len(rows) - 1)
+    return np.sort(np.linalg.eigvalsh(c))[::-1]
+
+
+def test_eigen_with_missing_values_uses_each_tables_pairwise_covariance() -> None:
+    # Regression: rows with a missing value in either table were dropped from both, so a
+    # perturbation that blanks a cell was invisible. sdcMicro (R/dUtility.R):
+    #   e1 <- eigen(var(scale(x), na.rm = TRUE, use = "pairwise.complete.obs"))$values
+    # computed on each table separately. Hand table: original a = 1, 2, 3, 4, b = 1, 3, 2, 4
+    # (correlation 4/5, eigenvalues 1.8, 0.2); perturbed b = 1, NA, 2, 4. Scaled over their own
+    # non-missing values, a's deviations over rows 1, 3, 4 about their mean are
+    # (-5/3, 1/3, 4/3) / sqrt(5/3) and b's are (-4/3, -1/3, 5/3) / sqrt(7/3): the covariance is
+    # (13/3) / (sqrt(35)/3) / 2 = 13 / (2 sqrt 35) = 1.0987 (more than 1: it is not a
+    # correlation), eigenvalues 1 + c, 1 - c.
+    x = np.array([[1.0, 1], [2, 3], [3, 2], [4, 4]])
+    xm = np.array([[1.0, 1], [2, np.nan], [3, 2], [4, 4]])
+    c = 13 / (2 * math.sqrt(35))
+    expected = abs(1.8 - (1 + c)) / 1.8 + abs(0.2 - (1 - c)) / 0.2
+    assert _eigen_loss(x, xm) == pytest.approx(expected)  # (c - 0.8) (1/1.8 + 1/0.2) = 1.659447
+    assert _eigen_loss(x, xm) == pytest.approx(1.659447, abs=1e-6)
+    o = pd.DataFrame(x, columns=["a", "b"])
+    t = pd.DataFrame(xm, columns=["a", "b"])
+    assert compare(o, t, perturbed=["a", "b"]).information_loss.eigen == pytest.approx(expected)
+
+
+def test_eigen_matches_slow_reference_on_random_tables_with_gaps() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(25):
+        n, p = int(rng.integers(6, 30)), int(rng.integers(2, 5))
+        x = rng.normal(size=(n, p)) @ rng.normal(size=(p, p))
+        xm = x + rng.normal(scale=0.5, size=(n, p))
+        for a in (x, xm):
+            a[rng.random((n, p)) < 0.15] = np.nan
+        if (
+            min(
+                (~np.isnan(a[:, i]) & ~np.isnan(a[:, j])).sum()
+                for a in (x, xm)
+                for i in range(p)
+                for j in range(p)
+            )
+            < 3
+        ):
+            continue
+        e1, e2 = _eigen_sdcmicro_reference(x), _eigen_sdcmicro_reference(xm)
+        assert _eigen_loss(x, xm) == pytest.approx(float(np.sum(np.abs(e1 - e2) / e1)))
+
+
+def test_eigen_unavailable_when_a_pair_has_under_two_common_values() -> None:
+    # R gives NA for such a covariance and eigen() fails: sdcMicro returns NA.
+    x = np.array([[1.0, 1], [2, 3], [3, 2], [4, 4]])
+    xm = np.array([[1.0, np.nan], [2, np.nan], [np.nan, 2], [np.nan, 4]])
+    assert _eigen_loss(x, xm) is None
 
 
 def test_errors(survey) -> None:

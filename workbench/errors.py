@@ -30,6 +30,7 @@ __all__ = [
     "AccessDeniedError",
     "KeyMissingError",
     "MissingExtraError",
+    "PrivacyWarning",
 ]
 
 
@@ -152,3 +153,7 @@ class MissingExtraError(ConfigError, ModuleNotFoundError):
             f"install it with: pip install 'privacy-risk-workbench[{extra}]'"
         )
         self.name = module
+
+
+class PrivacyWarning(UserWarning):
+    """A parameter is valid but protects nobody (for example k = 1); says why, as OpenDP does."""

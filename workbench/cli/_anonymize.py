@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .._io import atomic_write, ensure_not_source
-from ..errors import ParameterError
+from ..errors import ParameterError, PrivacyWarning
 from . import add_bundle_arguments, save_bundle_and_record
 
 
@@ -131,6 +135,25 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _privacy_warnings_to_stderr(func: Callable[[argparse.Namespace], int]) -> Callable:
+    """Print a :class:`PrivacyWarning` (k = 1 protects nobody) as one line on stderr."""
+
+    @functools.wraps(func)
+    def wrapper(args: argparse.Namespace) -> int:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PrivacyWarning)
+            code = func(args)
+        for w in caught:
+            if issubclass(w.category, PrivacyWarning):
+                print(f"workbench {args.command}: warning: {w.message}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return code
+
+    return wrapper
+
+
+@_privacy_warnings_to_stderr
 def run(args: argparse.Namespace) -> int:
     from ..deid.lattice import anonymize
     from . import print_json

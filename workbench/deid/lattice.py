@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import as_pandas, check_columns
-from ..errors import HierarchyError, ParameterError
+from ..errors import HierarchyError, ParameterError, PrivacyWarning
 from .hierarchy import Hierarchy, auto_hierarchy, value_strings
 from .metrics import METRICS, _model, citation
 
@@ -129,6 +130,23 @@ class Criteria:
                 raise ParameterError(name, v, "a number in (0, 1]")
         if not (0 <= self.suppression <= 1):
             raise ParameterError("suppression", self.suppression, "a share in [0, 1]")
+        if self.protects_nobody:
+            warnings.warn(
+                "k = 1 protects nobody: a record alone in its class is unique and can be "
+                "re-identified, and no l-diversity, t-closeness or risk limit is set; use k >= 2",
+                PrivacyWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def protects_nobody(self) -> bool:
+        """True when every table satisfies these criteria (k = 1 and no other binding model)."""
+        return (
+            self.effective_k < 2
+            and (self.l is None or self.l < 2)
+            and (self.t is None or self.t >= 1)
+            and (self.max_average_risk is None or self.max_average_risk >= 1)
+        )
 
     @property
     def effective_k(self) -> int:

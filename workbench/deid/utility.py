@@ -232,7 +232,12 @@ class CorrelationChange:
 
 @dataclass(frozen=True)
 class InformationLoss:
-    """IL1s and eigenvalue loss for perturbed numeric columns (see :func:`il1s`)."""
+    """IL1s and eigenvalue loss for perturbed numeric columns (see :func:`il1s`).
+
+    ``il1s`` is the published mean (Yancey et al. 2002); ``il1s_sdcmicro`` is what sdcMicro's
+    ``dUtility(method="IL1s")`` returns, the sum, ``records * len(columns)`` times ``il1s``;
+    ``eigen`` is sdcMicro's ``dUtility(method="eigen")``.
+    """
 
     columns: tuple[str, ...]
     il1s: float
@@ -374,8 +379,8 @@ def il1s(
     Mean absolute deviation scaled by each original variable's standard deviation ``S_j``
     (Mateo-Sanz, Sebé & Domingo-Ferrer 2004, "Outlier protection in continuous microdata
     masking", LNCS 3050; Yancey, Winkler & Creecy 2002). Pairs with a missing value are left
-    out of the sum but ``n`` counts every row, as sdcMicro does. Note that sdcMicro's
-    ``dUtility`` code multiplies by ``sqrt(2)`` instead of dividing, giving twice this value;
+    out of the sum but ``n`` counts every row, as sdcMicro does. sdcMicro's
+    ``dUtility(method="IL1s")`` (since 5.2.0) returns the sum without the ``1/(p n)``;
     :class:`InformationLoss` reports both. ``scale`` overrides ``S_j`` (e.g. the standard
     deviation over all original records when suppressed ones are left out). Returns
     ``(il1s, per-column means)``.
@@ -401,17 +406,47 @@ def il1s(
     return float(per_col.sum() / p), per_col
 
 
+def _scaled_pairwise_cov(x: np.ndarray) -> np.ndarray | None:
+    """R's ``var(scale(x), use = "pairwise.complete.obs")``, or ``None`` where R gives ``NA``.
+
+    ``scale`` centres each column and divides it by the standard deviation of its non-missing
+    values; the pairwise covariance of two columns uses the rows where both are present, with
+    their own means, divided by (pairs - 1) (R ``cov.c``). Off the diagonal this is not a
+    correlation and can exceed 1.
+    """
+    ok = ~np.isnan(x)
+    if np.any(ok.sum(axis=0) < 2):
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (x - np.nanmean(x, axis=0)) / np.nanstd(x, axis=0, ddof=1)
+    p = x.shape[1]
+    cov = np.empty((p, p))
+    for i in range(p):
+        for j in range(i + 1):
+            both = ok[:, i] & ok[:, j]
+            if both.sum() < 2:
+                return None
+            zi, zj = z[both, i], z[both, j]
+            cov[i, j] = cov[j, i] = ((zi - zi.mean()) * (zj - zj.mean())).sum() / (both.sum() - 1)
+    return cov if np.all(np.isfinite(cov)) else None
+
+
 def _eigen_loss(x: np.ndarray, xm: np.ndarray) -> float | None:
-    """sdcMicro ``dUtility(method="eigen")``: ``sum |e - e'| / e`` of the correlation matrices."""
-    ok = ~(np.isnan(x).any(axis=1) | np.isnan(xm).any(axis=1))
-    x, xm = x[ok], xm[ok]
-    if x.shape[1] < 2 or len(x) < 3:
+    """sdcMicro ``dUtility(method="eigen")``: ``sum |e - e'| / e`` over decreasing eigenvalues.
+
+    As in sdcMicro (``eigen(var(scale(x), na.rm = TRUE, use = "pairwise.complete.obs"))``),
+    each table is standardized and its covariance taken over pairwise-complete observations on
+    its own, so a missing value in one table does not remove the row from the other.
+    ``None`` where sdcMicro returns ``NA`` (a constant column, a pair with under two common
+    values).
+    """
+    if x.shape[1] < 2:
         return None
-    sx, sm = x.std(axis=0, ddof=1), xm.std(axis=0, ddof=1)
-    if np.any(sx == 0) or np.any(sm == 0):
+    c1, c2 = _scaled_pairwise_cov(x), _scaled_pairwise_cov(xm)
+    if c1 is None or c2 is None:
         return None
-    e1 = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
-    e2 = np.sort(np.linalg.eigvalsh(np.corrcoef(xm, rowvar=False)))[::-1]
+    e1 = np.sort(np.linalg.eigvalsh(c1))[::-1]
+    e2 = np.sort(np.linalg.eigvalsh(c2))[::-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.abs(e1 - e2) / e1
     return float(np.sum(terms[np.isfinite(terms)]))
@@ -786,7 +821,7 @@ def compare(
             il = InformationLoss(
                 tuple(raw),
                 value,
-                2.0 * value,
+                float(per.sum()) * len(x),  # sdcMicro's sum: n p times IL1s
                 MappingProxyType({c: float(v) for c, v in zip(raw, per, strict=True)}),
                 _eigen_loss(x, xm),
                 int(keep_rows.sum()),

@@ -33,6 +33,7 @@ from .provenance import _iso, current_user, parse_time, utc_now
 __all__ = [
     "DEFAULT_ROLES",
     "RECORD_LEVEL",
+    "STEWARD",
     "AccessPolicy",
     "AccessLog",
     "Grant",
@@ -51,6 +52,8 @@ DEFAULT_ROLES: Mapping[str, tuple[str, ...]] = {
     "analyst": ("deidentified", "aggregate"),
     "reviewer": ("aggregate",),
 }
+#: The role that may grant roles (to anyone but its holder).
+STEWARD = "steward"
 #: View kinds that expose individual records.
 RECORD_LEVEL = frozenset({"raw", "deidentified"})
 _VIEW_WORDS = {"raw": "raw rows", "deidentified": "de-identified rows", "aggregate": "aggregates"}
@@ -169,14 +172,20 @@ def _is_frame_like(obj: Any) -> bool:
 _ORDER = {"aggregate": 0, "deidentified": 1, "raw": 2}
 
 
-def view_kind_of(obj: Any, declared: str | None = None, _depth: int = 0) -> str:
+#: Most nodes :func:`view_kind_of` inspects; a bigger structure is refused as record-level.
+_MAX_INSPECTED = 1_000_000
+
+
+def view_kind_of(obj: Any, declared: str | None = None) -> str:
     """The most detailed view ``obj`` exposes: ``raw``, ``deidentified`` or ``aggregate``.
 
     Record-level containers (Datasets, pandas/polars/DuckDB/Spark frames, per-record numpy
     arrays) are ``raw`` unless declared ``deidentified``; declaring them ``aggregate`` does not
     make them so. Result objects are judged by their rendered form (``to_dict()``) or their
     fields; an object may declare ``__workbench_view__``. Mappings and sequences take the most
-    detailed kind of their contents.
+    detailed kind of their contents, at any depth (walked without recursion, each object once).
+    The check fails closed: a structure with more than ``_MAX_INSPECTED`` nodes, which cannot be
+    inspected to the end, counts as ``raw``.
     """
     if declared is not None:
         _check_view(declared)
@@ -186,20 +195,45 @@ def view_kind_of(obj: Any, declared: str | None = None, _depth: int = 0) -> str:
         return "raw" if kind == "raw" else "deidentified"
     if own is not None:
         return own
-    if _depth > 6:
-        return declared or "aggregate"
-    kinds = [declared or "aggregate"]
-    if isinstance(obj, Mapping):
-        kinds += [view_kind_of(v, None, _depth + 1) for v in obj.values()]
-    elif isinstance(obj, list | tuple | set | frozenset):
-        kinds += [view_kind_of(v, None, _depth + 1) for v in obj]
-    elif hasattr(obj, "to_dict") and callable(obj.to_dict) and not isinstance(obj, type):
-        kinds.append(view_kind_of(obj.to_dict(), None, _depth + 1))
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        kinds += [
-            view_kind_of(getattr(obj, f.name), None, _depth + 1) for f in dataclasses.fields(obj)
-        ]
-    return max(kinds, key=_ORDER.__getitem__)
+    best = declared or "aggregate"
+    stack: list[Any] = [obj]
+    seen: dict[int, Any] = {}  # keeps each object alive so that its id is not reused
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen[id(item)] = item
+        if len(seen) > _MAX_INSPECTED:
+            return "raw"
+        if item is not obj:
+            mark = getattr(item, "__workbench_view__", None)
+            if _is_frame_like(item):
+                if mark in (None, "raw"):
+                    return "raw"
+                best = _most(best, "deidentified")
+                continue
+            if mark is not None:
+                best = _most(best, mark)
+                continue
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple | set | frozenset):
+            children = item
+        elif hasattr(item, "to_dict") and callable(item.to_dict) and not isinstance(item, type):
+            children = (item.to_dict(),)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            children = [getattr(item, f.name) for f in dataclasses.fields(item)]
+        else:
+            continue
+        stack.extend(c for c in children if not isinstance(c, _LEAVES))
+    return best
+
+
+_LEAVES = (str, bytes, int, float, complex, type(None))
+
+
+def _most(a: str, b: str) -> str:
+    return max(a, b, key=_ORDER.__getitem__)
 
 
 def default_access_log_path() -> Path:
@@ -383,24 +417,52 @@ class AccessLog:
         now: datetime | None = None,
         access: AccessPolicy | None = None,
     ) -> dict[str, Any]:
-        """Give ``user`` the ``role`` (for ``project`` until its end date)."""
+        """Give ``user`` the ``role`` (for ``project`` until its end date).
+
+        ``by`` (default the current user) must hold the ``steward`` role now and must not be
+        ``user``: nobody grants themselves a role. The one exception names the first steward of
+        a new log (no grant recorded yet), which someone other than the grantee must do; the
+        event is marked ``bootstrap``. A log whose stewards were all revoked stays closed.
+        """
         access = access or AccessPolicy.default()
         if role not in access.roles:
             raise ParameterError("role", role, f"one of {', '.join(access.roles)}")
         if not user:
             raise ParameterError("user", user, "a user name")
+        if STEWARD not in access.roles:
+            raise ParameterError(
+                "roles", ", ".join(access.roles), f"a {STEWARD!r} role to grant roles"
+            )
         until_dt = _to_dt(until)
-        return self._append(
-            {
-                "timestamp": _iso(now or utc_now()),
-                "event": "grant",
-                "user": user,
-                "role": role,
-                "project": project,
-                "until": None if until_dt is None else _iso(until_dt),
-                "by": current_user(by),
-            }
-        )
+        now = now or utc_now()
+        granter = current_user(by)
+        if granter == user:
+            raise AccessDeniedError(
+                f"{granter!r} cannot grant a role to themselves; another steward must grant "
+                f"{role!r} to {user!r}"
+            )
+        event: dict[str, Any] = {
+            "timestamp": _iso(now),
+            "event": "grant",
+            "user": user,
+            "role": role,
+            "project": project,
+            "until": None if until_dt is None else _iso(until_dt),
+            "by": granter,
+        }
+        if not any(e.get("event") == "grant" for e in self.events()):
+            if role != STEWARD:
+                raise AccessDeniedError(
+                    f"the access log {self.path} has no steward yet: the first grant of a new "
+                    f"access log must name a {STEWARD!r}, not {role!r}"
+                )
+            event["bootstrap"] = True
+        elif STEWARD not in self.roles_of(granter, now):
+            raise AccessDeniedError(
+                f"{granter!r} is not a steward; only a current steward may grant {role!r} "
+                f"(stewards: {', '.join(self.holders(STEWARD, now)) or 'none'})"
+            )
+        return self._append(event)
 
     def revoke(
         self,
@@ -494,16 +556,18 @@ class AccessLog:
             for g in active.values()
         )
 
+    def _current(self, now: datetime | None) -> list[Grant]:
+        """Grants in force at ``now`` (those past their end date excluded)."""
+        now = now or utc_now()
+        return [g for g in self.grants() if g.until is None or parse_time(g.until) >= now]
+
     def roles_of(self, user: str, now: datetime | None = None) -> tuple[str, ...]:
         """Roles ``user`` holds now (grants past their end date excluded)."""
-        now = now or utc_now()
-        return tuple(
-            dict.fromkeys(
-                g.role
-                for g in self.grants()
-                if g.user == user and (g.until is None or parse_time(g.until) >= now)
-            )
-        )
+        return tuple(dict.fromkeys(g.role for g in self._current(now) if g.user == user))
+
+    def holders(self, role: str, now: datetime | None = None) -> tuple[str, ...]:
+        """Users holding ``role`` now (grants past their end date excluded)."""
+        return tuple(dict.fromkeys(g.user for g in self._current(now) if g.role == role))
 
     def revocation_delays(self) -> list[float]:
         """Days from each project's end to the revocation of a grant tied to it (0 if on time)."""

@@ -164,7 +164,9 @@ def prosecutor_risk(
     highest = float(risk.max())
     return RiskSummary(
         highest=highest,
-        average=float((counts * risk).sum() / n),
+        # counts / sizes, not counts * risk: f * (1/f) is not 1 for every f (49 * (1/49) < 1),
+        # and a limit at exactly classes / records must compare with exactly that
+        average=float((counts / sizes).sum() / n),
         records_at_risk=float(counts[risk > t].sum() / n),
         threshold=t,
         highest_risk_records=float(counts[risk == highest].sum() / n),
@@ -197,7 +199,7 @@ def journalist_risk(
     # Classes per population record, and the marketer-style success rate; the larger is reported.
     # (counts / sizes).sum() is the number of classes when classes partition the records.
     rc1 = float((counts / sizes).sum() / pop.sum())
-    rc2 = float((counts * risk).sum() / n)
+    rc2 = float((counts / pop).sum() / n)  # not counts * risk: see prosecutor_risk
     return RiskSummary(
         highest=highest,
         average=max(rc1, rc2),

@@ -27,6 +27,10 @@ Differences from ARX (``ModelPitman``, ``ModelZayatz``, ``ModelSNB``), whose str
 * When the population is the sample (``N == n``) every model returns the sample uniques: the
   population is observed, nothing is left to estimate.
 * ARX falls back to Zayatz when the chosen model fails; so does :func:`dankar`, and it says so.
+  For ``f > 0.1`` with only one of Zayatz and SNB available, the note names the model whose
+  number is reported.
+* With no sample uniques every model (Pitman included) returns 0, as ARX does
+  (``RiskModelPopulationUniqueness``) and as Zayatz's and SNB's formulas give.
 """
 
 from __future__ import annotations
@@ -250,14 +254,14 @@ def pitman(class_sizes: np.ndarray, population_size: float) -> PopulationEstimat
     n, u, N = _check(j, cj, population_size)
     if u == 0:
         return PopulationEstimate("pitman", 0.0, "no records")
+    if _c(j, cj, 1) == 0:  # as Zayatz, SNB and ARX: no sample unique, nothing to extrapolate
+        return PopulationEstimate("pitman", 0.0, "no sample uniques")
     if N == n:
         return PopulationEstimate("pitman", _c(j, cj, 1), "the sample is the population")
     if u == n:
         return PopulationEstimate(
             "pitman", None, "every sample class is unique; the likelihood has no finite maximum"
         )
-    if u == 1:
-        return PopulationEstimate("pitman", None, "a single sample class; alpha is not identified")
     fit = _pitman_fit(j, cj, n, u)
     if isinstance(fit, str):
         return PopulationEstimate("pitman", None, fit)
@@ -425,6 +429,9 @@ def snb(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
 
 
 # ---------------------------------------------------------------------- Dankar
+_NAMES = {"pitman": "Pitman", "zayatz": "Zayatz", "snb": "SNB"}
+
+
 def dankar(
     pitman_est: PopulationEstimate,
     zayatz_est: PopulationEstimate,
@@ -450,7 +457,12 @@ def dankar(
     if not options:
         return PopulationEstimate("zayatz", None, "neither Zayatz nor SNB is available")
     chosen = min(options, key=lambda e: e.uniques)
-    note = None if len(options) == 2 else f"SNB unavailable ({snb_est.reason}); used Zayatz"
+    note = None
+    if len(options) == 1:
+        missing = snb_est if chosen is zayatz_est else zayatz_est
+        note = (
+            f"{_NAMES[missing.model]} unavailable ({missing.reason}); used {_NAMES[chosen.model]}"
+        )
     return PopulationEstimate(chosen.model, chosen.uniques, note)
 
 
