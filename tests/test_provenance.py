@@ -224,11 +224,14 @@ def test_replay_registered_operation_reproduces_hash(tmp_path, capsys):
     res = replay(record=rec["seq"])
     assert res.ok, res.message
     assert res.outputs[0][1] == res.outputs[0][2] == sha256_file(out)
-    # replay never writes over the recorded output
-    out.write_text("changed\n")
-    assert replay(record=rec["seq"]).ok
     assert main(["provenance", "replay", "--record", str(rec["seq"])]) == 0
     assert "OK" in capsys.readouterr().out
+    # replay never writes over the recorded output, and reports that it changed on disk
+    out.write_text("changed\n")
+    res = replay(record=rec["seq"])
+    assert not res.ok and "on disk differs" in res.message
+    assert res.outputs[0][1] == res.outputs[0][2] != res.outputs[0][3]
+    assert out.read_text() == "changed\n"
 
 
 def test_replay_fails_when_input_changed(tmp_path, capsys):
@@ -330,7 +333,7 @@ def test_replay_anonymize_cli_recipe(tmp_path):
     before = sha256_file(tmp_path / "anon.csv")
     res = replay(record=rec["seq"])
     assert res.ok, res.message
-    assert res.outputs == ((str((tmp_path / "anon.csv").resolve()), before, before),)
+    assert res.outputs == ((str((tmp_path / "anon.csv").resolve()), before, before, before),)
     assert sha256_file(tmp_path / "anon.csv") == before
     # a different recorded output hash is caught
     (tmp_path / "anon.csv").write_text("tampered\n")
