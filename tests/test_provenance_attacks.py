@@ -414,7 +414,15 @@ def test_replay_refuses_commands_outside_the_allowlist(tmp_path, argv):
 
 
 @pytest.mark.parametrize(
-    "arg", ["/home/user/.bashrc", "--output=/etc/passwd", "../outside.csv", "~/x.csv", "a/b.csv"]
+    "arg",
+    [
+        "/home/user/.bashrc",
+        "--output=/etc/passwd",
+        "../outside.csv",
+        "~/x.csv",
+        "a/b.csv",
+        "age=/etc/h.csv",
+    ],
 )
 def test_replay_refuses_paths_the_record_does_not_list(tmp_path, arg):
     src = tmp_path / "in.csv"

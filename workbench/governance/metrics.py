@@ -109,7 +109,10 @@ def programme_metrics(
     records: list[dict[str, Any]] = []
     intact: bool | None = None
     if plog is not None and (plog.path.exists() or plog.head_path.exists()):
-        intact = verify_log(plog).ok
+        try:
+            intact = verify_log(plog).ok
+        except ProvenanceError:  # nothing to verify, or bytes that are not a log: not intact
+            intact = False
         try:
             records = plog.records()
         except ProvenanceError:

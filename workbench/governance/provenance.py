@@ -1264,8 +1264,14 @@ def _replay_argv(
             out.append(f"{flag}={new}" if new else f"{flag}={checked(value, i)}")
         elif arg.startswith("-"):
             out.append(checked(arg, i))
+        elif (new := target(arg)) is not None:
+            out.append(new)
+        elif "=" in arg:  # NAME=PATH values such as --hierarchy age=ages.csv
+            name, _, value = arg.partition("=")
+            new = target(value)
+            out.append(f"{name}={new}" if new else checked(arg, i))
         else:
-            out.append(target(arg) or checked(arg, i))
+            out.append(checked(arg, i))
     return out
 
 

@@ -174,7 +174,7 @@ def parse_private_key(content: bytes, source: str) -> SigningKey:
     )
 
 
-def _read_key_file(path: Path, what: str) -> bytes:
+def _read_key_file(path: Path, what: str, *, private: bool = True) -> bytes:
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
@@ -189,7 +189,7 @@ def _read_key_file(path: Path, what: str) -> bytes:
         raise KeyMissingError(
             f"{what}: key file {str(path)!r} cannot be read ({exc.strerror or type(exc).__name__})"
         ) from None
-    if os.name == "posix" and st.st_mode & 0o077:
+    if private and os.name == "posix" and st.st_mode & 0o077:
         warnings.warn(
             f"key file {str(path)!r} is readable by other users (mode {oct(st.st_mode & 0o777)}); "
             "anyone who can read it can sign as you: chmod 600 it",
@@ -248,7 +248,11 @@ def load_public_key(value: str | os.PathLike | Ed25519PublicKey) -> Ed25519Publi
                 "public key is neither a base64 Ed25519 public key, a PEM public key, nor the "
                 "path of an existing file"
             )
-        text = _read_key_file(path, "public key").decode("utf-8", errors="replace").strip()
+        text = (
+            _read_key_file(path, "public key", private=False)
+            .decode("utf-8", errors="replace")
+            .strip()
+        )
     try:
         if text.startswith("-----BEGIN"):
             key = serialization.load_pem_public_key(text.encode("ascii"))
