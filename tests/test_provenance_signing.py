@@ -373,3 +373,31 @@ def test_replay_of_a_signed_log_checks_the_public_key(monkeypatch, tmp_path, cap
     other = generate_signing_key()
     res = replay(public_keys=[other.public_text])
     assert not res.ok and "not by the given public key" in res.message
+
+
+@pytest.mark.parametrize("form", ["base64", "pem"])
+def test_inline_key_material_is_redacted_from_records(monkeypatch, tmp_path, form):
+    key = generate_signing_key()
+    value = _raw_b64(key) if form == "base64" else _pem(key).decode()
+    monkeypatch.setenv(PROVENANCE_KEY_ENV, value)
+    body = value if form == "base64" else value.splitlines()[1]
+    rec = record_operation("x", [], [], {"argv": ["--note", body], "copy": value})
+    assert rec["signer"] == key.public_text
+    text = ProvenanceLog().path.read_text()
+    assert body not in text and value not in text
+
+
+@pytest.mark.parametrize("value", ["x" * 5000, "bad\npath", "not-a-key-or-file"])
+def test_unusable_environment_value_is_a_clear_error(monkeypatch, capsys, value):
+    monkeypatch.setenv(PROVENANCE_KEY_ENV, value)
+    with pytest.raises(KeyMissingError, match="neither a PEM key"):
+        load_signing_key()
+    assert main(["provenance", "public-key"]) == 2
+    err = capsys.readouterr().err
+    assert "neither a PEM key" in err and value[:20] not in err
+
+
+def test_unreadable_log_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "dir.jsonl").mkdir()
+    assert main(["provenance", "verify", str(tmp_path / "dir.jsonl")]) == 2
+    assert "cannot be read" in capsys.readouterr().err

@@ -49,6 +49,7 @@ from .signing import (
     PROVENANCE_KEY_ENV,
     SigningKey,
     fingerprint,
+    is_inline_key,
     load_public_key,
     load_signing_key,
     public_key_text,
@@ -130,8 +131,20 @@ def current_user(user: str | None = None) -> str:
 
 
 def _secret_values() -> list[str]:
+    """Key material held in the environment: the pseudonym key and a raw provenance key."""
+    out = []
     key = os.environ.get("WORKBENCH_PSEUDONYM_KEY")
-    return [key] if key and key.strip() else []
+    if key and key.strip():
+        out.append(key)
+    signing = os.environ.get(PROVENANCE_KEY_ENV, "").strip()
+    if is_inline_key(signing):  # PEM or base64 key material, not a path
+        out.append(signing)
+        out.extend(
+            line
+            for line in signing.splitlines()
+            if len(line) >= 16 and not line.startswith("-----")
+        )
+    return out
 
 
 def redact(parameters: Any, _secrets: Sequence[str] | None = None) -> Any:
@@ -276,7 +289,13 @@ _HELD = threading.local()
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """Non-blank lines of ``path`` as bytes, streamed, each at most :data:`MAX_LINE_BYTES`."""
-    with open(path, "rb") as fh:
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise ProvenanceError(
+            f"{path}: the log cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from None
+    with fh:
         lineno = 0
         while True:
             line = fh.readline(MAX_LINE_BYTES + 1)
@@ -1068,7 +1087,8 @@ def signed_head(
             f"{plog.path} fails verification ({res.issues[0].message}); no head to publish"
         )
     head = plog.head()
-    assert head is not None  # verify_log flags a missing anchor
+    if head is None:  # unreachable: verify_log flags a missing anchor
+        raise ProvenanceError(f"{plog.head_path} is missing; no head to publish")
     return head, res
 
 

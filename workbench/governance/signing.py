@@ -57,6 +57,7 @@ __all__ = [
     "PROVENANCE_KEY_ENV",
     "SigningKey",
     "generate_signing_key",
+    "is_inline_key",
     "load_signing_key",
     "parse_private_key",
     "load_public_key",
@@ -199,6 +200,19 @@ def _read_key_file(path: Path, what: str, *, private: bool = True) -> bytes:
     return content
 
 
+def is_inline_key(value: str) -> bool:
+    """Whether an environment value holds key material itself (PEM or base64), not a path."""
+    value = value.strip()
+    return value.startswith("-----BEGIN") or bool(_RAW_B64_RE.match(value))
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # too long for a file name, or a NUL byte: not a path
+        return False
+
+
 def load_signing_key(
     env_var: str = PROVENANCE_KEY_ENV,
     key_file: str | os.PathLike | None = None,
@@ -222,10 +236,10 @@ def load_signing_key(
                 f"set {env_var}=KEYFILE"
             )
         return None
-    if value.startswith("-----BEGIN") or _RAW_B64_RE.match(value):
+    if is_inline_key(value):
         return parse_private_key(value.encode("utf-8"), f"env:{env_var}")
     path = Path(value).expanduser()
-    if not path.exists():
+    if not _exists(path):
         raise KeyMissingError(
             f"signing key not found: {env_var} holds neither a PEM key, nor a base64 raw key, "
             f"nor the path of an existing key file"
@@ -243,7 +257,7 @@ def load_public_key(value: str | os.PathLike | Ed25519PublicKey) -> Ed25519Publi
     text = os.fspath(value).strip()
     if not text.startswith("-----BEGIN") and not _RAW_B64_RE.match(text):
         path = Path(text).expanduser()
-        if not path.is_file():
+        if not _exists(path) or not path.is_file():
             raise KeyMissingError(
                 "public key is neither a base64 Ed25519 public key, a PEM public key, nor the "
                 "path of an existing file"
