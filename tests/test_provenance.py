@@ -292,6 +292,7 @@ def test_prov_json_export(tmp_path, capsys):
     record_operation("check", [tmp_path / "o.csv"], [], {"passed": True}, user="bob")
     out = tmp_path / "prov.json"
     assert main(["provenance", "export", "--prov", str(out)]) == 0
+    assert "unsigned log" in capsys.readouterr().out
     doc = ProvDocument.deserialize(out, format="json")
     data = json.loads(out.read_text())
     assert set(data["activity"]) == {"wb:op-0", "wb:op-1"}
@@ -302,6 +303,7 @@ def test_prov_json_export(tmp_path, capsys):
     used_by_1 = [u["prov:entity"] for u in data["used"].values() if u["prov:activity"] == "wb:op-1"]
     assert gens[0]["prov:entity"] in used_by_1
     assert any(e.startswith("wb:policy-") for e in data["entity"])
+    assert {a["wb:signer"] for a in data["activity"].values()} == {"unsigned"}
     assert len(doc.get_records()) > 5
     assert json.loads(export_prov()) == data
 

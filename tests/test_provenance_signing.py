@@ -222,6 +222,10 @@ def test_records_and_head_are_signed(monkeypatch, tmp_path, capsys):
     assert main(["provenance", "log"]) == 0
     out = capsys.readouterr().out
     assert f"signed by {key.fingerprint}" in out.splitlines()[0]
+    assert main(["provenance", "export", "--prov", str(tmp_path / "p.json")]) == 0
+    assert "(1 activities; signed log" in capsys.readouterr().out
+    activity = json.loads((tmp_path / "p.json").read_text())["activity"]["wb:op-0"]
+    assert activity["wb:signer"] == key.fingerprint
 
 
 def test_unsigned_is_said_everywhere(tmp_path, capsys):

@@ -140,7 +140,9 @@ def _export(args: argparse.Namespace) -> int:
 
     log = ProvenanceLog(args.log)
     export_prov(log, args.prov)
-    print(f"wrote {args.prov} ({len(log)} activities)")
+    records = log.records()
+    state = "signed" if records and records[-1].get("signer") else "unsigned"
+    print(f"wrote {args.prov} ({len(records)} activities; {state} log, not verified: see verify)")
     return 0
 
 

@@ -1526,6 +1526,10 @@ def export_prov(
                 "wb:operation": rec["operation"],
                 "wb:parameters": json.dumps(rec.get("parameters") or {}, sort_keys=True),
                 "wb:record_hash": rec["hash"],
+                # who vouches for the record; "unsigned" when no key signed it (verify first)
+                "wb:signer": _fp(rec["signer"])
+                if isinstance(rec.get("signer"), str)
+                else "unsigned",
             },
         )
         user_key = f"wb:user-{_qn_part(rec['user'])}"
