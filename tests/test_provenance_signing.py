@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
 import threading
 import warnings
@@ -404,4 +405,15 @@ def test_unusable_environment_value_is_a_clear_error(monkeypatch, capsys, value)
 def test_unreadable_log_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "dir.jsonl").mkdir()
     assert main(["provenance", "verify", str(tmp_path / "dir.jsonl")]) == 2
-    assert "cannot be read" in capsys.readouterr().err
+    assert "the log is not a regular file" in capsys.readouterr().err
+
+
+def test_a_fifo_head_is_refused_not_waited_on(tmp_path):
+    """An attacker who replaces the head with a named pipe must not hang verification."""
+    log = ProvenanceLog(tmp_path / "l.jsonl")
+    log.append("a")
+    log.head_path.unlink()
+    os.mkfifo(log.head_path)
+    res = verify_log(log)
+    assert [i.kind for i in res.issues] == ["malformed"]
+    assert "not a regular file" in res.issues[0].message

@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -257,9 +258,26 @@ def _policy_ref(policy: Any) -> dict[str, Any] | None:
     raise ParameterError("policy", type(policy).__name__, "a Policy, Harmonization or dict")
 
 
+def _open_regular(path: Path, what: str) -> Any:
+    """Open a regular file for reading; a FIFO, device or directory is refused, never waited on."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ProvenanceError(f"{path}: the {what} is not a regular file")
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise ProvenanceError(
+            f"{path}: the {what} cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from None
+
+
+def _read_head_bytes(path: Path) -> bytes:
+    with _open_regular(path, "head") as fh:
+        return fh.read(MAX_HEAD_BYTES + 1)
+
+
 def _last_line(path: Path) -> bytes | None:
     """Last non-empty line of a file without reading it all (at most MAX_LINE_BYTES of it)."""
-    with open(path, "rb") as fh:
+    with _open_regular(path, "log") as fh:
         fh.seek(0, os.SEEK_END)
         end = fh.tell()
         pos, buf = end, b""
@@ -289,13 +307,7 @@ _HELD = threading.local()
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """Non-blank lines of ``path`` as bytes, streamed, each at most :data:`MAX_LINE_BYTES`."""
-    try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except OSError as exc:
-        raise ProvenanceError(
-            f"{path}: the log cannot be read ({exc.strerror or type(exc).__name__})"
-        ) from None
-    with fh:
+    with _open_regular(path, "log") as fh:
         lineno = 0
         while True:
             line = fh.readline(MAX_LINE_BYTES + 1)
@@ -560,8 +572,8 @@ class ProvenanceLog:
         head = None
         if self.head_path.exists():
             try:
-                head = _parse_head(self.head_path.read_bytes()[: MAX_HEAD_BYTES + 1])
-            except (OSError, ValueError):
+                head = _parse_head(_read_head_bytes(self.head_path))
+            except (ProvenanceError, ValueError):
                 raise ProvenanceError(
                     f"refusing to sign: the head anchor is unreadable; {where}"
                 ) from None
@@ -634,8 +646,8 @@ class ProvenanceLog:
         if not self.head_path.exists():
             return None
         try:
-            return _parse_head(self.head_path.read_bytes()[: MAX_HEAD_BYTES + 1])
-        except (OSError, ValueError) as exc:
+            return _parse_head(_read_head_bytes(self.head_path))
+        except (ProvenanceError, ValueError) as exc:
             raise ProvenanceError(
                 f"{self.head_path}: the head anchor is unreadable ({exc})"
             ) from None
@@ -754,13 +766,8 @@ class VerifyResult:
 
 def _published_head(against: str | os.PathLike) -> dict[str, Any]:
     path = Path(against)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_HEAD_BYTES + 1)
-    except OSError as exc:
-        raise ProvenanceError(
-            f"published head {path} cannot be read ({exc.strerror or type(exc).__name__})"
-        ) from None
+    with _open_regular(path, "published head") as fh:
+        data = fh.read(MAX_HEAD_BYTES + 1)
     try:
         return _parse_head(data)
     except ValueError as exc:
@@ -1025,9 +1032,8 @@ def verify_log(
         head_error = None
         if anchored:
             try:
-                with open(plog.head_path, "rb") as fh:
-                    head = _parse_head(fh.read(MAX_HEAD_BYTES + 1))
-            except (OSError, ValueError) as exc:
+                head = _parse_head(_read_head_bytes(plog.head_path))
+            except (ProvenanceError, ValueError) as exc:
                 head_error = str(exc)
         wanted = {h["count"] - 1 for h in (head, published) if h is not None and h["count"] > 0}
         v = _Verifier(plog.path, trusted, wanted)
