@@ -417,3 +417,30 @@ def test_a_fifo_head_is_refused_not_waited_on(tmp_path):
     res = verify_log(log)
     assert [i.kind for i in res.issues] == ["malformed"]
     assert "not a regular file" in res.issues[0].message
+
+
+def test_head_fingerprint_must_be_the_keys_own(monkeypatch, tmp_path):
+    _keyed(monkeypatch, tmp_path)
+    record_operation("a", [])
+    log = ProvenanceLog()
+    head = json.loads(log.head_path.read_text())
+    head["fingerprint"] = generate_signing_key().fingerprint
+    log.head_path.write_text(json.dumps(head))
+    assert [i.kind for i in verify_log().issues] == ["bad-signature"]
+
+
+def test_concurrent_signed_appends_keep_the_chain(monkeypatch, tmp_path):
+    key = _keyed(monkeypatch, tmp_path)
+    path = tmp_path / "c.jsonl"
+
+    def work(t: int) -> None:
+        for i in range(10):
+            ProvenanceLog(path).append(f"t{t}-{i}")
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    res = verify_log(path, public_keys=[key.public_text])
+    assert res.ok and res.signed and res.records == 40

@@ -379,6 +379,8 @@ def _head_signature_ok(head: Mapping[str, Any]) -> bool:
     pub = head.get("public_key")
     if not isinstance(pub, str):
         return False
+    if head.get("fingerprint") is not None and head["fingerprint"] != _fp(pub):
+        return False  # the fingerprint a reader compares must be the key's own
     return verify_signature(pub, _head_payload(head), head.get("signature"))
 
 
