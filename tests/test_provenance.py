@@ -27,6 +27,12 @@ from workbench.governance.provenance import GENESIS_HASH, REDACTED
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_key(monkeypatch):
+    """These tests are about the unsigned chain; a developer's own key must not sign them."""
+    monkeypatch.delenv("WORKBENCH_PROVENANCE_KEY", raising=False)
+
+
 def _csv(path: Path, rows: list[str]) -> Path:
     path.write_text("\n".join(["id,zip,age", *rows]) + "\n")
     return path

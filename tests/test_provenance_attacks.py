@@ -81,7 +81,7 @@ def _kinds(res) -> list[str]:
 
 
 # ------------------------------------------------------------------- rewriting a signed chain
-def test_edit_rehash_chain_and_head_is_caught_when_signed(tmp_path, monkeypatch):
+def test_edit_rehash_chain_and_head_is_caught_when_signed(tmp_path, monkeypatch, capsys):
     log = _signed_log(tmp_path, monkeypatch)
     assert verify_log(log).ok
     recs = _records(log)
@@ -97,6 +97,8 @@ def test_edit_rehash_chain_and_head_is_caught_when_signed(tmp_path, monkeypatch)
     ]
     assert "bad-signature" in [i.kind for i in res.issues[3:]]  # the head signature too
     assert main(["provenance", "verify", str(log.path)]) == 1
+    out = capsys.readouterr().out
+    assert "signature check failed" in out and "unsigned" not in out
 
 
 def test_same_attack_on_an_unsigned_log_passes_but_says_unsigned(tmp_path, capsys):

@@ -97,7 +97,7 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         print(f"{res.path}: TAMPERED ({len(res.issues)} problem(s)); {res.signing}")
         for issue in res.issues[:SHOWN_ISSUES]:
-            print(f"  record {issue.index} ({issue.operation}): {issue.kind}: {issue.message}")
+            print(f"  {issue.kind}: {issue.message}")
         if len(res.issues) > SHOWN_ISSUES:
             print(f"  ... and {len(res.issues) - SHOWN_ISSUES} more (--json lists them)")
     return 0 if res.ok else 1

@@ -90,6 +90,7 @@ MAX_ISSUES = 50
 #: Gaps in the sequence up to this size are listed record by record; a larger jump is fatal.
 MAX_LISTED_GAP = 20
 MAX_SIGNERS = 16
+_SIGNATURE_KINDS = frozenset({"bad-signature", "unsigned", "untrusted-signer"})
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 # Domain separation: a record signature can never be replayed as a head signature or vice versa.
 _RECORD_CONTEXT = b"workbench-provenance-record/1\n"
@@ -741,6 +742,10 @@ class VerifyResult:
     @property
     def signing(self) -> str:
         """One phrase on who vouches for the log: shown wherever the log is verified."""
+        if not self.signed and (
+            self.signers or any(i.kind in _SIGNATURE_KINDS for i in self.issues)
+        ):
+            return "signature check failed (see the problems)"
         if not self.signed:
             return (
                 "unsigned: anyone with write access could rewrite it unnoticed (set "
