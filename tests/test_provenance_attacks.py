@@ -483,3 +483,15 @@ def test_replay_output_goes_to_scratch_with_scratch_logs(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert len(ProvenanceLog().records()) == n
     assert sha256_file(tmp_path / "roles.json") == res.outputs[0][1]
+
+
+def test_terminal_escapes_in_a_forged_record_are_not_printed(tmp_path, capsys):
+    log = _log(tmp_path, 2)
+    recs = _records(log)
+    recs[1]["operation"] = "\x1b[2K\x1b[1Gchain intact"
+    recs[1]["policy"] = "not an object"
+    _write(log, recs)
+    assert main(["provenance", "verify", str(log.path)]) == 1
+    assert main(["provenance", "log", str(log.path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "?[2K?[1Gchain intact" in out

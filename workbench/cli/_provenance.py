@@ -147,7 +147,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _log(args: argparse.Namespace) -> int:
-    from ..governance.provenance import ProvenanceLog
+    from ..governance.provenance import ProvenanceLog, _printable
 
     log = ProvenanceLog(args.log)
     records = log.records()
@@ -163,11 +163,16 @@ def _log(args: argparse.Namespace) -> int:
         names = ", ".join(fingerprint(s) for s in signers)
         print(f"# {log.path}: {len(records)} records, signed by {names} (not verified: see verify)")
     for r in records:
-        pol = (r.get("policy") or {}).get("name") or "-"
+        policy = r.get("policy")
+        pol = (policy.get("name") if isinstance(policy, dict) else None) or "-"
+        ins, outs = (r.get(k) if isinstance(r.get(k), list) else [] for k in ("inputs", "outputs"))
         mark = "signed" if r.get("signer") else "unsigned"
+        seq, ts, user, op = (
+            _printable(str(r.get(k))) for k in ("seq", "timestamp", "user", "operation")
+        )
         print(
-            f"{r.get('seq'):>5}  {r.get('timestamp')}  {r.get('user')}  {r.get('operation')}  "
-            f"in={len(r.get('inputs', []))} out={len(r.get('outputs', []))}  policy={pol}  {mark}"
+            f"{seq:>5}  {ts}  {user}  {op}  in={len(ins)} out={len(outs)}  "
+            f"policy={_printable(str(pol))}  {mark}"
         )
     return 0
 

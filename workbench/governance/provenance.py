@@ -392,6 +392,12 @@ def _record_signature_ok(rec: Mapping[str, Any]) -> bool:
     return verify_signature(signer, _record_payload(digest), rec.get("signature"))
 
 
+def _printable(text: str, limit: int = 80) -> str:
+    """A name from the log made safe to print: no control characters (terminal escapes), short."""
+    clean = "".join(c if c.isprintable() else "?" for c in text[: limit + 1])
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
 def _safe_hash(rec: Mapping[str, Any]) -> str | None:
     """:func:`_record_hash`, or ``None`` for content that cannot be canonicalised (NaN, ...)."""
     try:
@@ -829,7 +835,7 @@ class _Verifier:
             return
         seq = rec.get("seq")
         raw_op = rec.get("operation")
-        op = raw_op[:80] if isinstance(raw_op, str) else None
+        op = _printable(raw_op) if isinstance(raw_op, str) else None
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             self.fatal(
                 pos,
@@ -877,7 +883,7 @@ class _Verifier:
                 return
             for m in range(self.expected, seq):
                 name = rec.get("prev_operation") if m == seq - 1 else None
-                self.pending[m] = name[:80] if isinstance(name, str) else None
+                self.pending[m] = _printable(name) if isinstance(name, str) else None
             self._advance(seq, rec, op, edited)
         elif seq in self.pending:
             del self.pending[seq]
@@ -953,7 +959,7 @@ class _Verifier:
         """Compare a head (the anchor or a published copy) with the log; ``True`` if signed."""
         count = head["count"]
         name = head.get("operation")
-        name = name[:80] if isinstance(name, str) else None
+        name = _printable(name) if isinstance(name, str) else None
         if count > self.expected:
             missing = count - self.expected
             if published or missing > MAX_LISTED_GAP:
@@ -1353,7 +1359,7 @@ def replay(
             check.signed,
         )
     rec = _select_record(plog, record)
-    index, op = int(rec["seq"]), str(rec.get("operation"))[:80]
+    index, op = int(rec["seq"]), _printable(str(rec.get("operation")))
     where = f"record {index} ({op})"
     recipe = rec.get("recipe")
     if not recipe:
