@@ -810,6 +810,8 @@ class _Verifier:
         self.stopped = False
 
     def add(self, index: int, op: str | None, kind: str, message: str) -> None:
+        if self.stopped:
+            return
         self.issues.append(TamperIssue(index, op, kind, message))
         if len(self.issues) >= MAX_ISSUES:
             self.issues.append(
@@ -817,12 +819,15 @@ class _Verifier:
                     index,
                     None,
                     "too-many",
-                    f"more than {MAX_ISSUES} problems: verification stopped at line {self.records}",
+                    f"{MAX_ISSUES} problems found: verification stopped after {self.records} "
+                    "records",
                 )
             )
             self.stopped = True
 
     def fatal(self, index: int, op: str | None, kind: str, message: str) -> None:
+        if self.stopped:
+            return
         self.issues.append(TamperIssue(index, op, kind, message + "; verification stopped"))
         self.stopped = True
 
