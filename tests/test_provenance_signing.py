@@ -444,3 +444,16 @@ def test_concurrent_signed_appends_keep_the_chain(monkeypatch, tmp_path):
         th.join()
     res = verify_log(path, public_keys=[key.public_text])
     assert res.ok and res.signed and res.records == 40
+
+
+def test_programme_metrics_say_whether_the_log_is_signed(monkeypatch, tmp_path):
+    from workbench.governance import programme_metrics
+
+    record_operation("a", [])
+    assert programme_metrics().provenance_signed is False
+    assert programme_metrics().to_dict()["provenance_signed"] is False
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(tmp_path / "signed.jsonl"))
+    _keyed(monkeypatch, tmp_path)
+    record_operation("b", [])
+    m = programme_metrics()
+    assert m.provenance_intact is True and m.provenance_signed is True
