@@ -495,3 +495,12 @@ def test_terminal_escapes_in_a_forged_record_are_not_printed(tmp_path, capsys):
     assert main(["provenance", "log", str(log.path)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "?[2K?[1Gchain intact" in out
+
+
+def test_a_log_written_by_0_1_still_verifies_as_unsigned(tmp_path):
+    """0.1 wrote heads of just count, hash and operation, and records without signer."""
+    log = _log(tmp_path, 3)
+    last = _records(log)[-1]
+    log.head_path.write_text(json.dumps({"count": 3, "hash": last["hash"], "operation": "op2"}))
+    res = verify_log(log)
+    assert res.ok and not res.signed and res.unsigned_records == 3
