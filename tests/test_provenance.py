@@ -27,6 +27,12 @@ from workbench.governance.provenance import GENESIS_HASH, REDACTED
 pytestmark = pytest.mark.usefixtures("isolated")
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_key(monkeypatch):
+    """These tests are about the unsigned chain; a developer's own key must not sign them."""
+    monkeypatch.delenv("WORKBENCH_PROVENANCE_KEY", raising=False)
+
+
 def _csv(path: Path, rows: list[str]) -> Path:
     path.write_text("\n".join(["id,zip,age", *rows]) + "\n")
     return path
@@ -224,11 +230,14 @@ def test_replay_registered_operation_reproduces_hash(tmp_path, capsys):
     res = replay(record=rec["seq"])
     assert res.ok, res.message
     assert res.outputs[0][1] == res.outputs[0][2] == sha256_file(out)
-    # replay never writes over the recorded output
-    out.write_text("changed\n")
-    assert replay(record=rec["seq"]).ok
     assert main(["provenance", "replay", "--record", str(rec["seq"])]) == 0
     assert "OK" in capsys.readouterr().out
+    # replay never writes over the recorded output, and reports that it changed on disk
+    out.write_text("changed\n")
+    res = replay(record=rec["seq"])
+    assert not res.ok and "on disk differs" in res.message
+    assert res.outputs[0][1] == res.outputs[0][2] != res.outputs[0][3]
+    assert out.read_text() == "changed\n"
 
 
 def test_replay_fails_when_input_changed(tmp_path, capsys):
@@ -289,6 +298,7 @@ def test_prov_json_export(tmp_path, capsys):
     record_operation("check", [tmp_path / "o.csv"], [], {"passed": True}, user="bob")
     out = tmp_path / "prov.json"
     assert main(["provenance", "export", "--prov", str(out)]) == 0
+    assert "unsigned log" in capsys.readouterr().out
     doc = ProvDocument.deserialize(out, format="json")
     data = json.loads(out.read_text())
     assert set(data["activity"]) == {"wb:op-0", "wb:op-1"}
@@ -299,6 +309,7 @@ def test_prov_json_export(tmp_path, capsys):
     used_by_1 = [u["prov:entity"] for u in data["used"].values() if u["prov:activity"] == "wb:op-1"]
     assert gens[0]["prov:entity"] in used_by_1
     assert any(e.startswith("wb:policy-") for e in data["entity"])
+    assert {a["wb:signer"] for a in data["activity"].values()} == {"unsigned"}
     assert len(doc.get_records()) > 5
     assert json.loads(export_prov()) == data
 
@@ -330,7 +341,7 @@ def test_replay_anonymize_cli_recipe(tmp_path):
     before = sha256_file(tmp_path / "anon.csv")
     res = replay(record=rec["seq"])
     assert res.ok, res.message
-    assert res.outputs == ((str((tmp_path / "anon.csv").resolve()), before, before),)
+    assert res.outputs == ((str((tmp_path / "anon.csv").resolve()), before, before, before),)
     assert sha256_file(tmp_path / "anon.csv") == before
     # a different recorded output hash is caught
     (tmp_path / "anon.csv").write_text("tampered\n")

@@ -46,6 +46,9 @@ class ProgrammeMetrics:
         Roles still held past their project's end date.
     provenance_records : int
         Records in the provenance log; ``provenance_intact`` says whether its chain verifies.
+    provenance_signed : bool or None
+        Whether the log is signed (``False``: unsigned, so anyone with write access could
+        rewrite it unnoticed); ``None`` when there is no log.
     operations : Mapping[str, int]
         Provenance records per operation.
     """
@@ -62,6 +65,7 @@ class ProgrammeMetrics:
     provenance_records: int
     provenance_intact: bool | None
     operations: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    provenance_signed: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +81,7 @@ class ProgrammeMetrics:
             "provenance_records": self.provenance_records,
             "provenance_intact": self.provenance_intact,
             "operations": dict(self.operations),
+            "provenance_signed": self.provenance_signed,
         }
 
 
@@ -108,8 +113,13 @@ def programme_metrics(
         plog = ProvenanceLog(path) if path is not None else None
     records: list[dict[str, Any]] = []
     intact: bool | None = None
+    signed: bool | None = None
     if plog is not None and (plog.path.exists() or plog.head_path.exists()):
-        intact = verify_log(plog).ok
+        try:
+            check = verify_log(plog)
+            intact, signed = check.ok, check.signed
+        except ProvenanceError:  # nothing to verify, or bytes that are not a log: not intact
+            intact, signed = False, False
         try:
             records = plog.records()
         except ProvenanceError:
@@ -130,5 +140,6 @@ def programme_metrics(
         overdue_revocations=overdue,
         provenance_records=len(records),
         provenance_intact=intact,
+        provenance_signed=signed,
         operations=MappingProxyType(dict(Counter(r.get("operation") for r in records))),
     )

@@ -1,15 +1,26 @@
-"""Tamper-evident provenance: who did what to which data, under which policy.
+"""Tamper-evident, signed provenance: who did what to which data, under which policy.
 
 Every operation that reads, transforms, joins, releases or purges data appends one JSON record to
 a JSON Lines log (default ``.workbench/provenance.jsonl`` in the current directory, or the path in
 ``WORKBENCH_PROVENANCE``; the value ``off`` disables recording). Records are hash-chained: each
 holds the SHA-256 of its predecessor and its own SHA-256 over canonical JSON, so an edited,
 removed or reordered record is detected by :func:`verify_log` and named. A small ``.head`` file
-next to the log anchors the last record so that truncation at the end is detected too.
+next to the log anchors the last record (its count and hash) so that truncation and appends that
+bypass the log are detected too.
+
+A hash chain alone is unkeyed: whoever can write the log can edit a record and re-hash the rest.
+So when a private key is configured (``WORKBENCH_PROVENANCE_KEY``, see
+:mod:`workbench.governance.signing`) every record carries its signer's public key and an Ed25519
+signature of its hash, and the head is signed as well. The key lives outside the log; the public
+key can be published, and ``verify --public-key`` then catches a log re-signed under another key,
+while ``verify --against HEAD.json`` checks the log against a head published earlier (which
+catches a log rolled back or truncated together with its anchor). Without a key the log is
+*unsigned* and says so wherever it is verified or shown.
 
 Records carry a *recipe* when the operation can be re-run (a CLI argv list, or a registered
-operation name with parameters); :func:`replay` re-runs it from the original inputs and checks the
-output hashes. The log exports to W3C PROV-JSON (:func:`export_prov`) for other tools.
+operation name with parameters); :func:`replay` verifies the log, then re-runs an allow-listed
+recipe in an isolated interpreter and checks the output hashes, re-run and on disk. The log
+exports to W3C PROV-JSON (:func:`export_prov`) for other tools.
 """
 
 from __future__ import annotations
@@ -21,17 +32,30 @@ import hashlib
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .._io import atomic_write_text, sha256_file
-from ..errors import ParameterError, ProvenanceError
+from ..errors import ParameterError, ProvenanceError, WorkbenchError
+from .signing import (
+    PROVENANCE_KEY_ENV,
+    SigningKey,
+    fingerprint,
+    is_inline_key,
+    load_public_key,
+    load_signing_key,
+    public_key_text,
+    verify_signature,
+)
 
 __all__ = [
     "REDACTED",
@@ -48,13 +72,29 @@ __all__ = [
     "registered_operations",
     "run_operation",
     "verify_log",
+    "signed_head",
     "replay",
+    "REPLAY_COMMANDS",
     "export_prov",
     "utc_now",
 ]
 
 REDACTED = "[REDACTED]"
 GENESIS_HASH = "0" * 64
+HEAD_FORMAT = "workbench-provenance-head/1"
+#: Longest line a log may hold; a record is a few kilobytes, so more means a damaged or hostile file.
+MAX_LINE_BYTES = 1 << 20
+MAX_HEAD_BYTES = 65_536
+#: Verification stops after this many problems (and on the first fatal one), bounding its output.
+MAX_ISSUES = 50
+#: Gaps in the sequence up to this size are listed record by record; a larger jump is fatal.
+MAX_LISTED_GAP = 20
+MAX_SIGNERS = 16
+_SIGNATURE_KINDS = frozenset({"bad-signature", "unsigned", "untrusted-signer"})
+_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+# Domain separation: a record signature can never be replayed as a head signature or vice versa.
+_RECORD_CONTEXT = b"workbench-provenance-record/1\n"
+_HEAD_CONTEXT = b"workbench-provenance-head/1\n"
 _SECRET_KEY_RE = re.compile(r"(key|secret|password|passwd|token|credential)", re.IGNORECASE)
 _SECRET_FLAG_RE = re.compile(
     r"^--?[\w-]*(key|secret|password|passwd|token|credential)[\w-]*$", re.I
@@ -93,8 +133,20 @@ def current_user(user: str | None = None) -> str:
 
 
 def _secret_values() -> list[str]:
+    """Key material held in the environment: the pseudonym key and a raw provenance key."""
+    out = []
     key = os.environ.get("WORKBENCH_PSEUDONYM_KEY")
-    return [key] if key and key.strip() else []
+    if key and key.strip():
+        out.append(key)
+    signing = os.environ.get(PROVENANCE_KEY_ENV, "").strip()
+    if is_inline_key(signing):  # PEM or base64 key material, not a path
+        out.append(signing)
+        out.extend(
+            line
+            for line in signing.splitlines()
+            if len(line) >= 16 and not line.startswith("-----")
+        )
+    return out
 
 
 def redact(parameters: Any, _secrets: Sequence[str] | None = None) -> Any:
@@ -154,7 +206,8 @@ def _canonical(obj: Any) -> bytes:
 
 
 def _record_hash(record: Mapping[str, Any]) -> str:
-    body = {k: v for k, v in record.items() if k != "hash"}
+    """SHA-256 of the record without its own hash and signature (the signer's key is covered)."""
+    body = {k: v for k, v in record.items() if k not in ("hash", "signature")}
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
@@ -206,9 +259,26 @@ def _policy_ref(policy: Any) -> dict[str, Any] | None:
     raise ParameterError("policy", type(policy).__name__, "a Policy, Harmonization or dict")
 
 
+def _open_regular(path: Path, what: str) -> Any:
+    """Open a regular file for reading; a FIFO, device or directory is refused, never waited on."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ProvenanceError(f"{path}: the {what} is not a regular file")
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise ProvenanceError(
+            f"{path}: the {what} cannot be read ({exc.strerror or type(exc).__name__})"
+        ) from None
+
+
+def _read_head_bytes(path: Path) -> bytes:
+    with _open_regular(path, "head") as fh:
+        return fh.read(MAX_HEAD_BYTES + 1)
+
+
 def _last_line(path: Path) -> bytes | None:
-    """Last non-empty line of a file without reading it all."""
-    with open(path, "rb") as fh:
+    """Last non-empty line of a file without reading it all (at most MAX_LINE_BYTES of it)."""
+    with _open_regular(path, "log") as fh:
         fh.seek(0, os.SEEK_END)
         end = fh.tell()
         pos, buf = end, b""
@@ -217,6 +287,11 @@ def _last_line(path: Path) -> bytes | None:
             pos -= step
             fh.seek(pos)
             buf = fh.read(step) + buf
+            if len(buf) > MAX_LINE_BYTES + 2 * 65536:
+                raise ProvenanceError(
+                    f"{path}: the last line is longer than {MAX_LINE_BYTES} bytes; run "
+                    "'workbench provenance verify'"
+                )
             stripped = buf.rstrip(b"\r\n")
             idx = stripped.rfind(b"\n")
             if idx >= 0:
@@ -226,40 +301,198 @@ def _last_line(path: Path) -> bytes | None:
 
 
 # ---------------------------------------------------------------------------------------- log
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+_HELD = threading.local()
+
+
+def _iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Non-blank lines of ``path`` as bytes, streamed, each at most :data:`MAX_LINE_BYTES`."""
+    with _open_regular(path, "log") as fh:
+        lineno = 0
+        while True:
+            line = fh.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                return
+            lineno += 1
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                raise ProvenanceError(
+                    f"{path}: line {lineno} is longer than {MAX_LINE_BYTES} bytes; a provenance "
+                    "record is far smaller: the log is damaged or is not a provenance log"
+                )
+            if line.strip():
+                yield lineno, line
+
+
+def _decode_line(path: Path, lineno: int, line: bytes) -> Any:
+    """The JSON value on one line; :data:`_MALFORMED` when it is not JSON.
+
+    Bytes that are not UTF-8 are a damaged file rather than an edited record: they raise a
+    :class:`ProvenanceError` that names the line (exit 2), never a traceback.
+    """
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProvenanceError(
+            f"{path}: line {lineno} is not UTF-8 text (bad bytes): the log is damaged or is not "
+            "a provenance log"
+        ) from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _MALFORMED
+
+
+_MALFORMED = object()
+
+
+def _parse_head(data: bytes) -> dict[str, Any]:
+    """Validate a head document (the ``.head`` anchor or a published copy); ``ValueError`` if bad."""
+    if len(data) > MAX_HEAD_BYTES:
+        raise ValueError(f"larger than {MAX_HEAD_BYTES} bytes")
+    try:
+        head = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError):
+        raise ValueError("not UTF-8 JSON") from None
+    if not isinstance(head, dict):
+        raise ValueError("not a JSON object")
+    count, digest = head.get("count"), head.get("hash")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ValueError("'count' is not a whole number >= 0")
+    if not isinstance(digest, str) or not _HASH_RE.match(digest):
+        raise ValueError("'hash' is not a SHA-256 hex digest")
+    for name in ("public_key", "signature"):
+        if head.get(name) is not None and not isinstance(head[name], str):
+            raise ValueError(f"'{name}' is not text")
+    return head
+
+
+def _head_payload(head: Mapping[str, Any]) -> bytes:
+    return _HEAD_CONTEXT + _canonical({k: v for k, v in head.items() if k != "signature"})
+
+
+def _record_payload(digest: str) -> bytes:
+    return _RECORD_CONTEXT + digest.encode("ascii")
+
+
+def _head_signature_ok(head: Mapping[str, Any]) -> bool:
+    """The head carries a public key and a valid signature of its other fields by that key."""
+    pub = head.get("public_key")
+    if not isinstance(pub, str):
+        return False
+    if head.get("fingerprint") is not None and head["fingerprint"] != _fp(pub):
+        return False  # the fingerprint a reader compares must be the key's own
+    return verify_signature(pub, _head_payload(head), head.get("signature"))
+
+
+def _record_signature_ok(rec: Mapping[str, Any]) -> bool:
+    signer, digest = rec.get("signer"), rec.get("hash")
+    if not isinstance(signer, str) or not isinstance(digest, str) or not _HASH_RE.match(digest):
+        return False
+    return verify_signature(signer, _record_payload(digest), rec.get("signature"))
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """A name from the log made safe to print: no control characters (terminal escapes), short."""
+    clean = "".join(c if c.isprintable() else "?" for c in text[: limit + 1])
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def _safe_hash(rec: Mapping[str, Any]) -> str | None:
+    """:func:`_record_hash`, or ``None`` for content that cannot be canonicalised (NaN, ...)."""
+    try:
+        return _record_hash(rec)
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _fp(public: str) -> str:
+    try:
+        return fingerprint(public)
+    except WorkbenchError:
+        return "an unreadable key"
+
+
 class ProvenanceLog:
-    """An append-only, hash-chained JSON Lines provenance log.
+    """An append-only, hash-chained, optionally signed JSON Lines provenance log.
 
     Parameters
     ----------
     path : path-like, optional
         The log file; default :func:`default_log_path`.
+    signing_key : SigningKey, optional
+        Key that signs every record this object appends. Default: the key named by
+        ``WORKBENCH_PROVENANCE_KEY`` at append time (see :mod:`workbench.governance.signing`), or
+        no signature when it is not set. A DP ledger or an oversight member passes their own.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, path: str | os.PathLike | None = None, *, signing_key: SigningKey | None = None
+    ) -> None:
         if path is None:
             path = default_log_path()
             if path is None:
                 raise ProvenanceError("provenance recording is off (WORKBENCH_PROVENANCE=off)")
         self.path = Path(path)
+        self.signing_key = signing_key
 
     @property
     def head_path(self) -> Path:
-        """Anchor file holding the count and hash of the last record."""
+        """Anchor file holding the count and hash of the last record (signed when keyed)."""
         return self.path.with_name(self.path.name + ".head")
 
     def __repr__(self) -> str:
         return f"ProvenanceLog({str(self.path)!r})"
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def _locked(self, *, shared: bool = False) -> Iterator[None]:
+        """Hold the log's lock (exclusive; ``shared`` for readers) across processes and threads.
+
+        Re-entrant within a thread, so a caller can check and append atomically::
+
+            with log._locked():
+                if spent(log.records()) + cost <= budget:
+                    log.append("charge", ...)
+
+        A shared lock on a log that was never written is a no-op (nothing to wait for).
+        """
         lock = self.path.with_name(self.path.name + ".lock")
-        with open(lock, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+        key = os.path.abspath(lock)
+        held: dict[str, int] = _HELD.__dict__.setdefault("held", {})
+        if held.get(key):
+            held[key] += 1
             try:
                 yield
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                held[key] -= 1
+            return
+        with _LOCKS_GUARD:
+            rlock = _LOCKS.setdefault(key, threading.RLock())
+        with rlock:
+            fh = None
+            if shared:
+                with contextlib.suppress(OSError):
+                    fh = open(lock, "rb")  # noqa: SIM115 - closed below
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fh = open(lock, "a")  # noqa: SIM115 - closed below
+            try:
+                if fh is not None:
+                    fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+                held[key] = 1
+                yield
+            finally:
+                held.pop(key, None)
+                if fh is not None:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+                    fh.close()
+
+    def _key(self, signing_key: SigningKey | None) -> SigningKey | None:
+        if signing_key is not None:
+            return signing_key
+        if self.signing_key is not None:
+            return self.signing_key
+        return load_signing_key(PROVENANCE_KEY_ENV)
 
     def append(
         self,
@@ -272,21 +505,27 @@ class ProvenanceLog:
         *,
         recipe: Mapping[str, Any] | None = None,
         now: datetime | None = None,
+        signing_key: SigningKey | None = None,
     ) -> dict[str, Any]:
         """Append one record and return it (as written, with its ``hash``).
 
         ``inputs``/``outputs`` are file paths, Datasets, frames or ``{path|name, sha256}`` dicts;
         files are hashed. ``parameters`` and ``recipe`` are redacted (see :func:`redact`).
-        ``policy`` is the Policy (or Harmonization) in force.
+        ``policy`` is the Policy (or Harmonization) in force. With a key (``signing_key``, the
+        log's key, or ``WORKBENCH_PROVENANCE_KEY``) the record and the head are signed; a signer
+        first checks that the last record is intact and anchored, so it never vouches for a
+        tampered tail, and an unsigned record is refused on a signed log.
         """
         from .. import __version__
 
         if not operation or not isinstance(operation, str):
             raise ParameterError("operation", operation, "a non-empty operation name")
+        key = self._key(signing_key)
         ins = [_describe_data(i) for i in inputs]
         outs = [_describe_data(o) for o in outputs]
         with self._locked():
             prev = self._tail()
+            self._check_tail(prev, key)
             record: dict[str, Any] = {
                 "seq": 0 if prev is None else int(prev["seq"]) + 1,
                 "timestamp": _iso(now or utc_now()),
@@ -302,16 +541,69 @@ class ProvenanceLog:
                 "prev_hash": GENESIS_HASH if prev is None else prev["hash"],
                 "prev_operation": None if prev is None else prev["operation"],
             }
+            if key is not None:
+                record["signer"] = key.public_text
+            # round-trip through JSON so the hash covers exactly what is written (default=str)
+            record = json.loads(
+                json.dumps(record, ensure_ascii=False, allow_nan=False, default=str)
+            )
             record["hash"] = _record_hash(record)
-            line = json.dumps(record, ensure_ascii=False, allow_nan=False, default=str) + "\n"
+            if key is not None:
+                record["signature"] = key.sign(_record_payload(record["hash"]))
+            line = json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, line.encode("utf-8"))
             finally:
                 os.close(fd)
-            head = {"count": record["seq"] + 1, "hash": record["hash"], "operation": operation}
+            head: dict[str, Any] = {
+                "format": HEAD_FORMAT,
+                "count": record["seq"] + 1,
+                "hash": record["hash"],
+                "operation": operation,
+                "public_key": None if key is None else key.public_text,
+                "fingerprint": None if key is None else key.fingerprint,
+            }
+            head["signature"] = None if key is None else key.sign(_head_payload(head))
             atomic_write_text(self.head_path, json.dumps(head) + "\n")
         return record
+
+    def _check_tail(self, prev: dict[str, Any] | None, key: SigningKey | None) -> None:
+        """Refuse to extend a tail a signer cannot vouch for, or to add unsigned to a signed log."""
+        where = f"{self.path}: run 'workbench provenance verify {self.path}'"
+        if prev is not None and "signer" in prev and key is None:
+            raise ProvenanceError(
+                f"{self.path} is signed ({_fp(str(prev['signer']))}) but no signing key is set; "
+                f"set {PROVENANCE_KEY_ENV} to the key file so that this record is signed too"
+            )
+        if key is None:
+            return
+        head = None
+        if self.head_path.exists():
+            try:
+                head = _parse_head(_read_head_bytes(self.head_path))
+            except (ProvenanceError, ValueError):
+                raise ProvenanceError(
+                    f"refusing to sign: the head anchor is unreadable; {where}"
+                ) from None
+        if prev is None:
+            if head is not None and head["count"] > 0:
+                raise ProvenanceError(
+                    f"refusing to sign: the log is empty but its head anchor counts "
+                    f"{head['count']} records (the log was emptied); {where}"
+                )
+            return
+        if _safe_hash(prev) != prev.get("hash"):
+            raise ProvenanceError(f"refusing to sign: the last record was edited; {where}")
+        if "signer" in prev and not _record_signature_ok(prev):
+            raise ProvenanceError(
+                f"refusing to sign: the last record's signature does not verify; {where}"
+            )
+        if head is None or head["count"] != prev["seq"] + 1 or head["hash"] != prev["hash"]:
+            raise ProvenanceError(
+                f"refusing to sign: the last record is not the one the head anchor names "
+                f"(appended without the anchor, or the anchor was changed); {where}"
+            )
 
     def _tail(self) -> dict[str, Any] | None:
         if not self.path.exists():
@@ -320,42 +612,60 @@ class ProvenanceLog:
         if not last:
             return None
         try:
-            return json.loads(last)
-        except json.JSONDecodeError:
+            rec = json.loads(last.decode("utf-8"))
+        except (ValueError, RecursionError):
+            rec = None
+        seq = rec.get("seq") if isinstance(rec, dict) else None
+        if (
+            not isinstance(seq, int)
+            or isinstance(seq, bool)
+            or seq < 0
+            or not isinstance(rec.get("hash"), str)
+        ):
             raise ProvenanceError(
-                f"{self.path}: the last line is not a JSON record; run "
+                f"{self.path}: the last line is not a provenance record; run "
                 "'workbench provenance verify' before appending"
-            ) from None
+            )
+        return rec
+
+    def iter_records(self) -> Iterator[dict[str, Any]]:
+        """Records in file order, streamed (raises :class:`ProvenanceError` on a malformed line)."""
+        if not self.path.exists():
+            return
+        for lineno, line in _iter_lines(self.path):
+            rec = _decode_line(self.path, lineno, line)
+            if rec is _MALFORMED:
+                raise ProvenanceError(f"{self.path}: line {lineno} is not a JSON record")
+            if not isinstance(rec, dict):
+                raise ProvenanceError(f"{self.path}: line {lineno} is not a JSON object")
+            yield rec
 
     def records(self) -> list[dict[str, Any]]:
         """All records in file order (raises :class:`ProvenanceError` on a malformed line)."""
-        if not self.path.exists():
-            return []
-        out = []
-        with open(self.path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ProvenanceError(
-                        f"{self.path}: line {lineno} is not a JSON record ({exc.msg})"
-                    ) from None
-                if not isinstance(rec, dict):
-                    raise ProvenanceError(f"{self.path}: line {lineno} is not a JSON object")
-                out.append(rec)
-        return out
+        return list(self.iter_records())
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.records())
+        return self.iter_records()
 
     def __len__(self) -> int:
-        return len(self.records())
+        return sum(1 for _ in self.iter_records())
 
-    def verify(self) -> VerifyResult:
-        """Check the hash chain; see :func:`verify_log`."""
-        return verify_log(self)
+    def head(self) -> dict[str, Any] | None:
+        """The head anchor as stored (``None`` when missing); see :func:`signed_head`."""
+        if not self.head_path.exists():
+            return None
+        try:
+            return _parse_head(_read_head_bytes(self.head_path))
+        except (ProvenanceError, ValueError) as exc:
+            raise ProvenanceError(
+                f"{self.head_path}: the head anchor is unreadable ({exc})"
+            ) from None
+
+    def verify(
+        self, against: str | os.PathLike | None = None, public_keys: Sequence[Any] = ()
+    ) -> VerifyResult:
+        """Check the chain, signatures and anchor; see :func:`verify_log`."""
+        return verify_log(self, against=against, public_keys=public_keys)
 
 
 def record_operation(
@@ -391,11 +701,15 @@ def record_operation(
 # ------------------------------------------------------------------------------------- verify
 @dataclass(frozen=True)
 class TamperIssue:
-    """One break in the chain: which record (index and operation), what happened."""
+    """One break in the chain: which record (index and operation), what happened.
+
+    ``kind`` is one of: edited, removed, reordered, duplicate, truncated, malformed, sequence,
+    unanchored, bad-signature, unsigned, untrusted-signer, too-many.
+    """
 
     index: int
     operation: str | None
-    kind: str  # edited | removed | reordered | truncated | malformed
+    kind: str
     message: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -409,16 +723,44 @@ class TamperIssue:
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of :func:`verify_log`."""
+    """Outcome of :func:`verify_log`.
+
+    ``signed`` is true when the last record and the head anchor carry valid signatures (every
+    earlier record is then covered through the hash chain); ``signers`` are the fingerprints of
+    the keys seen; ``unsigned_records`` counts records written before signing was turned on;
+    ``stopped`` says verification stopped early (a fatal break or too many problems).
+    """
 
     path: str
     records: int
     issues: tuple[TamperIssue, ...]
     anchored: bool
+    signed: bool = False
+    signers: tuple[str, ...] = ()
+    unsigned_records: int = 0
+    stopped: bool = False
+    against: str | None = None
 
     @property
     def ok(self) -> bool:
         return not self.issues
+
+    @property
+    def signing(self) -> str:
+        """One phrase on who vouches for the log: shown wherever the log is verified."""
+        if not self.signed and (
+            self.signers or any(i.kind in _SIGNATURE_KINDS for i in self.issues)
+        ):
+            return "signature check failed (see the problems)"
+        if not self.signed:
+            return (
+                "unsigned: anyone with write access could rewrite it unnoticed (set "
+                f"{PROVENANCE_KEY_ENV} to a key from 'workbench provenance keygen')"
+            )
+        text = f"signed by {', '.join(self.signers)}"
+        if self.unsigned_records:
+            text += f" (the first {self.unsigned_records} record(s) predate signing)"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -426,139 +768,352 @@ class VerifyResult:
             "records": self.records,
             "ok": self.ok,
             "anchored": self.anchored,
+            "signed": self.signed,
+            "signers": list(self.signers),
+            "unsigned_records": self.unsigned_records,
+            "stopped": self.stopped,
+            "against": self.against,
             "issues": [i.to_dict() for i in self.issues],
         }
 
 
-def verify_log(log: str | os.PathLike | ProvenanceLog | None = None) -> VerifyResult:
-    """Detect edited, removed, reordered or truncated records and name each one.
+def _published_head(against: str | os.PathLike) -> dict[str, Any]:
+    path = Path(against)
+    with _open_regular(path, "published head") as fh:
+        data = fh.read(MAX_HEAD_BYTES + 1)
+    try:
+        return _parse_head(data)
+    except ValueError as exc:
+        raise ProvenanceError(
+            f"published head {path} is not a provenance head ({exc}); expected the JSON printed "
+            "by 'workbench provenance head'"
+        ) from None
+
+
+class _Verifier:
+    """Streaming verification state: memory bounded by :data:`MAX_ISSUES`, not by the log."""
+
+    def __init__(self, path: Path, trusted: set[str], wanted: set[int]) -> None:
+        self.path = path
+        self.trusted = trusted
+        self.wanted = wanted  # sequence numbers whose hash a head pins
+        self.hash_at: dict[int, str] = {}
+        self.issues: list[TamperIssue] = []
+        self.expected = 0
+        self.records = 0
+        self.prev: tuple[int, str, str | None, bool] | None = None  # seq, hash, op, edited
+        self.pending: dict[int, str | None] = {}
+        self.signers: dict[str, str] = {}
+        self.seen_signed = False
+        self.unsigned = 0
+        self.last_signed_ok = False
+        self.stopped = False
+
+    def add(self, index: int, op: str | None, kind: str, message: str) -> None:
+        if self.stopped:
+            return
+        self.issues.append(TamperIssue(index, op, kind, message))
+        if len(self.issues) >= MAX_ISSUES:
+            self.issues.append(
+                TamperIssue(
+                    index,
+                    None,
+                    "too-many",
+                    f"{MAX_ISSUES} problems found: verification stopped after {self.records} "
+                    "records",
+                )
+            )
+            self.stopped = True
+
+    def fatal(self, index: int, op: str | None, kind: str, message: str) -> None:
+        if self.stopped:
+            return
+        self.issues.append(TamperIssue(index, op, kind, message + "; verification stopped"))
+        self.stopped = True
+
+    def feed(self, lineno: int, rec: Any) -> None:
+        pos = self.records
+        self.records += 1
+        if not isinstance(rec, dict):
+            self.add(pos, None, "malformed", f"line {lineno} is not a valid JSON record")
+            self.prev = None
+            return
+        seq = rec.get("seq")
+        raw_op = rec.get("operation")
+        op = _printable(raw_op) if isinstance(raw_op, str) else None
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            self.fatal(
+                pos,
+                op,
+                "sequence",
+                f"line {lineno}: the record's sequence number is not a whole number >= 0",
+            )
+            return
+        digest = rec.get("hash")
+        edited = not isinstance(digest, str) or _safe_hash(rec) != digest
+        if edited:
+            self.add(
+                seq,
+                op,
+                "edited",
+                f"record {seq} ({op}) was edited: its content no longer matches its hash",
+            )
+        self._check_signature(seq, op, rec, edited)
+        if seq == self.expected:
+            want = GENESIS_HASH if seq == 0 else None
+            if self.prev is not None and self.prev[0] == seq - 1:
+                want = self.prev[1]
+            prev_edited = self.prev is not None and self.prev[3]
+            if want is not None and not edited and not prev_edited and rec.get("prev_hash") != want:
+                label = max(seq - 1, 0)
+                name = self.prev[2] if seq and self.prev is not None else op
+                self.add(
+                    label,
+                    name,
+                    "edited",
+                    f"record {label} ({name}) was altered and re-hashed: record {seq} no longer "
+                    "links to it",
+                )
+            self._advance(seq, rec, op, edited)
+        elif seq > self.expected:
+            gap = seq - self.expected
+            if gap > MAX_LISTED_GAP:
+                self.fatal(
+                    self.expected,
+                    None,
+                    "sequence",
+                    f"line {lineno}: the sequence jumps from record {self.expected - 1} to record "
+                    f"{seq}: {gap} records are missing or the number was forged",
+                )
+                return
+            for m in range(self.expected, seq):
+                name = rec.get("prev_operation") if m == seq - 1 else None
+                self.pending[m] = _printable(name) if isinstance(name, str) else None
+            self._advance(seq, rec, op, edited)
+        elif seq in self.pending:
+            del self.pending[seq]
+            self.add(
+                seq,
+                op,
+                "reordered",
+                f"record {seq} ({op}) is out of order: found at position {pos}, after record "
+                f"{self.expected - 1}",
+            )
+        else:
+            self.add(seq, op, "duplicate", f"record {seq} ({op}) appears more than once")
+
+    def _advance(self, seq: int, rec: dict[str, Any], op: str | None, edited: bool) -> None:
+        digest = str(rec.get("hash"))
+        if seq in self.wanted:
+            self.hash_at[seq] = digest
+        self.prev = (seq, digest, op, edited)
+        self.expected = seq + 1
+
+    def _check_signature(self, seq: int, op: str | None, rec: dict[str, Any], edited: bool) -> None:
+        signer = rec.get("signer")
+        if signer is None:
+            self.last_signed_ok = False
+            if self.seen_signed:
+                self.add(
+                    seq,
+                    op,
+                    "unsigned",
+                    f"record {seq} ({op}) is unsigned but follows signed records: it was added "
+                    "without the key (or its signature stripped)",
+                )
+            else:
+                self.unsigned += 1
+            return
+        self.seen_signed = True
+        ok = not edited and _record_signature_ok(rec)
+        self.last_signed_ok = ok
+        if not ok:
+            if not edited:
+                self.add(
+                    seq,
+                    op,
+                    "bad-signature",
+                    f"record {seq} ({op}): its signature does not verify (altered after signing, "
+                    "or signed with another key)",
+                )
+            return
+        if signer not in self.signers and len(self.signers) < MAX_SIGNERS:
+            self.signers[signer] = _fp(signer)
+        if self.trusted and signer not in self.trusted:
+            self.add(
+                seq,
+                op,
+                "untrusted-signer",
+                f"record {seq} ({op}) is signed by {_fp(signer)}, not by the given public key(s)",
+            )
+
+    def finish(self) -> None:
+        for m, name in sorted(self.pending.items()):
+            nxt = min(
+                (s for s in range(m + 1, self.expected) if s not in self.pending), default=None
+            )
+            self.add(
+                m,
+                name,
+                "removed",
+                f"record {m}{f' ({name})' if name else ''} was removed: the chain jumps from "
+                f"record {m - 1} to record {nxt}",
+            )
+
+    def check_head(self, head: Mapping[str, Any], label: str, *, published: bool) -> bool:
+        """Compare a head (the anchor or a published copy) with the log; ``True`` if signed."""
+        count = head["count"]
+        name = head.get("operation")
+        name = _printable(name) if isinstance(name, str) else None
+        if count > self.expected:
+            missing = count - self.expected
+            if published or missing > MAX_LISTED_GAP:
+                self.add(
+                    self.expected,
+                    name if missing == 1 else None,
+                    "truncated",
+                    f"records {self.expected} to {count - 1} were removed from the end of the log "
+                    f"({label} counts {count} records, the log holds {self.expected})",
+                )
+            else:
+                for m in range(self.expected, count):
+                    op = name if m == count - 1 else None
+                    self.add(
+                        m,
+                        op,
+                        "truncated",
+                        f"record {m}{f' ({op})' if op else ''} was removed from the end of the log "
+                        f"({label} counts {count} records, the log ends at record "
+                        f"{self.expected - 1})",
+                    )
+        elif count < self.expected and not published:
+            self.add(
+                count,
+                None,
+                "unanchored",
+                f"records {count} to {self.expected - 1} are not covered by {label} (it counts "
+                f"{count} records): they were appended without updating it, or it was lowered",
+            )
+        if 0 < count <= self.expected and self.hash_at.get(count - 1) != head["hash"]:
+            self.add(
+                count - 1,
+                name,
+                "edited",
+                f"record {count - 1} does not match {label}: the log was rewritten",
+            )
+        if head.get("signature") is None and head.get("public_key") is None:
+            if self.seen_signed and not published:
+                self.add(count, None, "unsigned", f"{label} is unsigned but the log is signed")
+            return False
+        if not _head_signature_ok(head):
+            self.add(count, None, "bad-signature", f"the signature of {label} does not verify")
+            return False
+        pub = str(head["public_key"])
+        if self.trusted and pub not in self.trusted:
+            self.add(
+                count,
+                None,
+                "untrusted-signer",
+                f"{label} is signed by {_fp(pub)}, not by the given public key(s)",
+            )
+        return True
+
+
+def verify_log(
+    log: str | os.PathLike | ProvenanceLog | None = None,
+    *,
+    against: str | os.PathLike | None = None,
+    public_keys: Sequence[Any] = (),
+) -> VerifyResult:
+    """Detect edited, removed, reordered, appended or truncated records and bad signatures.
 
     A record is *edited* when its stored hash differs from the hash of its content; *removed*
     when the chain skips a sequence number that appears nowhere in the log (the next record's
     ``prev_operation`` names it); *reordered* when the missing number appears later; *truncated*
-    when the head anchor counts more records than the file holds.
+    when a head (the ``.head`` anchor, or a published head given as ``against``) counts more
+    records than the file holds; *unanchored* when records follow the one the anchor names.
+    Signed records and heads must verify; with ``public_keys`` every signature must be by one of
+    them, so a log re-signed under another key is caught. A published head also catches a log
+    rolled back together with its anchor.
+
+    The file is streamed line by line (each at most :data:`MAX_LINE_BYTES`); a forged sequence
+    number or more than :data:`MAX_ISSUES` problems stop verification, so time and memory stay
+    bounded. A missing or empty log without an anchor raises :class:`ProvenanceError` ("nothing to
+    verify"), as do bytes that are not UTF-8 text.
     """
     plog = log if isinstance(log, ProvenanceLog) else ProvenanceLog(log)
-    issues: list[TamperIssue] = []
-    raw: list[dict[str, Any] | None] = []
-    if plog.path.exists():
-        with open(plog.path, encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                    raw.append(rec if isinstance(rec, dict) else None)
-                except json.JSONDecodeError:
-                    raw.append(None)
-    elif not plog.head_path.exists():
-        raise ProvenanceError(f"{plog.path}: provenance log not found")
-    by_seq: dict[int, dict[str, Any]] = {}
-    max_seq = -1
-    for pos, rec in enumerate(raw):
-        if rec is None:
-            issues.append(
-                TamperIssue(pos, None, "malformed", f"line {pos + 1} is not a valid JSON record")
+    trusted = {public_key_text(load_public_key(k)) for k in public_keys}
+    published = _published_head(against) if against is not None else None
+    with plog._locked(shared=True):
+        anchored = plog.head_path.exists()
+        head: dict[str, Any] | None = None
+        head_error = None
+        if anchored:
+            try:
+                head = _parse_head(_read_head_bytes(plog.head_path))
+            except (ProvenanceError, ValueError) as exc:
+                head_error = str(exc)
+        wanted = {h["count"] - 1 for h in (head, published) if h is not None and h["count"] > 0}
+        v = _Verifier(plog.path, trusted, wanted)
+        if plog.path.exists():
+            for lineno, line in _iter_lines(plog.path):
+                v.feed(lineno, _decode_line(plog.path, lineno, line))
+                if v.stopped:
+                    break
+    if v.records == 0 and not anchored:
+        state = "is empty" if plog.path.exists() else "does not exist"
+        raise ProvenanceError(
+            f"{plog.path}: nothing to verify: the log {state} and has no head anchor"
+        )
+    head_signed = False
+    if not v.stopped:
+        v.finish()
+        if not anchored:
+            v.add(
+                v.expected,
+                None,
+                "unanchored",
+                f"the head anchor {plog.head_path.name} is missing: records at the end could have "
+                "been removed or added unnoticed",
             )
-            continue
-        op, seq = rec.get("operation"), rec.get("seq")
-        if not isinstance(seq, int) or rec.get("hash") != _record_hash(rec):
-            label = seq if isinstance(seq, int) else pos
-            issues.append(
-                TamperIssue(
-                    label,
-                    op,
-                    "edited",
-                    f"record {label} ({op}) was edited: its content no longer matches its hash",
-                )
-            )
-            if not isinstance(seq, int):
-                continue
-        if seq in by_seq:
-            issues.append(
-                TamperIssue(seq, op, "duplicate", f"record {seq} ({op}) appears more than once")
-            )
-            continue
-        if seq < max_seq:
-            issues.append(
-                TamperIssue(
-                    seq,
-                    op,
-                    "reordered",
-                    f"record {seq} ({op}) is out of order: found at position {pos}, after "
-                    f"record {max_seq} ({by_seq[max_seq].get('operation')})",
-                )
-            )
-        by_seq[seq] = rec
-        max_seq = max(max_seq, seq)
-    for m in range(max_seq + 1):
-        if m not in by_seq:
-            nxt_seq = min((s for s in by_seq if s > m), default=None)
-            nxt = by_seq.get(m + 1)
-            name = nxt.get("prev_operation") if nxt else None
-            issues.append(
-                TamperIssue(
-                    m,
-                    name,
-                    "removed",
-                    f"record {m}{f' ({name})' if name else ''} was removed: the chain jumps "
-                    f"from record {m - 1} to record {nxt_seq}",
-                )
-            )
-    edited = {i.index for i in issues if i.kind == "edited"}
-    for seq, rec in sorted(by_seq.items()):
-        want = GENESIS_HASH if seq == 0 else by_seq.get(seq - 1, {}).get("hash")
-        if want is None or seq in edited or (seq - 1) in edited:
-            continue
-        if rec.get("prev_hash") != want:
-            prev_op = by_seq[seq - 1].get("operation") if seq else None
-            label = seq - 1 if seq else 0
-            issues.append(
-                TamperIssue(
-                    label,
-                    prev_op if seq else rec.get("operation"),
-                    "edited",
-                    f"record {label} ({prev_op if seq else rec.get('operation')}) was altered and "
-                    f"re-hashed: record {seq} no longer links to it",
-                )
-            )
-    issues.sort(key=lambda i: (i.index, i.kind))
-    anchored = plog.head_path.exists()
-    if anchored:
-        try:
-            head = json.loads(plog.head_path.read_text(encoding="utf-8"))
-            count, head_hash = int(head["count"]), head["hash"]
-        except (ValueError, KeyError, TypeError):
-            issues.append(TamperIssue(len(raw), None, "malformed", "the head anchor is unreadable"))
+        elif head is None:
+            v.add(v.expected, None, "malformed", f"the head anchor is unreadable ({head_error})")
         else:
-            last = by_seq.get(max_seq)
-            if count > max_seq + 1:
-                for m in range(max_seq + 1, count):
-                    name = head.get("operation") if m == count - 1 else None
-                    issues.append(
-                        TamperIssue(
-                            m,
-                            name,
-                            "truncated",
-                            f"record {m}{f' ({name})' if name else ''} was removed from the end "
-                            f"of the log (the anchor counts {count} records, the log ends at "
-                            f"record {max_seq})",
-                        )
-                    )
-            elif count == max_seq + 1 and by_seq.get(max_seq, {}).get("hash") != head_hash:
-                if not issues:
-                    issues.append(
-                        TamperIssue(
-                            max_seq,
-                            last.get("operation") if last else None,
-                            "edited",
-                            f"record {max_seq} ({last.get('operation') if last else None}) does "
-                            "not match the head anchor",
-                        )
-                    )
+            head_signed = v.check_head(head, "the head anchor", published=False)
+        if published is not None and not v.stopped:
+            v.check_head(published, f"the published head {Path(against).name}", published=True)
+    signed = v.seen_signed and v.last_signed_ok and head_signed
     return VerifyResult(
-        path=str(plog.path), records=len(raw), issues=tuple(issues), anchored=anchored
+        path=str(plog.path),
+        records=v.records,
+        issues=tuple(v.issues),
+        anchored=anchored,
+        signed=signed,
+        signers=tuple(v.signers.values()),
+        unsigned_records=v.unsigned if signed else v.records,
+        stopped=v.stopped,
+        against=None if against is None else str(against),
     )
+
+
+def signed_head(
+    log: str | os.PathLike | ProvenanceLog | None = None, public_keys: Sequence[Any] = ()
+) -> tuple[dict[str, Any], VerifyResult]:
+    """The head anchor of a log that verifies, ready to publish, and the verification result.
+
+    Raises :class:`ProvenanceError` when the log fails verification: a tampered log has no head
+    worth publishing. The head is unsigned (``signature: null``) when no key signed the log.
+    """
+    plog = log if isinstance(log, ProvenanceLog) else ProvenanceLog(log)
+    res = verify_log(plog, public_keys=public_keys)
+    if not res.ok:
+        raise ProvenanceError(
+            f"{plog.path} fails verification ({res.issues[0].message}); no head to publish"
+        )
+    head = plog.head()
+    if head is None:  # unreachable: verify_log flags a missing anchor
+        raise ProvenanceError(f"{plog.head_path} is missing; no head to publish")
+    return head, res
 
 
 # ------------------------------------------------------------------------- registered operations
@@ -645,24 +1200,52 @@ def _drop_columns(inputs: list[Path], outputs: list[Path], columns: Sequence[str
 
 
 # ------------------------------------------------------------------------------------- replay
+#: Sub-commands a recorded CLI recipe may re-run, with the allowed actions of those that have
+#: actions (``None``: any). Servers, purges, access changes, gate approvals and replay itself are
+#: not replayable: a recipe is data from the log, so only deterministic writers of files qualify.
+REPLAY_COMMANDS: Mapping[str, frozenset[str] | None] = MappingProxyType(
+    {
+        "profile": None,
+        "assess": None,
+        "inventory": None,
+        "link": None,
+        "combine": None,
+        "matrix": None,
+        "anonymize": None,
+        "frontier": None,
+        "report": None,
+        "samples": frozenset({"generate", "export"}),
+        "provenance": frozenset({"export"}),
+    }
+)
+_SCRATCH_ENV = ("WORKBENCH_PROVENANCE", "WORKBENCH_GATE_LOG", "WORKBENCH_ACCESS_LOG")
+
+
 @dataclass(frozen=True)
 class ReplayResult:
-    """Outcome of re-running one recorded operation."""
+    """Outcome of re-running one recorded operation.
+
+    ``outputs`` holds ``(path, recorded, replayed, on_disk)`` SHA-256s: a replay is OK only when
+    the re-run and the file still on disk both match the recorded hash.
+    """
 
     index: int
     operation: str
     ok: bool
     message: str
-    outputs: tuple[tuple[str, str | None, str | None], ...]  # (path, recorded, replayed)
+    outputs: tuple[tuple[str, str | None, str | None, str | None], ...]
+    signed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "operation": self.operation,
             "ok": self.ok,
+            "signed": self.signed,
             "message": self.message,
             "outputs": [
-                {"path": p, "recorded_sha256": r, "replayed_sha256": n} for p, r, n in self.outputs
+                {"path": p, "recorded_sha256": r, "replayed_sha256": n, "on_disk_sha256": d}
+                for p, r, n, d in self.outputs
             ],
         }
 
@@ -677,119 +1260,250 @@ def _contains_redacted(obj: Any) -> bool:
     return False
 
 
-def _substitute_argv(argv: Sequence[str], cwd: Path, mapping: Mapping[str, str]) -> list[str]:
-    """Point every argv element naming a recorded output at its replay location."""
+def _replay_argv(
+    argv: Sequence[str], cwd: Path | None, mapping: Mapping[str, str], where: str
+) -> list[str]:
+    """Check a recorded argv and point its recorded inputs/outputs at the replay locations.
+
+    ``mapping`` sends each recorded path (inputs to themselves, outputs into the scratch
+    directory). Any other argument that names a path (a separator, ``~`` or ``..``) is refused:
+    the command runs in an empty scratch directory and may touch nothing else.
+    """
+    if not argv or argv[0] not in REPLAY_COMMANDS:
+        raise ProvenanceError(
+            f"{where}: sub-command {str(argv[0])[:40] if argv else ''!r} cannot be replayed; "
+            f"replayable: {', '.join(sorted(REPLAY_COMMANDS))}"
+        )
+    actions = REPLAY_COMMANDS[argv[0]]
+    if actions is not None and (len(argv) < 2 or argv[1] not in actions):
+        raise ProvenanceError(
+            f"{where}: only '{argv[0]} {'|'.join(sorted(actions))}' can be replayed"
+        )
+
+    def target(value: str) -> str | None:
+        if not value:
+            return None
+        if os.path.isabs(value):
+            return mapping.get(os.path.normpath(value))
+        if cwd is None:
+            return None
+        try:
+            return mapping.get(str((cwd / value).resolve()))
+        except (OSError, RuntimeError):
+            return None
+
+    def checked(value: str, i: int) -> str:
+        if "/" in value or os.sep in value or value.startswith(("~", "..")):
+            raise ProvenanceError(
+                f"{where}: argument {i} names a path that is neither a recorded input nor a "
+                "recorded output; replay runs only on the files the record lists"
+            )
+        return value
+
     out = []
-    for arg in argv:
+    for i, arg in enumerate(argv):
         flag, eq, value = arg.partition("=")
         if eq and flag.startswith("-"):
-            target = mapping.get(str((cwd / value).resolve()))
-            out.append(f"{flag}={target}" if target else arg)
-            continue
-        target = (
-            mapping.get(str((cwd / arg).resolve())) if arg and not arg.startswith("-") else None
-        )
-        out.append(target or arg)
+            new = target(value)
+            out.append(f"{flag}={new}" if new else f"{flag}={checked(value, i)}")
+        elif arg.startswith("-"):
+            out.append(checked(arg, i))
+        elif (new := target(arg)) is not None:
+            out.append(new)
+        elif "=" in arg:  # NAME=PATH values such as --hierarchy age=ages.csv
+            name, _, value = arg.partition("=")
+            new = target(value)
+            out.append(f"{name}={new}" if new else checked(arg, i))
+        else:
+            out.append(checked(arg, i))
     return out
+
+
+def _select_record(plog: ProvenanceLog, record: int | None) -> dict[str, Any]:
+    chosen = None
+    for rec in plog.iter_records():
+        if record is None:
+            if rec.get("recipe"):
+                chosen = rec
+        elif rec.get("seq") == record:
+            return rec
+    if chosen is None:
+        if record is None:
+            raise ProvenanceError(f"{plog.path}: no record has a replayable recipe")
+        raise ProvenanceError(f"{plog.path}: no record with index {record}")
+    return chosen
 
 
 def replay(
     log: str | os.PathLike | ProvenanceLog | None = None,
     record: int | None = None,
     timeout: float = 600,
+    *,
+    public_keys: Sequence[Any] = (),
 ) -> ReplayResult:
     """Re-run a recorded recipe from its original inputs and compare the output hashes.
 
-    The inputs must still have their recorded hashes. Outputs are written to a temporary
-    directory, never over the recorded outputs; a CLI recipe runs in a subprocess whose own
-    provenance goes to a scratch log. ``record`` is the index (``seq``); default the last record
-    that has a recipe.
+    The log is verified first (a log that fails is not replayed). A CLI recipe may only name a
+    sub-command in :data:`REPLAY_COMMANDS`; it runs as ``python -I -m workbench`` from the
+    installed package (isolated mode: no recorded directory, environment variable or current
+    directory on the import path) in an empty scratch directory, with its own provenance, gate
+    and access logs in scratch and no signing key. The inputs must still have their recorded
+    hashes; outputs are written to scratch, never over the recorded ones; the replay is OK when
+    each re-run output *and* the output still on disk match the recorded hash. ``record`` is the
+    index (``seq``); default the last record that has a recipe.
     """
     plog = log if isinstance(log, ProvenanceLog) else ProvenanceLog(log)
-    records = plog.records()
-    if record is None:
-        candidates = [r for r in records if r.get("recipe")]
-        if not candidates:
-            raise ProvenanceError(f"{plog.path}: no record has a replayable recipe")
-        rec = candidates[-1]
-    else:
-        found = [r for r in records if r.get("seq") == record]
-        if not found:
-            raise ProvenanceError(f"{plog.path}: no record with index {record}")
-        rec = found[0]
-    index, op = int(rec["seq"]), str(rec["operation"])
+    check = verify_log(plog, public_keys=public_keys)
+    if not check.ok:
+        return ReplayResult(
+            -1 if record is None else record,
+            "",
+            False,
+            f"{plog.path} fails verification ({check.issues[0].message}); nothing was replayed",
+            (),
+            check.signed,
+        )
+    rec = _select_record(plog, record)
+    index, op = int(rec["seq"]), _printable(str(rec.get("operation")))
+    where = f"record {index} ({op})"
     recipe = rec.get("recipe")
     if not recipe:
-        raise ProvenanceError(f"record {index} ({op}) has no recipe and cannot be replayed")
+        raise ProvenanceError(f"{where} has no recipe and cannot be replayed")
+    if not isinstance(recipe, Mapping):
+        raise ProvenanceError(f"{where}: the recipe is not a JSON object")
     if _contains_redacted(recipe):
         raise ProvenanceError(
-            f"record {index} ({op}): the recipe contains a redacted secret; pass secrets through "
+            f"{where}: the recipe contains a redacted secret; pass secrets through "
             "the environment (WORKBENCH_PSEUDONYM_KEY) so that runs can be replayed"
         )
-    for item in rec.get("inputs", []):
+    items = [i for i in rec.get("inputs") or [] if isinstance(i, Mapping)]
+    for item in items:
         path, recorded = item.get("path"), item.get("sha256")
-        if path is None or recorded is None:
+        if not isinstance(path, str) or recorded is None:
             continue
         if not Path(path).is_file():
-            return ReplayResult(index, op, False, f"input {path} no longer exists", ())
+            return ReplayResult(
+                index, op, False, f"input {path} no longer exists", (), check.signed
+            )
         if sha256_file(path) != recorded:
             return ReplayResult(
-                index, op, False, f"input {path} changed since record {index} was made", ()
+                index,
+                op,
+                False,
+                f"input {path} changed since record {index} was made",
+                (),
+                check.signed,
             )
-    outputs = [o for o in rec.get("outputs", []) if o.get("path")]
+    outputs = [
+        o
+        for o in rec.get("outputs") or []
+        if isinstance(o, Mapping) and isinstance(o.get("path"), str)
+    ]
     with tempfile.TemporaryDirectory(prefix="workbench-replay-") as tmp:
+        scratch = Path(tmp)
+        work = scratch / "work"
+        work.mkdir()
         mapping = {
-            o["path"]: str(Path(tmp) / f"{i}_{Path(o['path']).name}") for i, o in enumerate(outputs)
+            os.path.normpath(o["path"]): str(scratch / f"{i}_{Path(o['path']).name}")
+            for i, o in enumerate(outputs)
         }
+        for item in items:
+            if isinstance(item.get("path"), str) and item.get("sha256") is not None:
+                mapping.setdefault(os.path.normpath(item["path"]), item["path"])
         if "argv" in recipe:
-            cwd = Path(recipe.get("cwd") or Path.cwd())
-            argv = _substitute_argv([str(a) for a in recipe["argv"]], cwd, mapping)
-            env = dict(os.environ)
-            env["WORKBENCH_PROVENANCE"] = str(Path(tmp) / "replay-provenance.jsonl")
-            proc = subprocess.run(
-                [sys.executable, "-m", "workbench", *argv],
-                cwd=cwd,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
+            argv = recipe["argv"]
+            if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+                raise ProvenanceError(f"{where}: the recipe's argv is not a list of strings")
+            cwd_text = recipe.get("cwd")
+            cwd = Path(cwd_text) if isinstance(cwd_text, str) and os.path.isabs(cwd_text) else None
+            if cwd is not None and not cwd.is_dir():
+                cwd = None  # only used to resolve the recorded relative paths, never run in
+            args = _replay_argv(argv, cwd, mapping, where)
+            env = {k: v for k, v in os.environ.items() if k != PROVENANCE_KEY_ENV}
+            for name in _SCRATCH_ENV:
+                env[name] = str(scratch / f"{name.lower()}.jsonl")
+            try:
+                proc = subprocess.run(
+                    [sys.executable, "-I", "-m", "workbench", *args],
+                    cwd=work,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                return ReplayResult(
+                    index,
+                    op,
+                    False,
+                    f"the command did not finish in {timeout:g} s",
+                    (),
+                    check.signed,
+                )
             if proc.returncode not in (0, 1):
                 tail = (proc.stderr or "").strip().splitlines()[-1:] or [""]
                 return ReplayResult(
-                    index, op, False, f"the command failed (exit {proc.returncode}): {tail[0]}", ()
+                    index,
+                    op,
+                    False,
+                    f"the command failed (exit {proc.returncode}): {tail[0][:300]}",
+                    (),
+                    check.signed,
                 )
         elif "operation" in recipe:
             name = recipe["operation"]
-            if name not in _OPERATIONS:
+            if not isinstance(name, str) or name not in _OPERATIONS:
                 raise ProvenanceError(
-                    f"record {index} ({op}): operation {name!r} is not registered; known: "
+                    f"{where}: the operation is not registered; known: "
                     f"{', '.join(registered_operations())}"
                 )
-            ins = [Path(i["path"]) for i in rec.get("inputs", []) if i.get("path")]
-            _OPERATIONS[name](
-                ins,
-                [Path(mapping[o["path"]]) for o in outputs],
-                **dict(recipe.get("parameters") or {}),
-            )
+            params = recipe.get("parameters") or {}
+            if not isinstance(params, Mapping):
+                raise ProvenanceError(f"{where}: the recipe's parameters are not a JSON object")
+            ins = [Path(i["path"]) for i in items if isinstance(i.get("path"), str)]
+            try:
+                _OPERATIONS[name](
+                    ins, [Path(mapping[os.path.normpath(o["path"])]) for o in outputs], **params
+                )
+            except TypeError:
+                raise ProvenanceError(
+                    f"{where}: the recorded parameters do not fit operation {name!r}"
+                ) from None
         else:
-            raise ProvenanceError(f"record {index} ({op}): recipe needs 'argv' or 'operation'")
+            raise ProvenanceError(f"{where}: recipe needs 'argv' or 'operation'")
         compared = []
         for o in outputs:
-            new = Path(mapping[o["path"]])
+            new = Path(mapping[os.path.normpath(o["path"])])
+            disk = Path(o["path"])
             compared.append(
-                (o["path"], o.get("sha256"), sha256_file(new) if new.is_file() else None)
+                (
+                    o["path"],
+                    o.get("sha256"),
+                    sha256_file(new) if new.is_file() else None,
+                    sha256_file(disk) if disk.is_file() else None,
+                )
             )
-    ok = bool(compared) and all(r is not None and r == n for _, r, n in compared)
+    ok = bool(compared) and all(r is not None and r == n == d for _, r, n, d in compared)
     if not compared:
         msg = "the record has no file outputs to compare"
     elif ok:
-        msg = f"replayed record {index} ({op}): all {len(compared)} output hash(es) match"
+        msg = (
+            f"replayed record {index} ({op}): all {len(compared)} output hash(es) match, "
+            "re-run and on disk"
+        )
     else:
-        bad = [p for p, r, n in compared if r != n]
-        msg = f"replayed record {index} ({op}): output hash differs for {', '.join(bad)}"
-    return ReplayResult(index, op, ok, msg, tuple(compared))
+        problems = []
+        for p, r, n, d in compared:
+            if r != n:
+                problems.append(f"the re-run of {p} differs")
+            if d is None:
+                problems.append(f"{p} is missing on disk")
+            elif d != r:
+                problems.append(f"{p} on disk differs from the recorded hash")
+        msg = f"replayed record {index} ({op}): {'; '.join(problems)}"
+    return ReplayResult(index, op, ok, msg, tuple(compared), check.signed)
 
 
 # ----------------------------------------------------------------------------------- PROV-JSON
@@ -836,6 +1550,10 @@ def export_prov(
                 "wb:operation": rec["operation"],
                 "wb:parameters": json.dumps(rec.get("parameters") or {}, sort_keys=True),
                 "wb:record_hash": rec["hash"],
+                # who vouches for the record; "unsigned" when no key signed it (verify first)
+                "wb:signer": _fp(rec["signer"])
+                if isinstance(rec.get("signer"), str)
+                else "unsigned",
             },
         )
         user_key = f"wb:user-{_qn_part(rec['user'])}"
