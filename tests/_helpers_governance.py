@@ -55,5 +55,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("WORKBENCH_REVIEWS", raising=False)
     monkeypatch.delenv("WORKBENCH_ROLES", raising=False)
     monkeypatch.delenv("WORKBENCH_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("WORKBENCH_PROVENANCE_KEY", raising=False)
     monkeypatch.setenv("WORKBENCH_USER", "tester")
     return tmp_path
