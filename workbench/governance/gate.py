@@ -516,6 +516,14 @@ def _n_rows(data: Any) -> int | None:
         return None
 
 
+def _columns(data: Any) -> list[str]:
+    from ..dataset import Dataset
+
+    if isinstance(data, Dataset):
+        return list(data.columns)
+    return [str(c) for c in getattr(data, "columns", [])]
+
+
 def _has_column(data: Any, col: str) -> bool:
     from ..dataset import Dataset
 
@@ -579,6 +587,7 @@ def gate(
     log: str | os.PathLike | None = None,
     gate_log: str | os.PathLike | None = None,
     access_log: Any = None,
+    field_purposes: Any = None,
 ) -> GateResult:
     """Check ``target`` against its policy and return every finding.
 
@@ -600,6 +609,9 @@ def gate(
         Who runs the check (default ``WORKBENCH_USER``/``USER``).
     access_log : AccessLog or path, optional
         When given, the user must hold a role (in this log) that the policy lets see raw rows.
+    field_purposes : FieldPurposes or path, optional
+        Which fields each purpose needs (default ``purposes.yaml`` beside the catalog); with a
+        ``purpose``, fields it does not need fail as ``unneeded_field``.
     strict : bool
         Treat review flags as failures.
     record : bool
@@ -639,6 +651,12 @@ def gate(
                 f"{', '.join(pol.consent_scope) or 'none'}). Do not use the data for it.",
             )
         )
+        from .minimize import open_purposes, unneeded_field_findings
+
+        fp = open_purposes(field_purposes, cat_path)
+        if fp is not None:
+            columns = _columns(t.data)
+            findings += unneeded_field_findings(columns, t.names, purpose, fp)
     if len(t.names) > 1:
         reg = (
             reviews
