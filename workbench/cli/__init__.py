@@ -34,6 +34,8 @@ COMMANDS = [
     "provenance",
     "retention",
     "access",
+    "minimize",
+    "intake-review",
 ]
 
 
@@ -50,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         # every listed sub-command must import (with only the core installed: heavy imports
         # live inside the commands); a broken one fails loudly instead of vanishing from --help
-        importlib.import_module(f"{__name__}._{name}").register(sub)
+        # a hyphenated sub-command lives in _<name with underscores>.py
+        importlib.import_module(f"{__name__}._{name.replace('-', '_')}").register(sub)
     return parser
 
 
