@@ -36,6 +36,7 @@ COMMANDS = [
     "access",
     "minimize",
     "intake-review",
+    "disclosure",
 ]
 
 
