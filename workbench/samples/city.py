@@ -1310,7 +1310,7 @@ def _catalog_dumper() -> type:
 
 
 def _write_catalog(path: Path, ext: str) -> None:
-    """Write catalog.yaml, keeping ``policy`` and ``crosswalk`` entries of an existing catalog."""
+    """Write catalog.yaml, keeping ``policy``, ``hosting`` and ``crosswalk`` of an existing catalog."""
     import yaml
 
     from .._io import atomic_write_text
@@ -1323,8 +1323,10 @@ def _write_catalog(path: Path, ext: str) -> None:
         except yaml.YAMLError:
             old = {}
         for name, entry in (old.get("datasets") or {}).items():
-            if name in doc["datasets"] and isinstance(entry, dict) and "policy" in entry:
-                doc["datasets"][name]["policy"] = entry["policy"]
+            if name in doc["datasets"] and isinstance(entry, dict):
+                for key in ("policy", "hosting"):  # added by governance, kept
+                    if key in entry:
+                        doc["datasets"][name][key] = entry[key]
         if old.get("crosswalk"):
             doc["crosswalk"] = old["crosswalk"]
     header = (
