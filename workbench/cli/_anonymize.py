@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .._io import TABLE_SUFFIXES, ensure_not_source
+from .._io import TABLE_SUFFIXES, ensure_not_source, write_table
 from ..errors import ParameterError
 from . import add_bundle_arguments, save_bundle_and_record
 
@@ -107,37 +107,27 @@ def add_release_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def write_release_from_args(
-    args: argparse.Namespace, frame: Any, output: str, sources: list[str], sep: str | None = None
-) -> Any:
-    """Write ``frame`` through :func:`workbench.deid.release.write_release` with the CLI's mode.
+def prepare_release_from_args(args: argparse.Namespace, frame: Any) -> tuple[Any, Any]:
+    """:func:`workbench.deid.release.prepare_release` with the CLI's mode, roles and key file.
 
-    ``keep`` prints a warning on stderr (the core's :class:`DirectIdentifierWarning`).
+    ``keep`` prints the core's :class:`DirectIdentifierWarning` on stderr.
     """
     import sys
     import warnings
 
-    from ..deid.release import DirectIdentifierWarning, write_release
+    from ..deid.release import DirectIdentifierWarning, prepare_release
     from ..roles import RoleMap
 
     roles = RoleMap.load(args.roles) if getattr(args, "roles", None) else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DirectIdentifierWarning)
-        report = write_release(
-            frame,
-            output,
-            args.direct_identifiers,
-            roles=roles,
-            key_file=args.key_file,
-            sources=sources,
-            sep=sep,
-        )
+        out = prepare_release(frame, args.direct_identifiers, roles=roles, key_file=args.key_file)
     for w in caught:
         if issubclass(w.category, DirectIdentifierWarning):
             print(f"warning: {w.message}", file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return report
+    return out
 
 
 def load_data(path: str) -> Any:
@@ -222,13 +212,16 @@ def run(args: argparse.Namespace) -> int:
         return_data=bool(args.output or args.bundle),
         sensitive_hierarchies=_sensitive_hierarchies(args),
     )
-    written = release = None
-    if args.output and result.found and result.data is not None:
+    written = release = released = None
+    if (args.output or args.bundle) and result.found and result.data is not None:
+        # the one release path: direct identifiers handled, then formulas escaped on writing
+        released, release = prepare_release_from_args(args, result.data)
+    if args.output and released is not None:
         delim = None
         opts = getattr(data, "options", {}) or {}
         if Path(args.output).suffix.lower() == ".csv" and opts.get("delimiter") in (";", ",", "|"):
             delim = opts["delimiter"]
-        release = write_release_from_args(args, result.data, args.output, [args.file], delim)
+        write_table(args.output, released, sources=[args.file], sep=delim)
         written = str(args.output)
     if written:  # deterministic: replayable from the recipe
         from . import record
@@ -244,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
         )
     bundle_written = None
     if args.bundle and result.found:
-        bundle_written = _write_bundle(args, data, result, hierarchies)
+        bundle_written = _write_bundle(args, data, result, hierarchies, released)
     if args.json:
         doc = result.to_dict()
         doc["output"] = written
@@ -256,7 +249,9 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.found else 1
 
 
-def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies: dict) -> str:
+def _write_bundle(
+    args: argparse.Namespace, data: Any, result: Any, hierarchies: dict, released: Any
+) -> str:
     from ..assessment import anonymization_bundle
     from ..dataset import Dataset
     from ..deid.hierarchy import Hierarchy
@@ -274,7 +269,7 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         from ..assessment import governance_sections, released_rows
 
         extra = governance_sections(
-            released_rows(result.data, args.qi), args.qi, args.sensitive, args.policy
+            released_rows(released, args.qi), args.qi, args.sensitive, args.policy
         )
     bundle = anonymization_bundle(
         dataset,
