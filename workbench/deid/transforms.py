@@ -1304,6 +1304,51 @@ class PipelineResult:
             "steps": [s.to_dict() for s in self.steps],
         }
 
+    def write(
+        self,
+        path: str | Path,
+        direct_identifiers: str = "drop",
+        *,
+        roles: Any = None,
+        key_env: str = DEFAULT_KEY_ENV,
+        key_file: str | Path | None = None,
+        sources: Sequence[str | Path] = (),
+        sep: str | None = None,
+    ) -> Any:
+        """Write the table as a release (:func:`workbench.deid.release.write_release`).
+
+        Columns a :class:`Pseudonymize` step replaced are written as ``<column>_pseudonym`` (so
+        neither a reader nor the gate takes them for the identifier); remaining direct
+        identifiers are dropped, pseudonymized or (explicitly) kept. Returns the
+        :class:`~workbench.deid.release.ReleaseReport` to record in provenance.
+        """
+        from .release import PSEUDONYM_SUFFIX, write_release
+
+        done = [
+            c
+            for s in self.steps
+            if s.transform == Pseudonymize.kind
+            for c in s.parameters.get("columns", ())
+            if c in self.data.columns
+        ]
+        frame = self.data.rename(columns={c: f"{c}{PSEUDONYM_SUFFIX}" for c in done})
+        if roles is not None and done:
+            from ..roles import RoleMap
+
+            rmap = roles if isinstance(roles, RoleMap) else RoleMap.from_dict(roles)
+            kept = {c: r for c, r in rmap.roles.items() if c not in done}
+            roles = RoleMap({**kept, **{f"{c}{PSEUDONYM_SUFFIX}": "other" for c in done}})
+        return write_release(
+            frame,
+            path,
+            direct_identifiers,
+            roles=roles,
+            key_env=key_env,
+            key_file=key_file,
+            sources=sources,
+            sep=sep,
+        )
+
     def __repr__(self) -> str:
         return (
             f"PipelineResult(records={len(self.data)}, steps={len(self.steps)}, "
