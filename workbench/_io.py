@@ -6,6 +6,7 @@ crash never leaves half a file, and never over a file the caller marked as a sou
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import re
@@ -156,8 +157,22 @@ def write_table(
             target, lambda p: safe.to_excel(p, index=False, engine="openpyxl"), sources
         )
     delim = sep if sep is not None else ("," if suffix == ".csv" else "\t")
+    # Python's csv quotes only the line terminator's characters: a bare carriage return in a
+    # text cell would split the row for readers, so such a table quotes every text field
+    quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
     return atomic_write(
         target,
-        lambda p: safe.to_csv(p, index=False, sep=delim, lineterminator="\n"),
+        lambda p: safe.to_csv(p, index=False, sep=delim, lineterminator="\n", quoting=quoting),
         sources,
     )
+
+
+def _has_carriage_return(frame: Any) -> bool:
+    if any("\r" in str(c) for c in frame.columns):
+        return True
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object or str(s.dtype).startswith("str"):
+            if s.map(lambda v: isinstance(v, str) and "\r" in v).any():
+                return True
+    return False

@@ -140,7 +140,6 @@ def _export(args: argparse.Namespace) -> int:
     import warnings
 
     from ..deid.release import DirectIdentifierWarning
-    from . import record
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DirectIdentifierWarning)
@@ -154,20 +153,10 @@ def _export(args: argparse.Namespace) -> int:
             direct_identifiers=args.direct_identifiers,
         )
     release = result.release.to_dict()
-    params = {
-        "name": args.name,
-        "truth": args.truth,
-        "pseudonym": args.pseudonym,
-        "direct_identifiers": result.release.mode,
-        "release": release,
-    }
-    record(
-        args,
-        "samples-export",
-        inputs=list(result.sources),
-        outputs=[result.path],
-        parameters=params,
-    )
+    # the dispatcher records this run from ``vars(args)``: record the mode actually used (keep
+    # with --truth) and what was done, names only
+    args.direct_identifiers = result.release.mode
+    args.release = release
     added = [c for c, on in (("resident_id", args.truth), ("person_key", args.pseudonym)) if on]
     if args.json:
         from . import print_json
