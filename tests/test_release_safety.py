@@ -318,6 +318,14 @@ def test_numeric_cells_and_headers(tmp_path):
     assert (tmp_path / "o.csv").read_text() == "'=col,t\n-1.5,-5\n-2.0,'=2\n"
 
 
+@pytest.mark.parametrize("dtype", [object, "string", "category"])
+def test_escaping_keeps_every_value_whatever_the_text_dtype(tmp_path, dtype):
+    frame = pd.DataFrame({"t": pd.Series(["=a", "b", None, "=a"], dtype=dtype)})
+    write_table(tmp_path / "o.csv", frame)
+    # (a missing value in a one-column CSV is written as "" so the row is not a blank line)
+    assert (tmp_path / "o.csv").read_text() == "t\n'=a\nb\n\"\"\n'=a\n"
+
+
 def test_anonymize_output_escapes_planted_formula(planted_csv, tmp_path):
     frame = planted()
     frame["diagnosis"] = ['=HYPERLINK("http://x")', "asthma", "flu", "@cmd"] * 10

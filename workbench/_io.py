@@ -124,7 +124,12 @@ def escape_formulas(frame: Any) -> Any:
         s = out[col]
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
             continue
-        out[col] = s.map(escape_formula, na_action="ignore").astype(s.dtype)
+        escaped = s.astype(object).map(escape_formula, na_action="ignore")
+        # text dtypes keep their dtype; a categorical's categories would not hold the escaped
+        # values (they would become missing), so it is written as plain text
+        text_dtype = s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+        categorical = isinstance(s.dtype, pd.CategoricalDtype)
+        out[col] = escaped.astype(s.dtype) if text_dtype and not categorical else escaped
     out.columns = [escape_formula(str(c)) for c in out.columns]
     return out
 
