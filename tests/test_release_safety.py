@@ -497,3 +497,25 @@ def test_write_release_parquet_is_not_escaped_but_identifiers_go(tmp_path):
     back = pd.read_parquet(tmp_path / "r.parquet")
     assert report.dropped == IDENTIFIERS and list(back.columns) == ["age", "sex", "diagnosis"]
     assert (back["diagnosis"] == "=1+1").all()  # typed format: nothing evaluates it
+
+
+# ------------------------------------------------------------------------- one implementation
+WORKBENCH = Path(__file__).resolve().parents[1] / "workbench"
+
+
+def _sources_with(needle: str) -> set[str]:
+    return {
+        str(p.relative_to(WORKBENCH))
+        for p in WORKBENCH.rglob("*.py")
+        if needle in p.read_text(encoding="utf-8")
+    }
+
+
+def test_one_hmac_and_one_table_writer():
+    """Issue #11: HMAC pseudonymization existed twice (the sample generator's and the
+    transform's); record-level tables were written by each caller with its own ``to_csv``."""
+    assert _sources_with("hmac.new(") == {"deid/pseudonym.py"}
+    for writer in (".to_excel(", ".to_parquet("):
+        assert _sources_with(writer) == {"_io.py"}
+    # per-record risk scores (row number, class sizes, risks: no data values) are not a release
+    assert _sources_with(".to_csv(") == {"_io.py", "cli/_assess.py"}
