@@ -6,15 +6,28 @@ crash never leaves half a file, and never over a file the caller marked as a sou
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from .errors import ParameterError
 
-__all__ = ["sha256_file", "atomic_write", "atomic_write_text", "atomic_write_bytes", "ensure_not_source"]
+__all__ = [
+    "sha256_file",
+    "atomic_write",
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "ensure_not_source",
+    "FORMULA_PREFIXES",
+    "escape_formula",
+    "escape_formulas",
+    "write_table",
+]
 
 _CHUNK = 1 << 20
 
@@ -36,8 +49,9 @@ def ensure_not_source(output: str | Path, sources: Iterable[str | Path]) -> None
             raise ParameterError("output", str(output), "a path different from the input file")
 
 
-def atomic_write(path: str | Path, writer: Callable[[Path], None],
-                 sources: Iterable[str | Path] = ()) -> Path:
+def atomic_write(
+    path: str | Path, writer: Callable[[Path], None], sources: Iterable[str | Path] = ()
+) -> Path:
     """Call ``writer(tmp_path)`` and move the result into place atomically."""
     target = Path(path)
     ensure_not_source(target, sources)
@@ -63,7 +77,107 @@ def atomic_write_bytes(path: str | Path, data: bytes, sources: Iterable[str | Pa
     return atomic_write(path, lambda p: p.write_bytes(data), sources)
 
 
-def atomic_write_text(path: str | Path, text: str, sources: Iterable[str | Path] = (),
-                      encoding: str = "utf-8") -> Path:
+def atomic_write_text(
+    path: str | Path, text: str, sources: Iterable[str | Path] = (), encoding: str = "utf-8"
+) -> Path:
     """Write text atomically (UTF-8, ``\\n`` newlines)."""
-    return atomic_write(path, lambda p: p.write_text(text, encoding=encoding, newline="\n"), sources)
+    return atomic_write(
+        path, lambda p: p.write_text(text, encoding=encoding, newline="\n"), sources
+    )
+
+
+# --- tables: CSV/TSV/Excel/Parquet with formula-injection escaping ----------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make spreadsheet programs evaluate a text cell as a formula (OWASP
+"CSV injection"): such cells get a leading apostrophe in CSV and Excel outputs."""
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def escape_formula(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text starting with a formula character.
+
+    Numbers, and text that is a plain number (``-5``, ``+1.5e3``), are returned unchanged:
+    spreadsheets read them as numbers, not formulas.
+
+    Examples
+    --------
+    >>> escape_formula("=HYPERLINK(1)"), escape_formula("-5"), escape_formula(-5)
+    ("'=HYPERLINK(1)", '-5', -5)
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_PREFIXES)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def escape_formulas(frame: Any) -> Any:
+    """Copy of a pandas DataFrame with :func:`escape_formula` applied to text cells and names."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+            continue
+        escaped = s.astype(object).map(escape_formula, na_action="ignore")
+        # text dtypes keep their dtype; a categorical's categories would not hold the escaped
+        # values (they would become missing), so it is written as plain text
+        text_dtype = s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+        categorical = isinstance(s.dtype, pd.CategoricalDtype)
+        out[col] = escaped.astype(s.dtype) if text_dtype and not categorical else escaped
+    out.columns = [escape_formula(str(c)) for c in out.columns]
+    return out
+
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx")
+
+
+def write_table(
+    path: str | Path,
+    frame: Any,
+    sources: Iterable[str | Path] = (),
+    sep: str | None = None,
+) -> Path:
+    """Write a pandas DataFrame atomically; the format follows the suffix.
+
+    CSV (``sep``, default ``,``), TSV/TXT (tab), Excel ``.xlsx`` and Parquet. Text cells of CSV,
+    TSV and Excel outputs go through :func:`escape_formulas`; Parquet is typed and never
+    evaluated, so it is written as is. Every writer of record-level data calls this, through
+    :func:`workbench.deid.release.write_release`.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ParameterError("output", str(path), "a file ending in " + ", ".join(TABLE_SUFFIXES))
+    if suffix == ".parquet":
+        return atomic_write(target, lambda p: frame.to_parquet(p, index=False), sources)
+    safe = escape_formulas(frame)
+    if suffix == ".xlsx":
+        return atomic_write(
+            target, lambda p: safe.to_excel(p, index=False, engine="openpyxl"), sources
+        )
+    delim = sep if sep is not None else ("," if suffix == ".csv" else "\t")
+    # Python's csv quotes only the line terminator's characters: a bare carriage return in a
+    # text cell would split the row for readers, so such a table quotes every text field
+    quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
+    return atomic_write(
+        target,
+        lambda p: safe.to_csv(p, index=False, sep=delim, lineterminator="\n", quoting=quoting),
+        sources,
+    )
+
+
+def _has_carriage_return(frame: Any) -> bool:
+    if any("\r" in str(c) for c in frame.columns):
+        return True
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object or str(s.dtype).startswith("str"):
+            if s.map(lambda v: isinstance(v, str) and "\r" in v).any():
+                return True
+    return False

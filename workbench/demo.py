@@ -90,6 +90,7 @@ def _governance_sections(original: Any, released: Any, qis: list[str]) -> dict[s
     writes into the user's working directory.
     """
     from .assessment import governance_sections, released_rows
+    from .deid.release import prepare_release
     from .governance import Policy, gate
     from .samples import sample_path
 
@@ -107,7 +108,7 @@ def _governance_sections(original: Any, released: Any, qis: list[str]) -> dict[s
             user="sample-officer",
         )
         sections = governance_sections(
-            released_rows(released, qis),
+            released_rows(prepare_release(released)[0], qis),  # direct identifiers dropped
             qis,
             SAMPLE_SENSITIVE,
             [policy],

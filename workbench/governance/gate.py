@@ -135,6 +135,7 @@ class _Target:
     roles_guessed: bool
     catalog_path: str | None
     join_note: str | None = None
+    roles: Any = None  # the declared role map (None: suggested roles)
 
 
 def _roles_from(roles: Any) -> Any:
@@ -178,6 +179,7 @@ def _data_target(
         files,
         guessed,
         catalog_path,
+        roles=None if guessed else rmap,
     )
 
 
@@ -222,6 +224,7 @@ def _resolve_target(
                     (str(entry.file),),
                     False,
                     cat_path,
+                    roles=rmap,
                 )
             return _combined_target(cat, names, cat_path, qis, sensitive)
         if "+" in text and not Path(text).exists():
@@ -305,6 +308,39 @@ def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tu
         sens += [f"{n}.{c}" for c in entry.sensitive]
     note = f"inner join on {key}" + (f" ({DEMO_KEY_NOTE})" if demo else "")
     return pd.DataFrame(merged), tuple(qis), tuple(sens), note
+
+
+def _direct_identifier_finding(t: _Target) -> Finding | None:
+    """``direct_identifier_present``: the release rule of :mod:`workbench.deid.release`.
+
+    Fails when a column has the direct-identifier role (declared, or suggested for columns the
+    role map does not list) or values that look like e-mails, phones, national ids or names --
+    what ``--direct-identifiers keep`` leaves in a file. Not run on a planned combination, whose
+    merged table holds only quasi-identifiers and sensitive attributes.
+    """
+    if len(t.names) > 1:
+        return None
+    from ..roles import find_direct_identifiers
+
+    found = find_direct_identifiers(t.data, t.roles)
+    if not found:
+        return Finding(
+            "direct_identifier_present",
+            PASS,
+            [],
+            [],
+            "No direct identifiers: no column has the direct-identifier role or values that look "
+            "like e-mails, phones, national ids or person names.",
+        )
+    why = "; ".join(f"{f.column} ({f.reason})" for f in found)
+    return Finding(
+        "direct_identifier_present",
+        FAIL,
+        [f.column for f in found],
+        [],
+        f"Direct identifiers present: {why}. Drop or pseudonymize them before release "
+        "(workbench anonymize --direct-identifiers drop|pseudonymize).",
+    )
 
 
 def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
@@ -706,6 +742,9 @@ def gate(
                 "or run the check as someone who has it.",
             )
         )
+    di = _direct_identifier_finding(t)
+    if di is not None:
+        findings.append(di)
     records, measured = _measure(t, pol)
     findings += measured
     result = GateResult(
