@@ -210,13 +210,7 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         for q, h in hierarchies.items()
     }
     resolved.update(result.hierarchies or {})
-    extra = {}
-    if args.policy:
-        from ..assessment import governance_sections, released_rows
-
-        extra = governance_sections(
-            released_rows(result.data, args.qi), args.qi, args.sensitive, args.policy
-        )
+    # the gate judges the released table's profile the bundle shows (one set of figures)
     bundle = anonymization_bundle(
         dataset,
         result,
@@ -225,7 +219,8 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         hierarchies=resolved,
         roles=roles,
         rationale=args.rationale,
-        **extra,
+        policies=args.policy,
+        gate_options={"user": getattr(args, "user", None)},
     )
     return save_bundle_and_record(args, bundle, dataset, roles, "anonymize")
 
