@@ -385,3 +385,83 @@ def test_no_policy_says_so() -> None:
     b = AssessmentBundle.build("No policy", rationale="x")
     box = verdict_html(b)
     assert "No policy was checked" in box and "wb-check" not in box
+
+
+# ----------------------------------------------------------- leak re-check on load
+PLANTED = {
+    "email": "jane.planted@leak-test.example",
+    "ssn": "219-09-9999",
+    "name": "Margaret Robertson",  # a common given name and a common surname
+}
+
+
+def planted_bundle(tmp: Path, where: str = "everywhere") -> Path:
+    """A clean bundle, then edited by hand: an e-mail, an SSN and a name planted in it."""
+    from test_bundle_report import _bundle, _planted_frame
+
+    df, _ = _planted_frame(200)
+    doc = _bundle(df).to_dict()
+    if where in ("rationale", "everywhere"):
+        doc["rationale"] = f"Checked by hand: {PLANTED['email']}, SSN {PLANTED['ssn']}."
+    if where in ("distributions", "everywhere"):
+        doc["distributions"]["sex"]["after"][PLANTED["name"]] = 0.01
+    if where == "name-in-title":
+        doc["title"] = f"Visit of {PLANTED['name']}"
+    path = tmp / "edited.bundle.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _names_surname_lists_hold_the_planted_name() -> None:
+    from workbench.profiling import _fold, _name_lists
+
+    first, last = _name_lists()
+    given, family = PLANTED["name"].split()
+    assert _fold(given) in first and _fold(family) in last
+
+
+@pytest.mark.parametrize("where", ["everywhere", "rationale", "distributions", "name-in-title"])
+def test_report_refuses_a_hand_edited_bundle(tmp_path, capsys, where) -> None:
+    _names_surname_lists_hold_the_planted_name()
+    path = planted_bundle(tmp_path, where)
+    out = tmp_path / "report.html"
+    assert main(["report", str(path), "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "look like direct identifiers" in captured.err and path.name in captured.err
+    assert not out.exists() and list(tmp_path.iterdir()) == [path]
+    for value in PLANTED.values():
+        for part in value.split():
+            assert part not in captured.err + captured.out
+
+
+def test_dashboard_refuses_a_hand_edited_bundle(tmp_path, monkeypatch) -> None:
+    """The code the dashboard notebook runs shows a plain refusal, never the values."""
+    import ipywidgets as widgets
+
+    from workbench.bundle import LeakError
+    from workbench.ui.review import ReviewDashboard, review_page
+
+    path = planted_bundle(tmp_path)
+    monkeypatch.setenv("WORKBENCH_BUNDLE", str(path))
+    page = review_page(None)
+    assert isinstance(page, widgets.HTML) and "wb-refused" in page._dom_classes
+    assert "cannot be reviewed" in page.value and "look like direct identifiers" in page.value
+    state = json.dumps(page.get_state(), default=str)
+    for value in PLANTED.values():
+        for part in value.split():
+            assert part not in state
+    # the dictionary path (a bundle handed over in memory) is refused as well
+    with pytest.raises(LeakError):
+        ReviewDashboard(json.loads(path.read_text()))
+
+
+def test_a_clean_bundle_and_the_staff_who_wrote_it_pass(tmp_path, sample_bundle) -> None:
+    """No false alarm: the sample review, and the officer's own name as author."""
+    from workbench.bundle import check_bundle
+
+    check_bundle(sample_bundle)
+    doc = json.loads(planted_bundle(tmp_path, "none").read_text())
+    doc["author"] = PLANTED["name"]
+    doc["provenance"] = [{"user": PLANTED["name"], "operation": "release-bundle"}]
+    b = AssessmentBundle.from_dict(doc)
+    assert PLANTED["name"] in render_html(b, plotlyjs="cdn")
