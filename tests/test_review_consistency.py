@@ -465,3 +465,21 @@ def test_a_clean_bundle_and_the_staff_who_wrote_it_pass(tmp_path, sample_bundle)
     doc["provenance"] = [{"user": PLANTED["name"], "operation": "release-bundle"}]
     b = AssessmentBundle.from_dict(doc)
     assert PLANTED["name"] in render_html(b, plotlyjs="cdn")
+
+
+def test_a_threshold_the_data_cannot_be_checked_against_is_flagged_for_review() -> None:
+    b = _tiny_bundle(**{**AT_LIMIT, "min_l": {"income": 2}})  # no such column
+    box = verdict_html(b)
+    assert "wb-verdict-pass" in box and "1 point(s) need a person&#x27;s review" in box
+    assert "min_l[income]: REVIEW" in box and box.count("wb-check-review") == 1
+
+
+def test_assess_refuses_a_threshold_that_contradicts_the_policy(tmp_path, capsys) -> None:
+    """Two "records at risk" figures (0.3 in the risk table, 0.1 in the gate) are refused."""
+    data, pol = data_file(tmp_path, n=60), policy_file(tmp_path)
+    bundle = tmp_path / "b.json"
+    args = ["assess", str(data), "--qi", "age,sex", "--policy", str(pol), "--bundle", str(bundle)]
+    assert main([*args, "--threshold", "0.3"]) == 2
+    assert "threshold" in capsys.readouterr().err and not bundle.exists()
+    assert main([*args, "--threshold", "0.1", "--json"]) == 0  # the policy's own threshold
+    assert AssessmentBundle.load(bundle).risk_before["prosecutor"]["threshold"] == 0.1

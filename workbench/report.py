@@ -377,8 +377,11 @@ def _verdict_section(figures: ReviewFigures) -> Section:
     else:
         side = "after de-identification" if figures.side == "after" else "as assessed"
         n_bad = len(figures.failed)
+        reviews = sum(1 for c in figures.checks if c.status == "review" and c.consistent)
         if figures.passed:
             head = f"PASS: the data {side} meets every threshold of policy {figures.policy}."
+            if reviews:
+                head += f" {reviews} point(s) need a person's review (below)."
             cls = "wb-verdict wb-verdict-pass"
         else:
             what = (
