@@ -38,6 +38,8 @@ __all__ = [
 BUNDLE_FORMAT = "workbench-assessment-bundle"
 BUNDLE_VERSION = 1
 _MIN_TOKEN = 3  # shorter identifier values ("1", "ab") would match by chance everywhere
+#: Largest bundle file read: aggregates of the largest sample take well under 1 MB.
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 
 class LeakError(ConfigError):
@@ -208,6 +210,12 @@ class AssessmentBundle:
         p = Path(path)
         if not p.exists():
             raise MissingFileError("bundle file not found", p)
+        size = p.stat().st_size
+        if size > MAX_BUNDLE_BYTES:
+            raise ConfigError(
+                f"{p}: {size:,} bytes; an assessment bundle holds aggregates only and is at most "
+                f"{MAX_BUNDLE_BYTES:,} bytes"
+            )
         try:
             doc = json.loads(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -291,7 +299,10 @@ def check_no_leak(
 # Who prepared and checked a review is part of it (author, provenance users, the policy's
 # steward, the reviewer of a combination): their names are not data subjects' names.
 _STAFF_KEYS = frozenset({"author", "user", "steward", "reviewer", "owner"})
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# bounded repeats (RFC 5321 lengths): a long run of letters without "@" is scanned in linear time
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+'\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}"
+)
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{7,}")
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*,?")
 
@@ -355,7 +366,8 @@ def identifier_like_values(doc: Any) -> set[str]:
     for path, text in _strings(doc):
         if len(text) > 100_000:
             text = text[:100_000]  # bounded: a bundle string longer than this is not reviewed
-        found.update(_EMAIL.findall(text))
+        if "@" in text:
+            found.update(_EMAIL.findall(text))
         for code in {text.strip(), *_CODE.findall(text)}:
             if any(ch.isdigit() for ch in code) and (
                 _national_id(code) or _payment_card(code) or _iban_ok(code)
