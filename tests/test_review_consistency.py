@@ -483,3 +483,31 @@ def test_assess_refuses_a_threshold_that_contradicts_the_policy(tmp_path, capsys
     assert "threshold" in capsys.readouterr().err and not bundle.exists()
     assert main([*args, "--threshold", "0.1", "--json"]) == 0  # the policy's own threshold
     assert AssessmentBundle.load(bundle).risk_before["prosecutor"]["threshold"] == 0.1
+
+
+# ------------------------------------------------------------ the gate judges the shown profile
+def test_gate_judges_the_given_profile_without_measuring_again(monkeypatch) -> None:
+    import workbench.risk as risk_mod
+    from workbench.errors import ParameterError
+    from workbench.governance import gate
+    from workbench.risk import assess
+
+    b_df = pd.DataFrame({"age": ["30", "30", "40", "40"], "zip": ["1", "1", "2", "2"]})
+    pol = Policy.from_dict(policy_doc(name="p", thresholds=AT_LIMIT))
+    profile = assess(b_df, ["age", "zip"], threshold=0.25)
+
+    def no_second_measurement(*a, **k):
+        raise AssertionError("the gate measured again")
+
+    monkeypatch.setattr(risk_mod, "assess", no_second_measurement)
+    res = gate(b_df, policy=pol, qis=["age", "zip"], profile=profile, record=False)
+    (k,) = [f for f in res.findings if f.rule == "min_k"]
+    assert k.measured == 2 and k.status == "pass"
+    # a profile of other QIs, another table or another risk threshold is refused
+    for wrong, what in [
+        (assess(b_df, ["age"], threshold=0.25), "QIs"),
+        (assess(b_df.iloc[:2], ["age", "zip"], threshold=0.25), "records"),
+        (assess(b_df, ["age", "zip"], threshold=0.2), "threshold"),
+    ]:
+        with pytest.raises(ParameterError, match=what):
+            gate(b_df, policy=pol, qis=["age", "zip"], profile=wrong, record=False)

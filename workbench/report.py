@@ -1,5 +1,10 @@
 """Render an assessment bundle: HTML tables shared by the dashboard and a standalone report.
 
+Every number comes from :func:`workbench.figures.review_figures` (computed once from the bundle's
+measured values): the verdict box, the risk table (before and after) and the privacy-gate table
+render that one object, so they cannot disagree. A bundle is leak-checked again before it is
+rendered (:func:`workbench.bundle.check_bundle`).
+
 ``sections(bundle)`` builds the content once (titles, HTML tables, plotly figures);
 :func:`render_html` lays it out as one self-contained file (plotly.js inlined so the report works
 offline, for people who only get an e-mail) and the Voila dashboard shows the same sections as
