@@ -511,3 +511,13 @@ def test_gate_judges_the_given_profile_without_measuring_again(monkeypatch) -> N
     ]:
         with pytest.raises(ParameterError, match=what):
             gate(b_df, policy=pol, qis=["age", "zip"], profile=wrong, record=False)
+
+
+def test_workbench_dashboard_refuses_a_hand_edited_bundle_before_serving(tmp_path, capsys) -> None:
+    path = planted_bundle(tmp_path)
+    assert main(["dashboard", str(path), "--print-command"]) == 2
+    captured = capsys.readouterr()
+    assert "look like direct identifiers" in captured.err and "voila" not in captured.out
+    for value in PLANTED.values():
+        for part in value.split():
+            assert part not in captured.err + captured.out
