@@ -521,3 +521,13 @@ def test_workbench_dashboard_refuses_a_hand_edited_bundle_before_serving(tmp_pat
     for value in PLANTED.values():
         for part in value.split():
             assert part not in captured.err + captured.out
+
+
+def test_transformation_table_does_not_repeat_risk_figures(cli_bundles) -> None:
+    """The search's own copy of k and the risks is not shown next to the risk table's."""
+    b = cli_bundles["anonymize"]
+    html = "".join(t for s in sections(b) if s.key == "transformation" for t in s.tables)
+    settings = {r[0]: r[1] for r in tables(html, "wb-table")[0][1:]}
+    assert not {"min_class_size", "average_risk", "highest_risk", "classes"} & set(settings)
+    assert settings["suppressed"] == f"{b.risk_before['records'] - b.risk_after['records']:,}"
+    assert settings["levels"].startswith("age: ")

@@ -156,6 +156,11 @@ def _risk_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None
     )
 
 
+# Risk figures the search reports about its own result: the risk table shows them (after), from
+# the released table's profile; repeating the search's copy would be a second source.
+_RISK_FIGURES = frozenset({"records", "classes", "min_class_size", "average_risk", "highest_risk"})
+
+
 def _transformation_section(b: AssessmentBundle) -> Section | None:
     t = b.transformation
     if not t and not b.rationale:
@@ -163,8 +168,11 @@ def _transformation_section(b: AssessmentBundle) -> Section | None:
     rows = [
         (k, v)
         for k, v in (t or {}).items()
-        if not isinstance(v, Mapping | list)
-        or k in ("levels", "parameters", "qis", "hierarchies", "models")
+        if (
+            not isinstance(v, Mapping | list)
+            or k in ("levels", "parameters", "qis", "hierarchies", "models")
+        )
+        and k not in _RISK_FIGURES
     ]
     intro = f"Rationale recorded by the privacy officer: {b.rationale}" if b.rationale else ""
     figs = []
