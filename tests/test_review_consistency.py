@@ -511,6 +511,13 @@ def test_gate_judges_the_given_profile_without_measuring_again(monkeypatch) -> N
     ]:
         with pytest.raises(ParameterError, match=what):
             gate(b_df, policy=pol, qis=["age", "zip"], profile=wrong, record=False)
+    with_dx = b_df.assign(diagnosis=["flu", "cold", "flu", "cold"])
+    no_l = assess(with_dx, ["age", "zip"], threshold=0.25)  # min_l[diagnosis] not measured
+    with pytest.raises(ParameterError, match="diagnosis"):
+        gate(with_dx, policy=pol, qis=["age", "zip"], profile=no_l, record=False)
+    full = assess(with_dx, ["age", "zip"], sensitive=["diagnosis"], threshold=0.25)
+    res = gate(with_dx, policy=pol, qis=["age", "zip"], profile=full, record=False)
+    assert [f.status for f in res.findings if f.rule == "min_l[diagnosis]"] == ["pass"]
 
 
 def test_workbench_dashboard_refuses_a_hand_edited_bundle_before_serving(tmp_path, capsys) -> None:

@@ -400,7 +400,7 @@ def _measure(t: _Target, pol: Policy, profile: Any = None) -> tuple[int | None, 
             l=max(min_l.values()) if min_l else 2,
         )
     else:
-        _check_profile(profile, t, rar.threshold if rar is not None else None)
+        _check_profile(profile, t, rar.threshold if rar is not None else None, sens_cols)
     findings: list[Finding] = []
     qtext = ", ".join(t.qis)
     if th.min_k is not None:
@@ -488,7 +488,9 @@ def _measure(t: _Target, pol: Policy, profile: Any = None) -> tuple[int | None, 
     return int(profile.records), findings
 
 
-def _check_profile(profile: Any, t: _Target, threshold: float | None) -> None:
+def _check_profile(
+    profile: Any, t: _Target, threshold: float | None, l_columns: Sequence[str]
+) -> None:
     """A profile handed to the gate must describe the target as the policy measures it.
 
     Reusing the profile a review already shows means the gate and the review report the same
@@ -504,6 +506,11 @@ def _check_profile(profile: Any, t: _Target, threshold: float | None) -> None:
             "profile",
             f"risk threshold {profile.threshold}",
             f"the policy's records-at-risk threshold {threshold}",
+        )
+    missing = [c for c in l_columns if c not in (getattr(profile, "l_diversity", None) or {})]
+    if missing:  # fail closed: never turn a measurable l into "could not be measured"
+        raise ParameterError(
+            "profile", f"no l-diversity of {missing[0]!r}", "the policy's min_l attributes"
         )
 
 
