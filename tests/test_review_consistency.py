@@ -538,3 +538,23 @@ def test_transformation_table_does_not_repeat_risk_figures(cli_bundles) -> None:
     assert not {"min_class_size", "average_risk", "highest_risk", "classes"} & set(settings)
     assert settings["suppressed"] == f"{b.risk_before['records'] - b.risk_after['records']:,}"
     assert settings["levels"].startswith("age: ")
+
+
+def test_a_figure_that_is_not_a_number_is_inconsistent_not_a_crash(cli_bundles) -> None:
+    doc = cli_bundles["anonymize"].to_dict()
+    doc["risk_after"]["min_class_size"] = "many"
+    [f for f in doc["gate"]["findings"] if f["rule"] == "min_k"][0]["measured"] = "many"
+    box = verdict_html(AssessmentBundle.from_dict(doc))
+    assert "wb-verdict-fail" in box and "k-anonymity" not in box
+    assert "wb-check-inconsistent" in box
+
+
+def test_a_malformed_section_is_a_typed_error(cli_bundles, tmp_path, capsys) -> None:
+    doc = cli_bundles["anonymize"].to_dict()
+    doc["risk_before"]["class_size_histogram"] = {"1": "lots"}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    assert main(["report", str(path), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.json: assessment bundle: the risk section is malformed" in err
+    assert "lots" not in err

@@ -286,6 +286,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def _verb(status: str) -> str:
     return {PASS: "PASS", FAIL: "FAIL"}.get(status, "REVIEW")
 
@@ -302,7 +306,7 @@ def _sentence(rule: str, status: str, required: Any, m: Any, message: str) -> tu
     """(label, plain-words sentence) of one check."""
     v = _verb(status)
     ok = status == PASS
-    if m is None or status == REVIEW:
+    if not _is_number(m) or status == REVIEW:
         return rule, f"{rule}: {v} — {message}"
     if rule == "min_k":
         what = (
@@ -387,7 +391,8 @@ def _checks(gate: Mapping[str, Any], measured: Mapping[str, Any] | None) -> list
         if key is not None:
             fig = _get(measured, key)
             value = None if fig is _MISSING else fig
-            consistent = _same(g_measured, value)
+            # a figure that is not a number (a hand-edited bundle) is never judged as one
+            consistent = _same(g_measured, value) and (value is None or _is_number(value))
             if rule == "max_records_at_risk" and isinstance(limit, Mapping):
                 thr = _get(measured, ("prosecutor", "threshold"))
                 consistent = consistent and _same(

@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 from . import charts
 from ._io import atomic_write_text, ensure_not_source
 from .bundle import AssessmentBundle, check_bundle
+from .errors import ConfigError, WorkbenchError
 from .figures import NOT_COMPUTED, ReviewFigures, review_figures
 from .figures import fmt as _fmt
 
@@ -365,17 +366,31 @@ def sections(bundle: AssessmentBundle | Mapping[str, Any], role: str = "reviewer
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
     render_for(role, b.to_dict())
     check_bundle(b)
-    figures = review_figures(b)
-    built = (
-        _verdict_section(figures),
-        _datasets_section(b),
-        _risk_section(b, figures),
-        _transformation_section(b),
-        _utility_section(b),
-        _linkage_section(b),
-        _governance_section(b, figures),
+    builders = (
+        ("verdict", lambda f: _verdict_section(f)),
+        ("datasets", lambda f: _datasets_section(b)),
+        ("risk", lambda f: _risk_section(b, f)),
+        ("transformation", lambda f: _transformation_section(b)),
+        ("utility", lambda f: _utility_section(b)),
+        ("linkage", lambda f: _linkage_section(b)),
+        ("governance", lambda f: _governance_section(b, f)),
     )
-    return [s for s in built if s is not None]
+    figures = review_figures(b)
+    out = []
+    for key, build in builders:
+        try:
+            s = build(figures)
+        except WorkbenchError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            # a hand-edited or foreign bundle: say which section, never echo its content
+            raise ConfigError(
+                f"assessment bundle: the {key} section is malformed "
+                f"({type(exc).__name__}); expected the shapes the workbench writes"
+            ) from None
+        if s is not None:
+            out.append(s)
+    return out
 
 
 def _verdict_section(figures: ReviewFigures) -> Section:
@@ -477,6 +492,10 @@ def write_report(
     from .bundle import check_no_leak
 
     ensure_not_source(out, [bundle_path])
-    text = render_html(AssessmentBundle.load(bundle_path), plotlyjs=plotlyjs)
+    bundle = AssessmentBundle.load(bundle_path)  # leak-checked again on load
+    try:
+        text = render_html(bundle, plotlyjs=plotlyjs)
+    except ConfigError as exc:  # name the file (the message never holds a value)
+        raise type(exc)(f"{bundle_path}: {exc}") from None
     check_no_leak(text, forbidden)
     return atomic_write_text(out, text, sources=[bundle_path])
