@@ -287,13 +287,7 @@ def _write_bundle(
         for q, h in hierarchies.items()
     }
     resolved.update(result.hierarchies or {})
-    extra = {}
-    if args.policy:
-        from ..assessment import governance_sections, released_rows
-
-        extra = governance_sections(
-            released_rows(released, args.qi), args.qi, args.sensitive, args.policy
-        )
+    # the gate judges the released table's profile the bundle shows (one set of figures)
     bundle = anonymization_bundle(
         dataset,
         result,
@@ -302,7 +296,8 @@ def _write_bundle(
         hierarchies=resolved,
         roles=roles,
         rationale=args.rationale,
-        **extra,
+        policies=args.policy,
+        gate_options={"user": getattr(args, "user", None)},
     )
     return save_bundle_and_record(args, bundle, dataset, roles, "anonymize")
 

@@ -392,7 +392,7 @@ def _l_value(ldiv: Any, attr: str) -> int | None:
     return None
 
 
-def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
+def _measure(t: _Target, pol: Policy, profile: Any = None) -> tuple[int | None, list[Finding]]:
     from ..risk import assess
 
     th = pol.thresholds
@@ -427,13 +427,16 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
                 "key). Check the key before trusting this result.",
             )
         ]
-    profile = assess(
-        t.data,
-        list(t.qis),
-        sensitive=tuple(dict.fromkeys([*sens_cols])),
-        threshold=rar.threshold if rar is not None else 0.2,
-        l=max(min_l.values()) if min_l else 2,
-    )
+    if profile is None:
+        profile = assess(
+            t.data,
+            list(t.qis),
+            sensitive=tuple(dict.fromkeys([*sens_cols])),
+            threshold=rar.threshold if rar is not None else 0.2,
+            l=max(min_l.values()) if min_l else 2,
+        )
+    else:
+        _check_profile(profile, t, rar.threshold if rar is not None else None, sens_cols)
     findings: list[Finding] = []
     qtext = ", ".join(t.qis)
     if th.min_k is not None:
@@ -519,6 +522,32 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
         for col in l_columns[attr]:
             findings.append(_l_finding(col, need, _l_value(ldiv, col), qtext))
     return int(profile.records), findings
+
+
+def _check_profile(
+    profile: Any, t: _Target, threshold: float | None, l_columns: Sequence[str]
+) -> None:
+    """A profile handed to the gate must describe the target as the policy measures it.
+
+    Reusing the profile a review already shows means the gate and the review report the same
+    figures (computed once); a profile of other columns or another risk threshold would not.
+    """
+    if tuple(profile.qis) != tuple(t.qis):
+        raise ParameterError("profile", list(profile.qis), f"a profile over the QIs {list(t.qis)}")
+    n = _n_rows(t.data)
+    if n is not None and profile.records != n:
+        raise ParameterError("profile", f"{profile.records} records", f"{n} records (the target)")
+    if threshold is not None and profile.threshold != threshold:
+        raise ParameterError(
+            "profile",
+            f"risk threshold {profile.threshold}",
+            f"the policy's records-at-risk threshold {threshold}",
+        )
+    missing = [c for c in l_columns if c not in (getattr(profile, "l_diversity", None) or {})]
+    if missing:  # fail closed: never turn a measurable l into "could not be measured"
+        raise ParameterError(
+            "profile", f"no l-diversity of {missing[0]!r}", "the policy's min_l attributes"
+        )
 
 
 def _l_finding(col: str, need: int, got: int | None, qtext: str) -> Finding:
@@ -615,6 +644,7 @@ def gate(
     log: str | os.PathLike | None = None,
     gate_log: str | os.PathLike | None = None,
     access_log: Any = None,
+    profile: Any = None,
 ) -> GateResult:
     """Check ``target`` against its policy and return every finding.
 
@@ -640,6 +670,10 @@ def gate(
         Treat review flags as failures.
     record : bool
         Append the result to the gate log and a ``check`` record to provenance.
+    profile : RiskProfile, optional
+        The risk profile of ``target`` already computed (same QIs, the policy's risk threshold,
+        the policy's l-diversity attributes among its sensitive attributes): the gate judges it
+        instead of measuring again, so a review shows one set of figures.
     """
     cat, cat_path = None, None
     if catalog is not None:
@@ -745,7 +779,7 @@ def gate(
     di = _direct_identifier_finding(t)
     if di is not None:
         findings.append(di)
-    records, measured = _measure(t, pol)
+    records, measured = _measure(t, pol, profile)
     findings += measured
     result = GateResult(
         target=t.label,
