@@ -29,6 +29,9 @@ __all__ = [
     "ProvenanceError",
     "AccessDeniedError",
     "KeyMissingError",
+    "InputLimitError",
+    "SqlSandboxError",
+    "FileSystemError",
 ]
 
 
@@ -43,8 +46,13 @@ class InputError(WorkbenchError, ValueError):
 class LoadError(InputError):
     """A data file could not be loaded; the message names the file."""
 
-    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
         self.path = None if path is None else str(path)
         self.line = line
         self.column = column
@@ -134,3 +142,38 @@ class AccessDeniedError(WorkbenchError, PermissionError):
 
 class KeyMissingError(InputError):
     """A pseudonymization key was required but not found in the environment or key file."""
+
+
+class InputLimitError(LoadError):
+    """A file exceeds a safety limit of :mod:`workbench.limits` (size, cells, time).
+
+    Everything read is hostile: a 1 KB workbook can declare 17 billion cells and a small zip can
+    inflate to gigabytes, so the loader refuses before the work instead of running out of memory.
+    """
+
+
+class SqlSandboxError(LoadError):
+    """A SQL source reaches outside the data files it may read (see ``allow_dirs``)."""
+
+
+class FileSystemError(WorkbenchError, OSError):
+    """The operating system refused a read or write (missing directory, a directory where a
+    file was expected, no permission, disk full); the message names the path."""
+
+    def __init__(self, message: str, path: str | Path | None = None) -> None:
+        self.path = None if path is None else str(path)
+        prefix = f"{path}: " if path is not None else ""
+        Exception.__init__(self, f"{prefix}{message}")
+
+    def __str__(self) -> str:  # OSError would otherwise format errno/strerror
+        return str(self.args[0])
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, doing: str = "") -> FileSystemError:
+        """Wrap an :class:`OSError` with its path and reason (never file contents)."""
+        reason = exc.strerror or type(exc).__name__
+        what = f"cannot {doing}: {reason}" if doing else reason
+        path = exc.filename
+        if exc.filename2:
+            path = f"{exc.filename} -> {exc.filename2}"
+        return cls(what, path)

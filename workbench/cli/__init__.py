@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 from ..errors import WorkbenchError
 
+# Commands whose data argument may be a SQL query over files (they take ``--allow-dir``).
+_SQL_SOURCE_COMMANDS = ("profile", "assess", "link", "anonymize", "frontier")
+
 # Order is the order shown in ``workbench --help``.
 COMMANDS = [
     "profile",
@@ -53,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    for name in _SQL_SOURCE_COMMANDS:
+        if name in sub.choices:
+            sub.choices[name].add_argument(
+                "--allow-dir",
+                action="append",
+                default=[],
+                metavar="DIR",
+                help="a further directory a SQL source may read (repeat); by default a SQL "
+                "query reads only data files under the working directory",
+            )
     return parser
 
 

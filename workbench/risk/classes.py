@@ -845,12 +845,12 @@ def _validated_weights(col: pd.Series, name: str, source: str | None) -> np.ndar
         if idx.size and (first is None or idx[0] < first[0]):
             first = (int(idx[0]), what)
     if first is not None:
-        row, what = first
-        shown = col.iloc[row]
+        row, what = first  # the cell itself is never shown: it may be an identifier
         raise ParameterError(
             "weights",
             name,
-            f"finite non-negative numbers{where}; row {row + 1} value {shown!r} {what}",
+            f"finite non-negative numbers{where}; the value in row {row + 1} of column "
+            f"{name!r} {what}",
         )
     return values
 

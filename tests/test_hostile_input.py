@@ -1,0 +1,380 @@
+"""Hostile input: bounded, sandboxed, never echoed, and every failure keeps the contract.
+
+Each hostile file is built here, in the test: a 1.5 KB workbook declaring 17 billion cells, a zip
+bomb, SQL that reaches for host files, cells holding planted e-mail addresses and names. Every
+case must fail fast with a typed :class:`~workbench.errors.WorkbenchError`, exit 2 from the CLI,
+and never print a cell value.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import workbench.limits as limits
+from workbench.cli import main
+from workbench.deid.hierarchy import Hierarchy
+from workbench.errors import (
+    HierarchyError,
+    InputLimitError,
+    LoadError,
+    ParameterError,
+    SqlSandboxError,
+)
+from workbench.loading import load
+from workbench.risk import assess
+
+PLANTED_EMAIL = "ann.planted@example.org"
+PLANTED_NAME = "Zebulon Plantedname"
+
+
+@pytest.fixture
+def people(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A CSV with planted identifiers, in the working directory."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "name,email,age,w\n"
+        f"Bob Jones,bob@example.org,30,1.5\n"
+        f"{PLANTED_NAME},{PLANTED_EMAIL},40,{PLANTED_EMAIL}\n"
+        f"Carl Doe,carl@example.org,50,2\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _no_planted(text: str) -> None:
+    assert PLANTED_EMAIL not in text
+    assert "Plantedname" not in text
+    assert "Traceback" not in text
+
+
+# -- error messages name file, row and column, never a cell value -----------------------------
+
+
+def test_non_numeric_weight_names_row_and_column_not_value(people: Path) -> None:
+    with pytest.raises(ParameterError) as info:
+        assess(load(people), ["age"], weights="w")
+    msg = str(info.value)
+    _no_planted(msg)
+    assert "people.csv" in msg and "row 2" in msg and "column 'w'" in msg
+
+
+def test_non_numeric_weight_cli_exit_2_without_value(
+    people: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["assess", str(people), "--qi", "age", "--weights", "w"]) == 2
+    err = capsys.readouterr().err
+    _no_planted(err)
+    assert "row 2" in err
+
+
+def test_value_without_leaf_names_row_and_column_not_value(people: Path) -> None:
+    h = Hierarchy.from_rows([("bob@example.org", "*"), ("carl@example.org", "*")], name="mail.csv")
+    with pytest.raises(HierarchyError) as info:
+        h.check_covers(load(people).data["email"], "email")
+    msg = str(info.value)
+    _no_planted(msg)
+    assert "row 2 of column 'email'" in msg and "mail.csv" in msg
+
+
+def test_hierarchy_without_leaf_cli_exit_2_without_value(
+    people: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "name.csv").write_text("Bob Jones;*\nCarl Doe;*\n", encoding="utf-8")
+    code = main(
+        ["anonymize", str(people), "--qi", "name", "--hierarchy", "name=name.csv", "--k", "2"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    _no_planted(err)
+    assert "row 2 of column 'name'" in err
+
+
+def test_double_quoted_sql_literal_is_not_echoed(
+    people: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = f"SELECT * FROM 'people.csv' WHERE email = \"{PLANTED_EMAIL}\""
+    with pytest.raises(LoadError) as info:
+        load(query)
+    _no_planted(str(info.value))
+    assert "people.csv" in str(info.value)
+    # a misspelt column written unquoted is still named, and so are the real columns
+    with pytest.raises(LoadError, match=r'(?s)"agee" not found.*"age"'):
+        load("SELECT agee FROM 'people.csv'")
+    assert main(["profile", query]) == 2
+    _no_planted(capsys.readouterr().err)
+
+
+# -- xlsx: declared dimension, cell count, zip bomb, time ---------------------------------------
+
+_CT = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+    'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+    '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+    '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+    '.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+    'openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>'
+)
+_WB = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+    'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WB_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats'
+    '.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+    'openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/></Relationships>'
+)
+
+
+def _row(i: int, values: list[str]) -> str:
+    cells = "".join(
+        f'<c r="{chr(65 + k)}{i}" t="inlineStr"><is><t>{v}</t></is></c>'
+        for k, v in enumerate(values)
+    )
+    return f'<row r="{i}">{cells}</row>'
+
+
+def _xlsx(path: Path, rows: list[list[str]], dimension: str | None, padding: int = 0) -> Path:
+    """A minimal workbook written by hand: one sheet, inline strings, an optional <dimension>.
+
+    ``padding`` adds that many bytes of highly compressible XML whitespace (a zip bomb).
+    """
+    body = "".join(_row(i, r) for i, r in enumerate(rows, start=1))
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
+        f'.org/spreadsheetml/2006/main">{dim}<sheetData>{body}</sheetData>{" " * padding}'
+        "</worksheet>"
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", _CT)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _WB)
+        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_tiny_xlsx_declaring_the_whole_sheet_is_refused_fast(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _xlsx(tmp_path / "huge.xlsx", [["a", "b"], ["1", "2"]], "A1:XFD1048576")
+    assert path.stat().st_size < 2000
+    start = time.monotonic()
+    with pytest.raises(InputLimitError, match=r"A1:XFD1048576 \(17179869184 cells\)"):
+        load(path)
+    assert time.monotonic() - start < 5
+    assert main(["profile", str(path)]) == 2
+    assert "XLSX_MAX_CELLS" in capsys.readouterr().err
+
+
+def test_declared_cells_limit_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _xlsx(tmp_path / "d.xlsx", [["a", "b", "c"], ["1", "2", "3"]], "A1:C4")  # 12 cells
+    monkeypatch.setattr(limits, "XLSX_MAX_CELLS", 12)
+    assert load(path).n_rows == 1
+    monkeypatch.setattr(limits, "XLSX_MAX_CELLS", 11)
+    with pytest.raises(InputLimitError, match=r"A1:C4 \(12 cells\); the limit is 11"):
+        load(path)
+
+
+@pytest.mark.parametrize("dimension", [None, "A1:A1"])
+def test_cells_read_limit_exactly_when_the_dimension_lies_or_is_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dimension: str | None
+) -> None:
+    path = _xlsx(tmp_path / "l.xlsx", [["a", "b"], ["1", "2"], ["3", "4"]], dimension)  # 6 cells
+    monkeypatch.setattr(limits, "XLSX_MAX_CELLS", 6)
+    ds = load(path)  # a too-small declaration does not drop rows either
+    assert ds.n_rows == 2 and list(ds.columns) == ["a", "b"]
+    monkeypatch.setattr(limits, "XLSX_MAX_CELLS", 5)
+    with pytest.raises(InputLimitError, match="more than 5 cells"):
+        load(path)
+
+
+def test_zip_bomb_xlsx_is_refused_before_parsing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _xlsx(tmp_path / "bomb.xlsx", [["a"], ["1"]], "A1:A2", padding=100_000_000)
+    assert path.stat().st_size < 200_000
+    start = time.monotonic()
+    with pytest.raises(InputLimitError, match="zip bomb"):
+        load(path)
+    assert time.monotonic() - start < 5
+    assert main(["profile", str(path)]) == 2
+    assert "XLSX_MAX_COMPRESSION_RATIO" in capsys.readouterr().err
+
+
+def _sheet_member(path: Path) -> zipfile.ZipInfo:
+    with zipfile.ZipFile(path) as z:
+        return z.getinfo("xl/worksheets/sheet1.xml")
+
+
+def test_compression_ratio_and_size_limits_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _xlsx(tmp_path / "r.xlsx", [["a"], ["1"]], "A1:A2", padding=20_000)
+    member = _sheet_member(path)
+    ratio = member.file_size / member.compress_size
+    monkeypatch.setattr(limits, "XLSX_MAX_COMPRESSION_RATIO", ratio)
+    assert load(path).n_rows == 1
+    monkeypatch.setattr(limits, "XLSX_MAX_COMPRESSION_RATIO", ratio * 0.999)
+    with pytest.raises(InputLimitError, match="sheet1.xml' inflates"):
+        load(path)
+    monkeypatch.undo()
+    with zipfile.ZipFile(path) as z:
+        total = sum(m.file_size for m in z.infolist())
+    monkeypatch.setattr(limits, "XLSX_MAX_UNCOMPRESSED_BYTES", total)
+    assert load(path).n_rows == 1
+    monkeypatch.setattr(limits, "XLSX_MAX_UNCOMPRESSED_BYTES", total - 1)
+    with pytest.raises(InputLimitError, match=f"inflates to {total} bytes"):
+        load(path)
+    monkeypatch.setattr(limits, "XLSX_MAX_MEMBERS", 5)
+    monkeypatch.setattr(limits, "XLSX_MAX_UNCOMPRESSED_BYTES", total)
+    assert load(path).n_rows == 1
+    monkeypatch.setattr(limits, "XLSX_MAX_MEMBERS", 4)
+    with pytest.raises(InputLimitError, match="5 members"):
+        load(path)
+
+
+def test_reading_a_sheet_is_time_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _xlsx(tmp_path / "t.xlsx", [["a"], ["1"], ["2"]], "A1:A3")
+    monkeypatch.setattr(limits, "XLSX_MAX_SECONDS", 0.0)
+    ticks = iter(range(0, 1000))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(ticks)))
+    with pytest.raises(InputLimitError, match="took more than 0 s"):
+        load(path)
+
+
+# -- SQL sandbox --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_csv_auto('/etc/hostname')",
+        "SELECT * FROM read_text('/etc/passwd')",
+        "SELECT * FROM read_blob('people.csv')",
+        "SELECT * FROM read_text('people.csv')",
+        "SELECT * FROM glob('/etc/*')",
+        "SELECT * FROM read_csv('/etc/*.conf')",
+        "SELECT * FROM read_csv('../outside/*.csv')",
+        "SELECT * FROM '../outside/o.csv'",
+    ],
+)
+def test_sql_cannot_read_host_files(
+    people: Path,
+    tmp_path: Path,
+    query: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "o.csv").write_text("a\n1\n")
+    (work / "people.csv").write_bytes(people.read_bytes())
+    start = time.monotonic()
+    with pytest.raises(SqlSandboxError):
+        load(query, base_dir=work)
+    assert time.monotonic() - start < 5
+    monkeypatch.chdir(work)
+    assert main(["profile", query]) == 2
+    err = capsys.readouterr().err
+    assert "root:" not in err and "Traceback" not in err
+
+
+def test_duckdb_sandbox_blocks_what_the_pre_check_cannot_see(people: Path) -> None:
+    """A path built inside SQL is invisible to the literal scan: DuckDB itself refuses it."""
+    with pytest.raises(LoadError, match="Permission Error"):
+        load("SELECT * FROM read_csv('/etc/' || 'passwd')")
+    with pytest.raises(LoadError, match="exactly one SELECT"):
+        load("SET enable_external_access = true; SELECT 1", sql=True)
+
+
+def test_sandboxed_connection_is_locked(tmp_path: Path) -> None:
+    import duckdb
+
+    from workbench.loading import _connect, _sandbox
+
+    con = _connect()
+    _sandbox(con, [tmp_path.resolve()])
+    with pytest.raises(duckdb.Error, match="locked"):
+        con.execute("SET enable_external_access = true")
+    with pytest.raises(duckdb.Error, match="locked"):
+        con.execute("SET allowed_directories = ['/']")
+    with pytest.raises(duckdb.Error, match="Permission"):
+        con.sql("SELECT * FROM read_text('/etc/passwd')").fetchall()
+
+
+def test_sql_symlink_out_of_the_working_directory_is_refused(people: Path, tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_text("a\n1\n")
+    try:
+        (tmp_path / "link.csv").symlink_to(outside)
+        with pytest.raises(SqlSandboxError, match="outside the allowed directories"):
+            load("SELECT * FROM 'link.csv'")
+    finally:
+        outside.unlink()
+
+
+def test_sql_reads_only_data_files(people: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("a\n1\n")
+    with pytest.raises(SqlSandboxError, match="not a data file"):
+        load("SELECT * FROM read_csv('secret.key')")
+
+
+def test_sql_allowed_under_cwd_relative_and_glob(people: Path, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.csv").write_text("a,b\n1,2\n3,4\n")
+    assert load("SELECT * FROM 'sub/x.csv'").n_rows == 2
+    assert load("SELECT * FROM read_csv('sub/*.csv')").n_rows == 2
+    assert load(f"SELECT * FROM '{tmp_path / 'people.csv'}'").n_rows == 3
+    assert load("SELECT * FROM 'sub/x.csv'", lazy=True).n_rows == 2
+
+
+def test_allow_dir_opens_another_directory(
+    people: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path.parent / f"{tmp_path.name}-other"
+    other.mkdir()
+    (other / "o.csv").write_text("zip,age\n02138,30\n02139,40\n")
+    sibling = tmp_path.parent / f"{tmp_path.name}-other2"  # a prefix of the allowed name
+    sibling.mkdir()
+    (sibling / "s.csv").write_text("zip,age\n1,2\n")
+    query = f"SELECT * FROM '{other / 'o.csv'}'"
+    with pytest.raises(SqlSandboxError, match="--allow-dir"):
+        load(query)
+    assert load(query, allow_dirs=[other]).n_rows == 2
+    assert main(["profile", query]) == 2
+    capsys.readouterr()
+    assert main(["profile", query, "--allow-dir", str(other), "--json"]) == 0
+    capsys.readouterr()
+    # the allowed directory is not a string prefix: its sibling stays closed
+    with pytest.raises(SqlSandboxError):
+        load(f"SELECT * FROM '{sibling / 's.csv'}'", allow_dirs=[other])
+    with pytest.raises(LoadError, match="Permission Error"):
+        load(f"SELECT * FROM read_csv('{sibling}/' || 's.csv')", allow_dirs=[other])
+    with pytest.raises(ParameterError, match="allow_dirs"):
+        load(query, allow_dirs=[tmp_path / "missing"])
+
+
+def test_planted_values_never_in_sql_errors(people: Path) -> None:
+    with pytest.raises(LoadError) as info:
+        load("SELECT CAST(name AS INTEGER) FROM 'people.csv' WHERE age = 40")
+    _no_planted(str(info.value))
