@@ -23,6 +23,7 @@ from workbench.errors import (
     InputLimitError,
     LoadError,
     ParameterError,
+    ParameterTypeError,
     SqlSandboxError,
 )
 from workbench.loading import load
@@ -333,13 +334,11 @@ def test_sql_symlink_out_of_the_working_directory_is_refused(people: Path, tmp_p
         outside.unlink()
 
 
-def test_sql_reads_only_data_files(people: Path, tmp_path: Path) -> None:
+def test_sql_reads_only_data_files_and_still_reads_them(people: Path, tmp_path: Path) -> None:
     (tmp_path / "secret.key").write_text("a\n1\n")
     with pytest.raises(SqlSandboxError, match="not a data file"):
         load("SELECT * FROM read_csv('secret.key')")
-
-
-def test_sql_allowed_under_cwd_relative_and_glob(people: Path, tmp_path: Path) -> None:
+    # data files under the working directory: relative, globbed, absolute, lazy
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "x.csv").write_text("a,b\n1,2\n3,4\n")
     assert load("SELECT * FROM 'sub/x.csv'").n_rows == 2
@@ -374,7 +373,157 @@ def test_allow_dir_opens_another_directory(
         load(query, allow_dirs=[tmp_path / "missing"])
 
 
-def test_planted_values_never_in_sql_errors(people: Path) -> None:
-    with pytest.raises(LoadError) as info:
-        load("SELECT CAST(name AS INTEGER) FROM 'people.csv' WHERE age = 40")
-    _no_planted(str(info.value))
+def _leftovers(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.fixture
+def small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(tmp_path / "log" / "prov.jsonl"))
+    path = tmp_path / "small.csv"
+    path.write_text("age,sex\n30,F\n30,F\n40,M\n40,M\n", encoding="utf-8")
+    return path
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.mark.parametrize("command", ["anonymize", "assess"])
+def test_output_path_that_is_a_directory(
+    small: Path, tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    flag = "--output" if command == "anonymize" else "--per-record"
+    extra = ["--k", "2"] if command == "anonymize" else []
+    code, err = _run([command, str(small), "--qi", "age", *extra, flag, str(target)], capsys)
+    assert code == 2
+    assert f"{target}: is a directory" in err
+    assert list(target.iterdir()) == [] and _leftovers(tmp_path) == []
+
+
+def test_output_path_under_a_regular_file(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "plain.txt"
+    blocker.write_text("x")
+    out = blocker / "sub" / "out.csv"
+    code, err = _run(
+        ["anonymize", str(small), "--qi", "age", "--k", "2", "--output", str(out)], capsys
+    )
+    assert code == 2
+    assert f"{blocker} is a file, not a directory" in err
+    assert blocker.read_text() == "x" and _leftovers(tmp_path) == []
+
+
+def test_provenance_log_under_a_file_fails_before_any_output(
+    small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(blocker / "prov.jsonl"))
+    out = tmp_path / "anon.csv"
+    cmd = ["anonymize", str(small), "--qi", "age", "--k", "2", "--output", str(out)]
+    code, err = _run(cmd, capsys)
+    assert code == 2
+    assert "provenance log" in err and "is not a directory" in err
+    assert not out.exists() and _leftovers(tmp_path) == []
+    per = tmp_path / "per.csv"
+    code, err = _run(["assess", str(small), "--qi", "age", "--per-record", str(per)], capsys)
+    assert code == 2 and not per.exists()
+    # with a writable log, or recording off, the same command writes its output
+    log = tmp_path / "log" / "prov.jsonl"
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(log))
+    code, _ = _run(cmd, capsys)
+    assert code == 0 and out.is_file() and out.name in log.read_text()
+    out.unlink()
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", "off")
+    code, _ = _run(cmd, capsys)
+    assert code == 0 and out.is_file()
+
+
+def test_provenance_log_that_is_a_directory(
+    small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "logdir"
+    log.mkdir()
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(log))
+    out = tmp_path / "anon.csv"
+    code, err = _run(
+        ["anonymize", str(small), "--qi", "age", "--k", "2", "--output", str(out)], capsys
+    )
+    assert code == 2 and "is a directory" in err and not out.exists()
+
+
+@pytest.mark.parametrize("command", ["anonymize", "assess"])
+def test_output_removed_when_its_provenance_record_fails(
+    small: Path, tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The log's directory is fine (the pre-check passes) but appending fails: the output the
+    command already wrote is removed, so it never exists without its record."""
+    (tmp_path / "log").mkdir()
+    (tmp_path / "log" / "prov.jsonl.lock").mkdir()  # the append cannot take its lock
+    out = tmp_path / "out.csv"
+    flag = "--output" if command == "anonymize" else "--per-record"
+    extra = ["--k", "2"] if command == "anonymize" else []
+    code, err = _run([command, str(small), "--qi", "age", *extra, flag, str(out)], capsys)
+    assert code == 2
+    assert f"removed {out}" in err
+    assert not out.exists() and _leftovers(tmp_path) == []
+
+
+def test_atomic_write_leaves_no_tmp_when_the_writer_fails(tmp_path: Path) -> None:
+    from workbench._io import atomic_write
+    from workbench.errors import FileSystemError
+
+    def boom(p: Path) -> None:
+        p.write_text("partial")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(FileSystemError, match="No space left"):
+        atomic_write(tmp_path / "x.csv", boom)
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- the Python API raises typed, named errors --------------------------------------------------
+
+
+@pytest.mark.parametrize("source", [None, 123, 1.5, b"people.csv", ["people.csv"]])
+def test_load_rejects_non_sources(source: object) -> None:
+    with pytest.raises(ParameterTypeError, match="parameter 'source' is a") as info:
+        load(source)  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)  # code catching the old raw TypeError still works
+
+
+def test_qi_must_be_column_names(people: Path) -> None:
+    ds = load(people)
+    with pytest.raises(ParameterTypeError, match="parameter 'qis' is a list"):
+        assess(ds, [["age"]])
+    with pytest.raises(ParameterTypeError, match="parameter 'qis' is a NoneType"):
+        assess(ds, None)  # type: ignore[arg-type]
+    with pytest.raises(ParameterTypeError, match="parameter 'qis' is a int"):
+        assess(ds, ["age", 3])  # type: ignore[list-item]
+
+
+def test_suppression_must_be_a_number(people: Path) -> None:
+    import workbench as wb
+
+    ds = load(people)
+    with pytest.raises(ParameterTypeError, match="parameter 'suppression' is a str"):
+        wb.anonymize(ds, ["age"], k=2, suppression="0.1")
+    with pytest.raises(ParameterTypeError, match="parameter 't' is a str"):
+        wb.anonymize(ds, ["age"], k=2, t="0.2", sensitive=["name"])
+    assert wb.anonymize(ds, ["age"], k=1, suppression=0).found
+
+
+@pytest.mark.parametrize("target", [None, 7])
+def test_gate_rejects_non_targets(target: object) -> None:
+    import workbench as wb
+
+    with pytest.raises(ParameterTypeError, match="parameter 'target' is a"):
+        wb.gate(target, record=False)

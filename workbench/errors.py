@@ -23,6 +23,7 @@ __all__ = [
     "UnsupportedFormatError",
     "ColumnNotFoundError",
     "ParameterError",
+    "ParameterTypeError",
     "HierarchyError",
     "ConfigError",
     "PolicyError",
@@ -118,6 +119,22 @@ class ParameterError(InputError):
         self.value = value
         self.expected = expected
         super().__init__(f"parameter {parameter!r} = {value!r} is invalid; expected {expected}")
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """A parameter has the wrong type (``None`` where a file was expected, a list where a column
+    name was expected). Also a :class:`TypeError`, so ``except TypeError`` still catches it.
+
+    The message shows the value's *type*, never the value: it may be a frame full of identifiers.
+    """
+
+    def __init__(self, parameter: str, value: object, expected: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        Exception.__init__(
+            self, f"parameter {parameter!r} is a {type(value).__name__}; expected {expected}"
+        )
 
 
 class HierarchyError(InputError):

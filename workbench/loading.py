@@ -63,6 +63,7 @@ from .errors import (
     LoadError,
     MissingFileError,
     ParameterError,
+    ParameterTypeError,
     RaggedRowsError,
     SqlSandboxError,
     UnsupportedFormatError,
@@ -250,7 +251,12 @@ def load(
     if not isinstance(source, (str, Path)):
         if isinstance(source, Dataset):
             return source
-        return Dataset.from_frame(source, name=name or "data", department=department)
+        try:
+            return Dataset.from_frame(source, name=name or "data", department=department)
+        except ParameterTypeError:
+            raise ParameterTypeError(
+                "source", source, "a file path, a SQL query, a Dataset or a data frame"
+            ) from None
     opts = _Options.make(
         missing=missing,
         decimal=decimal,

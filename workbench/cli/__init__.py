@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from ..errors import WorkbenchError
+from ..errors import FileSystemError, WorkbenchError
 
 # Commands whose data argument may be a SQL query over files (they take ``--allow-dir``).
 _SQL_SOURCE_COMMANDS = ("profile", "assess", "link", "anonymize", "frontier")
@@ -177,8 +177,64 @@ def _auto_record(args: argparse.Namespace) -> None:
     record(args, operation, inputs=inputs, outputs=outputs, parameters=params)
 
 
+# Commands that record provenance themselves (the others are in _AUTO_RECORD).
+_SELF_RECORDING = ("anonymize", "check", "retention")
+
+
+def _check_provenance_writable() -> None:
+    """Fail before any output is written when the provenance log cannot be appended to.
+
+    An output never exists without its provenance record, so a command that would record checks
+    the log first: its directory must be a directory (or creatable) and the log a writable file.
+    """
+    import os
+
+    from ..governance.provenance import default_log_path
+
+    log = default_log_path()
+    if log is None:  # WORKBENCH_PROVENANCE=off
+        return
+    where = f"provenance log {log} (set WORKBENCH_PROVENANCE to another file, or to off)"
+    existing = next(a for a in (log.parent, *log.parent.parents) if a.exists() or a == a.parent)
+    if not existing.is_dir():
+        raise FileSystemError(f"cannot write the {where}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise FileSystemError(f"cannot write the {where}: {existing} is read-only")
+    if log.is_dir():
+        raise FileSystemError(f"cannot write the {where}: it is a directory")
+    if log.exists() and not os.access(log, os.W_OK):
+        raise FileSystemError(f"cannot write the {where}: permission denied")
+
+
+def _remove_outputs(paths: Sequence[object]) -> list[str]:
+    """Remove outputs a failed command had written (no output without its provenance record)."""
+    from pathlib import Path
+
+    from ..governance.provenance import default_log_path
+
+    log = default_log_path()
+    keep = set() if log is None else {log, log.with_name(log.name + ".head")}
+    removed = []
+    for p in dict.fromkeys(Path(str(x)) for x in paths):
+        if p in keep or not p.is_file():
+            continue
+        try:
+            p.unlink()
+            removed.append(str(p))
+        except OSError:
+            pass
+    return removed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``workbench`` console script."""
+    """Entry point of the ``workbench`` console script.
+
+    A failing command exits 2 with one line naming what failed and where (never a traceback) and
+    leaves no output behind: every file it wrote is removed, so no output exists without its
+    provenance record, and :func:`workbench._io.atomic_write` leaves no temporary file.
+    """
+    from .._io import output_journal
+
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -186,16 +242,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    try:
-        code = int(args.func(args) or 0)
-        if code in (0, 1):  # 1 = a check found risk; the run itself happened
-            _auto_record(args)
-        return code
-    except WorkbenchError as exc:
-        print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
+    with output_journal() as written:
+        try:
+            if args.command in _AUTO_RECORD or args.command in _SELF_RECORDING:
+                _check_provenance_writable()
+            code = int(args.func(args) or 0)
+            if code in (0, 1):  # 1 = a check found risk; the run itself happened
+                _auto_record(args)
+            return code
+        except WorkbenchError as exc:
+            return _fail(args, exc, written)
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:  # the operating system refused a read or write
+            return _fail(args, FileSystemError.from_os_error(exc), written)
+
+
+def _fail(args: argparse.Namespace, exc: BaseException, written: Sequence[object]) -> int:
+    removed = _remove_outputs(written)
+    print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+    if removed:
+        print(
+            f"workbench {args.command}: removed {', '.join(removed)} (not recorded in provenance)",
+            file=sys.stderr,
+        )
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

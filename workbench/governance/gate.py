@@ -605,6 +605,12 @@ def gate(
     record : bool
         Append the result to the gate log and a ``check`` record to provenance.
     """
+    from ..errors import ParameterTypeError
+
+    if target is None or isinstance(target, (bool, int, float, bytes)):
+        raise ParameterTypeError(
+            "target", target, "a data file, a catalog dataset name, a Dataset or a data frame"
+        )
     cat, cat_path = None, None
     if catalog is not None:
         from ._catalog import open_catalog

@@ -789,7 +789,16 @@ def _check_missing(missing: str) -> None:
 def _check_qis(qis: Sequence[str]) -> tuple[str, ...]:
     if isinstance(qis, str):
         qis = [qis]
+    from collections.abc import Iterable
+
+    from ..errors import ParameterTypeError
+
+    if not isinstance(qis, Iterable):
+        raise ParameterTypeError("qis", qis, "a list of column names")
     qis = tuple(qis)
+    for q in qis:
+        if not isinstance(q, str):
+            raise ParameterTypeError("qis", q, "column names (strings), one per element")
     if not qis:
         raise ParameterError("qis", [], "at least one quasi-identifier")
     dup = sorted({q for q in qis if qis.count(q) > 1})
