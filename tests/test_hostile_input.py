@@ -527,3 +527,16 @@ def test_gate_rejects_non_targets(target: object) -> None:
 
     with pytest.raises(ParameterTypeError, match="parameter 'target' is a"):
         wb.gate(target, record=False)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_deeply_nested_json_is_a_typed_error(
+    tmp_path: Path, suffix: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / f"deep{suffix}"
+    path.write_text(deep if suffix == ".json" else '{"a": 1}\n{"a": ' + deep + "}\n")
+    with pytest.raises(InputLimitError, match="nested deeper"):
+        load(path)
+    assert main(["profile", str(path)]) == 2
+    assert "Traceback" not in capsys.readouterr().err

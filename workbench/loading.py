@@ -1164,6 +1164,12 @@ def _read_json(
             raise LoadError(
                 f"invalid JSON at character {exc.colno}: {exc.msg}", path, line=at
             ) from None
+        except RecursionError:  # "[[[[...]]]]": hostile nesting, not a table
+            raise InputLimitError(
+                "JSON nested deeper than Python's recursion limit; expected flat records",
+                path,
+                line=line,
+            ) from None
 
     if lines:
         for lineno, line in enumerate(text.split("\n"), start=1):
