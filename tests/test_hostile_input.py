@@ -272,6 +272,10 @@ def test_reading_a_sheet_is_time_bounded(tmp_path: Path, monkeypatch: pytest.Mon
         "SELECT * FROM read_text('/etc/passwd')",
         "SELECT * FROM read_blob('people.csv')",
         "SELECT * FROM read_text('people.csv')",
+        "SELECT * FROM \"read_text\"('people.csv')",
+        "SELECT * FROM read_text/**/('people.csv')",
+        "SELECT (SELECT content FROM READ_TEXT('people.csv')) AS x",
+        "SELECT * FROM read_csv($$/etc/passwd$$)",
         "SELECT * FROM glob('/etc/*')",
         "SELECT * FROM read_csv('/etc/*.conf')",
         "SELECT * FROM read_csv('../outside/*.csv')",
@@ -338,6 +342,8 @@ def test_sql_reads_only_data_files_and_still_reads_them(people: Path, tmp_path: 
     (tmp_path / "secret.key").write_text("a\n1\n")
     with pytest.raises(SqlSandboxError, match="not a data file"):
         load("SELECT * FROM read_csv('secret.key')")
+    with pytest.raises(SqlSandboxError, match="not a data file"):
+        load("SELECT * FROM read_csv($$secret.key$$)")
     # data files under the working directory: relative, globbed, absolute, lazy
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "x.csv").write_text("a,b\n1,2\n3,4\n")

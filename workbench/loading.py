@@ -1500,14 +1500,21 @@ def _check_sql_paths(query: str, base: Path, roots: Sequence[Path]) -> None:
     """
     where = "SQL query"
     shown = ", ".join(str(r) for r in roots)
+    functions, names = _sql_tree_names(query)
+    lexical = [
+        (m.group(1) or "").replace("''", "'") or (m.group(2) or "").replace('""', '"')
+        for m in _QUOTED.finditer(query)
+    ]
     if m := _RAW_READERS.search(_QUOTED.sub("''", query)):
+        functions.add(m.group(1).lower())
+    raw_readers = sorted(functions & {"read_text", "read_blob"})
+    if raw_readers:
         raise SqlSandboxError(
-            f"{m.group(1)}() is not allowed in a SQL source; name data files "
+            f"{raw_readers[0]}() is not allowed in a SQL source; name data files "
             f"({', '.join(sorted(set(SUPPORTED_EXTENSIONS)))}) or use read_csv/read_parquet",
             where,
         )
-    for m in _QUOTED.finditer(query):
-        literal = (m.group(1) or "").replace("''", "'") or (m.group(2) or "").replace('""', '"')
+    for literal in dict.fromkeys([*names, *lexical]):
         if not literal or "\0" in literal or len(literal) > 4096:
             continue
         raw = Path(literal).expanduser()
@@ -1544,6 +1551,42 @@ def _check_sql_paths(query: str, base: Path, roots: Sequence[Path]) -> None:
                 f"{', '.join(sorted(set(SUPPORTED_EXTENSIONS)))} files",
                 where,
             )
+
+
+def _sql_tree_names(query: str) -> tuple[set[str], list[str]]:
+    """Function names and string/table names in DuckDB's own parse tree of ``query``.
+
+    The parse tree sees what a regular expression cannot: ``"read_text"(...)``,
+    ``read_text/**/(...)``, ``$$dollar-quoted$$`` paths. A query DuckDB cannot serialize is
+    refused (fail closed).
+    """
+    import duckdb
+
+    con = duckdb.connect(config={"enable_external_access": False})
+    try:
+        doc = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+    except (duckdb.Error, ValueError, TypeError):
+        doc = {"error": True}
+    finally:
+        con.close()
+    if doc.get("error"):
+        raise SqlSandboxError("the query cannot be analysed for the files it reads", "SQL query")
+    functions: set[str] = set()
+    names: list[str] = []
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "function_name" and isinstance(value, str):
+                    functions.add(value.lower())
+                elif key in ("table_name", "text") and isinstance(value, str):
+                    names.append(value)
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return functions, names
 
 
 def _sandbox(con: Any, roots: Sequence[Path]) -> None:
