@@ -380,7 +380,7 @@ def test_allow_dir_opens_another_directory(
 
 
 def _leftovers(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+    return [p for p in root.rglob("*") if p.name.endswith((".tmp", ".bak"))]
 
 
 @pytest.fixture
@@ -481,6 +481,11 @@ def test_output_removed_when_its_provenance_record_fails(
     assert code == 2
     assert f"removed {out}" in err
     assert not out.exists() and _leftovers(tmp_path) == []
+    # an output that existed before the failed run is put back as it was
+    out.write_text("earlier release\n")
+    code, err = _run([command, str(small), "--qi", "age", *extra, flag, str(out)], capsys)
+    assert code == 2 and f"restored {out}" in err
+    assert out.read_text() == "earlier release\n" and _leftovers(tmp_path) == []
 
 
 def test_atomic_write_leaves_no_tmp_when_the_writer_fails(tmp_path: Path) -> None:
@@ -546,3 +551,21 @@ def test_deeply_nested_json_is_a_typed_error(
         load(path)
     assert main(["profile", str(path)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_output_journal_rolls_back_and_keeps(tmp_path: Path) -> None:
+    from workbench._io import atomic_write_text, output_journal
+
+    old = tmp_path / "old.txt"
+    old.write_text("v1")
+    with output_journal() as journal:
+        atomic_write_text(old, "v2")
+        atomic_write_text(old, "v3")  # the state before the block is what comes back
+        atomic_write_text(tmp_path / "new.txt", "n")
+        undone = journal.rollback()
+    assert old.read_text() == "v1" and not (tmp_path / "new.txt").exists()
+    assert sorted((p.name, r) for p, r in undone) == [("new.txt", False), ("old.txt", True)]
+    with output_journal():
+        atomic_write_text(old, "v2")
+    assert old.read_text() == "v2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.txt"]  # no backup left

@@ -10,6 +10,8 @@ import contextlib
 import contextvars
 import hashlib
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 from .errors import FileSystemError, ParameterError
 
 __all__ = ["sha256_file", "atomic_write", "atomic_write_text", "atomic_write_bytes", "ensure_not_source"]
-__all__ += ["output_journal"]
+__all__ += ["output_journal", "OutputJournal"]
 
 _CHUNK = 1 << 20
 
@@ -59,6 +61,9 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None],
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
+        journal = _JOURNAL.get()
+        if journal is not None:
+            journal.before_replace(target)
         os.replace(tmp_path, target)
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
@@ -68,9 +73,6 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None],
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
-    journal = _JOURNAL.get()
-    if journal is not None:
-        journal.append(target)
     return target
 
 
@@ -85,25 +87,83 @@ def _os_error(exc: OSError, target: Path) -> FileSystemError:
     return FileSystemError(f"cannot write the output: {reason}", target)
 
 
-_JOURNAL: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar(
+class OutputJournal:
+    """The files :func:`atomic_write` changed inside :func:`output_journal`, and how to undo it.
+
+    Before a file is first replaced, its old content is kept as a hard link (a copy where links
+    are impossible) next to it; :meth:`rollback` puts every file back as it was (new files are
+    removed) and :meth:`discard` drops the backups. The CLI rolls back a command that fails after
+    writing, so that no output exists without its provenance record.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Path, Path | None]] = []
+
+    @property
+    def written(self) -> list[Path]:
+        """Paths written, in order."""
+        return [t for t, _ in self.entries]
+
+    def before_replace(self, target: Path) -> None:
+        if any(t == target for t, _ in self.entries):
+            return  # the state before the command is already kept
+        backup = None
+        if target.is_file():
+            backup = target.with_name(f".{target.name}.{secrets.token_hex(6)}.bak.tmp")
+            try:
+                os.link(target, backup)
+            except OSError:
+                shutil.copy2(target, backup)
+        self.entries.append((target, backup))
+
+    def rollback(self, keep: Iterable[str | Path] = ()) -> list[tuple[Path, bool]]:
+        """Undo every write except to ``keep``; returns (path, restored) for each undone one.
+
+        ``restored`` is False for a file the command created (now removed).
+        """
+        kept = {Path(k).resolve() for k in keep}
+        undone = []
+        for target, backup in reversed(self.entries):
+            if target.resolve() in kept:
+                continue
+            try:
+                if backup is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(backup, target)
+                undone.append((target, backup is not None))
+            except OSError:
+                pass
+        self.discard()
+        return undone
+
+    def discard(self) -> None:
+        """Keep the writes; remove the backups."""
+        for _, backup in self.entries:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+        self.entries.clear()
+
+
+_JOURNAL: contextvars.ContextVar[OutputJournal | None] = contextvars.ContextVar(
     "workbench_output_journal", default=None
 )
 
 
 @contextlib.contextmanager
-def output_journal() -> Iterator[list[Path]]:
-    """Collect every path :func:`atomic_write` puts in place inside the block.
+def output_journal() -> Iterator[OutputJournal]:
+    """Journal the writes of :func:`atomic_write` in this block (see :class:`OutputJournal`).
 
-    The CLI runs each command in a journal so that, when the command fails after writing (for
-    example its provenance record cannot be written), it can remove those outputs: an output
-    never exists without its provenance record.
+    Leaving the block keeps the writes (backups are removed) unless :meth:`OutputJournal.rollback`
+    was called.
     """
-    written: list[Path] = []
-    token = _JOURNAL.set(written)
+    journal = OutputJournal()
+    token = _JOURNAL.set(journal)
     try:
-        yield written
+        yield journal
     finally:
         _JOURNAL.reset(token)
+        journal.discard()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, sources: Iterable[str | Path] = ()) -> Path:

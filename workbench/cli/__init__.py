@@ -11,8 +11,12 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import FileSystemError, WorkbenchError
+
+if TYPE_CHECKING:
+    from .._io import OutputJournal
 
 # Commands whose data argument may be a SQL query over files (they take ``--allow-dir``).
 _SQL_SOURCE_COMMANDS = ("profile", "assess", "link", "anonymize", "frontier")
@@ -177,8 +181,9 @@ def _auto_record(args: argparse.Namespace) -> None:
     record(args, operation, inputs=inputs, outputs=outputs, parameters=params)
 
 
-# Commands that record provenance themselves (the others are in _AUTO_RECORD).
-_SELF_RECORDING = ("anonymize", "check", "retention")
+# Commands that write outputs and record them in the default provenance log themselves (the
+# others are in _AUTO_RECORD); ``retention`` and ``provenance`` take the log as an argument.
+_SELF_RECORDING = ("anonymize", "check")
 
 
 def _check_provenance_writable() -> None:
@@ -206,32 +211,26 @@ def _check_provenance_writable() -> None:
         raise FileSystemError(f"cannot write the {where}: permission denied")
 
 
-def _remove_outputs(paths: Sequence[object]) -> list[str]:
-    """Remove outputs a failed command had written (no output without its provenance record)."""
-    from pathlib import Path
+def _undo_outputs(journal: OutputJournal) -> list[str]:
+    """Undo what a failed command wrote: new files removed, replaced files put back.
 
+    No output exists without its provenance record. The provenance log's own head file is kept:
+    a record that was appended stays consistent with it.
+    """
     from ..governance.provenance import default_log_path
 
     log = default_log_path()
-    keep = set() if log is None else {log, log.with_name(log.name + ".head")}
-    removed = []
-    for p in dict.fromkeys(Path(str(x)) for x in paths):
-        if p in keep or not p.is_file():
-            continue
-        try:
-            p.unlink()
-            removed.append(str(p))
-        except OSError:
-            pass
-    return removed
+    keep = [] if log is None else [log, log.with_name(log.name + ".head")]
+    undone = journal.rollback(keep)
+    return [f"{'restored' if restored else 'removed'} {path}" for path, restored in undone]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` console script.
 
     A failing command exits 2 with one line naming what failed and where (never a traceback) and
-    leaves no output behind: every file it wrote is removed, so no output exists without its
-    provenance record, and :func:`workbench._io.atomic_write` leaves no temporary file.
+    leaves the files as they were: every file it created is removed and every file it replaced is
+    put back, so no output exists without its provenance record; no temporary file remains.
     """
     from .._io import output_journal
 
@@ -242,28 +241,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    with output_journal() as written:
+    with output_journal() as journal:
         try:
-            if args.command in _AUTO_RECORD or args.command in _SELF_RECORDING:
+            records = args.command in _AUTO_RECORD or args.command in _SELF_RECORDING
+            if records and not getattr(args, "no_record", False):
                 _check_provenance_writable()
             code = int(args.func(args) or 0)
             if code in (0, 1):  # 1 = a check found risk; the run itself happened
                 _auto_record(args)
             return code
         except WorkbenchError as exc:
-            return _fail(args, exc, written)
+            return _fail(args, exc, journal)
         except BrokenPipeError:
             return 0
         except OSError as exc:  # the operating system refused a read or write
-            return _fail(args, FileSystemError.from_os_error(exc), written)
+            return _fail(args, FileSystemError.from_os_error(exc), journal)
 
 
-def _fail(args: argparse.Namespace, exc: BaseException, written: Sequence[object]) -> int:
-    removed = _remove_outputs(written)
+def _fail(args: argparse.Namespace, exc: BaseException, journal: OutputJournal) -> int:
+    undone = _undo_outputs(journal)
     print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
-    if removed:
+    if undone:
         print(
-            f"workbench {args.command}: removed {', '.join(removed)} (not recorded in provenance)",
+            f"workbench {args.command}: {'; '.join(undone)} (the failed run is not recorded "
+            "in provenance, so its outputs are not kept)",
             file=sys.stderr,
         )
     return 2
