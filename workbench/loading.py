@@ -22,6 +22,13 @@ Missing values
 not). ``"NA"``, ``"?"``, ``"-"`` and the like are kept as ordinary values unless listed, because in
 some departments they are real codes. Markers apply to string columns of every format.
 
+Hostile input
+-------------
+Every file is untrusted: an ``.xlsx`` is checked against the limits of :mod:`workbench.limits`
+(declared and read cells, zip member sizes and ratios, read time) before openpyxl parses it, and
+a SQL query runs in a DuckDB sandbox that reads only data files under the working directory and
+``allow_dirs``. Error messages name file, row and column, never a cell value.
+
 Size
 ----
 Files larger than ``lazy_threshold`` (1 GiB) are not read into memory: the dataset holds a DuckDB
@@ -241,6 +248,13 @@ def load(
     MissingFileError, EmptyFileError, HeaderOnlyError, RaggedRowsError, DecodingError,
     ColumnNameError, UnsupportedFormatError, LoadError
         Each message names the file and, where it applies, the line and column.
+    InputLimitError
+        The file exceeds a limit of :mod:`workbench.limits` (cells, zip size or ratio, time).
+    SqlSandboxError
+        The SQL query names a file outside the allowed directories, a non-data file, or uses
+        ``read_text``/``read_blob``.
+    ParameterTypeError
+        ``source`` is neither a path, a query, a Dataset nor a frame.
 
     Examples
     --------
