@@ -569,3 +569,32 @@ def test_output_journal_rolls_back_and_keeps(tmp_path: Path) -> None:
         atomic_write_text(old, "v2")
     assert old.read_text() == "v2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.txt"]  # no backup left
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["profile", "{q}"],
+        ["assess", "{q}", "--qi", "age,sex"],
+        ["anonymize", "{q}", "--qi", "age", "--k", "2"],
+        ["frontier", "{q}", "--qi", "age", "--k-range", "2"],
+        ["link", "{q}", "{q}", "--on", "age,sex"],
+    ],
+)
+def test_every_sql_command_takes_allow_dir(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    work, other = tmp_path / "work", tmp_path / "other"
+    work.mkdir()
+    other.mkdir()
+    (other / "d.csv").write_text("age,sex\n30,F\n30,F\n40,M\n40,M\n")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", "off")
+    q = f"SELECT age, sex FROM '{other / 'd.csv'}'"
+    args = [a.format(q=q) for a in argv]
+    assert main(args) == 2
+    assert "--allow-dir" in capsys.readouterr().err
+    assert main([*args, "--allow-dir", str(other)]) in (0, 1)  # 1: the data is risky
