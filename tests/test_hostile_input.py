@@ -598,3 +598,11 @@ def test_every_sql_command_takes_allow_dir(
     assert main(args) == 2
     assert "--allow-dir" in capsys.readouterr().err
     assert main([*args, "--allow-dir", str(other)]) in (0, 1)  # 1: the data is risky
+
+
+def test_sensitive_hierarchy_gap_is_not_echoed() -> None:
+    from workbench.risk.sensitive import t_closeness
+
+    with pytest.raises(HierarchyError, match="does not cover 1 sensitive value") as info:
+        t_closeness([0, 0], ["flu", PLANTED_NAME], 1, kind="hierarchical", hierarchy=[["flu", "*"]])
+    _no_planted(str(info.value))
