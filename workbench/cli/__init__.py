@@ -244,6 +244,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with output_journal() as journal:
         try:
             records = args.command in _AUTO_RECORD or args.command in _SELF_RECORDING
+            if (
+                args.command == "samples"
+                and (getattr(args, "samples_command", None) or "list") == "list"
+            ):
+                records = False  # listing writes nothing and records nothing
             if records and not getattr(args, "no_record", False):
                 _check_provenance_writable()
             code = int(args.func(args) or 0)
