@@ -334,6 +334,8 @@ def test_sql_symlink_out_of_the_working_directory_is_refused(people: Path, tmp_p
         (tmp_path / "link.csv").symlink_to(outside)
         with pytest.raises(SqlSandboxError, match="outside the allowed directories"):
             load("SELECT * FROM 'link.csv'")
+        with pytest.raises(SqlSandboxError, match="matches 'link.csv'"):
+            load("SELECT * FROM read_csv('*.csv')")
     finally:
         outside.unlink()
 

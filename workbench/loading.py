@@ -41,8 +41,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob as globmod
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
@@ -1486,6 +1488,7 @@ def _redact_values(message: str, query: str, known: Iterable[str] = ()) -> str:
 #: Table functions that read files as raw text or bytes: never data, refused in SQL sources.
 _RAW_READERS = re.compile(r"\b(read_text|read_blob)\s*\(", re.IGNORECASE)
 _GLOB_CHARS = "*?[{"
+_GLOB_HITS = 100_000  # files of one pattern checked before the query runs
 
 
 def _sandbox_roots(base: Path, allow_dirs: Iterable[str | Path]) -> list[Path]:
@@ -1546,6 +1549,16 @@ def _check_sql_paths(query: str, base: Path, roots: Sequence[Path]) -> None:
                     f"({shown}); add one with --allow-dir / allow_dirs",
                     where,
                 )
+            for hit in itertools.islice(globmod.iglob(str(full), recursive=True), _GLOB_HITS):
+                real = Path(hit).resolve()  # a link in an allowed directory may point anywhere
+                if real.is_file() and (
+                    not _inside(real, roots) or real.suffix.lower() not in SUPPORTED_EXTENSIONS
+                ):
+                    raise SqlSandboxError(
+                        f"the pattern {literal!r} matches {Path(hit).name!r}, which is not a "
+                        f"data file inside the allowed directories ({shown})",
+                        where,
+                    )
             continue
         try:
             if not full.is_file():
