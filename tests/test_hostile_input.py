@@ -252,13 +252,23 @@ def test_compression_ratio_and_size_limits_exactly(
         load(path)
 
 
-def test_reading_a_sheet_is_time_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reading_a_sheet_is_time_bounded_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake clock ticking one second per call: the deadline is taken at tick 0, then each of
+    the 3 rows reads the clock once (ticks 1, 2, 3)."""
     path = _xlsx(tmp_path / "t.xlsx", [["a"], ["1"], ["2"]], "A1:A3")
-    monkeypatch.setattr(limits, "XLSX_MAX_SECONDS", 0.0)
-    ticks = iter(range(0, 1000))
-    monkeypatch.setattr(time, "monotonic", lambda: float(next(ticks)))
-    with pytest.raises(InputLimitError, match="took more than 0 s"):
-        load(path)
+
+    def run(limit: float) -> None:
+        ticks = iter(range(1000))
+        monkeypatch.setattr(limits, "XLSX_MAX_SECONDS", limit)
+        with monkeypatch.context() as m:
+            m.setattr(time, "monotonic", lambda: float(next(ticks)))
+            load(path)
+
+    run(3.0)  # the last row is read at exactly the deadline
+    with pytest.raises(InputLimitError, match="took more than 2 s \\(stopped at row 3\\)"):
+        run(2.0)
 
 
 # -- SQL sandbox --------------------------------------------------------------------------------
