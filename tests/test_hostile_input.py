@@ -618,3 +618,21 @@ def test_sensitive_hierarchy_gap_is_not_echoed() -> None:
     with pytest.raises(HierarchyError, match="does not cover 1 sensitive value") as info:
         t_closeness([0, 0], ["flu", PLANTED_NAME], 1, kind="hierarchical", hierarchy=[["flu", "*"]])
     _no_planted(str(info.value))
+
+
+def test_read_only_provenance_directory(
+    small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tests run as root, whom chmod does not stop: the permission answer is simulated."""
+    import os
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(ro / "prov.jsonl"))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != ro and real_access(p, mode))
+    out = tmp_path / "out.csv"
+    code, err = _run(
+        ["anonymize", str(small), "--qi", "age", "--k", "2", "--output", str(out)], capsys
+    )
+    assert code == 2 and f"{ro} is read-only" in err and not out.exists()
