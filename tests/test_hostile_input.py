@@ -337,17 +337,20 @@ def test_sandboxed_connection_is_locked(tmp_path: Path) -> None:
         con.sql("SELECT * FROM read_text('/etc/passwd')").fetchall()
 
 
-def test_sql_symlink_out_of_the_working_directory_is_refused(people: Path, tmp_path: Path) -> None:
-    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
-    outside.write_text("a\n1\n")
-    try:
-        (tmp_path / "link.csv").symlink_to(outside)
-        with pytest.raises(SqlSandboxError, match="outside the allowed directories"):
-            load("SELECT * FROM 'link.csv'")
-        with pytest.raises(SqlSandboxError, match="matches 'link.csv'"):
-            load("SELECT * FROM read_csv('*.csv')")
-    finally:
-        outside.unlink()
+def test_sql_symlink_out_of_the_working_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "outside.csv").write_text("a\n1\n")
+    (work / "inside.csv").write_text("a\n2\n")
+    (work / "link.csv").symlink_to(tmp_path / "outside.csv")
+    monkeypatch.chdir(work)
+    assert load("SELECT * FROM 'inside.csv'").n_rows == 1
+    with pytest.raises(SqlSandboxError, match="outside the allowed directories"):
+        load("SELECT * FROM 'link.csv'")
+    with pytest.raises(SqlSandboxError, match="matches 'link.csv'"):
+        load("SELECT * FROM read_csv('*.csv')")
 
 
 def test_sql_reads_only_data_files_and_still_reads_them(people: Path, tmp_path: Path) -> None:
@@ -366,14 +369,16 @@ def test_sql_reads_only_data_files_and_still_reads_them(people: Path, tmp_path: 
 
 
 def test_allow_dir_opens_another_directory(
-    people: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    other = tmp_path.parent / f"{tmp_path.name}-other"
-    other.mkdir()
+    work, other = tmp_path / "work", tmp_path / "other"
+    sibling = tmp_path / "other2"  # its name starts with the allowed directory's name
+    for d in (work, other, sibling):
+        d.mkdir()
     (other / "o.csv").write_text("zip,age\n02138,30\n02139,40\n")
-    sibling = tmp_path.parent / f"{tmp_path.name}-other2"  # a prefix of the allowed name
-    sibling.mkdir()
     (sibling / "s.csv").write_text("zip,age\n1,2\n")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", "off")
     query = f"SELECT * FROM '{other / 'o.csv'}'"
     with pytest.raises(SqlSandboxError, match="--allow-dir"):
         load(query)
