@@ -6,16 +6,20 @@ crash never leaves half a file, and never over a file the caller marked as a sou
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import hashlib
 import os
 import re
+import secrets
+import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ParameterError
+from .errors import FileSystemError, ParameterError
 
 __all__ = [
     "sha256_file",
@@ -28,6 +32,7 @@ __all__ = [
     "escape_formulas",
     "write_table",
 ]
+__all__ += ["output_journal", "OutputJournal"]
 
 _CHUNK = 1 << 20
 
@@ -55,8 +60,13 @@ def atomic_write(
     """Call ``writer(tmp_path)`` and move the result into place atomically."""
     target = Path(path)
     ensure_not_source(target, sources)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise FileSystemError("is a directory; expected the path of an output file", target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _os_error(exc, target) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -65,11 +75,109 @@ def atomic_write(
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
+        journal = _JOURNAL.get()
+        if journal is not None:
+            journal.before_replace(target)
         os.replace(tmp_path, target)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, FileSystemError):
+            raise
+        raise _os_error(exc, target) from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
     return target
+
+
+def _os_error(exc: OSError, target: Path) -> FileSystemError:
+    """The OS refusal, naming the output (not the temporary file) and the blocking path."""
+    reason = exc.strerror or type(exc).__name__
+    blocking = next(
+        (a for a in target.parents if a.exists() and not a.is_dir()), None
+    )  # "a/b.csv/out.csv" where b.csv is a file
+    if blocking is not None:
+        reason = f"{blocking} is a file, not a directory"
+    return FileSystemError(f"cannot write the output: {reason}", target)
+
+
+class OutputJournal:
+    """The files :func:`atomic_write` changed inside :func:`output_journal`, and how to undo it.
+
+    Before a file is first replaced, its old content is kept as a hard link (a copy where links
+    are impossible) next to it; :meth:`rollback` puts every file back as it was (new files are
+    removed) and :meth:`discard` drops the backups. The CLI rolls back a command that fails after
+    writing, so that no output exists without its provenance record.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Path, Path | None]] = []
+
+    @property
+    def written(self) -> list[Path]:
+        """Paths written, in order."""
+        return [t for t, _ in self.entries]
+
+    def before_replace(self, target: Path) -> None:
+        if any(t == target for t, _ in self.entries):
+            return  # the state before the command is already kept
+        backup = None
+        if target.is_file():
+            backup = target.with_name(f".{target.name}.{secrets.token_hex(6)}.bak.tmp")
+            try:
+                os.link(target, backup)
+            except OSError:
+                shutil.copy2(target, backup)
+        self.entries.append((target, backup))
+
+    def rollback(self, keep: Iterable[str | Path] = ()) -> list[tuple[Path, bool]]:
+        """Undo every write except to ``keep``; returns (path, restored) for each undone one.
+
+        ``restored`` is False for a file the command created (now removed).
+        """
+        kept = {Path(k).resolve() for k in keep}
+        undone = []
+        for target, backup in reversed(self.entries):
+            if target.resolve() in kept:
+                continue
+            try:
+                if backup is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(backup, target)
+                undone.append((target, backup is not None))
+            except OSError:
+                pass
+        self.discard()
+        return undone
+
+    def discard(self) -> None:
+        """Keep the writes; remove the backups."""
+        for _, backup in self.entries:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+        self.entries.clear()
+
+
+_JOURNAL: contextvars.ContextVar[OutputJournal | None] = contextvars.ContextVar(
+    "workbench_output_journal", default=None
+)
+
+
+@contextlib.contextmanager
+def output_journal() -> Iterator[OutputJournal]:
+    """Journal the writes of :func:`atomic_write` in this block (see :class:`OutputJournal`).
+
+    Leaving the block keeps the writes (backups are removed) unless :meth:`OutputJournal.rollback`
+    was called.
+    """
+    journal = OutputJournal()
+    token = _JOURNAL.set(journal)
+    try:
+        yield journal
+    finally:
+        _JOURNAL.reset(token)
+        journal.discard()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, sources: Iterable[str | Path] = ()) -> Path:

@@ -134,10 +134,10 @@ def prepare_release_from_args(args: argparse.Namespace, frame: Any) -> tuple[Any
     return out
 
 
-def load_data(path: str) -> Any:
+def load_data(path: str, allow_dirs: list[str] | tuple[str, ...] = ()) -> Any:
     from ..loading import load
 
-    return load(path)
+    return load(path, allow_dirs=allow_dirs)
 
 
 def register(subparsers: Any) -> None:
@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bundle:
         ensure_not_source(args.bundle, [args.file])
     hierarchies = hierarchies_from_args(args)
-    data = load_data(args.file)
+    data = load_data(args.file, args.allow_dir)
     result = anonymize(
         data,
         args.qi,

@@ -92,10 +92,10 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _load(path: str) -> Any:
+def _load(path: str, allow_dirs: list[str]) -> Any:
     from ..loading import load
 
-    return load(path)
+    return load(path, allow_dirs=allow_dirs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,8 +117,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
-    data = _load(args.file)
-    population_table = _load(args.population_table) if args.population_table else None
+    data = _load(args.file, args.allow_dir)
+    population_table = (
+        _load(args.population_table, args.allow_dir) if args.population_table else None
+    )
     # with --policy the bundle's gate judges this very profile: assess it the way the policy
     # measures (its risk threshold, its l-diversity attributes)
     threshold, sensitive = _risk_options(args, data)

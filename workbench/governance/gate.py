@@ -675,6 +675,12 @@ def gate(
         the policy's l-diversity attributes among its sensitive attributes): the gate judges it
         instead of measuring again, so a review shows one set of figures.
     """
+    from ..errors import ParameterTypeError
+
+    if target is None or isinstance(target, (bool, int, float, bytes)):
+        raise ParameterTypeError(
+            "target", target, "a data file, a catalog dataset name, a Dataset or a data frame"
+        )
     cat, cat_path = None, None
     if catalog is not None:
         from ._catalog import open_catalog
