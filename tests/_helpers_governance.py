@@ -52,6 +52,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKBENCH_PROVENANCE", str(tmp_path / "prov.jsonl"))
     monkeypatch.setenv("WORKBENCH_GATE_LOG", str(tmp_path / "gate.jsonl"))
     monkeypatch.setenv("WORKBENCH_ACCESS_LOG", str(tmp_path / "access.jsonl"))
+    monkeypatch.setenv("WORKBENCH_USE_LOG", str(tmp_path / "use.jsonl"))
     monkeypatch.delenv("WORKBENCH_REVIEWS", raising=False)
     monkeypatch.delenv("WORKBENCH_ROLES", raising=False)
     monkeypatch.delenv("WORKBENCH_PSEUDONYM_KEY", raising=False)

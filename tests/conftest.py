@@ -169,11 +169,13 @@ PYTHON = sys.executable
 
 @pytest.fixture(autouse=True)
 def _isolated_workbench_logs(tmp_path_factory, monkeypatch):
-    """Keep provenance, gate and access logs (and the sample-bundle cache) out of the repo."""
+    """Keep provenance, gate, access and data-use logs (and the sample-bundle cache) out of the
+    repo."""
     d = tmp_path_factory.mktemp("wb-logs")
     monkeypatch.setenv("WORKBENCH_PROVENANCE", str(d / "provenance.jsonl"))
     monkeypatch.setenv("WORKBENCH_GATE_LOG", str(d / "gate.jsonl"))
     monkeypatch.setenv("WORKBENCH_ACCESS_LOG", str(d / "access.jsonl"))
+    monkeypatch.setenv("WORKBENCH_USE_LOG", str(d / "use.jsonl"))
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "wb-cache"))
 
 

@@ -47,6 +47,13 @@ def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_di
     assert page.inner_text(".wb-title") == "Leak test"
     body = page.inner_text("body")
     assert "Re-identification risk" in body and "sample uniqueness" in body
+    # the verdict box comes first, above the risk section, in plain words
+    verdict = page.locator(".wb-verdict")
+    assert verdict.count() == 1 and "No policy was checked" in verdict.inner_text()
+    risk_top = page.locator("section#risk").bounding_box()["y"]
+    assert verdict.bounding_box()["y"] < risk_top
+    # before and after for every measure: a column per side (this bundle has no "after")
+    assert "as assessed (no transformation)" in body and "diagnosis: distinct l" in body
     # bars really drawn in the class-size chart, not empty axes
     assert page.locator(".js-plotly-plot g.point").count() >= 5
     # read-only: no code editors or input areas

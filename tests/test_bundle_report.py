@@ -146,7 +146,7 @@ def test_report_sections_and_cli(tmp_path, capsys) -> None:
     b = _bundle(df)
     path = b.save(tmp_path / "bundle.json")
     keys = [s.key for s in sections(b)]
-    assert keys[:2] == ["datasets", "risk"]
+    assert keys[:3] == ["verdict", "datasets", "risk"]
     assert main(["report", str(path), "-o", str(tmp_path / "r.html")]) == 0
     html = (tmp_path / "r.html").read_text()
     assert "Leak test" in html and "Re-identification risk" in html
@@ -192,8 +192,28 @@ def test_sample_bundle_covers_the_whole_review() -> None:
     assert b.linkage["correct_unique_matches"] > 1000  # the voter roll names patients
     assert {tuple(p["datasets"]) for p in b.matrix["pairs"]} >= {("clinic", "voters")}
     assert b.programme["violations_total"] > 0  # the unprotected extract failed the gate
-    assert [s.key for s in sections(b)] == ["datasets", "risk", "transformation", "utility",
-                                            "linkage", "governance"]
+    assert [s.key for s in sections(b)] == [
+        "verdict",
+        "datasets",
+        "risk",
+        "transformation",
+        "utility",
+        "linkage",
+        "governance",
+    ]
     visit_ids = identifier_values(load(sample_path("clinic")), ["visit_id"])
     text = path.read_text()
     assert not [v for v in visit_ids if v in text]
+
+
+def test_oversized_bundle_is_refused_before_reading(tmp_path, monkeypatch) -> None:
+    import workbench.bundle as bundle_mod
+
+    df, _ = _planted_frame()
+    path = _bundle(df).save(tmp_path / "b.json")
+    size = path.stat().st_size
+    monkeypatch.setattr(bundle_mod, "MAX_BUNDLE_BYTES", size)
+    assert AssessmentBundle.load(path).title == "Leak test"  # exactly at the limit: read
+    monkeypatch.setattr(bundle_mod, "MAX_BUNDLE_BYTES", size - 1)
+    with pytest.raises(ConfigError, match="at most"):
+        AssessmentBundle.load(path)

@@ -559,26 +559,32 @@ def test_export_pseudonym_joins_departments_without_revealing_residents(
         city.export("voters", tmp_path / "v.parquet", pseudonym=True, source_dir=small)
     )
     assert "resident_id" not in clinic.columns and clinic.columns[0] == "person_key"
+    # direct identifiers are dropped by default: record ids, and names on the voter roll
+    assert "visit_id" not in clinic.columns
+    assert not {"voter_id", "first_name", "last_name"} & set(voters.columns)
     gt = read(small, "ground_truth.csv")
     truth = dict(zip(gt.record_id, gt.resident_id, strict=True))
+    visit_ids = read(small, "clinic_visits.csv").visit_id  # the export keeps the row order
+    voter_ids = read(small, "voter_roll.csv").voter_id
     key = b"correct horse battery staple"
     expected = [
-        hmac.new(key, truth[v].encode(), hashlib.sha256).hexdigest() for v in clinic.visit_id
+        hmac.new(key, truth[v].encode(), hashlib.sha256).hexdigest()[:16] for v in visit_ids
     ]
     assert list(clinic.person_key) == expected
-    assert clinic.person_key.str.fullmatch(r"[0-9a-f]{64}").all()
+    assert clinic.person_key.str.fullmatch(r"[0-9a-f]{16}").all()
     # the keyed join finds exactly the true clinic-voter pairs
+    clinic["visit_id"], voters["voter_id"] = list(visit_ids), list(voter_ids)
     joined = clinic.merge(voters, on="person_key")
-    true_pairs = {(v, r) for v, r in zip(clinic.visit_id, clinic.visit_id.map(truth), strict=True)}
-    voter_res = set(voters.voter_id.map(truth))
+    true_pairs = {(v, r) for v, r in zip(visit_ids, visit_ids.map(truth), strict=True)}
+    voter_res = set(voter_ids.map(truth))
     assert len(joined) == sum(r in voter_res for _, r in true_pairs)
     assert (joined.visit_id.map(truth) == joined.voter_id.map(truth)).all()
 
 
 def test_export_key_file_overrides_the_environment(small, tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "env-key")
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "env-key-0123456789")
     key_file = tmp_path / "key.txt"
-    key_file.write_bytes(b"file-key\n")
+    key_file.write_bytes(b"file-key-0123456789\n")
     a = read(
         tmp_path,
         city.export(
@@ -589,8 +595,10 @@ def test_export_key_file_overrides_the_environment(small, tmp_path, monkeypatch)
         tmp_path, city.export("transit", tmp_path / "b.csv", pseudonym=True, source_dir=small).name
     )
     gt = read(small, "ground_truth.csv")
-    rid = dict(zip(gt.record_id, gt.resident_id, strict=True))[a.pass_id.iloc[0]]
-    assert a.person_key.iloc[0] == hmac.new(b"file-key", rid.encode(), "sha256").hexdigest()
+    pass_id = read(small, "transit_passes.csv").pass_id.iloc[0]
+    rid = dict(zip(gt.record_id, gt.resident_id, strict=True))[pass_id]
+    digest = hmac.new(b"file-key-0123456789", rid.encode(), "sha256").hexdigest()
+    assert a.person_key.iloc[0] == digest[:16]
     assert (a.person_key != b.person_key).all()
 
 
@@ -694,7 +702,7 @@ def test_cli_generate_and_export(tmp_path, capsys, monkeypatch):
     assert secret not in captured.out + captured.err
     assert "resident_id, person_key" in captured.out
     header = (tmp_path / "c.csv").read_text().splitlines()[0]
-    assert header.startswith("resident_id,person_key,visit_id,")
+    assert header.startswith("resident_id,person_key,visit_id,")  # --truth: kept on purpose
 
     monkeypatch.delenv("WORKBENCH_PSEUDONYM_KEY")
     code = main(

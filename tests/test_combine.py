@@ -133,6 +133,10 @@ def test_city_pseudonym_key_column_gives_the_same_answer(
     for n in ("clinic", "transit"):
         export(n, tmp_path / f"{n}.csv", pseudonym=True, source_dir=CITY)
     doc["datasets"] = {n: {**doc["datasets"][n], "file": f"{n}.csv"} for n in ("clinic", "transit")}
+    for n in ("clinic", "transit"):  # the export dropped the record ids (direct identifiers)
+        roles = dict(doc["datasets"][n]["roles"])
+        assert roles.pop("direct_identifiers") == [f"{'visit' if n == 'clinic' else 'pass'}_id"]
+        doc["datasets"][n]["roles"] = {**roles, "other": ["person_key"]}
     (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     keyed = combine_catalog(Catalog.load(tmp_path / "catalog.yaml"), ["clinic", "transit"])
     demo = combine_catalog(city_catalog, ["clinic", "transit"])

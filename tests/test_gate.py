@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -38,7 +39,8 @@ def passing_frame() -> pd.DataFrame:
     rows = []
     for i in range(20):
         band, zip3 = ("30-39", "123") if i < 10 else ("40-49", "456")
-        rows.append((f"p{i:03d}", band, zip3, ["flu", "asthma", "diabetes"][i % 3]))
+        key = hashlib.sha256(f"p{i:03d}".encode()).hexdigest()[:16]  # a pseudonym's shape
+        rows.append((key, band, zip3, ["flu", "asthma", "diabetes"][i % 3]))
     return pd.DataFrame(rows, columns=["person_key", "age_band", "zip3", "diagnosis"])
 
 
@@ -78,6 +80,7 @@ def _by_rule(result) -> dict[str, tuple]:
 def test_passing_table_hand_computed(files):
     res = gate(files["good"], policy=files["policy"], roles=files["roles"])
     assert _by_rule(res) == {
+        "direct_identifier_present": ("pass", [], []),
         "min_k": ("pass", 10, 5),
         "max_average_risk": ("pass", 0.1, 0.2),
         "max_highest_risk": ("pass", 0.1, 0.2),
@@ -378,9 +381,11 @@ def test_city_clinic_fails_its_policy(city_catalog, capsys):
         assert value not in text
 
 
-def test_city_transit_generalized_passes(city_catalog):
+def test_city_transit_generalized_passes_but_for_its_record_id(city_catalog):
     res = gate("transit", catalog=city_catalog, qis=["age_band"], sensitive=["disability"])
-    assert res.passed, res.findings
+    fails = {f.rule: f.measured for f in res.findings if f.status == "fail"}
+    # the department file still holds its record id (a direct identifier): not releasable
+    assert fails == {"direct_identifier_present": ["pass_id"]}
 
 
 def test_city_transit_and_clinic_do_not_share_a_purpose(city_catalog):
@@ -413,7 +418,10 @@ def _gate_one(frame: pd.DataFrame, **thresholds) -> tuple:
     """The single finding of an end-to-end gate run under a policy with only these limits."""
     policy = Policy.from_dict(policy_doc(name="limits", thresholds=thresholds))
     res = gate(frame, policy=policy, qis=["zone"], sensitive=["diagnosis"], record=False)
-    (finding,) = res.findings
+    # the direct-identifier check always runs (and passes on these tables); the limit is the rest
+    (di,) = [f for f in res.findings if f.rule == "direct_identifier_present"]
+    assert di.status == "pass"
+    (finding,) = [f for f in res.findings if f.rule != "direct_identifier_present"]
     assert res.passed == (finding.status == "pass")
     assert res.exit_code == (0 if finding.status == "pass" else 1)
     return finding.rule, finding.status, finding.measured

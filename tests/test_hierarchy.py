@@ -122,8 +122,9 @@ def test_interval_hierarchy_non_integer_labels() -> None:
     h = interval_hierarchy([0.5, 1.5, 2.25], width=1, start=0, stop=4, fanouts=(2, 2))
     assert h.rows[0] == ("0.5", "[0, 1)", "[0, 2)", "[0, 4)", "*")
     assert h.rows[2] == ("2.25", "[2, 3)", "[2, 4)", "[0, 4)", "*")
-    with pytest.raises(HierarchyError, match="'x'"):
+    with pytest.raises(HierarchyError, match="row 2 of column 'age' is not numeric") as info:
         interval_hierarchy(["1", "x"], width=1, name="age")
+    assert "'x'" not in str(info.value)  # positions, never cell values
     with pytest.raises(ParameterError):
         interval_hierarchy([1, 2], width=0)
 
@@ -138,8 +139,9 @@ def test_date_hierarchy() -> None:
     assert date_hierarchy(["2020-01-05"], levels=("day", "year")).rows == (
         ("2020-01-05", "2020", "*"),
     )
-    with pytest.raises(HierarchyError, match="'31/12/1999'"):
-        date_hierarchy(["31/12/1999"])
+    with pytest.raises(HierarchyError, match="row 2 is not a date") as info:
+        date_hierarchy(["2020-01-05", "31/12/1999"])
+    assert "31/12/1999" not in str(info.value)
 
 
 def test_masking_hierarchy() -> None:
@@ -162,8 +164,9 @@ def test_grouping_hierarchy() -> None:
         ("flu", "respiratory", "infection", "*"),
         ("hiv", "viral", "infection", "*"),
     )
-    with pytest.raises(HierarchyError, match="'hiv'"):
+    with pytest.raises(HierarchyError, match="row 2 has no group in mapping 0") as info:
         grouping_hierarchy(["flu", "hiv"], [{"flu": "r"}])
+    assert "hiv" not in str(info.value)
 
 
 def test_auto_hierarchy() -> None:
@@ -201,8 +204,11 @@ def test_duplicate_and_ragged_rows(tmp_path: Path) -> None:
 
 def test_value_without_leaf_names_value_column_and_file(adult_dir: Path) -> None:
     h = Hierarchy.from_csv(adult_dir / "adult_hierarchy_sex.csv")
-    with pytest.raises(HierarchyError, match=r"'Unknown' of column 'sex'.*adult_hierarchy_sex"):
+    with pytest.raises(
+        HierarchyError, match=r"row 2 of column 'sex' has no leaf.*adult_hierarchy_sex"
+    ) as info:
         h.check_covers(pd.Series(["Male", "Unknown"]), "sex")
+    assert "Unknown" not in str(info.value)
     with pytest.raises(HierarchyError, match="missing values of column 'sex'"):
         h.check_covers(pd.Series(["Male", None]), "sex")
 

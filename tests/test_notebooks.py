@@ -126,3 +126,23 @@ def test_04_training(tmp_path) -> None:
     nb = run("04_training_linkage_attack.ipynb")
     text = widget_text(nb)
     assert "1. Look at the clinic extract" in text and "3. Link the two" in text
+
+
+def test_ethics_review_dashboard_verdict_and_leak_refusal(tmp_path) -> None:
+    """The dashboard notebook shows the verdict box first; a hand-edited bundle is refused."""
+    from test_review_consistency import PLANTED, planted_bundle
+
+    from workbench.bundle import AssessmentBundle
+
+    clean = json.loads(planted_bundle(tmp_path, "none").read_text())
+    clean_path = AssessmentBundle.from_dict(clean).save(tmp_path / "clean.json")
+    text = widget_text(run("dashboard/ethics_review.ipynb", bundle_path=str(clean_path)))
+    assert "wb-verdict" in text and "No policy was checked" in text
+    assert text.index("wb-verdict") < text.index("Re-identification risk")
+
+    nb = run("dashboard/ethics_review.ipynb", bundle_path=str(planted_bundle(tmp_path)))
+    text = widget_text(nb) + json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "cannot be reviewed" in text and "wb-verdict" not in text
+    for value in PLANTED.values():
+        for part in value.split():
+            assert part not in text

@@ -237,12 +237,14 @@ def test_drop_columns(people) -> None:
 
 
 def test_hmac_matches_rfc4231_vector() -> None:
-    # RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?"
-    expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-    assert pseudonymize_values(["what do ya want for nothing?"], b"Jefe", length=64) == [expected]
-    assert pseudonymize_values(["  what do ya want for nothing?\n"], b"Jefe", length=16) == [
-        expected[:16]
-    ]
+    # RFC 4231 test case 1: key 0x0b * 20, data "Hi There" (test case 2's 4-byte key "Jefe" is
+    # shorter than the 16 bytes a pseudonym key must have, so it is refused)
+    key = b"\x0b" * 20
+    expected = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+    assert pseudonymize_values(["Hi There"], key, length=64) == [expected]
+    assert pseudonymize_values(["  Hi There\n"], key, length=16) == [expected[:16]]
+    with pytest.raises(ParameterError, match="16 bytes"):
+        pseudonymize_values(["what do ya want for nothing?"], b"Jefe")
 
 
 def test_pseudonyms_hand_checked(people, key_env) -> None:
@@ -329,8 +331,13 @@ def test_key_file_and_precedence(people, monkeypatch, tmp_path) -> None:
     kf.write_text(KEY + "\n")
     from_file = Pseudonymize(("name",), key_file=str(kf)).apply(people)
     assert from_file.details["key_source"] == f"file:{kf}"
+    # the one rule (workbench.deid.pseudonym): a named key file wins over the environment
+    monkeypatch.setenv(DEFAULT_KEY_ENV, OTHER_KEY)
+    still_file = Pseudonymize(("name",), key_file=str(kf)).apply(people)
+    assert still_file.details["key_source"] == f"file:{kf}"
+    assert still_file.data["name"].tolist() == from_file.data["name"].tolist()
     monkeypatch.setenv(DEFAULT_KEY_ENV, KEY)
-    from_env = Pseudonymize(("name",), key_file=str(kf)).apply(people)
+    from_env = Pseudonymize(("name",)).apply(people)
     assert from_env.details["key_source"] == f"env:{DEFAULT_KEY_ENV}"
     assert from_file.data["name"].tolist() == from_env.data["name"].tolist()
     monkeypatch.setenv("MY_KEY", OTHER_KEY)

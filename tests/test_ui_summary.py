@@ -89,3 +89,22 @@ def test_contents_line_follows_the_state(assessed) -> None:
     assert "risk profile" in panel.contents.value
     assert "transformation" in panel.contents.value
     assert panel.save.layout.display == "none"  # no output folder: nothing to save to
+
+
+def test_saved_bundle_holds_the_full_risk_after(assessed, tmp_path) -> None:
+    """With the tuner's table the bundle's "after" has every measure the "before" has."""
+    from workbench.figures import review_figures
+
+    store, _ = assessed
+    tuner = TunerPanel(store)
+    panel = SummaryPanel(store, tmp_path, title="full", released=lambda: tuner.transformed()[0])
+    panel.save.click()
+    assert panel.errors.last_error is None
+    b = AssessmentBundle.load(panel.path)
+    figs = review_figures(b).figures
+    assert [f.label for f in figs if not (f.has_before and f.has_after)] == []
+    assert b.risk_after["min_class_size"] == store.state.risk_after["min_class_size"]
+    assert b.risk_after["records"] == store.state.risk_after["records"]
+    # without it, the live summary only: the review says which measures it lacks
+    partial = review_figures(build_bundle(store.state, "partial")).figures
+    assert "diagnosis: distinct l" in [f.label for f in partial if not f.has_after]

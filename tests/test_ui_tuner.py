@@ -286,3 +286,36 @@ def test_random_table_auto_hierarchies() -> None:
     panel = TunerPanel(store)
     assert panel.kinds["age"].value == "auto" and panel.kinds["zip"].value == "mask"
     assert panel.errors.last_error is None
+
+
+def test_save_data_drops_identifier_values_the_roles_missed(tmp_path, monkeypatch) -> None:
+    """Regression: the tuner dropped only the confirmed direct identifiers; e-mail addresses in
+    a column confirmed as "other" were written as they were."""
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(tmp_path / "prov.jsonl"))
+    frame = _dated(60)
+    frame["contact"] = [f"person{i}@mail.example.org" for i in range(60)]
+    frame["note"] = ["=HYPERLINK(1)", "ok", "@x"] * 20
+    src = tmp_path / "in.csv"
+    frame.to_csv(src, index=False)
+    from workbench.loading import load
+    from workbench.roles import RoleMap
+    from workbench.ui.state import Store
+
+    ds = load(src)
+    store = Store()
+    roles = RoleMap.from_columns(
+        ds.columns, direct_identifiers=["id"], quasi_identifiers=["dob", "sex", "postal"]
+    )
+    assert roles.role_of("contact").value == "other"
+    store.load_dataset(ds, roles=roles)
+    panel = TunerPanel(store, output_dir=tmp_path / "out")
+    panel.save_data.click()
+    assert panel.errors.last_error is None
+    text = (tmp_path / "out" / "in.deidentified.csv").read_text()
+    assert not [v for v in frame["contact"].tolist() + frame["id"].tolist() if v in text]
+    saved = pd.read_csv(tmp_path / "out" / "in.deidentified.csv", dtype=str)
+    assert list(saved.columns) == ["dob", "sex", "postal", "diagnosis", "note"]
+    assert saved["note"].tolist()[:3] == ["'=HYPERLINK(1)", "ok", "'@x"]
+    assert "id, contact" in panel.saved.value
+    rec = json.loads((tmp_path / "prov.jsonl").read_text().splitlines()[-1])
+    assert rec["parameters"]["release"]["dropped"] == ["id", "contact"]

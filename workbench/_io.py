@@ -6,15 +6,33 @@ crash never leaves half a file, and never over a file the caller marked as a sou
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import csv
 import hashlib
 import os
+import re
+import secrets
+import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from .errors import ParameterError
+from .errors import FileSystemError, ParameterError
 
-__all__ = ["sha256_file", "atomic_write", "atomic_write_text", "atomic_write_bytes", "ensure_not_source"]
+__all__ = [
+    "sha256_file",
+    "atomic_write",
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "ensure_not_source",
+    "FORMULA_PREFIXES",
+    "escape_formula",
+    "escape_formulas",
+    "write_table",
+]
+__all__ += ["output_journal", "OutputJournal"]
 
 _CHUNK = 1 << 20
 
@@ -36,13 +54,19 @@ def ensure_not_source(output: str | Path, sources: Iterable[str | Path]) -> None
             raise ParameterError("output", str(output), "a path different from the input file")
 
 
-def atomic_write(path: str | Path, writer: Callable[[Path], None],
-                 sources: Iterable[str | Path] = ()) -> Path:
+def atomic_write(
+    path: str | Path, writer: Callable[[Path], None], sources: Iterable[str | Path] = ()
+) -> Path:
     """Call ``writer(tmp_path)`` and move the result into place atomically."""
     target = Path(path)
     ensure_not_source(target, sources)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if target.is_dir():
+        raise FileSystemError("is a directory; expected the path of an output file", target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _os_error(exc, target) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -51,11 +75,109 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None],
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
+        journal = _JOURNAL.get()
+        if journal is not None:
+            journal.before_replace(target)
         os.replace(tmp_path, target)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, FileSystemError):
+            raise
+        raise _os_error(exc, target) from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
     return target
+
+
+def _os_error(exc: OSError, target: Path) -> FileSystemError:
+    """The OS refusal, naming the output (not the temporary file) and the blocking path."""
+    reason = exc.strerror or type(exc).__name__
+    blocking = next(
+        (a for a in target.parents if a.exists() and not a.is_dir()), None
+    )  # "a/b.csv/out.csv" where b.csv is a file
+    if blocking is not None:
+        reason = f"{blocking} is a file, not a directory"
+    return FileSystemError(f"cannot write the output: {reason}", target)
+
+
+class OutputJournal:
+    """The files :func:`atomic_write` changed inside :func:`output_journal`, and how to undo it.
+
+    Before a file is first replaced, its old content is kept as a hard link (a copy where links
+    are impossible) next to it; :meth:`rollback` puts every file back as it was (new files are
+    removed) and :meth:`discard` drops the backups. The CLI rolls back a command that fails after
+    writing, so that no output exists without its provenance record.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Path, Path | None]] = []
+
+    @property
+    def written(self) -> list[Path]:
+        """Paths written, in order."""
+        return [t for t, _ in self.entries]
+
+    def before_replace(self, target: Path) -> None:
+        if any(t == target for t, _ in self.entries):
+            return  # the state before the command is already kept
+        backup = None
+        if target.is_file():
+            backup = target.with_name(f".{target.name}.{secrets.token_hex(6)}.bak.tmp")
+            try:
+                os.link(target, backup)
+            except OSError:
+                shutil.copy2(target, backup)
+        self.entries.append((target, backup))
+
+    def rollback(self, keep: Iterable[str | Path] = ()) -> list[tuple[Path, bool]]:
+        """Undo every write except to ``keep``; returns (path, restored) for each undone one.
+
+        ``restored`` is False for a file the command created (now removed).
+        """
+        kept = {Path(k).resolve() for k in keep}
+        undone = []
+        for target, backup in reversed(self.entries):
+            if target.resolve() in kept:
+                continue
+            try:
+                if backup is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(backup, target)
+                undone.append((target, backup is not None))
+            except OSError:
+                pass
+        self.discard()
+        return undone
+
+    def discard(self) -> None:
+        """Keep the writes; remove the backups."""
+        for _, backup in self.entries:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+        self.entries.clear()
+
+
+_JOURNAL: contextvars.ContextVar[OutputJournal | None] = contextvars.ContextVar(
+    "workbench_output_journal", default=None
+)
+
+
+@contextlib.contextmanager
+def output_journal() -> Iterator[OutputJournal]:
+    """Journal the writes of :func:`atomic_write` in this block (see :class:`OutputJournal`).
+
+    Leaving the block keeps the writes (backups are removed) unless :meth:`OutputJournal.rollback`
+    was called.
+    """
+    journal = OutputJournal()
+    token = _JOURNAL.set(journal)
+    try:
+        yield journal
+    finally:
+        _JOURNAL.reset(token)
+        journal.discard()
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, sources: Iterable[str | Path] = ()) -> Path:
@@ -63,7 +185,107 @@ def atomic_write_bytes(path: str | Path, data: bytes, sources: Iterable[str | Pa
     return atomic_write(path, lambda p: p.write_bytes(data), sources)
 
 
-def atomic_write_text(path: str | Path, text: str, sources: Iterable[str | Path] = (),
-                      encoding: str = "utf-8") -> Path:
+def atomic_write_text(
+    path: str | Path, text: str, sources: Iterable[str | Path] = (), encoding: str = "utf-8"
+) -> Path:
     """Write text atomically (UTF-8, ``\\n`` newlines)."""
-    return atomic_write(path, lambda p: p.write_text(text, encoding=encoding, newline="\n"), sources)
+    return atomic_write(
+        path, lambda p: p.write_text(text, encoding=encoding, newline="\n"), sources
+    )
+
+
+# --- tables: CSV/TSV/Excel/Parquet with formula-injection escaping ----------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make spreadsheet programs evaluate a text cell as a formula (OWASP
+"CSV injection"): such cells get a leading apostrophe in CSV and Excel outputs."""
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def escape_formula(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text starting with a formula character.
+
+    Numbers, and text that is a plain number (``-5``, ``+1.5e3``), are returned unchanged:
+    spreadsheets read them as numbers, not formulas.
+
+    Examples
+    --------
+    >>> escape_formula("=HYPERLINK(1)"), escape_formula("-5"), escape_formula(-5)
+    ("'=HYPERLINK(1)", '-5', -5)
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_PREFIXES)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def escape_formulas(frame: Any) -> Any:
+    """Copy of a pandas DataFrame with :func:`escape_formula` applied to text cells and names."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+            continue
+        escaped = s.astype(object).map(escape_formula, na_action="ignore")
+        # text dtypes keep their dtype; a categorical's categories would not hold the escaped
+        # values (they would become missing), so it is written as plain text
+        text_dtype = s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
+        categorical = isinstance(s.dtype, pd.CategoricalDtype)
+        out[col] = escaped.astype(s.dtype) if text_dtype and not categorical else escaped
+    out.columns = [escape_formula(str(c)) for c in out.columns]
+    return out
+
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx")
+
+
+def write_table(
+    path: str | Path,
+    frame: Any,
+    sources: Iterable[str | Path] = (),
+    sep: str | None = None,
+) -> Path:
+    """Write a pandas DataFrame atomically; the format follows the suffix.
+
+    CSV (``sep``, default ``,``), TSV/TXT (tab), Excel ``.xlsx`` and Parquet. Text cells of CSV,
+    TSV and Excel outputs go through :func:`escape_formulas`; Parquet is typed and never
+    evaluated, so it is written as is. Every writer of record-level data calls this, through
+    :func:`workbench.deid.release.write_release`.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ParameterError("output", str(path), "a file ending in " + ", ".join(TABLE_SUFFIXES))
+    if suffix == ".parquet":
+        return atomic_write(target, lambda p: frame.to_parquet(p, index=False), sources)
+    safe = escape_formulas(frame)
+    if suffix == ".xlsx":
+        return atomic_write(
+            target, lambda p: safe.to_excel(p, index=False, engine="openpyxl"), sources
+        )
+    delim = sep if sep is not None else ("," if suffix == ".csv" else "\t")
+    # Python's csv quotes only the line terminator's characters: a bare carriage return in a
+    # text cell would split the row for readers, so such a table quotes every text field
+    quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
+    return atomic_write(
+        target,
+        lambda p: safe.to_csv(p, index=False, sep=delim, lineterminator="\n", quoting=quoting),
+        sources,
+    )
+
+
+def _has_carriage_return(frame: Any) -> bool:
+    if any("\r" in str(c) for c in frame.columns):
+        return True
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object or str(s.dtype).startswith("str"):
+            if s.map(lambda v: isinstance(v, str) and "\r" in v).any():
+                return True
+    return False

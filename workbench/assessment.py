@@ -22,6 +22,10 @@ __all__ = [
     "assessment_bundle",
     "anonymization_bundle",
     "save_bundle",
+    "risk_options",
+    "summary_roles",
+    "generalization_loss",
+    "governance_sections",
 ]
 
 
@@ -63,6 +67,69 @@ def _distributions(
     return out
 
 
+def _policies(policies: Sequence[Any]) -> list[Any]:
+    from .governance import Policy
+
+    return [p if isinstance(p, Policy) else Policy.load(p) for p in policies]
+
+
+def risk_options(
+    policies: Sequence[Any],
+    columns: Iterable[str],
+    sensitive: Sequence[str] = (),
+    threshold: float | None = None,
+) -> tuple[float, list[str]]:
+    """(risk threshold, sensitive attributes) to assess with, so the gate can judge the profile.
+
+    The records-at-risk threshold is the policy's (default 0.2 without one); the sensitive
+    attributes gain every attribute the policy sets a minimum l for that the data has. A
+    ``threshold`` that contradicts the policy is refused: the review would show two different
+    "records at risk" figures.
+    """
+    from .errors import ParameterError
+    from .governance import harmonize
+
+    pols = _policies(policies)
+    sens = list(sensitive)
+    thr = 0.2 if threshold is None else float(threshold)
+    if not pols:
+        return thr, sens
+    th = harmonize(pols).policy.thresholds
+    rar = th.max_records_at_risk
+    if rar is not None:
+        if threshold is not None and float(threshold) != float(rar.threshold):
+            raise ParameterError(
+                "threshold",
+                threshold,
+                f"the policy's records-at-risk threshold {rar.threshold} (or no --threshold)",
+            )
+        thr = float(rar.threshold)
+    cols = list(columns)
+    for attr in th.min_l:
+        if attr in cols and attr not in sens and not any(c.endswith(f".{attr}") for c in sens):
+            sens.append(attr)
+    return thr, sens
+
+
+def summary_roles(
+    dataset: Dataset, qis: Sequence[str], sensitive: Sequence[str], roles: Any
+) -> Any:
+    """The role map a bundle shows: the QIs and sensitive attributes actually assessed.
+
+    Without a role map the direct identifiers are the suggested ones (the same the leak guard
+    uses), so the datasets table never shows empty roles.
+    """
+    from .roles import Role, RoleMap
+
+    if roles is None:
+        roles = RoleMap.from_columns(
+            dataset.columns, direct_identifiers=direct_identifier_columns(dataset, None)
+        )
+    over = {q: Role.QUASI_IDENTIFIER for q in qis if q in roles}
+    over.update({c: Role.SENSITIVE for c in sensitive if c in roles and c not in over})
+    return roles.with_roles(over) if over else roles
+
+
 def assessment_bundle(
     dataset: Dataset,
     profile: Any,
@@ -71,18 +138,47 @@ def assessment_bundle(
     title: str | None = None,
     rationale: str = "",
     author: str | None = None,
+    policies: Sequence[Any] = (),
+    gate_options: Mapping[str, Any] | None = None,
     **sections: Any,
 ) -> AssessmentBundle:
-    """A bundle for a risk assessment without transformation."""
+    """A bundle for a risk assessment without transformation.
+
+    With ``policies`` the privacy gate judges ``profile`` itself (it must have been assessed
+    with :func:`risk_options`), so the gate table and the risk table show the same figures.
+    ``gate_options`` go to :func:`governance_sections` (log, gate_log, user, record).
+    """
+    if policies:
+        sections = {
+            **governance_sections(
+                dataset,
+                profile.qis,
+                profile.sensitive,
+                policies,
+                profile=profile,
+                **dict(gate_options or {}),
+            ),
+            **sections,
+        }
     return AssessmentBundle.build(
         title or f"Risk assessment: {dataset.name}",
         datasets=[dataset],
-        roles={dataset.name: roles} if roles is not None else None,
+        roles={dataset.name: summary_roles(dataset, profile.qis, profile.sensitive, roles)},
         risk_before=profile,
         rationale=rationale,
         author=author,
         **sections,
     )
+
+
+def generalization_loss(result: Any) -> dict[str, Any] | None:
+    """The information loss the search minimised: its metric, score and published definition."""
+    from .deid.metrics import citation
+
+    metric, score = getattr(result, "metric", None), getattr(result, "score", None)
+    if metric is None or score is None:
+        return None
+    return {"metric": metric, "score": float(score), "reference": citation(metric)}
 
 
 def anonymization_bundle(
@@ -98,12 +194,18 @@ def anonymization_bundle(
     author: str | None = None,
     population_size: float | None = None,
     distribution_columns: Sequence[str] | None = None,
+    threshold: float | None = None,
+    policies: Sequence[Any] = (),
+    gate_options: Mapping[str, Any] | None = None,
     **sections: Any,
 ) -> AssessmentBundle:
     """Risk before and after, the transformation and its utility cost, as one bundle.
 
     ``result`` is an :class:`~workbench.deid.AnonymizationResult` computed with
-    ``return_data=True`` (or one whose ``apply`` can produce the table).
+    ``return_data=True`` (or one whose ``apply`` can produce the table). Both profiles are
+    assessed once, with the policy's risk threshold and l-diversity attributes
+    (:func:`risk_options`); with ``policies`` the privacy gate judges the released table's
+    profile itself, so every figure of the review has one source.
     """
     from .deid.utility import compare
     from .risk import assess
@@ -111,12 +213,17 @@ def anonymization_bundle(
     original = dataset.to_pandas()
     table = result.data if getattr(result, "data", None) is not None else result.apply(original)
     kept = released_rows(table, qis)
-    before = assess(original, list(qis), sensitive=list(sensitive), population_size=population_size)
-    after = (
-        assess(kept, list(qis), sensitive=list(sensitive), population_size=population_size)
-        if len(kept)
-        else None
-    )
+    thr, sens = risk_options(policies, original.columns, sensitive, threshold)
+    opts = {"sensitive": sens, "threshold": thr, "population_size": population_size}
+    before = assess(original, list(qis), **opts)
+    after = assess(kept, list(qis), **opts) if len(kept) else None
+    if policies:
+        sections = {
+            **governance_sections(
+                kept, qis, sens, policies, profile=after, **dict(gate_options or {})
+            ),
+            **sections,
+        }
     suppressed = (table[list(qis)].astype("string") == "*").all(axis=1).to_numpy()
     utility = compare(
         original,
@@ -130,15 +237,16 @@ def anonymization_bundle(
     transformation = result.to_dict()
     transformation.pop("data", None)
     dist_cols = distribution_columns if distribution_columns is not None else list(sensitive)
+    utility_doc = {**utility.to_dict(), "generalization_loss": generalization_loss(result)}
     return AssessmentBundle.build(
         title or f"De-identification review: {dataset.name}",
         datasets=[dataset],
-        roles={dataset.name: roles} if roles is not None else None,
+        roles={dataset.name: summary_roles(dataset, qis, sens, roles)},
         risk_before=before,
         risk_after=after,
         transformation=transformation,
         rationale=rationale,
-        utility=utility,
+        utility=utility_doc,
         distributions=_distributions(original, kept, dist_cols),
         author=author,
         **sections,
@@ -187,15 +295,18 @@ def governance_sections(
     gate_log: str | Path | None = None,
     user: str | None = None,
     record: bool = True,
+    profile: Any = None,
 ) -> dict[str, Any]:
     """Effective policy, privacy-gate findings on ``data``, programme metrics and provenance.
 
     ``data`` is what would be released (after de-identification, suppressed rows removed). The gate
     run is recorded in the gate log like any ETL check, so programme metrics include it.
+    ``profile`` is the risk profile of ``data`` the bundle shows: the gate judges it rather than
+    measuring again.
     """
-    from .governance import Policy, gate, harmonize, programme_metrics
+    from .governance import gate, harmonize, programme_metrics
 
-    pols = [p if isinstance(p, Policy) else Policy.load(p) for p in policies]
+    pols = _policies(policies)
     out: dict[str, Any] = {}
     if pols:
         out["policy"] = harmonize(pols)
@@ -208,6 +319,7 @@ def governance_sections(
             log=log,
             gate_log=gate_log,
             user=user,
+            profile=profile,
         )
     out["programme"] = programme_metrics(provenance=log, gate_log=gate_log)
     out["provenance"] = provenance_summaries(log)

@@ -28,6 +28,8 @@ __all__ = [
     "DatasetSummary",
     "LeakError",
     "check_no_leak",
+    "check_bundle",
+    "identifier_like_values",
     "split_forbidden",
     "identifier_values",
     "category_shares",
@@ -36,6 +38,8 @@ __all__ = [
 BUNDLE_FORMAT = "workbench-assessment-bundle"
 BUNDLE_VERSION = 1
 _MIN_TOKEN = 3  # shorter identifier values ("1", "ab") would match by chance everywhere
+#: Largest bundle file read: aggregates of the largest sample take well under 1 MB.
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 
 
 class LeakError(ConfigError):
@@ -176,7 +180,11 @@ class AssessmentBundle:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], source: str = "bundle") -> AssessmentBundle:
-        """Rebuild from :meth:`to_dict` output, with clear errors for foreign files."""
+        """Rebuild from :meth:`to_dict` output, with clear errors for foreign files.
+
+        The leak check runs again on what was read (:func:`check_bundle`): a bundle that holds
+        values shaped like direct identifiers is refused, whoever wrote it.
+        """
         if not isinstance(d, Mapping) or d.get("format") != BUNDLE_FORMAT:
             raise ConfigError(
                 f'{source}: not an assessment bundle (expected "format": "{BUNDLE_FORMAT}")'
@@ -192,7 +200,9 @@ class AssessmentBundle:
         kwargs = {k: v for k, v in d.items() if k in known}
         kwargs["datasets"] = tuple(kwargs.get("datasets") or ())
         kwargs["provenance"] = tuple(kwargs.get("provenance") or ())
-        return cls(**kwargs)
+        bundle = cls(**kwargs)
+        check_bundle(bundle, source)  # a file may have been edited since it was leak-checked
+        return bundle
 
     @classmethod
     def load(cls, path: str | Path) -> AssessmentBundle:
@@ -200,6 +210,12 @@ class AssessmentBundle:
         p = Path(path)
         if not p.exists():
             raise MissingFileError("bundle file not found", p)
+        size = p.stat().st_size
+        if size > MAX_BUNDLE_BYTES:
+            raise ConfigError(
+                f"{p}: {size:,} bytes; an assessment bundle holds aggregates only and is at most "
+                f"{MAX_BUNDLE_BYTES:,} bytes"
+            )
         try:
             doc = json.loads(p.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -256,11 +272,16 @@ def split_forbidden(values: Iterable[Any]) -> tuple[set[str], set[str]]:
     return strict, words
 
 
-def check_no_leak(text: str, forbidden: Iterable[str]) -> None:
+def check_no_leak(
+    text: str,
+    forbidden: Iterable[str],
+    context: str = "would be written to the bundle; bundles may hold aggregates only",
+) -> None:
     """Raise :class:`LeakError` if a forbidden value (length >= 3) occurs in ``text``.
 
     Values with digits or symbols match anywhere; names match as whole words (see
-    :func:`split_forbidden`). The error names the count only, never the value itself.
+    :func:`split_forbidden`). The error names the count only, never the value itself;
+    ``context`` says where the values are.
     """
     strict, words = split_forbidden(forbidden)
     hits = sum(1 for v in strict if v in text)
@@ -272,10 +293,110 @@ def check_no_leak(text: str, forbidden: Iterable[str]) -> None:
             if w in tokens or (" " in w and re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text))
         )
     if hits:
-        raise LeakError(
-            f"{hits} identifier value(s) would be written to the bundle; "
-            "bundles may hold aggregates only"
-        )
+        raise LeakError(f"{hits} identifier value(s) {context}")
+
+
+# Who prepared and checked a review is part of it (author, provenance users, the policy's
+# steward, the reviewer of a combination): their names are not data subjects' names.
+_STAFF_KEYS = frozenset({"author", "user", "steward", "reviewer", "owner"})
+# bounded repeats (RFC 5321 lengths): a long run of letters without "@" is scanned in linear time
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+'\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}"
+)
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{7,}")
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*,?")
+
+
+def _strings(obj: Any, path: tuple[str, ...] = ()) -> Iterable[tuple[tuple[str, ...], str]]:
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            yield path, str(k)
+            yield from _strings(v, (*path, str(k)))
+    elif isinstance(obj, list | tuple):
+        for v in obj:
+            yield from _strings(v, path)
+    elif isinstance(obj, str):
+        yield path, obj
+
+
+def _names_in(text: str, first: frozenset[str], last: frozenset[str]) -> set[str]:
+    """Words of "First Last", "First Middle Last" and "Last, First" spans of common names.
+
+    In free text only capitalised words count ("Will Young" is a name, "will young" is not); a
+    whole value of two or three words counts in any case (a category label). The words are
+    returned one by one, so a name split over a line break or two spaces is still caught.
+    """
+    from .profiling import _fold
+
+    words = _WORD.findall(text)
+    label = 2 <= len(words) <= 3 and len(text.split()) == len(words)
+    out: set[str] = set()
+    for n in (2, 3):
+        for i in range(len(words) - n + 1):
+            ws = words[i : i + n]
+            if not ((label and n == len(words)) or all(w[:1].isupper() for w in ws)):
+                continue
+            plain = [w.rstrip(",") for w in ws]
+            f = [_fold(w) for w in plain]
+            if n == 2 and ws[0].endswith(","):  # "Smith, John"
+                hit = f[0] in last and f[1] in first
+            else:
+                hit = not any(w.endswith(",") for w in ws[:-1]) and f[0] in first and f[-1] in last
+            if hit:
+                out.update(plain)
+    return out
+
+
+def identifier_like_values(doc: Any) -> set[str]:
+    """Strings in a bundle that look like a person's direct identifier.
+
+    E-mail addresses, checksum-valid national ids, payment cards and IBANs (the detectors of
+    :mod:`workbench.profiling`), and person names (a common given name followed by a common
+    surname). A bundle written by the workbench holds none: the reviewer re-checks a loaded
+    bundle with :func:`check_no_leak` on these values (:func:`check_bundle`), because the
+    dataset whose identifiers were checked at save time is not at hand when it is rendered.
+    Names of the people who prepared the review (author, provenance users, stewards,
+    reviewers) are allowed.
+    """
+    from .profiling import _iban_ok, _name_lists, _national_id, _payment_card
+
+    first, last = _name_lists()
+    found: set[str] = set()
+    staff: set[str] = set()
+    for path, text in _strings(doc):
+        if len(text) > 100_000:
+            text = text[:100_000]  # bounded: a bundle string longer than this is not reviewed
+        if "@" in text:
+            found.update(_EMAIL.findall(text))
+        for code in {text.strip(), *_CODE.findall(text)}:
+            if any(ch.isdigit() for ch in code) and (
+                _national_id(code) or _payment_card(code) or _iban_ok(code)
+            ):
+                found.add(code)
+        names = _names_in(text, first, last)
+        if _STAFF_KEYS & set(path) or (path and path[-1] in _STAFF_KEYS):
+            staff |= names
+        else:
+            found |= names
+    return found - staff
+
+
+def check_bundle(bundle: Any, source: str = "bundle") -> None:
+    """Re-run the leak check on a bundle about to be rendered (report, dashboard).
+
+    A bundle was checked against its dataset's identifiers when it was saved; a file edited
+    afterwards (or written by another tool) was not. Raises :class:`LeakError` naming the
+    count and the file, never a value.
+    """
+    doc = bundle.to_dict() if hasattr(bundle, "to_dict") else bundle
+    text = json.dumps(doc, ensure_ascii=False, default=str)
+    check_no_leak(
+        text,
+        identifier_like_values(doc),
+        context=f"in {source} look like direct identifiers (e-mail addresses, national id "
+        "numbers, payment cards, IBANs or person names); a review shows aggregates only, so "
+        "it is not rendered. Rebuild the bundle with the workbench (--bundle or a notebook)",
+    )
 
 
 def category_shares(data: Any, column: str, top: int = 20, min_count: int = 1) -> dict[str, float]:

@@ -317,14 +317,40 @@ class Catalog:
             )
         return self.datasets[name]
 
-    def load_dataset(self, name: str) -> Dataset:
-        """Load a dataset's file with :func:`workbench.loading.load` and check its roles."""
+    def load_dataset(
+        self,
+        name: str,
+        *,
+        purpose: str | None = None,
+        operation: str = "read",
+        user: str | None = None,
+        role: str | None = None,
+    ) -> Dataset:
+        """Load a dataset's file with :func:`workbench.loading.load` and check its roles.
+
+        Every catalog read is recorded in the data-use log (who, role, dataset, purpose, columns,
+        rows, operation; :mod:`workbench.governance.usage`), which access reviews and the anomaly
+        detectors read. ``purpose`` defaults to ``WORKBENCH_PURPOSE``.
+        """
+        import os
+
+        from .governance.usage import record_use
         from .loading import load
 
         e = self.entry(name)
         ds = load(e.file, name=name, department=e.department, **dict(e.load_options))
         if e.roles is not None:
             check_columns(ds, list(e.roles.roles), str(e.file))
+        record_use(
+            name,
+            purpose=purpose or os.environ.get("WORKBENCH_PURPOSE"),
+            columns=list(ds.columns),
+            rows=int(getattr(ds, "n_rows", 0) or 0),
+            operation=operation,
+            view="raw",
+            user=user,
+            role=role,
+        )
         return ds
 
     def with_crosswalk(self, crosswalk: Crosswalk | list[CrosswalkEntry]) -> Catalog:

@@ -497,3 +497,53 @@ def distribution_before_after(
         "share of records",
         barmode="group",
     )
+
+
+def scenario_matrix_heatmap(matrix: Any) -> go.Figure:
+    """Headline risk of every release (rows) under every threat scenario (columns).
+
+    Cells that do not apply stay blank; the hover says why, and each cell's text is the risk as
+    a percentage. Draws a :class:`workbench.scenarios.ScenarioMatrix` or its ``to_dict()``.
+    """
+    d = as_dict(matrix)
+    releases = list(d.get("releases") or [])
+    scenarios = [s["name"] for s in d.get("scenarios") or []]
+    if not releases or not scenarios:
+        return empty_figure("no scenario evaluated", "Threat scenarios")
+    cell = {(o["release"], o["scenario"]): o for o in d.get("outcomes") or []}
+    z, text, hover = [], [], []
+    for r in releases:
+        zr, tr, hr = [], [], []
+        for s in scenarios:
+            o = cell.get((r, s)) or {}
+            ok = bool(o.get("applicable"))
+            zr.append(float(o["risk"]) if ok else None)
+            tr.append(f"{100 * float(o['risk']):.1f} %" if ok else "n/a")
+            hr.append(str(o.get("summary", "")))
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=scenarios,
+            y=releases,
+            text=text,
+            customdata=hover,
+            texttemplate="%{text}",
+            hovertemplate="%{y} / %{x}<br>%{customdata}<extra>scenario risk</extra>",
+            colorscale="Reds",
+            zmin=0,
+            zmax=1,
+            hoverongaps=False,
+            colorbar=dict(title="risk", tickformat=".0%"),
+            name="scenario risk",
+        )
+    )
+    return _layout(
+        fig,
+        "Threat scenarios: share of records at stake per release and attacker",
+        "scenario",
+        "release",
+        height=max(_HEIGHT, 140 + 60 * len(releases)),
+    )

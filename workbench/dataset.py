@@ -99,7 +99,11 @@ def as_pandas(obj: Any) -> pd.DataFrame:
         return as_pandas(obj)
     if hasattr(obj, "to_pandas"):  # polars, pyarrow
         return obj.to_pandas()
-    raise TypeError(f"cannot turn {type(obj).__name__} into a pandas DataFrame")
+    from .errors import ParameterTypeError
+
+    raise ParameterTypeError(
+        "data", obj, "a Dataset, a pandas/polars/pyarrow frame or a DuckDB relation"
+    )
 
 
 def as_narwhals(obj: Any) -> Any:
@@ -116,7 +120,9 @@ def as_narwhals(obj: Any) -> Any:
     return frame.lazy() if isinstance(frame, nw.DataFrame) else frame
 
 
-def check_columns(obj: Any, columns: list[str] | tuple[str, ...], source: str | None = None) -> None:
+def check_columns(
+    obj: Any, columns: list[str] | tuple[str, ...], source: str | None = None
+) -> None:
     """Raise :class:`ColumnNotFoundError` naming the first missing column and what is available."""
     if isinstance(obj, Dataset):
         available = obj.columns

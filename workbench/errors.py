@@ -23,6 +23,7 @@ __all__ = [
     "UnsupportedFormatError",
     "ColumnNotFoundError",
     "ParameterError",
+    "ParameterTypeError",
     "HierarchyError",
     "ConfigError",
     "PolicyError",
@@ -31,6 +32,9 @@ __all__ = [
     "KeyMissingError",
     "MissingExtraError",
     "PrivacyWarning",
+    "InputLimitError",
+    "SqlSandboxError",
+    "FileSystemError",
 ]
 
 
@@ -45,8 +49,13 @@ class InputError(WorkbenchError, ValueError):
 class LoadError(InputError):
     """A data file could not be loaded; the message names the file."""
 
-    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
         self.path = None if path is None else str(path)
         self.line = line
         self.column = column
@@ -114,6 +123,22 @@ class ParameterError(InputError):
         super().__init__(f"parameter {parameter!r} = {value!r} is invalid; expected {expected}")
 
 
+class ParameterTypeError(ParameterError, TypeError):
+    """A parameter has the wrong type (``None`` where a file was expected, a list where a column
+    name was expected). Also a :class:`TypeError`, so ``except TypeError`` still catches it.
+
+    The message shows the value's *type*, never the value: it may be a frame full of identifiers.
+    """
+
+    def __init__(self, parameter: str, value: object, expected: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.expected = expected
+        Exception.__init__(
+            self, f"parameter {parameter!r} is a {type(value).__name__}; expected {expected}"
+        )
+
+
 class HierarchyError(InputError):
     """A generalization hierarchy is malformed or does not cover the data."""
 
@@ -157,3 +182,38 @@ class MissingExtraError(ConfigError, ModuleNotFoundError):
 
 class PrivacyWarning(UserWarning):
     """A parameter is valid but protects nobody (for example k = 1); says why, as OpenDP does."""
+
+
+class InputLimitError(LoadError):
+    """A file exceeds a safety limit of :mod:`workbench.limits` (size, cells, time).
+
+    Everything read is hostile: a 1 KB workbook can declare 17 billion cells and a small zip can
+    inflate to gigabytes, so the loader refuses before the work instead of running out of memory.
+    """
+
+
+class SqlSandboxError(LoadError):
+    """A SQL source reaches outside the data files it may read (see ``allow_dirs``)."""
+
+
+class FileSystemError(WorkbenchError, OSError):
+    """The operating system refused a read or write (missing directory, a directory where a
+    file was expected, no permission, disk full); the message names the path."""
+
+    def __init__(self, message: str, path: str | Path | None = None) -> None:
+        self.path = None if path is None else str(path)
+        prefix = f"{path}: " if path is not None else ""
+        Exception.__init__(self, f"{prefix}{message}")
+
+    def __str__(self) -> str:  # OSError would otherwise format errno/strerror
+        return str(self.args[0])
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, doing: str = "") -> FileSystemError:
+        """Wrap an :class:`OSError` with its path and reason (never file contents)."""
+        reason = exc.strerror or type(exc).__name__
+        what = f"cannot {doing}: {reason}" if doing else reason
+        path = exc.filename
+        if exc.filename2:
+            path = f"{exc.filename} -> {exc.filename2}"
+        return cls(what, path)

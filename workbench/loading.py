@@ -22,6 +22,13 @@ Missing values
 not). ``"NA"``, ``"?"``, ``"-"`` and the like are kept as ordinary values unless listed, because in
 some departments they are real codes. Markers apply to string columns of every format.
 
+Hostile input
+-------------
+Every file is untrusted: an ``.xlsx`` is checked against the limits of :mod:`workbench.limits`
+(declared and read cells, zip member sizes and ratios, read time) before openpyxl parses it, and
+a SQL query runs in a DuckDB sandbox that reads only data files under the working directory and
+``allow_dirs``. Error messages name file, row and column, never a cell value.
+
 Size
 ----
 Files larger than ``lazy_threshold`` (1 GiB) are not read into memory: the dataset holds a DuckDB
@@ -34,8 +41,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob as globmod
 import hashlib
 import io
+import itertools
 import json
 import math
 import re
@@ -59,10 +68,13 @@ from .errors import (
     DecodingError,
     EmptyFileError,
     HeaderOnlyError,
+    InputLimitError,
     LoadError,
     MissingFileError,
     ParameterError,
+    ParameterTypeError,
     RaggedRowsError,
+    SqlSandboxError,
     UnsupportedFormatError,
 )
 
@@ -183,6 +195,7 @@ def load(
     lazy: bool | None = None,
     lazy_threshold: int = LAZY_THRESHOLD_BYTES,
     base_dir: str | Path | None = None,
+    allow_dirs: Iterable[str | Path] = (),
 ) -> Dataset:
     """Load a file, or a SQL query over files, into a :class:`Dataset`.
 
@@ -220,6 +233,10 @@ def load(
         File size in bytes above which ``lazy=None`` means lazy.
     base_dir : str or Path, optional
         Directory against which relative file names in a SQL query are resolved (default: cwd).
+    allow_dirs : iterable of str or Path
+        Further directories a SQL query may read. A query reads only data files under
+        ``base_dir`` and these directories (DuckDB sandbox: ``allowed_directories``, external
+        access disabled, configuration locked); ``read_text``/``read_blob`` are refused.
 
     Returns
     -------
@@ -233,6 +250,13 @@ def load(
     MissingFileError, EmptyFileError, HeaderOnlyError, RaggedRowsError, DecodingError,
     ColumnNameError, UnsupportedFormatError, LoadError
         Each message names the file and, where it applies, the line and column.
+    InputLimitError
+        The file exceeds a limit of :mod:`workbench.limits` (cells, zip size or ratio, time).
+    SqlSandboxError
+        The SQL query names a file outside the allowed directories, a non-data file, or uses
+        ``read_text``/``read_blob``.
+    ParameterTypeError
+        ``source`` is neither a path, a query, a Dataset nor a frame.
 
     Examples
     --------
@@ -243,7 +267,12 @@ def load(
     if not isinstance(source, (str, Path)):
         if isinstance(source, Dataset):
             return source
-        return Dataset.from_frame(source, name=name or "data", department=department)
+        try:
+            return Dataset.from_frame(source, name=name or "data", department=department)
+        except ParameterTypeError:
+            raise ParameterTypeError(
+                "source", source, "a file path, a SQL query, a Dataset or a data frame"
+            ) from None
     opts = _Options.make(
         missing=missing,
         decimal=decimal,
@@ -258,7 +287,13 @@ def load(
     )
     if _is_sql(source, sql):
         return _load_sql(
-            str(source), opts, name=name, department=department, lazy=lazy, base_dir=base_dir
+            str(source),
+            opts,
+            name=name,
+            department=department,
+            lazy=lazy,
+            base_dir=base_dir,
+            allow_dirs=allow_dirs,
         )
     path = Path(source)
     return _load_file(path, opts, name=name, department=department, lazy=lazy)
@@ -957,6 +992,7 @@ def _read_excel(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, d
     import openpyxl
     from openpyxl.utils import get_column_letter
 
+    _check_xlsx_archive(raw, path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it does not support
@@ -978,13 +1014,8 @@ def _read_excel(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, d
             if opts.sheet not in wb.sheetnames:
                 raise ParameterError("sheet", opts.sheet, f"one of {wb.sheetnames}")
             ws = wb[opts.sheet]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rows = [
-                (i, [_excel_text(v) for v in row])
-                for i, row in enumerate(ws.iter_rows(values_only=True), start=1)
-            ]
         sheet_name = ws.title
+        rows = _bounded_rows(ws, path)
     finally:
         wb.close()
     rows = [(i, r) for i, r in rows if any(v not in (None, "") for v in r)]
@@ -1024,6 +1055,97 @@ def _read_excel(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, d
     return _arrow_to_pandas(columns), {"sheet": sheet_name, "header_line": header_line}
 
 
+def _check_xlsx_archive(raw: bytes, path: Path) -> None:
+    """Refuse a zip bomb before openpyxl inflates anything (limits in :mod:`workbench.limits`).
+
+    The sizes are those declared in the zip directory; Python's zipfile stops reading a member
+    at its declared size, so a lying header cannot inflate more than it declares.
+    """
+    import zipfile
+
+    from . import limits
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoadError(f"not a readable .xlsx workbook ({type(exc).__name__})", path) from None
+    if len(members) > limits.XLSX_MAX_MEMBERS:
+        raise InputLimitError(
+            f"the archive has {len(members)} members; the limit is {limits.XLSX_MAX_MEMBERS} "
+            "(workbench.limits.XLSX_MAX_MEMBERS)",
+            path,
+        )
+    total = sum(m.file_size for m in members)
+    if total > limits.XLSX_MAX_UNCOMPRESSED_BYTES:
+        raise InputLimitError(
+            f"the archive inflates to {total} bytes; the limit is "
+            f"{limits.XLSX_MAX_UNCOMPRESSED_BYTES} bytes "
+            "(workbench.limits.XLSX_MAX_UNCOMPRESSED_BYTES)",
+            path,
+        )
+    for m in members:
+        if m.file_size > limits.XLSX_MAX_COMPRESSION_RATIO * max(m.compress_size, 1):
+            ratio = m.file_size / max(m.compress_size, 1)
+            raise InputLimitError(
+                f"archive member {m.filename!r} inflates {ratio:.0f}x ({m.compress_size} -> "
+                f"{m.file_size} bytes), a zip bomb; the limit is "
+                f"{limits.XLSX_MAX_COMPRESSION_RATIO:g}x "
+                "(workbench.limits.XLSX_MAX_COMPRESSION_RATIO)",
+                path,
+            )
+
+
+def _bounded_rows(ws: Any, path: Path) -> list[tuple[int, list[Any]]]:
+    """Read a worksheet's rows within the cell and time limits of :mod:`workbench.limits`.
+
+    openpyxl pads every row to the declared width and every gap up to the declared last row, so
+    the declared ``<dimension>`` is checked first; cells actually read are counted as well
+    (a row counts its width, an empty row one cell) because the declaration can lie.
+    """
+    import time
+
+    from openpyxl.utils import get_column_letter
+
+    from . import limits
+
+    cap = limits.XLSX_MAX_CELLS
+    where = f"sheet {ws.title!r}"
+    if ws.max_row is not None and ws.max_column is not None:
+        declared = ws.max_row * ws.max_column
+        if declared > cap:
+            ref = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
+            raise InputLimitError(
+                f"{where} declares the range {ref} ({declared} cells); the limit is {cap} "
+                "cells (workbench.limits.XLSX_MAX_CELLS)",
+                path,
+            )
+    # the declaration may also be too small (openpyxl would then stop early and drop rows): read
+    # the cells actually present, counted against the same limit
+    ws.reset_dimensions()
+    deadline = time.monotonic() + limits.XLSX_MAX_SECONDS
+    rows: list[tuple[int, list[Any]]] = []
+    cells = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells += max(len(row), 1)
+            if cells > cap:
+                raise InputLimitError(
+                    f"{where} holds more than {cap} cells (by row {i}); "
+                    "the limit is workbench.limits.XLSX_MAX_CELLS",
+                    path,
+                )
+            if time.monotonic() > deadline:
+                raise InputLimitError(
+                    f"reading {where} took more than {limits.XLSX_MAX_SECONDS:g} s (stopped at "
+                    f"row {i}); the limit is workbench.limits.XLSX_MAX_SECONDS",
+                    path,
+                )
+            rows.append((i, [_excel_text(v) for v in row]))
+    return rows
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
@@ -1057,6 +1179,12 @@ def _read_json(
             at = exc.lineno + (line - 1 if line else 0)
             raise LoadError(
                 f"invalid JSON at character {exc.colno}: {exc.msg}", path, line=at
+            ) from None
+        except RecursionError:  # "[[[[...]]]]": hostile nesting, not a table
+            raise InputLimitError(
+                "JSON nested deeper than Python's recursion limit; expected flat records",
+                path,
+                line=line,
             ) from None
 
     if lines:
@@ -1331,13 +1459,176 @@ def _lazy_dataset(
 # SQL over files
 
 
-def _redact_values(message: str, query: str) -> str:
-    """Drop quoted data values DuckDB echoes in conversion errors (they may be identifiers)."""
+def _redact_values(message: str, query: str, known: Iterable[str] = ()) -> str:
+    """DuckDB's message without data values (they may be identifiers).
+
+    DuckDB echoes the offending text in quotes: a value it failed to convert, or a double-quoted
+    string it took for a column name (``WHERE email = "ann@example.org"``). A quoted token is kept
+    only when it is a known column or file name, or is written *unquoted* in the query (so a
+    misspelt column stays visible); everything else becomes ``<value>``. The ``LINE n:`` excerpt
+    of the query is dropped for the same reason.
+    """
+    kept = []
+    for line in message.splitlines():
+        if line.startswith("LINE ") or (line.strip() == "^"):
+            break
+        kept.append(line)
+    bare = set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", _QUOTED.sub(" ", query)))
+    safe = set(known) | bare
 
     def repl(m: re.Match[str]) -> str:
-        return m.group(0) if m.group(0) in query or m.group(1) in query else "'<value>'"
+        token = m.group(2)
+        if token in safe or not re.search(r"\w", token):  # names, or operators like "="
+            return m.group(0)
+        return f"{m.group(1)}<value>{m.group(1)}"
 
-    return re.sub(r"'([^'\n]*)'", repl, message)
+    return re.sub(r"(['\"])([^'\"\n]*)\1", repl, "\n".join(kept))
+
+
+#: Table functions that read files as raw text or bytes: never data, refused in SQL sources.
+_RAW_READERS = re.compile(r"\b(read_text|read_blob)\s*\(", re.IGNORECASE)
+_GLOB_CHARS = "*?[{"
+_GLOB_HITS = 100_000  # files of one pattern checked before the query runs
+
+
+def _sandbox_roots(base: Path, allow_dirs: Iterable[str | Path]) -> list[Path]:
+    """The directories a SQL source may read: ``base`` (the working directory) and ``allow_dirs``."""
+    if isinstance(allow_dirs, (str, Path)):
+        allow_dirs = (allow_dirs,)
+    roots = []
+    for d in (base, *allow_dirs):
+        p = Path(d).expanduser()
+        if not p.is_dir():
+            raise ParameterError("allow_dirs", str(d), "an existing directory")
+        roots.append(p.resolve())
+    return list(dict.fromkeys(roots))
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == r or path.is_relative_to(r) for r in roots)
+
+
+def _check_sql_paths(query: str, base: Path, roots: Sequence[Path]) -> None:
+    """Refuse a SQL source that names a file it may not read, before DuckDB runs it.
+
+    DuckDB's own sandbox (``allowed_directories``, external access off) is the enforcement; this
+    pass adds what it cannot express: only data files (by extension, after following symbolic
+    links) and no raw ``read_text``/``read_blob``; and it gives a clear message.
+    """
+    where = "SQL query"
+    shown = ", ".join(str(r) for r in roots)
+    functions, names = _sql_tree_names(query)
+    lexical = [
+        (m.group(1) or "").replace("''", "'") or (m.group(2) or "").replace('""', '"')
+        for m in _QUOTED.finditer(query)
+    ]
+    if m := _RAW_READERS.search(_QUOTED.sub("''", query)):
+        functions.add(m.group(1).lower())
+    raw_readers = sorted(functions & {"read_text", "read_blob"})
+    if raw_readers:
+        raise SqlSandboxError(
+            f"{raw_readers[0]}() is not allowed in a SQL source; name data files "
+            f"({', '.join(sorted(set(SUPPORTED_EXTENSIONS)))}) or use read_csv/read_parquet",
+            where,
+        )
+    for literal in dict.fromkeys([*names, *lexical]):
+        if not literal or "\0" in literal or len(literal) > 4096:
+            continue
+        raw = Path(literal).expanduser()
+        full = raw if raw.is_absolute() else base / raw
+        if any(ch in literal for ch in _GLOB_CHARS):
+            static = []
+            for part in full.parts:
+                if any(ch in part for ch in _GLOB_CHARS):
+                    break
+                static.append(part)
+            top = Path(*static).resolve() if static else base.resolve()
+            if not _inside(top, roots) or ".." in full.parts:
+                raise SqlSandboxError(
+                    f"the pattern {literal!r} reaches outside the allowed directories "
+                    f"({shown}); add one with --allow-dir / allow_dirs",
+                    where,
+                )
+            for hit in itertools.islice(globmod.iglob(str(full), recursive=True), _GLOB_HITS):
+                real = Path(hit).resolve()  # a link in an allowed directory may point anywhere
+                if real.is_file() and (
+                    not _inside(real, roots) or real.suffix.lower() not in SUPPORTED_EXTENSIONS
+                ):
+                    raise SqlSandboxError(
+                        f"the pattern {literal!r} matches {Path(hit).name!r}, which is not a "
+                        f"data file inside the allowed directories ({shown})",
+                        where,
+                    )
+            continue
+        try:
+            if not full.is_file():
+                continue  # a value, not a file; DuckDB's sandbox still refuses other paths
+            real = full.resolve()
+        except OSError:
+            continue
+        if not _inside(real, roots):
+            raise SqlSandboxError(
+                f"the file {literal!r} is outside the allowed directories ({shown}); "
+                "add its directory with --allow-dir / allow_dirs",
+                where,
+            )
+        if real.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            raise SqlSandboxError(
+                f"the file {literal!r} is not a data file; a SQL source reads only "
+                f"{', '.join(sorted(set(SUPPORTED_EXTENSIONS)))} files",
+                where,
+            )
+
+
+def _sql_tree_names(query: str) -> tuple[set[str], list[str]]:
+    """Function names and string/table names in DuckDB's own parse tree of ``query``.
+
+    The parse tree sees what a regular expression cannot: ``"read_text"(...)``,
+    ``read_text/**/(...)``, ``$$dollar-quoted$$`` paths. A query DuckDB cannot serialize is
+    refused (fail closed).
+    """
+    import duckdb
+
+    con = duckdb.connect(config={"enable_external_access": False})
+    try:
+        doc = json.loads(con.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0])
+    except (duckdb.Error, ValueError, TypeError):
+        doc = {"error": True}
+    finally:
+        con.close()
+    if doc.get("error"):
+        raise SqlSandboxError("the query cannot be analysed for the files it reads", "SQL query")
+    functions: set[str] = set()
+    names: list[str] = []
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "function_name" and isinstance(value, str):
+                    functions.add(value.lower())
+                elif key in ("table_name", "text") and isinstance(value, str):
+                    names.append(value)
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return functions, names
+
+
+def _sandbox(con: Any, roots: Sequence[Path]) -> None:
+    """Lock a DuckDB connection to reading ``roots``: no other file, no network, no extension.
+
+    ``allowed_directories`` are matched as string prefixes, hence the trailing separator
+    (``/data`` must not allow ``/data-secret``); the configuration is then locked so the query
+    itself cannot ``SET`` its way out.
+    """
+    import os
+
+    dirs = [str(r).rstrip(os.sep) + os.sep for r in roots]
+    con.execute("SET allowed_directories = ?", [dirs])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def _load_sql(
@@ -1348,6 +1639,7 @@ def _load_sql(
     department: str | None,
     lazy: bool | None,
     base_dir: str | Path | None,
+    allow_dirs: Iterable[str | Path] = (),
 ) -> Dataset:
     import duckdb
 
@@ -1360,12 +1652,16 @@ def _load_sql(
         kinds = ", ".join(s.type.name for s in statements) or "none"
         raise LoadError(f"expected exactly one SELECT statement, found: {kinds}", where)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
+    roots = _sandbox_roots(base, allow_dirs)
+    _check_sql_paths(query, base, roots)
     try:
         tables = set(duckdb.get_table_names(query))
     except duckdb.Error:
         tables = set()
     con = _connect()
+    _sandbox(con, roots)
     sources: dict[str, str] = {}
+    known: set[str] = set()
     for m in _QUOTED.finditer(query):
         literal = (m.group(1) or "").replace("''", "'") or (m.group(2) or "").replace('""', '"')
         if not literal or literal in sources or any(ch in literal for ch in "*?["):
@@ -1378,6 +1674,7 @@ def _load_sql(
                 raise MissingFileError("file named in the SQL query not found", literal)
             continue
         ds = _load_file(file, opts, name=None, department=None, lazy=lazy, con=con)
+        known.update([literal, *map(str, ds.columns)])
         if ds.is_lazy:
             ds.data.create_view(literal, replace=True)
         else:
@@ -1399,7 +1696,7 @@ def _load_sql(
             n_rows = len(data)
             types = {c: str(t) for c, t in data.dtypes.items()}
     except duckdb.Error as exc:
-        raise LoadError(f"SQL error: {_redact_values(str(exc), query)}", where) from None
+        raise LoadError(f"SQL error: {_redact_values(str(exc), query, known)}", where) from None
     h = hashlib.sha256(query.encode("utf-8"))
     for lit, sha in sorted(sources.items()):
         h.update(f"\0{lit}\0{sha}".encode())

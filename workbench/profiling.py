@@ -117,7 +117,8 @@ class ColumnProfile:
     patterns : Mapping[str, float]
         Share of present records whose value looks like an e-mail address, phone number,
         national id (checksums verified where they exist), payment card (Luhn), IBAN (mod 97),
-        IP address, URL, postal code, date, year, ICD-10 code or a common person name.
+        IP address, URL, postal code, date, year, ICD-10 code, lowercase hex digest
+        (``hex_digest``: a keyed pseudonym) or a common person name.
     date_format : str, optional
         Dominant date layout such as ``"DD/MM/YYYY"`` when the column holds dates.
     top_values : tuple of (value, count)
@@ -587,6 +588,7 @@ _RX = {
         r"|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)$"  # CA
     ),
     "icd10": r"^[A-TV-Za-tv-z]\d{2}(?:\.[0-9A-Za-z]{1,4})?$",
+    "hex_digest": r"^[0-9a-f]{16,64}$",  # keyed pseudonyms (workbench.deid.pseudonym)
     "name_like": r"^[^\d@/:_=#<>|\\\[\]{}()+*?!%&$€£]{2,60}$",
     "leading_zero": r"^0\d+$",
 }
@@ -881,6 +883,7 @@ def _value_patterns(
         "url": share(_match(arr, _RX["url"])),
         "postal_code": share(postal),
         "icd10": share(_match(arr, _RX["icd10"])),
+        "hex_digest": share(_match(arr, _RX["hex_digest"])),
     }
     date_share, date_format, date_range = _detect_dates(arr, weights)
     patterns["date"] = date_share

@@ -1,5 +1,10 @@
 """Render an assessment bundle: HTML tables shared by the dashboard and a standalone report.
 
+Every number comes from :func:`workbench.figures.review_figures` (computed once from the bundle's
+measured values): the verdict box, the risk table (before and after) and the privacy-gate table
+render that one object, so they cannot disagree. A bundle is leak-checked again before it is
+rendered (:func:`workbench.bundle.check_bundle`).
+
 ``sections(bundle)`` builds the content once (titles, HTML tables, plotly figures);
 :func:`render_html` lays it out as one self-contained file (plotly.js inlined so the report works
 offline, for people who only get an e-mail) and the Voila dashboard shows the same sections as
@@ -18,7 +23,10 @@ import plotly.graph_objects as go
 
 from . import charts
 from ._io import atomic_write_text, ensure_not_source
-from .bundle import AssessmentBundle
+from .bundle import AssessmentBundle, check_bundle
+from .errors import ConfigError, WorkbenchError
+from .figures import NOT_COMPUTED, ReviewFigures, review_figures
+from .figures import fmt as _fmt
 
 __all__ = [
     "Section",
@@ -42,24 +50,6 @@ class Section:
     figures: tuple[go.Figure, ...] = field(default=(), repr=False)
 
 
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if 0 < abs(v) < 1:
-            return f"{v:.4f}"
-        return f"{v:,.3f}".rstrip("0").rstrip(".")
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, Mapping):
-        return ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
-    if isinstance(v, list | tuple):
-        return ", ".join(_fmt(x) for x in v)
-    return str(v)
-
-
 def table_html(
     rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None, css: str = "wb-table"
 ) -> str:
@@ -79,28 +69,8 @@ def table_html(
 
 
 def headline_rows(risk: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The measures a reviewer reads first, in plain words."""
-    pros = risk.get("prosecutor") or {}
-    glob = risk.get("global_risk") or {}
-    rows = [
-        ("records", risk.get("records")),
-        ("equivalence classes", risk.get("classes")),
-        ("smallest class (k)", risk.get("min_class_size")),
-        ("sample uniques", risk.get("sample_uniques")),
-        ("sample uniqueness", risk.get("sample_uniqueness")),
-        ("highest prosecutor risk", pros.get("highest")),
-        ("average prosecutor risk", pros.get("average")),
-        (f"records at risk (threshold {_fmt(pros.get('threshold'))})", pros.get("records_at_risk")),
-        ("marketer risk", risk.get("marketer")),
-    ]
-    if risk.get("weights") and glob.get("expected_reidentifications") is not None:
-        rows.append(
-            ("expected re-identifications (weighted model)", glob.get("expected_reidentifications"))
-        )
-    dankar = (risk.get("population") or {}).get("dankar") or {}
-    if dankar.get("uniques") is not None:
-        rows.append((f"estimated population uniques ({dankar.get('model')})", dankar["uniques"]))
-    return rows
+    """(label, value) of every measure a risk profile holds, as the review shows them."""
+    return [(f.label, f.before) for f in review_figures({"risk_before": risk}).figures]
 
 
 def _datasets_section(b: AssessmentBundle) -> Section | None:
@@ -140,17 +110,16 @@ def _datasets_section(b: AssessmentBundle) -> Section | None:
     return Section("datasets", "Datasets and owners", tables=(t,))
 
 
-def _risk_section(b: AssessmentBundle) -> Section | None:
+def _risk_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None:
     before, after = b.risk_before, b.risk_after
     if not before and not after:
         return None
-    names = [n for n, _ in headline_rows(before or after or {})]
-    bvals = dict(headline_rows(before)) if before else {}
-    avals = dict(headline_rows(after)) if after else {}
-    rows = [(n, bvals.get(n), avals.get(n)) for n in names]
-    header = ["measure", "before", "after"] if after else ["measure", "value"]
-    if not after:
-        rows = [(n, v) for n, v, _ in rows]
+    if after:
+        header = ["measure", "before", "after"]
+        rows = [(f.label, f.cell("before"), f.cell("after")) for f in figures.figures]
+    else:
+        header = ["measure", "as assessed (no transformation)"]
+        rows = [(f.label, f.cell("before")) for f in figures.figures]
     figs: list[go.Figure] = []
     if before and after:
         figs.append(charts.before_after(before, after))
@@ -162,18 +131,7 @@ def _risk_section(b: AssessmentBundle) -> Section | None:
                 title="After: records by equivalence-class size"
             )
         )
-    extra = []
     src = before or after or {}
-    if src.get("l_diversity"):
-        extra.append(
-            table_html(
-                [
-                    (s, v.get("distinct"), v.get("entropy"), v.get("recursive_c"))
-                    for s, v in src["l_diversity"].items()
-                ],
-                ["sensitive attribute", "distinct-l", "entropy-l", "recursive c"],
-            )
-        )
     if src.get("suda"):
         figs.append(charts.suda_contributions(src["suda"]))
     if src.get("subsets"):
@@ -194,9 +152,14 @@ def _risk_section(b: AssessmentBundle) -> Section | None:
         "risk",
         "Re-identification risk",
         intro,
-        tables=(table_html(rows, header), *extra),
+        tables=(table_html(rows, header, css="wb-table wb-risk"),),
         figures=tuple(figs),
     )
+
+
+# Risk figures the search reports about its own result: the risk table shows them (after), from
+# the released table's profile; repeating the search's copy would be a second source.
+_RISK_FIGURES = frozenset({"records", "classes", "min_class_size", "average_risk", "highest_risk"})
 
 
 def _transformation_section(b: AssessmentBundle) -> Section | None:
@@ -206,8 +169,11 @@ def _transformation_section(b: AssessmentBundle) -> Section | None:
     rows = [
         (k, v)
         for k, v in (t or {}).items()
-        if not isinstance(v, Mapping | list)
-        or k in ("levels", "parameters", "qis", "hierarchies", "models")
+        if (
+            not isinstance(v, Mapping | list)
+            or k in ("levels", "parameters", "qis", "hierarchies", "models")
+        )
+        and k not in _RISK_FIGURES
     ]
     intro = f"Rationale recorded by the privacy officer: {b.rationale}" if b.rationale else ""
     figs = []
@@ -230,7 +196,25 @@ def _utility_section(b: AssessmentBundle) -> Section | None:
     u = b.utility
     if not u:
         return None
-    rows = [(k, v) for k, v in u.items() if not isinstance(v, Mapping | list)]
+    rows: list[tuple[str, Any]] = [
+        (k, v)
+        for k, v in u.items()
+        if not isinstance(v, Mapping | list) and k != "information_loss"
+    ]
+    gl = u.get("generalization_loss")
+    if isinstance(gl, Mapping):
+        rows.append(
+            (
+                f"information loss ({gl.get('metric')} metric, 0 = none, 1 = all; "
+                f"{gl.get('reference')})",
+                gl.get("score"),
+            )
+        )
+    il = u.get("information_loss")
+    if isinstance(il, Mapping):
+        rows.append(("IL1s information loss of numeric values (sdcMicro)", il.get("il1s")))
+    elif not isinstance(gl, Mapping):
+        rows.append(("information loss", NOT_COMPUTED))
     tables = [table_html(rows, ["utility measure", "value"])] if rows else []
     for key in ("attributes", "distribution_distance", "per_attribute"):
         per = u.get(key)
@@ -311,7 +295,7 @@ def _policy_rows(h: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in rows if v is not None]
 
 
-def _governance_section(b: AssessmentBundle) -> Section | None:
+def _governance_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None:
     tables = []
     if b.policy:
         tables.append(table_html(_policy_rows(b.policy), ["effective policy", "value"]))
@@ -326,22 +310,21 @@ def _governance_section(b: AssessmentBundle) -> Section | None:
                     ["conflicts that make the combination impermissible"],
                 )
             )
-    if b.gate:
-        g = b.gate
-        findings = g.get("findings") or []
+    if figures.checks:
         tables.append(
             table_html(
                 [
                     (
-                        f.get("rule"),
-                        f.get("measured"),
-                        f.get("limit"),
-                        f.get("status"),
-                        f.get("message") or f.get("advice"),
+                        c.rule,
+                        c.measured,
+                        c.required,
+                        c.status if c.consistent else "inconsistent",
+                        c.sentence,
                     )
-                    for f in findings
+                    for c in figures.checks
                 ],
-                ["privacy gate rule", "measured", "limit", "status", "what it means / what to do"],
+                ["privacy gate rule", "measured", "limit", "status", "in plain words"],
+                css="wb-table wb-gate",
             )
         )
     if b.programme:
@@ -382,19 +365,69 @@ def sections(bundle: AssessmentBundle | Mapping[str, Any], role: str = "reviewer
 
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
     render_for(role, b.to_dict())
+    check_bundle(b)
+    builders = (
+        ("verdict", lambda f: _verdict_section(f)),
+        ("datasets", lambda f: _datasets_section(b)),
+        ("risk", lambda f: _risk_section(b, f)),
+        ("transformation", lambda f: _transformation_section(b)),
+        ("utility", lambda f: _utility_section(b)),
+        ("linkage", lambda f: _linkage_section(b)),
+        ("governance", lambda f: _governance_section(b, f)),
+    )
+    figures = review_figures(b)
     out = []
-    for build in (
-        _datasets_section,
-        _risk_section,
-        _transformation_section,
-        _utility_section,
-        _linkage_section,
-        _governance_section,
-    ):
-        s = build(b)
+    for key, build in builders:
+        try:
+            s = build(figures)
+        except WorkbenchError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            # a hand-edited or foreign bundle: say which section, never echo its content
+            raise ConfigError(
+                f"assessment bundle: the {key} section is malformed "
+                f"({type(exc).__name__}); expected the shapes the workbench writes"
+            ) from None
         if s is not None:
             out.append(s)
     return out
+
+
+def _verdict_section(figures: ReviewFigures) -> Section:
+    """The verdict box: each policy threshold, pass or fail, in plain words."""
+    if not figures.checks:
+        head = (
+            "No policy was checked: this bundle holds no privacy-gate findings, so no threshold "
+            "was judged. Build it with --policy to get a verdict."
+        )
+        items: list[str] = []
+        cls = "wb-verdict wb-verdict-none"
+    else:
+        side = "after de-identification" if figures.side == "after" else "as assessed"
+        n_bad = len(figures.failed)
+        reviews = sum(1 for c in figures.checks if c.status == "review" and c.consistent)
+        if figures.passed:
+            head = f"PASS: the data {side} meets every threshold of policy {figures.policy}."
+            if reviews:
+                head += f" {reviews} point(s) need a person's review (below)."
+            cls = "wb-verdict wb-verdict-pass"
+        else:
+            what = (
+                f"{n_bad} of {len(figures.checks)} checks failed" if n_bad else "checks need review"
+            )
+            head = f"FAIL: the data {side} does not meet policy {figures.policy} ({what})."
+            cls = "wb-verdict wb-verdict-fail"
+        items = [
+            f"<li class='wb-check wb-check-{html.escape(c.status if c.consistent else 'inconsistent')}'>"
+            f"{html.escape(c.sentence)}</li>"
+            for c in figures.checks
+        ]
+    body = (
+        f"<div class='{cls}'><p class='wb-verdict-head'><b>{html.escape(head)}</b></p>"
+        + (f"<ul>{''.join(items)}</ul>" if items else "")
+        + "</div>"
+    )
+    return Section("verdict", "Verdict", tables=(body,))
 
 
 _CSS = """
@@ -405,6 +438,10 @@ table.wb-table{border-collapse:collapse;margin:.8em 0;font-size:.92em}
 .wb-table th,.wb-table td{border:1px solid #ddd;padding:4px 8px;text-align:left !important}
 .wb-table th{background:#f4f4f4}
 section{margin-top:2em} .fig{margin:.6em 0}
+.wb-verdict{border:2px solid #999;border-radius:6px;padding:.4em 1em;margin:.8em 0}
+.wb-verdict-pass{border-color:#2e7d32;background:#f1f8f1}
+.wb-verdict-fail{border-color:#c62828;background:#fdf1f1}
+.wb-verdict li{margin:.25em 0} .wb-check-fail,.wb-check-inconsistent{color:#b71c1c}
 """
 
 
@@ -455,6 +492,10 @@ def write_report(
     from .bundle import check_no_leak
 
     ensure_not_source(out, [bundle_path])
-    text = render_html(AssessmentBundle.load(bundle_path), plotlyjs=plotlyjs)
+    bundle = AssessmentBundle.load(bundle_path)  # leak-checked again on load
+    try:
+        text = render_html(bundle, plotlyjs=plotlyjs)
+    except ConfigError as exc:  # name the file (the message never holds a value)
+        raise type(exc)(f"{bundle_path}: {exc}") from None
     check_no_leak(text, forbidden)
     return atomic_write_text(out, text, sources=[bundle_path])

@@ -43,6 +43,8 @@ __all__ = [
     "suggest_roles",
     "suggest_from_profile",
     "is_code_column",
+    "DirectIdentifier",
+    "find_direct_identifiers",
 ]
 
 
@@ -396,6 +398,61 @@ def suggest_from_profile(profile: DatasetProfile) -> RoleSuggestions:
     return RoleSuggestions(tuple(out))
 
 
+@dataclass(frozen=True)
+class DirectIdentifier:
+    """A column that must not leave in a release, and why (never one of its values).
+
+    ``source`` is ``"role map"`` (declared), ``"suggested"`` (role suggestion: name, uniqueness
+    or values) or ``"values"`` (the values look like identifiers although the role map says
+    otherwise).
+    """
+
+    column: str
+    reason: str
+    source: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"column": self.column, "reason": self.reason, "source": self.source}
+
+
+def find_direct_identifiers(
+    dataset: Any, roles: RoleMap | None = None, *, profile: DatasetProfile | None = None
+) -> tuple[DirectIdentifier, ...]:
+    """The columns of ``dataset`` that are direct identifiers: the one rule for releases.
+
+    Used by every writer of record-level data (:mod:`workbench.deid.release`) and by the
+    privacy gate's ``direct_identifier_present`` finding, so what a release removes is exactly
+    what the gate looks for. A column is a direct identifier when
+
+    * the role map (``roles``) says so, or, for columns the role map does not list, the role
+      suggestion does (names such as ``email`` or ``visit_id``, near-unique record ids, free
+      text); a keyed pseudonym (``person_key`` holding hex digests) is not one;
+    * whatever the role map says, its values look like e-mail addresses, phone numbers,
+      national ids, payment cards, IBANs, IP addresses or common person names (fail closed: a
+      declared role cannot hide such values).
+    """
+    if profile is None:
+        from .profiling import profile as _profile
+
+        profile = _profile(dataset, suggest=False)
+    suggestions = suggest_from_profile(profile)
+    out = []
+    for col, sug in zip(profile.columns, suggestions, strict=True):
+        if roles is not None and col.name in roles:
+            if roles[col.name] is _DI:
+                out.append(
+                    DirectIdentifier(col.name, "direct identifier in the role map", "role map")
+                )
+                continue
+            evidence = _value_evidence(col)
+            if evidence:
+                reason = f"{max(evidence)[1]} (the role map says {roles[col.name].value})"
+                out.append(DirectIdentifier(col.name, reason, "values"))
+        elif sug.role is _DI:
+            out.append(DirectIdentifier(col.name, sug.reason, "suggested"))
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------------------------
 # vocabulary
 
@@ -522,8 +579,17 @@ _VOCAB: tuple[_Category, ...] = (
         "staffid studentid voterid userid accountid applicantid beneficiaryid claimantid "
         "pupilid insuredid subjectid participantid personalnummer mitarbeiternummer "
         "kundennummer patientennummer matrikelnummer numeroclient numeropatient "
-        "numeroempleado klantnummer personeelsnummer patientnummer studentnummer pseudonym "
-        "personkey patientkey",
+        "numeroempleado klantnummer personeelsnummer patientnummer studentnummer",
+    ),
+    _cat(
+        "pseudonym",
+        _O,
+        "keyed pseudonym",
+        "an HMAC join key for holders of the key; without it, it identifies nobody (hex digests)",
+        0.9,
+        "pseudonym pseudonyms pseudonymkey pseudonymid personkey patientkey residentkey "
+        "clientkey citizenkey memberkey subjectkey participantkey pseudonyme pseudonimo "
+        "pseudoniem",
     ),
     _cat(
         "generic_id",
@@ -834,6 +900,8 @@ def _match_name(column: str) -> _NameMatch | None:
     if not tokens:
         return None
     stripped = [re.sub(r"\d+$", "", t) or t for t in tokens]
+    if stripped[-1] in _PSEUDONYM_SUFFIXES:  # ``email_pseudonym``: what a release writes
+        return _NameMatch(_PSEUDONYM, stripped[-1], _PSEUDONYM.confidence)
     full = "".join(tokens)
     grams: dict[str, float] = {}  # candidate -> confidence factor
     for seq in (tokens, stripped):
@@ -876,8 +944,20 @@ def _match_name(column: str) -> _NameMatch | None:
     return best
 
 
+_PSEUDONYM = next(c for c in _VOCAB if c.key == "pseudonym")
+_PSEUDONYM_SUFFIXES = frozenset({"pseudonym", "pseudonyme", "pseudonimo", "pseudoniem"})
 _CODE_KEYS = frozenset(
-    {"postal", "phone", "national_id", "account", "person_id", "household_key", "device", "vehicle"}
+    {
+        "postal",
+        "phone",
+        "national_id",
+        "account",
+        "person_id",
+        "household_key",
+        "device",
+        "vehicle",
+        "pseudonym",
+    }
 )
 
 
@@ -897,17 +977,12 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f} %" if x >= 0.01 else "<1 %"
 
 
-def _suggest_column(
-    col: ColumnProfile,
-    match: _NameMatch | None,
-    matches: Mapping[str, _NameMatch | None],
-    profile: DatasetProfile,
-) -> RoleSuggestion:
-    from .profiling import ColumnKind
+_ALL = 0.999  # "every value", allowing for float rounding of the weighted shares
 
-    name = col.name
-    # 1. values that look like direct identifiers override any name
-    value_di = []
+
+def _value_evidence(col: ColumnProfile, names: bool = True) -> list[tuple[float, str]]:
+    """(share, reason) for each way the values look like direct identifiers (never a value)."""
+    found = []
     for pat, label in (
         ("email", "e-mail addresses"),
         ("phone", "phone numbers"),
@@ -918,12 +993,24 @@ def _suggest_column(
     ):
         share = col.pattern(pat)
         if share >= 0.5:
-            value_di.append((share, f"{_pct(share)} of values look like {label}"))
-    if col.is_person_names and (match is None or match.category.role is not _DI):
+            found.append((share, f"{_pct(share)} of values look like {label}"))
+    if names and col.is_person_names:
         share = col.pattern("person_name")
-        value_di.append(
-            (share * 0.9, f"{_pct(share)} of values are common first names or surnames")
-        )
+        found.append((share * 0.9, f"{_pct(share)} of values are common first names or surnames"))
+    return found
+
+
+def _suggest_column(
+    col: ColumnProfile,
+    match: _NameMatch | None,
+    matches: Mapping[str, _NameMatch | None],
+    profile: DatasetProfile,
+) -> RoleSuggestion:
+    from .profiling import ColumnKind
+
+    name = col.name
+    # 1. values that look like direct identifiers override any name
+    value_di = _value_evidence(col, names=match is None or match.category.role is not _DI)
     if value_di and not (match and match.category.role is _DI):
         share, reason = max(value_di)
         return RoleSuggestion(name, _DI, reason, round(min(0.99, 0.5 + 0.45 * share), 2))
@@ -952,6 +1039,16 @@ def _suggest_column(
             )
         if cat.key == "race":
             return _race(col, label, matches, conf)
+        if cat.key == "pseudonym":
+            if col.n_values and col.pattern("hex_digest") >= _ALL:
+                return RoleSuggestion(name, _O, f"{label}: {cat.why}", round(conf, 2))
+            return RoleSuggestion(
+                name,
+                _DI,
+                f"named like a {label}, but the values are not hex digests of a keyed hash: "
+                "treat it as the identifier it may be",
+                0.8,
+            )
         reason = f"{label}: {cat.why}"
         if cat.role is _DI and value_di:
             reason += f"; {max(value_di)[1]}"

@@ -11,8 +11,15 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..errors import WorkbenchError
+from ..errors import FileSystemError, WorkbenchError
+
+if TYPE_CHECKING:
+    from .._io import OutputJournal
+
+# Commands whose data argument may be a SQL query over files (they take ``--allow-dir``).
+_SQL_SOURCE_COMMANDS = ("profile", "assess", "link", "anonymize", "frontier")
 
 # Order is the order shown in ``workbench --help``.
 COMMANDS = [
@@ -55,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
         # live inside the commands); a broken one fails loudly instead of vanishing from --help
         # a hyphenated sub-command lives in _<name with underscores>.py
         importlib.import_module(f"{__name__}._{name.replace('-', '_')}").register(sub)
+    for name in _SQL_SOURCE_COMMANDS:
+        if name in sub.choices:
+            sub.choices[name].add_argument(
+                "--allow-dir",
+                action="append",
+                default=[],
+                metavar="DIR",
+                help="a further directory a SQL source may read (repeat); by default a SQL "
+                "query reads only data files under the working directory",
+            )
     return parser
 
 
@@ -168,8 +185,59 @@ def _auto_record(args: argparse.Namespace) -> None:
     record(args, operation, inputs=inputs, outputs=outputs, parameters=params)
 
 
+# Commands that write outputs and record them in the default provenance log themselves (the
+# others are in _AUTO_RECORD); ``retention`` and ``provenance`` take the log as an argument.
+_SELF_RECORDING = ("anonymize", "check")
+
+
+def _check_provenance_writable() -> None:
+    """Fail before any output is written when the provenance log cannot be appended to.
+
+    An output never exists without its provenance record, so a command that would record checks
+    the log first: its directory must be a directory (or creatable) and the log a writable file.
+    """
+    import os
+
+    from ..governance.provenance import default_log_path
+
+    log = default_log_path()
+    if log is None:  # WORKBENCH_PROVENANCE=off
+        return
+    where = f"provenance log {log} (set WORKBENCH_PROVENANCE to another file, or to off)"
+    existing = next(a for a in (log.parent, *log.parent.parents) if a.exists() or a == a.parent)
+    if not existing.is_dir():
+        raise FileSystemError(f"cannot write the {where}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise FileSystemError(f"cannot write the {where}: {existing} is read-only")
+    if log.is_dir():
+        raise FileSystemError(f"cannot write the {where}: it is a directory")
+    if log.exists() and not os.access(log, os.W_OK):
+        raise FileSystemError(f"cannot write the {where}: permission denied")
+
+
+def _undo_outputs(journal: OutputJournal) -> list[str]:
+    """Undo what a failed command wrote: new files removed, replaced files put back.
+
+    No output exists without its provenance record. The provenance log's own head file is kept:
+    a record that was appended stays consistent with it.
+    """
+    from ..governance.provenance import default_log_path
+
+    log = default_log_path()
+    keep = [] if log is None else [log, log.with_name(log.name + ".head")]
+    undone = journal.rollback(keep)
+    return [f"{'restored' if restored else 'removed'} {path}" for path, restored in undone]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``workbench`` console script."""
+    """Entry point of the ``workbench`` console script.
+
+    A failing command exits 2 with one line naming what failed and where (never a traceback) and
+    leaves the files as they were: every file it created is removed and every file it replaced is
+    put back, so no output exists without its provenance record; no temporary file remains.
+    """
+    from .._io import output_journal
+
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -177,26 +245,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    try:
-        code = int(args.func(args) or 0)
-        if code in (0, 1):  # 1 = a check found risk; the run itself happened
-            _auto_record(args)
-        return code
-    except WorkbenchError as exc:
-        print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except ModuleNotFoundError as exc:
-        from .._extras import extra_for
-        from ..errors import MissingExtraError
+    with output_journal() as journal:
+        try:
+            records = args.command in _AUTO_RECORD or args.command in _SELF_RECORDING
+            if (
+                args.command == "samples"
+                and (getattr(args, "samples_command", None) or "list") == "list"
+            ):
+                records = False  # listing writes nothing and records nothing
+            if records and not getattr(args, "no_record", False):
+                _check_provenance_writable()
+            code = int(args.func(args) or 0)
+            if code in (0, 1):  # 1 = a check found risk; the run itself happened
+                _auto_record(args)
+            return code
+        except WorkbenchError as exc:
+            return _fail(args, exc, journal)
+        except BrokenPipeError:
+            return 0
+        except ModuleNotFoundError as exc:  # a feature of a missing extra: say which one
+            from .._extras import extra_for
+            from ..errors import MissingExtraError
 
-        extra = extra_for(exc)
-        if extra is None:
-            raise
-        err = MissingExtraError(extra, exc.name or "", f"`workbench {args.command}`")
-        print(f"workbench {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
+            extra = extra_for(exc)
+            if extra is None:
+                raise
+            return _fail(
+                args, MissingExtraError(extra, exc.name or "", f"`workbench {args.command}`"), journal
+            )
+        except OSError as exc:  # the operating system refused a read or write
+            return _fail(args, FileSystemError.from_os_error(exc), journal)
+
+
+def _fail(args: argparse.Namespace, exc: BaseException, journal: OutputJournal) -> int:
+    undone = _undo_outputs(journal)
+    print(f"workbench {args.command}: error: {exc}", file=sys.stderr)
+    if undone:
+        print(
+            f"workbench {args.command}: {'; '.join(undone)} (the failed run is not recorded "
+            "in provenance, so its outputs are not kept)",
+            file=sys.stderr,
+        )
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

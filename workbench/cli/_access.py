@@ -24,6 +24,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=_review)
 
+    r.add_argument("--use-log", help="data-use log for real last use (default WORKBENCH_USE_LOG)")
+
+    an = asub.add_parser(
+        "anomalies",
+        help="flag unusual data use: first-ever combinations, volume spikes, use outside a "
+        "project, unusual raw reads, repeated narrow queries, reads without a purpose",
+    )
+    an.add_argument(
+        "--use-log", help="data-use log (default WORKBENCH_USE_LOG or .workbench/use.jsonl)"
+    )
+    an.add_argument("--log", help="access log, for project periods (default WORKBENCH_ACCESS_LOG)")
+    an.add_argument("--baseline-days", type=int, default=30)
+    an.add_argument("--spike-factor", type=float, default=10.0)
+    an.add_argument("--narrow-rows", type=int, default=5)
+    an.add_argument("--narrow-count", type=int, default=10)
+    an.add_argument("--json", action="store_true")
+    an.set_defaults(func=_anomalies)
+
     for name, func in (("grant", _grant), ("revoke", _revoke)):
         g = asub.add_parser(name, help=f"{name} a role")
         g.add_argument("user")
@@ -40,7 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _review(args: argparse.Namespace) -> int:
     from ..governance.access import AccessLog
 
-    review = AccessLog(args.log).review(now=args.now, unused_days=args.unused_days)
+    review = AccessLog(args.log).review(
+        now=args.now, unused_days=args.unused_days, use_log=args.use_log
+    )
     if args.json:
         print_json(review.to_dict())
         return 1 if review.flags else 0
@@ -75,3 +95,31 @@ def _revoke(args: argparse.Namespace) -> int:
     ev = AccessLog(args.log).revoke(args.user, args.role, project=args.project, by=args.by)
     print(f"revoked {ev['role']} from {ev['user']}")
     return 0
+
+
+def _anomalies(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..errors import ConfigError
+    from ..governance.access import AccessLog
+    from ..governance.anomalies import detect_anomalies
+    from ..governance.usage import default_use_log_path, project_periods, read_use_log
+
+    path = Path(args.use_log) if args.use_log else default_use_log_path()
+    if path is None or not path.is_file():
+        raise ConfigError(f"data-use log {path} not found (reads of catalog datasets write it)")
+    report = detect_anomalies(
+        read_use_log(path),
+        project_periods(AccessLog(args.log)),
+        baseline_days=args.baseline_days,
+        spike_factor=args.spike_factor,
+        narrow_rows=args.narrow_rows,
+        narrow_count=args.narrow_count,
+    )
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(f"{report.events:,} data-use records; {len(report.findings)} finding(s)")
+        for f in report.findings:
+            print(f"  {f.day} {f.detector:<18} {f.reason}  (records {list(f.records)})")
+    return 1 if report.findings else 0

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write, ensure_not_source
+from .._io import TABLE_SUFFIXES, ensure_not_source, write_table
 from ..errors import ParameterError, PrivacyWarning
 from . import add_bundle_arguments, save_bundle_and_record
 
@@ -91,10 +91,53 @@ def hierarchies_from_args(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
-def load_data(path: str) -> Any:
+def add_release_arguments(p: argparse.ArgumentParser) -> None:
+    """``--direct-identifiers/--key-file``: every command that writes record-level data."""
+    from ..deid.release import RELEASE_MODES
+
+    p.add_argument(
+        "--direct-identifiers",
+        choices=RELEASE_MODES,
+        default="drop",
+        help="what happens to direct identifiers (role map, else suggested roles, plus values "
+        "that look like e-mails, phones, national ids or names) in the written table: drop "
+        "(default), pseudonymize (keyed HMAC-SHA256, 16 hex characters, column renamed "
+        "COLUMN_pseudonym) or keep (explicit; recorded in provenance, fails `workbench check`)",
+    )
+    p.add_argument(
+        "--key-file",
+        metavar="PATH",
+        help="pseudonymization key file (wins over $WORKBENCH_PSEUDONYM_KEY; at least 16 bytes)",
+    )
+
+
+def prepare_release_from_args(args: argparse.Namespace, frame: Any) -> tuple[Any, Any]:
+    """:func:`workbench.deid.release.prepare_release` with the CLI's mode, roles and key file.
+
+    ``keep`` prints the core's :class:`DirectIdentifierWarning` on stderr.
+    """
+    import sys
+    import warnings
+
+    from ..deid.release import DirectIdentifierWarning, prepare_release
+    from ..roles import RoleMap
+
+    roles = RoleMap.load(args.roles) if getattr(args, "roles", None) else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DirectIdentifierWarning)
+        out = prepare_release(frame, args.direct_identifiers, roles=roles, key_file=args.key_file)
+    for w in caught:
+        if issubclass(w.category, DirectIdentifierWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return out
+
+
+def load_data(path: str, allow_dirs: list[str] | tuple[str, ...] = ()) -> Any:
     from ..loading import load
 
-    return load(path)
+    return load(path, allow_dirs=allow_dirs)
 
 
 def register(subparsers: Any) -> None:
@@ -130,7 +173,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-average-risk", type=float, help="prosecutor average risk limit")
     p.add_argument("--max-highest-risk", type=float, help="prosecutor highest risk limit")
     p.add_argument("--strategy", choices=["lattice", "mondrian"], default="lattice")
-    p.add_argument("--output", metavar="OUT.csv", help="write the anonymized table here")
+    p.add_argument(
+        "--output",
+        metavar="OUT.csv",
+        help="write the anonymized table here (.csv, .tsv, .txt, .xlsx or .parquet)",
+    )
+    add_release_arguments(p)
     add_bundle_arguments(p)
     p.set_defaults(func=run)
 
@@ -160,10 +208,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.output:
         ensure_not_source(args.output, [args.file])
+        if Path(args.output).suffix.lower() not in TABLE_SUFFIXES:
+            raise ParameterError(
+                "--output", args.output, "a file ending in " + ", ".join(TABLE_SUFFIXES)
+            )
     if args.bundle:
         ensure_not_source(args.bundle, [args.file])
     hierarchies = hierarchies_from_args(args)
-    data = load_data(args.file)
+    data = load_data(args.file, args.allow_dir)
     result = anonymize(
         data,
         args.qi,
@@ -183,23 +235,22 @@ def run(args: argparse.Namespace) -> int:
         return_data=bool(args.output or args.bundle),
         sensitive_hierarchies=_sensitive_hierarchies(args),
     )
-    written = None
-    if args.output and result.found and result.data is not None:
-        delim = "," if Path(args.output).suffix.lower() == ".csv" else "\t"
+    written = release = released = None
+    if (args.output or args.bundle) and result.found and result.data is not None:
+        # the one release path: direct identifiers handled, then formulas escaped on writing
+        released, release = prepare_release_from_args(args, result.data)
+    if args.output and released is not None:
+        delim = None
         opts = getattr(data, "options", {}) or {}
         if Path(args.output).suffix.lower() == ".csv" and opts.get("delimiter") in (";", ",", "|"):
             delim = opts["delimiter"]
-        frame = result.data
-        atomic_write(
-            args.output,
-            lambda p: frame.to_csv(p, index=False, sep=delim, lineterminator="\n"),
-            sources=[args.file],
-        )
+        write_table(args.output, released, sources=[args.file], sep=delim)
         written = str(args.output)
     if written:  # deterministic: replayable from the recipe
         from . import record
 
         params = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "func"}
+        params["release"] = release.to_dict()
         record(
             args,
             "anonymize",
@@ -209,18 +260,21 @@ def run(args: argparse.Namespace) -> int:
         )
     bundle_written = None
     if args.bundle and result.found:
-        bundle_written = _write_bundle(args, data, result, hierarchies)
+        bundle_written = _write_bundle(args, data, result, hierarchies, released)
     if args.json:
         doc = result.to_dict()
         doc["output"] = written
         doc["bundle"] = bundle_written
+        doc["direct_identifiers"] = release.to_dict() if release is not None else None
         print_json(doc)
     else:
-        print(_summary(result, written))
+        print(_summary(result, written, release))
     return 0 if result.found else 1
 
 
-def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies: dict) -> str:
+def _write_bundle(
+    args: argparse.Namespace, data: Any, result: Any, hierarchies: dict, released: Any
+) -> str:
     from ..assessment import anonymization_bundle
     from ..dataset import Dataset
     from ..deid.hierarchy import Hierarchy
@@ -233,13 +287,7 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         for q, h in hierarchies.items()
     }
     resolved.update(result.hierarchies or {})
-    extra = {}
-    if args.policy:
-        from ..assessment import governance_sections, released_rows
-
-        extra = governance_sections(
-            released_rows(result.data, args.qi), args.qi, args.sensitive, args.policy
-        )
+    # the gate judges the released table's profile the bundle shows (one set of figures)
     bundle = anonymization_bundle(
         dataset,
         result,
@@ -248,12 +296,13 @@ def _write_bundle(args: argparse.Namespace, data: Any, result: Any, hierarchies:
         hierarchies=resolved,
         roles=roles,
         rationale=args.rationale,
-        **extra,
+        policies=args.policy,
+        gate_options={"user": getattr(args, "user", None)},
     )
     return save_bundle_and_record(args, bundle, dataset, roles, "anonymize")
 
 
-def _summary(r: Any, written: str | None) -> str:
+def _summary(r: Any, written: str | None, release: Any = None) -> str:
     lines = []
     if not r.found:
         lines.append(
@@ -281,4 +330,12 @@ def _summary(r: Any, written: str | None) -> str:
         lines.append(f"  note: no --hierarchy for {q!r}: {note}")
     if written:
         lines.append(f"  anonymized table written to {written}")
+    if release is not None:
+        done = {
+            "dropped": ", ".join(release.dropped),
+            "pseudonymized": ", ".join(f"{a} -> {b}" for a, b in release.pseudonymized.items()),
+            "KEPT": ", ".join(release.kept),
+        }
+        shown = "; ".join(f"{k} {v}" for k, v in done.items() if v)
+        lines.append(f"  direct identifiers: {shown or 'none found'}")
     return "\n".join(lines)

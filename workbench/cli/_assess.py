@@ -40,7 +40,11 @@ def register(subparsers: Any) -> None:
         help="population file with the QI columns (one row per person)",
     )
     p.add_argument(
-        "--threshold", type=float, default=0.2, help="highest acceptable record risk (default 0.2)"
+        "--threshold",
+        type=float,
+        default=None,
+        help="highest acceptable record risk (default: the --policy's records-at-risk threshold, "
+        "else 0.2)",
     )
     p.add_argument(
         "--missing",
@@ -88,10 +92,10 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _load(path: str) -> Any:
+def _load(path: str, allow_dirs: list[str]) -> Any:
     from ..loading import load
 
-    return load(path)
+    return load(path, allow_dirs=allow_dirs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,19 +115,24 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("suda-max-size", args.suda_max_size, "a whole number >= 1")
     if not 0.0 < args.dis_fraction <= 1.0:
         raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
-    if not 0.0 <= args.threshold <= 1.0:
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
-    data = _load(args.file)
-    population_table = _load(args.population_table) if args.population_table else None
+    data = _load(args.file, args.allow_dir)
+    population_table = (
+        _load(args.population_table, args.allow_dir) if args.population_table else None
+    )
+    # with --policy the bundle's gate judges this very profile: assess it the way the policy
+    # measures (its risk threshold, its l-diversity attributes)
+    threshold, sensitive = _risk_options(args, data)
     profile = assess(
         data,
         args.qi,
-        sensitive=args.sensitive,
+        sensitive=sensitive,
         weights=args.weights,
         household=args.household,
         population_size=args.population,
         population_table=population_table,
-        threshold=args.threshold,
+        threshold=threshold,
         missing=args.missing,
         l=args.l_value,
         source=args.file,
@@ -149,22 +158,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _risk_options(args: argparse.Namespace, data: Any) -> tuple[float, list[str]]:
+    """Risk threshold and sensitive attributes: the policy's when a bundle has a --policy."""
+    from ..assessment import risk_options
+
+    policies = args.policy if args.bundle else []
+    columns = data.columns if hasattr(data, "columns") else []
+    return risk_options(policies, list(columns), args.sensitive, args.threshold)
+
+
 def _write_bundle(args: argparse.Namespace, data: Any, profile: Any) -> str:
-    """Bundle of the assessment (plus policy and gate findings when ``--policy`` is given)."""
-    from ..assessment import assessment_bundle, governance_sections
+    """Bundle of the assessment (plus policy and gate findings when ``--policy`` is given).
+
+    The gate judges ``profile`` itself, so the gate table and the risk table agree.
+    """
+    from ..assessment import assessment_bundle
     from ..dataset import Dataset
     from ..roles import RoleMap
 
     dataset = data if isinstance(data, Dataset) else Dataset.from_frame(data, name="data")
     roles = RoleMap.load(args.roles) if args.roles else None
-    extra = (
-        governance_sections(
-            dataset, args.qi, args.sensitive, args.policy, user=getattr(args, "user", None)
-        )
-        if args.policy
-        else {}
+    bundle = assessment_bundle(
+        dataset,
+        profile,
+        roles=roles,
+        rationale=args.rationale,
+        policies=args.policy,
+        gate_options={"user": getattr(args, "user", None)},
     )
-    bundle = assessment_bundle(dataset, profile, roles=roles, rationale=args.rationale, **extra)
     return save_bundle_and_record(args, bundle, dataset, roles, "assess")
 
 

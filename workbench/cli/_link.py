@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     def get(name: str) -> tuple[Any, str | None]:
         if catalog is not None and name in catalog.datasets and not Path(name).is_file():
             return catalog.load_dataset(name), name
-        return load(name), None
+        return load(name, allow_dirs=args.allow_dir), None
 
     released, rname = get(args.released)
     attacker, aname = get(args.attacker)

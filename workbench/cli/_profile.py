@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         missing=args.missing if args.missing is not None else ("",),
         sheet=sheet,
         lazy=True if args.lazy else None,
+        allow_dirs=args.allow_dir,
     )
     user = RoleMap.load(args.roles) if args.roles else None
     if user is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..samples import city
@@ -69,8 +70,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--key-file",
         type=Path,
         default=None,
-        help=f"file holding the pseudonym key (else ${city.PSEUDONYM_KEY_ENV})",
+        help=f"file holding the pseudonym key (wins over ${city.PSEUDONYM_KEY_ENV}; at least "
+        "16 bytes)",
     )
+    p_exp.add_argument(
+        "--direct-identifiers",
+        choices=("drop", "pseudonymize", "keep"),
+        default=None,
+        help="the department's record id (and names on the voter roll): drop (default), "
+        "pseudonymize (COLUMN_pseudonym) or keep (the default, and the only choice, with "
+        "--truth: a scoring file, not a release)",
+    )
+    p_exp.add_argument("--json", action="store_true", help="print what was written as JSON")
     p_exp.add_argument(
         "--source",
         type=Path,
@@ -126,14 +137,41 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    path = city.export(
-        args.name,
-        args.out,
-        truth=args.truth,
-        pseudonym=args.pseudonym,
-        key_file=args.key_file,
-        source_dir=args.source,
-    )
+    import warnings
+
+    from ..deid.release import DirectIdentifierWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DirectIdentifierWarning)
+        result = city.export_release(
+            args.name,
+            args.out,
+            truth=args.truth,
+            pseudonym=args.pseudonym,
+            key_file=args.key_file,
+            source_dir=args.source,
+            direct_identifiers=args.direct_identifiers,
+        )
+    release = result.release.to_dict()
+    # the dispatcher records this run from ``vars(args)``: record the mode actually used (keep
+    # with --truth) and what was done, names only
+    args.direct_identifiers = result.release.mode
+    args.release = release
     added = [c for c, on in (("resident_id", args.truth), ("person_key", args.pseudonym)) if on]
-    print(f"wrote {path}" + (f" with {', '.join(added)}" if added else ""))
+    if args.json:
+        from . import print_json
+
+        print_json({"output": str(result.path), "added": added, "direct_identifiers": release})
+    else:
+        print(f"wrote {result.path}" + (f" with {', '.join(added)}" if added else ""))
+        r = result.release
+        done = [
+            f"dropped {', '.join(r.dropped)}" if r.dropped else "",
+            ", ".join(f"pseudonymized {a} -> {b}" for a, b in r.pseudonymized.items()),
+            f"KEPT {', '.join(r.kept)} (not a release)" if r.kept else "",
+        ]
+        print("  direct identifiers: " + ("; ".join(d for d in done if d) or "none found"))
+    for w in caught:
+        if args.direct_identifiers == "keep" and not args.truth:
+            print(f"warning: {w.message}", file=sys.stderr)
     return 0

@@ -37,6 +37,13 @@ from .metrics import (
     table_metrics,
 )
 from .mondrian import mondrian
+from .release import (
+    RELEASE_MODES,
+    DirectIdentifierWarning,
+    ReleaseReport,
+    prepare_release,
+    write_release,
+)
 from .transforms import *  # noqa: F403 -- helper F's public names, listed in its __all__
 from .utility import *  # noqa: F403 -- helper F's public names, listed in its __all__
 
@@ -66,6 +73,11 @@ __all__ = [
     "frontier",
     "FrontierPoint",
     "FrontierResult",
+    "RELEASE_MODES",
+    "DirectIdentifierWarning",
+    "ReleaseReport",
+    "prepare_release",
+    "write_release",
     *_transforms.__all__,
     *_utility.__all__,
 ]

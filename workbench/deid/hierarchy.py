@@ -235,16 +235,17 @@ class Hierarchy:
         codes = lut[ucodes]  # code -1 (missing) picks the appended entry
         bad_u = np.flatnonzero(lut[:-1] < 0)
         if len(bad_u):
-            first = spelled.iloc[int(bad_u[0])]
-            n_bad = int(np.isin(ucodes, bad_u).sum())
+            # name the position, never the value: cells may hold identifiers
+            rows = np.flatnonzero(np.isin(ucodes, bad_u))
             col = f" of column {column!r}" if column else ""
             more = (
-                f" ({len(bad_u)} values, {n_bad} records, have no leaf)"
+                f" ({len(bad_u)} values, {len(rows)} records, have no leaf)"
                 if len(bad_u) > 1
-                else f" ({n_bad} records)"
+                else f" ({len(rows)} records)"
             )
             raise HierarchyError(
-                f"value {first!r}{col} has no leaf in hierarchy{self._where()}{more}"
+                f"the value in row {int(rows[0]) + 1}{col} has no leaf in hierarchy"
+                f"{self._where()}{more}"
             )
         return codes
 
@@ -358,6 +359,17 @@ def _distinct(values: Any) -> list[str]:
     return sorted(set(s.dropna()))
 
 
+def _value_at(values: Any, bad: str, name: str | None) -> str:
+    """Where a bad value sits ("row 3 of column 'age'"), never the value itself.
+
+    Cell values may be identifiers, so error messages name the position only.
+    """
+    s = value_strings(pd.Series(values) if not isinstance(values, pd.Series) else values)
+    hits = np.flatnonzero((s == bad).to_numpy(dtype=bool, na_value=False))
+    row = f"row {int(hits[0]) + 1}" if len(hits) else "a value"
+    return f"{row}{' of column ' + repr(name) if name else ''}"
+
+
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
@@ -388,8 +400,7 @@ def interval_hierarchy(
             nums.append(float(v))
         except ValueError:
             raise HierarchyError(
-                f"value {v!r}{' of column ' + repr(name) if name else ''} is not "
-                f"numeric; interval hierarchies need numbers"
+                f"{_value_at(values, v, name)} is not numeric; interval hierarchies need numbers"
             ) from None
     if not nums:
         raise HierarchyError(
@@ -456,8 +467,7 @@ def date_hierarchy(
     if parsed.isna().any():
         bad = leaves[int(np.flatnonzero(parsed.isna().to_numpy())[0])]
         raise HierarchyError(
-            f"value {bad!r}{' of column ' + repr(name) if name else ''} is not a "
-            f"date in format {date_format or 'ISO-8601'}"
+            f"{_value_at(values, bad, name)} is not a date in format {date_format or 'ISO-8601'}"
         )
     columns = [leaves]
     for lv in levels[1:] if levels and levels[0] == "day" else levels:
@@ -506,9 +516,10 @@ def grouping_hierarchy(
         prev = columns[-1]
         missing = [v for v in prev if v not in mapping]
         if missing:
+            where = _value_at(values, missing[0], name) if i == 0 else f"a level-{i} group"
             raise HierarchyError(
-                f"value {missing[0]!r}{' of column ' + repr(name) if name else ''} "
-                f"has no group in mapping {i} (level {i} -> {i + 1})"
+                f"{where} has no group in mapping {i} (level {i} -> {i + 1}; "
+                f"{len(missing)} value(s) missing)"
             )
         columns.append([str(mapping[v]) for v in prev])
     return Hierarchy.from_rows(_rows(_add_top(columns)), name=name)

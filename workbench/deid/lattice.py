@@ -112,6 +112,14 @@ class Criteria:
     suppression: float = 0.0
 
     def __post_init__(self) -> None:
+        from ..errors import ParameterTypeError
+
+        for name in ("c", "t", "max_average_risk", "max_highest_risk", "suppression"):
+            v = getattr(self, name)
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, (int, float, np.number))
+            ):
+                raise ParameterTypeError(name, v, "a number")
         if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 1:
             raise ParameterError("k", self.k, "an integer >= 1")
         if self.l is not None and (not isinstance(self.l, (int, np.integer)) or self.l < 1):

@@ -21,13 +21,9 @@ Conventions shared by all transforms
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import math
-import os
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
@@ -37,7 +33,15 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset, as_pandas, check_columns
-from ..errors import HierarchyError, KeyMissingError, ParameterError
+from ..errors import HierarchyError, ParameterError
+from .pseudonym import (
+    DEFAULT_KEY_ENV,
+    MIN_KEY_BYTES,
+    PSEUDONYM_LENGTH,
+    load_pseudonym_key,
+    pseudonym_collision_probability,
+    pseudonymize_values,
+)
 
 __all__ = [
     "SUPPRESSED",
@@ -70,12 +74,6 @@ __all__ = [
 
 SUPPRESSED = "*"
 """Marker written in place of a suppressed value (cell or whole record)."""
-
-DEFAULT_KEY_ENV = "WORKBENCH_PSEUDONYM_KEY"
-"""Environment variable holding the shared pseudonymization key."""
-
-MIN_KEY_BYTES = 16
-"""Shortest accepted key (128 bits); shorter keys make the pseudonyms guessable by brute force."""
 
 
 @runtime_checkable
@@ -261,105 +259,12 @@ class DropColumns(Transform):
         return {"dropped": list(self.columns)}, np.zeros(len(df), dtype=bool)
 
 
-def load_pseudonym_key(
-    env_var: str = DEFAULT_KEY_ENV, key_file: str | Path | None = None
-) -> tuple[bytes, str]:
-    """Read the pseudonymization key; return ``(key, source)`` where source is only a name.
-
-    The environment variable wins when set and non-empty, otherwise the key file is read
-    (surrounding whitespace, such as the trailing newline, is stripped so ``echo key > file``
-    and ``export VAR=key`` give the same pseudonyms). The key itself is never logged or stored.
-
-    Raises
-    ------
-    KeyMissingError
-        Neither source holds a key; the message names both.
-    ParameterError
-        The key is shorter than :data:`MIN_KEY_BYTES` bytes (its value is not shown).
-    """
-    key: bytes | None = None
-    source = ""
-    value = os.environ.get(env_var, "")
-    if value.strip():
-        key, source = value.strip().encode("utf-8"), f"env:{env_var}"
-    elif key_file is not None and Path(key_file).is_file():
-        content = Path(key_file).read_bytes().strip()
-        if content:
-            key, source = content, f"file:{key_file}"
-    if key is None:
-        where = (
-            f"key file {str(key_file)!r} (missing or empty)"
-            if key_file is not None
-            else "no key file configured (pass key_file=...)"
-        )
-        raise KeyMissingError(
-            f"pseudonymization key not found: environment variable {env_var} is not set and "
-            f"{where}; set {env_var} or provide a key file holding at least {MIN_KEY_BYTES} bytes"
-        )
-    if len(key) < MIN_KEY_BYTES:
-        raise ParameterError(
-            "pseudonymization key",
-            f"<{len(key)} bytes from {source}>",
-            f"at least {MIN_KEY_BYTES} bytes",
-        )
-    return key, source
-
-
-def _normalise_identifier(value: Any, strip: bool, casefold: bool) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    text = unicodedata.normalize("NFC", str(value))
-    if strip:
-        text = text.strip()
-    if casefold:
-        text = text.casefold()
-    return text or None
-
-
-def pseudonymize_values(
-    values: Iterable[Any], key: bytes, length: int = 16, strip: bool = True, casefold: bool = False
-) -> list[str | None]:
-    """Keyed pseudonyms: hex of HMAC-SHA256(key, normalised value), truncated to ``length``.
-
-    Values are turned into text (``str``), Unicode NFC-normalised, optionally stripped and
-    casefolded; missing or empty values stay missing (hashing them would join every blank).
-    The same key gives the same pseudonym in every department, so authorised joins work.
-    Reference: HMAC, Krawczyk, Bellare & Canetti (1997), RFC 2104; SHA-256, FIPS 180-4.
-    """
-    if not 1 <= int(length) <= 64:
-        raise ParameterError("length", length, "an integer between 1 and 64 hex characters")
-    out: list[str | None] = []
-    cache: dict[str, str] = {}
-    for v in values:
-        text = _normalise_identifier(v, strip, casefold)
-        if text is None:
-            out.append(None)
-            continue
-        p = cache.get(text)
-        if p is None:
-            p = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[: int(length)]
-            cache[text] = p
-        out.append(p)
-    return out
-
-
-def pseudonym_collision_probability(n: int, length: int = 16) -> float:
-    """Probability that some two of ``n`` distinct identifiers share a truncated pseudonym.
-
-    Birthday bound for ``4 * length`` random bits: ``1 - exp(-n (n - 1) / 2^(4 length + 1))``.
-    For the default 16 hex characters (64 bits) and one million identifiers this is about
-    2.7e-8; for ten million about 2.7e-6.
-    """
-    bits = 4 * int(length)
-    return float(-math.expm1(-(n * (n - 1) / 2.0) / 2.0**bits))
-
-
 @dataclass(frozen=True)
 class Pseudonymize(Transform):
     """Replace direct identifiers by keyed HMAC-SHA256 pseudonyms (hex, truncated).
 
-    The key comes from the environment variable ``key_env`` or from ``key_file`` at apply time;
-    it is never an attribute, so neither ``repr`` nor ``to_dict`` (provenance) can show it, and
+    The key comes from ``key_file`` when named, else from the environment variable ``key_env``,
+    at apply time (:func:`~workbench.deid.pseudonym.load_pseudonym_key`); it is never an attribute, so neither ``repr`` nor ``to_dict`` (provenance) can show it, and
     no fingerprint of it is recorded: only the source name ("env:WORKBENCH_PSEUDONYM_KEY").
     Truncation to ``length`` hex characters gives ``4 * length`` bits; see
     :func:`pseudonym_collision_probability`.
@@ -368,7 +273,7 @@ class Pseudonymize(Transform):
     columns: tuple[str, ...]
     key_env: str = DEFAULT_KEY_ENV
     key_file: str | None = None
-    length: int = 16
+    length: int = PSEUDONYM_LENGTH
     strip: bool = True
     casefold: bool = False
     kind: ClassVar[str] = "pseudonymize"
@@ -389,9 +294,8 @@ class Pseudonymize(Transform):
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        d["key_source"] = f"env:{self.key_env}" + (
-            f" or file:{self.key_file}" if self.key_file else ""
-        )
+        # the key rule of workbench.deid.pseudonym: a named key file wins over the environment
+        d["key_source"] = f"file:{self.key_file}" if self.key_file else f"env:{self.key_env}"
         return d
 
     @classmethod
@@ -1399,6 +1303,51 @@ class PipelineResult:
             "cells_suppressed": self.cells_suppressed,
             "steps": [s.to_dict() for s in self.steps],
         }
+
+    def write(
+        self,
+        path: str | Path,
+        direct_identifiers: str = "drop",
+        *,
+        roles: Any = None,
+        key_env: str = DEFAULT_KEY_ENV,
+        key_file: str | Path | None = None,
+        sources: Sequence[str | Path] = (),
+        sep: str | None = None,
+    ) -> Any:
+        """Write the table as a release (:func:`workbench.deid.release.write_release`).
+
+        Columns a :class:`Pseudonymize` step replaced are written as ``<column>_pseudonym`` (so
+        neither a reader nor the gate takes them for the identifier); remaining direct
+        identifiers are dropped, pseudonymized or (explicitly) kept. Returns the
+        :class:`~workbench.deid.release.ReleaseReport` to record in provenance.
+        """
+        from .release import PSEUDONYM_SUFFIX, write_release
+
+        done = [
+            c
+            for s in self.steps
+            if s.transform == Pseudonymize.kind
+            for c in s.parameters.get("columns", ())
+            if c in self.data.columns
+        ]
+        frame = self.data.rename(columns={c: f"{c}{PSEUDONYM_SUFFIX}" for c in done})
+        if roles is not None and done:
+            from ..roles import RoleMap
+
+            rmap = roles if isinstance(roles, RoleMap) else RoleMap.from_dict(roles)
+            kept = {c: r for c, r in rmap.roles.items() if c not in done}
+            roles = RoleMap({**kept, **{f"{c}{PSEUDONYM_SUFFIX}": "other" for c in done}})
+        return write_release(
+            frame,
+            path,
+            direct_identifiers,
+            roles=roles,
+            key_env=key_env,
+            key_file=key_file,
+            sources=sources,
+            sep=sep,
+        )
 
     def __repr__(self) -> str:
         return (

@@ -580,11 +580,24 @@ class AccessLog:
         return out
 
     def review(
-        self, now: str | date | datetime | None = None, unused_days: int = 90
+        self,
+        now: str | date | datetime | None = None,
+        unused_days: int = 90,
+        use_log: str | os.PathLike | None = None,
     ) -> AccessReview:
-        """List held roles and flag those unused for ``unused_days`` or past their end date."""
+        """List held roles and flag those unused for ``unused_days`` or past their end date.
+
+        Use comes from the access log's ``use`` events and from the data-use log
+        (:mod:`workbench.governance.usage`, every catalog read), whichever is later.
+        """
+        from .usage import last_use
+
         now_dt = parse_now(now)
-        grants = self.grants()
+        used = last_use(use_log)
+        grants = tuple(
+            dataclasses.replace(g, last_used=_later(g.last_used, used.get((g.user, g.role))))
+            for g in self.grants()
+        )
         flags: list[AccessFlag] = []
         horizon = timedelta(days=unused_days)
         for g in grants:
@@ -616,3 +629,12 @@ class AccessLog:
         return AccessReview(
             now=_iso(now_dt), grants=grants, flags=tuple(flags), unused_days=unused_days
         )
+
+
+def _later(recorded: str | None, used: datetime | None) -> str | None:
+    """The later of a recorded ISO timestamp and a datetime (as ISO)."""
+    if used is None:
+        return recorded
+    if recorded is None or parse_time(recorded) < used:
+        return _iso(used)
+    return recorded

@@ -135,6 +135,7 @@ class _Target:
     roles_guessed: bool
     catalog_path: str | None
     join_note: str | None = None
+    roles: Any = None  # the declared role map (None: suggested roles)
 
 
 def _roles_from(roles: Any) -> Any:
@@ -178,6 +179,7 @@ def _data_target(
         files,
         guessed,
         catalog_path,
+        roles=None if guessed else rmap,
     )
 
 
@@ -222,6 +224,7 @@ def _resolve_target(
                     (str(entry.file),),
                     False,
                     cat_path,
+                    roles=rmap,
                 )
             return _combined_target(cat, names, cat_path, qis, sensitive)
         if "+" in text and not Path(text).exists():
@@ -307,6 +310,39 @@ def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tu
     return pd.DataFrame(merged), tuple(qis), tuple(sens), note
 
 
+def _direct_identifier_finding(t: _Target) -> Finding | None:
+    """``direct_identifier_present``: the release rule of :mod:`workbench.deid.release`.
+
+    Fails when a column has the direct-identifier role (declared, or suggested for columns the
+    role map does not list) or values that look like e-mails, phones, national ids or names --
+    what ``--direct-identifiers keep`` leaves in a file. Not run on a planned combination, whose
+    merged table holds only quasi-identifiers and sensitive attributes.
+    """
+    if len(t.names) > 1:
+        return None
+    from ..roles import find_direct_identifiers
+
+    found = find_direct_identifiers(t.data, t.roles)
+    if not found:
+        return Finding(
+            "direct_identifier_present",
+            PASS,
+            [],
+            [],
+            "No direct identifiers: no column has the direct-identifier role or values that look "
+            "like e-mails, phones, national ids or person names.",
+        )
+    why = "; ".join(f"{f.column} ({f.reason})" for f in found)
+    return Finding(
+        "direct_identifier_present",
+        FAIL,
+        [f.column for f in found],
+        [],
+        f"Direct identifiers present: {why}. Drop or pseudonymize them before release "
+        "(workbench anonymize --direct-identifiers drop|pseudonymize).",
+    )
+
+
 def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
     if policy is not None:
         if isinstance(policy, Harmonization):
@@ -356,7 +392,7 @@ def _l_value(ldiv: Any, attr: str) -> int | None:
     return None
 
 
-def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
+def _measure(t: _Target, pol: Policy, profile: Any = None) -> tuple[int | None, list[Finding]]:
     from ..risk import assess
 
     th = pol.thresholds
@@ -391,13 +427,16 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
                 "key). Check the key before trusting this result.",
             )
         ]
-    profile = assess(
-        t.data,
-        list(t.qis),
-        sensitive=tuple(dict.fromkeys([*sens_cols])),
-        threshold=rar.threshold if rar is not None else 0.2,
-        l=max(min_l.values()) if min_l else 2,
-    )
+    if profile is None:
+        profile = assess(
+            t.data,
+            list(t.qis),
+            sensitive=tuple(dict.fromkeys([*sens_cols])),
+            threshold=rar.threshold if rar is not None else 0.2,
+            l=max(min_l.values()) if min_l else 2,
+        )
+    else:
+        _check_profile(profile, t, rar.threshold if rar is not None else None, sens_cols)
     findings: list[Finding] = []
     qtext = ", ".join(t.qis)
     if th.min_k is not None:
@@ -483,6 +522,32 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
         for col in l_columns[attr]:
             findings.append(_l_finding(col, need, _l_value(ldiv, col), qtext))
     return int(profile.records), findings
+
+
+def _check_profile(
+    profile: Any, t: _Target, threshold: float | None, l_columns: Sequence[str]
+) -> None:
+    """A profile handed to the gate must describe the target as the policy measures it.
+
+    Reusing the profile a review already shows means the gate and the review report the same
+    figures (computed once); a profile of other columns or another risk threshold would not.
+    """
+    if tuple(profile.qis) != tuple(t.qis):
+        raise ParameterError("profile", list(profile.qis), f"a profile over the QIs {list(t.qis)}")
+    n = _n_rows(t.data)
+    if n is not None and profile.records != n:
+        raise ParameterError("profile", f"{profile.records} records", f"{n} records (the target)")
+    if threshold is not None and profile.threshold != threshold:
+        raise ParameterError(
+            "profile",
+            f"risk threshold {profile.threshold}",
+            f"the policy's records-at-risk threshold {threshold}",
+        )
+    missing = [c for c in l_columns if c not in (getattr(profile, "l_diversity", None) or {})]
+    if missing:  # fail closed: never turn a measurable l into "could not be measured"
+        raise ParameterError(
+            "profile", f"no l-diversity of {missing[0]!r}", "the policy's min_l attributes"
+        )
 
 
 def _l_finding(col: str, need: int, got: int | None, qtext: str) -> Finding:
@@ -618,6 +683,7 @@ def gate(
     log: str | os.PathLike | None = None,
     gate_log: str | os.PathLike | None = None,
     access_log: Any = None,
+    profile: Any = None,
     field_purposes: Any = None,
     recipient: str | None = None,
     recipient_kind: str | None = None,
@@ -657,7 +723,17 @@ def gate(
         Treat review flags as failures.
     record : bool
         Append the result to the gate log and a ``check`` record to provenance.
+    profile : RiskProfile, optional
+        The risk profile of ``target`` already computed (same QIs, the policy's risk threshold,
+        the policy's l-diversity attributes among its sensitive attributes): the gate judges it
+        instead of measuring again, so a review shows one set of figures.
     """
+    from ..errors import ParameterTypeError
+
+    if target is None or isinstance(target, (bool, int, float, bytes)):
+        raise ParameterTypeError(
+            "target", target, "a data file, a catalog dataset name, a Dataset or a data frame"
+        )
     cat, cat_path = None, None
     if catalog is not None:
         from ._catalog import open_catalog
@@ -768,7 +844,10 @@ def gate(
                 "or run the check as someone who has it.",
             )
         )
-    records, measured = _measure(t, pol)
+    di = _direct_identifier_finding(t)
+    if di is not None:
+        findings.append(di)
+    records, measured = _measure(t, pol, profile)
     findings += measured
     result = GateResult(
         target=t.label,

@@ -789,7 +789,16 @@ def _check_missing(missing: str) -> None:
 def _check_qis(qis: Sequence[str]) -> tuple[str, ...]:
     if isinstance(qis, str):
         qis = [qis]
+    from collections.abc import Iterable
+
+    from ..errors import ParameterTypeError
+
+    if not isinstance(qis, Iterable):
+        raise ParameterTypeError("qis", qis, "a list of column names")
     qis = tuple(qis)
+    for q in qis:
+        if not isinstance(q, str):
+            raise ParameterTypeError("qis", q, "column names (strings), one per element")
     if not qis:
         raise ParameterError("qis", [], "at least one quasi-identifier")
     dup = sorted({q for q in qis if qis.count(q) > 1})
@@ -845,12 +854,12 @@ def _validated_weights(col: pd.Series, name: str, source: str | None) -> np.ndar
         if idx.size and (first is None or idx[0] < first[0]):
             first = (int(idx[0]), what)
     if first is not None:
-        row, what = first
-        shown = col.iloc[row]
+        row, what = first  # the cell itself is never shown: it may be an identifier
         raise ParameterError(
             "weights",
             name,
-            f"finite non-negative numbers{where}; row {row + 1} value {shown!r} {what}",
+            f"finite non-negative numbers{where}; the value in row {row + 1} of column "
+            f"{name!r} {what}",
         )
     return values
 

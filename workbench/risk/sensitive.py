@@ -495,8 +495,8 @@ def _hierarchy_levels(hierarchy: Sequence[Sequence[Any]], domain: np.ndarray) ->
         leaves.append(row)
     if missing:
         raise HierarchyError(
-            f"hierarchy does not cover {len(missing)} sensitive value(s), "
-            f"e.g. {missing[0]!r}; expected a row whose first cell is each value"
+            f"hierarchy does not cover {len(missing)} sensitive value(s) (not shown: a value "
+            "may identify someone); expected a row whose first cell is each value"
         )
     width = len(leaves[0])
     maps: list[np.ndarray] = []

@@ -17,10 +17,9 @@ millions of residents take seconds. Same seed and size give the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
-from ..errors import KeyMissingError, MissingFileError, ParameterError
+from ..deid.pseudonym import DEFAULT_KEY_ENV
+from ..errors import MissingFileError, ParameterError
 from . import _names
 
 __all__ = [
@@ -58,6 +58,8 @@ __all__ = [
     "CityGenerationResult",
     "generate",
     "export",
+    "export_release",
+    "ExportResult",
     "read_ground_truth",
     "age_at",
     "catalog_document",
@@ -76,7 +78,8 @@ CHUNK_RESIDENTS = 500_000
 MAX_RESIDENTS = 50_000_000
 """Record ids have 8-9 digits; beyond this size they could collide."""
 
-PSEUDONYM_KEY_ENV = "WORKBENCH_PSEUDONYM_KEY"
+PSEUDONYM_KEY_ENV = DEFAULT_KEY_ENV
+"""Environment variable of the pseudonymization key (the one rule of workbench.deid.pseudonym)."""
 
 DATASETS: tuple[str, ...] = ("clinic", "housing", "social", "transit", "voters")
 
@@ -1398,36 +1401,24 @@ def read_ground_truth(dataset: str | None = None, source_dir: str | Path | None 
     return frame
 
 
-def _load_key(key_file: str | Path | None) -> bytes:
-    if key_file is not None:
-        path = Path(key_file)
-        if not path.is_file():
-            raise KeyMissingError(f"pseudonymization key file {path} does not exist")
-        key = path.read_bytes().strip()
-        if not key:
-            raise KeyMissingError(f"pseudonymization key file {path} is empty")
-        return key
-    value = os.environ.get(PSEUDONYM_KEY_ENV, "")
-    if not value.strip():
-        raise KeyMissingError(
-            f"a pseudonymization key is needed: set the environment variable {PSEUDONYM_KEY_ENV} "
-            "or pass a key file (--key-file)"
-        )
-    return value.strip().encode("utf-8")
+def pseudonymize(values: Any, key: bytes) -> list[str | None]:
+    """Keyed pseudonyms of ``values``: :func:`workbench.deid.pseudonym.pseudonymize_values`.
+
+    Kept as a name for callers of 0.1; there is one implementation (16 hex characters, missing
+    values stay missing, keys of at least 16 bytes).
+    """
+    from ..deid.pseudonym import pseudonymize_values
+
+    return pseudonymize_values(values, key)
 
 
-def pseudonymize(values: Any, key: bytes) -> list[str]:
-    """HMAC-SHA256 (hex) of each value under ``key``: stable, keyed, not reversible without it."""
-    cache: dict[str, str] = {}
-    out = []
-    for v in values:
-        s = str(v)
-        digest = cache.get(s)
-        if digest is None:
-            digest = hmac.new(key, s.encode("utf-8"), hashlib.sha256).hexdigest()
-            cache[s] = digest
-        out.append(digest)
-    return out
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export_release` wrote: the file and what was done to direct identifiers."""
+
+    path: Path
+    release: Any  # workbench.deid.release.ReleaseReport
+    sources: tuple[Path, ...] = ()
 
 
 def export(
@@ -1438,6 +1429,7 @@ def export(
     *,
     key_file: str | Path | None = None,
     source_dir: str | Path | None = None,
+    direct_identifiers: str | None = None,
 ) -> Path:
     """Write a city department file with the resident added, for scoring or authorised joins.
 
@@ -1448,25 +1440,65 @@ def export(
     out : path
         Output file (``.csv`` or ``.parquet``); never one of the source files.
     truth : bool
-        Add ``resident_id`` (the ground truth) as the first column.
+        Add ``resident_id`` (the ground truth) as the first column. The file is then a scoring
+        file, not a release: ``direct_identifiers`` must be ``"keep"`` (its default with
+        ``truth``), and ``workbench check`` fails it.
     pseudonym : bool
-        Add ``person_key`` = HMAC-SHA256 of the resident id, keyed from the environment variable
-        ``WORKBENCH_PSEUDONYM_KEY`` or ``key_file``: departments exporting with the same key can
-        be joined without revealing who is who. Raises :class:`KeyMissingError` without a key.
+        Add ``person_key``, the keyed pseudonym of the resident id
+        (:func:`workbench.deid.pseudonym.pseudonymize_values`, key from ``key_file`` or else
+        ``WORKBENCH_PSEUDONYM_KEY``): departments exporting with the same key can be joined
+        without revealing who is who. Raises :class:`KeyMissingError` without a key.
     source_dir : path, optional
         City directory to read (default: the committed ``data/samples/city``).
+    direct_identifiers : {"drop", "pseudonymize", "keep"}, optional
+        What happens to the department's direct identifiers (its record id; names on the voter
+        roll), as in :func:`workbench.deid.release.write_release`. Default ``"drop"``, or
+        ``"keep"`` with ``truth``.
     """
+    return export_release(
+        name,
+        out,
+        truth,
+        pseudonym,
+        key_file=key_file,
+        source_dir=source_dir,
+        direct_identifiers=direct_identifiers,
+    ).path
+
+
+def export_release(
+    name: str,
+    out: str | Path,
+    truth: bool = False,
+    pseudonym: bool = False,
+    *,
+    key_file: str | Path | None = None,
+    source_dir: str | Path | None = None,
+    direct_identifiers: str | None = None,
+) -> ExportResult:
+    """:func:`export`, also returning the release report (for the JSON output and provenance)."""
+    from .._io import ensure_not_source
+    from ..deid.pseudonym import load_pseudonym_key
+    from ..deid.release import RELEASE_MODES, DirectIdentifierWarning, write_release
+
     if name not in DATASETS:
         raise ParameterError("name", name, f"one of {', '.join(DATASETS)}")
     out = Path(out)
     if out.suffix not in (".csv", ".parquet"):
         raise ParameterError("out", str(out), "a file name ending in .csv or .parquet")
-    key = _load_key(key_file) if pseudonym else None
+    mode = direct_identifiers or ("keep" if truth else "drop")
+    if mode not in RELEASE_MODES:
+        raise ParameterError("direct_identifiers", mode, "one of " + ", ".join(RELEASE_MODES))
+    if truth and mode != "keep":
+        raise ParameterError(
+            "direct_identifiers",
+            mode,
+            "keep with truth (the ground-truth resident_id is itself a direct identifier)",
+        )
+    key = load_pseudonym_key(key_file=key_file)[0] if pseudonym else None
     directory = _source_dir(source_dir)
     source = _find_file(directory, name)
     truth_file = _find_file(directory, "ground_truth")
-    from .._io import atomic_write, ensure_not_source
-
     ensure_not_source(out, [source, truth_file])
     frame = _read_strings(source)
     record_col = RECORD_ID_COLUMNS[name]
@@ -1485,13 +1517,22 @@ def export(
         added["resident_id"] = residents
     if key is not None:
         added["person_key"] = pseudonymize(residents, key)
+        del key
     for i, (col, values) in enumerate(added.items()):
         frame.insert(i, col, list(values))
-
-    def write(tmp: Path) -> None:
-        if out.suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False, lineterminator="\n")
-
-    return atomic_write(out, write, sources=[source, truth_file])
+    declared = [
+        *(["resident_id"] if truth else []),
+        *_CATALOG_ENTRIES[name]["roles"].get("direct_identifiers", []),
+    ]
+    with warnings.catch_warnings():
+        if truth:  # a scoring file by request: the kept identifiers are its purpose
+            warnings.simplefilter("ignore", DirectIdentifierWarning)
+        report = write_release(
+            frame,
+            out,
+            mode,
+            direct_identifiers=declared,
+            key_file=key_file,
+            sources=[source, truth_file],
+        )
+    return ExportResult(out, report, (source, truth_file))

@@ -475,6 +475,9 @@ class CrossDepartmentApp:
         self.store = Store()
         self.store.set(catalog=catalog)
         self.panel = CrossDepartmentPanel(self.store, catalog, output_dir)
+        from .scenarios import ScenarioPanel
+
+        self.scenarios = ScenarioPanel(self.store, catalog, output_dir)
         self.summary = SummaryPanel(
             self.store,
             output_dir,
@@ -484,6 +487,7 @@ class CrossDepartmentApp:
         self.ui = widgets.VBox(
             [
                 self.panel.ui,
+                self.scenarios.ui,
                 self.summary.ui,
             ]
         )

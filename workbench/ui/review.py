@@ -1,7 +1,9 @@
 """The ethics-review dashboard: a read-only view of an assessment bundle.
 
 Renders the same sections as the HTML report (``workbench.report.sections``) as widgets. It runs
-as the *reviewer* role: it only ever receives the bundle's aggregates, never a dataset.
+as the *reviewer* role: it only ever receives the bundle's aggregates, never a dataset. Loading
+re-runs the leak check (:func:`workbench.bundle.check_bundle`); :func:`review_page` shows a plain
+refusal instead of the review when it fails.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..bundle import AssessmentBundle
 from ..report import render_body, sections
 from ._common import ErrorBox
 
-__all__ = ["ReviewDashboard", "load_bundle_from_env"]
+__all__ = ["ReviewDashboard", "load_bundle_from_env", "review_page"]
 
 
 def load_bundle_from_env(default: str | Path | None = None) -> AssessmentBundle:
@@ -54,3 +56,23 @@ class ReviewDashboard:
         self.body = widgets.Output(layout=widgets.Layout(width="100%"))
         self.body.append_display_data(HTML(render_body(bundle)))
         self.ui = widgets.VBox([header, self.errors.widget, self.body])
+
+
+def review_page(path: str | Path | None = None) -> widgets.Widget:
+    """The dashboard page for the bundle at ``path`` (see :func:`load_bundle_from_env`).
+
+    A bundle that cannot be shown -- not a bundle, unreadable, or holding values shaped like
+    direct identifiers -- gives a plain refusal that names the problem and never a value (the
+    error messages of :mod:`workbench.errors` never hold one), instead of a traceback.
+    """
+    from ..errors import WorkbenchError
+
+    try:
+        return ReviewDashboard(load_bundle_from_env(path)).ui
+    except WorkbenchError as exc:
+        box = widgets.HTML(
+            "<div class='wb-refusal'><h1>This bundle cannot be reviewed</h1>"
+            f"<p>{html.escape(str(exc))}</p></div>"
+        )
+        box.add_class("wb-refused")
+        return box

@@ -68,6 +68,8 @@ class AppState:
         The latest linkage preview.
     matrix : Mapping or None
         The join-risk matrix (``to_dict`` shape with plain advice words).
+    scenarios : Mapping or None
+        The threat-scenario matrix (``ScenarioMatrix.to_dict`` shape; aggregates only).
     provenance : tuple of Mapping
         Provenance records of the outputs saved in this session.
     """
@@ -90,6 +92,7 @@ class AppState:
     crosswalk: Any = None
     linkage: Any = None
     matrix: Mapping[str, Any] | None = None
+    scenarios: Mapping[str, Any] | None = None
     provenance: tuple[Mapping[str, Any], ...] = ()
     revision: int = 0
 

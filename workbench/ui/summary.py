@@ -20,13 +20,49 @@ from ..bundle import AssessmentBundle, identifier_values
 from ._common import ErrorBox, guarded
 from .state import AppState, Store, reacting, safe_name
 
-__all__ = ["SummaryPanel", "build_bundle", "forbidden_values"]
+__all__ = ["SummaryPanel", "build_bundle", "forbidden_values", "risk_after"]
+
+
+def risk_after(state: AppState, released: Any = None) -> Any:
+    """The risk after de-identification the bundle shows.
+
+    With the transformed table (``released``: suppressed records' QIs are ``*``) it is the full
+    profile of the released records, assessed like ``state.risk`` (same threshold, sensitive
+    attributes and population), so every measure has a before and an after. Without it, the
+    tuner's live summary (k, class sizes, prosecutor risk only; the rest shows "not computed").
+    """
+    if not state.transform_config:
+        return None
+    if released is None or state.dataset is None or not state.qis:
+        return state.risk_after
+    from ..assessment import released_rows
+    from ..risk import assess
+
+    kept = released_rows(released, state.qis)
+    if not len(kept):
+        return state.risk_after
+    weights = state.weights if state.weights in kept.columns else None
+    return assess(
+        kept,
+        list(state.qis),
+        sensitive=[c for c in state.sensitive if c in kept.columns],
+        threshold=state.threshold,
+        population_size=state.population_size,
+        weights=weights,
+    )
 
 
 def build_bundle(
-    state: AppState, title: str, rationale: str = "", author: str | None = None
+    state: AppState,
+    title: str,
+    rationale: str = "",
+    author: str | None = None,
+    released: Any = None,
 ) -> AssessmentBundle:
-    """An :class:`AssessmentBundle` of everything the state holds (aggregates only)."""
+    """An :class:`AssessmentBundle` of everything the state holds (aggregates only).
+
+    ``released`` is the transformed table (from the tuner), for the full risk profile after.
+    """
     datasets: list[Any] = []
     roles: dict[str, Any] = {}
     if state.dataset is not None:
@@ -54,7 +90,7 @@ def build_bundle(
         datasets=datasets,
         roles=roles,
         risk_before=risk_before,
-        risk_after=state.risk_after if state.transform_config else None,
+        risk_after=risk_after(state, released),
         transformation=dict(state.transform_config) if state.transform_config else None,
         rationale=rationale,
         utility=state.utility,
@@ -91,6 +127,9 @@ class SummaryPanel:
     forbidden : callable, optional
         ``state -> values`` checked in addition to the loaded dataset's direct identifiers
         (the cross-department notebook adds every catalog dataset's).
+    released : callable, optional
+        ``() -> table``: the transformed table (the tuner's), so the bundle holds the full risk
+        profile after de-identification.
     """
 
     def __init__(
@@ -100,8 +139,10 @@ class SummaryPanel:
         title: str | None = None,
         forbidden: Any = None,
         kind: str = "Privacy assessment",
+        released: Any = None,
     ) -> None:
         self.store = store
+        self.released = released
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self._title = title
         self.kind = kind
@@ -177,8 +218,10 @@ class SummaryPanel:
         return f"{self.kind}: {ds.name}" if ds is not None else self.kind
 
     def bundle(self) -> AssessmentBundle:
+        st = self.store.state
+        table = self.released() if self.released is not None and st.transform_config else None
         return build_bundle(
-            self.store.state, self.title, self.rationale.value.strip(), self.author.value.strip()
+            st, self.title, self.rationale.value.strip(), self.author.value.strip(), table
         )
 
     def save_bundle(self) -> Path:

@@ -206,7 +206,13 @@ class TuneApp:
         self.roles = RolesPanel(self.store, output_dir)
         self.tuner = TunerPanel(self.store, output_dir, hierarchies, k=k, suppression=suppression)
         self.tradeoff = TradeoffPanel(self.store, self.tuner)
-        self.summary = SummaryPanel(self.store, output_dir, title, kind="De-identification")
+        self.summary = SummaryPanel(
+            self.store,
+            output_dir,
+            title,
+            kind="De-identification",
+            released=lambda: self.tuner.transformed()[0],
+        )
         self.ui = widgets.VBox(
             [
                 self.loader.ui,

@@ -27,7 +27,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import charts
-from .._io import atomic_write, atomic_write_text
+from .._io import atomic_write_text
 from ..dataset import as_pandas
 from ..deid import (
     Criteria,
@@ -871,15 +871,27 @@ class TunerPanel:
         )
 
     def _on_save_data(self, _: Any = None) -> None:
+        from ..deid.release import write_release
+
+        if self.ctx is None:
+            raise ParameterError("quasi-identifiers", [], "at least one quasi-identifier")
+        st = self.store.state
         path = self._outputs(".deidentified.csv")
-        out, _sup = self.transformed()
-        atomic_write(
+        out, _sup = self.ctx.transform(self.current_levels(), self.criteria())
+        # the one release path: the confirmed direct identifiers, plus any the release rule
+        # finds (suggested roles of unlisted columns, identifier-like values), are dropped
+        report = write_release(
+            out,
             path,
-            lambda p: out.to_csv(p, index=False, lineterminator="\n"),
+            "drop",
+            roles=st.roles,
+            direct_identifiers=st.direct_identifiers,
             sources=self._sources(),
         )
-        self._record("anonymize", path, self.config())
+        self._record("anonymize", path, {**self.config(), "release": report.to_dict()})
+        dropped = ", ".join(report.dropped) or "none found"
         self.saved.value = (
             f"<span class='wb-saved'>Saved {len(out):,} records to {html.escape(path.name)} "
-            "(direct identifiers dropped; suppressed values written as *)</span>"
+            f"(direct identifiers dropped: {html.escape(dropped)}; suppressed values written "
+            "as *)</span>"
         )
