@@ -289,7 +289,7 @@ def test_shipped_city_register():
     }
     by_board = cases["D-2025-003"]
     assert [v.member for v in by_board.votes] == ["okafor", "lindqvist"]
-    assert by_board.refused_votes[0]["member"] == "rivera"
+    assert by_board.refused_votes[0]["member"] == "haddad"
     assert "referring officer" in by_board.refused_votes[0]["reason"]
     assert len(cases["D-2025-004"].votes) == board.quorum == 2
     stats = disclosure_statistics(list(cases.values()))

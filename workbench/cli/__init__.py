@@ -44,6 +44,7 @@ COMMANDS = [
     "minimize",
     "intake-review",
     "disclosure",
+    "register",
 ]
 
 
