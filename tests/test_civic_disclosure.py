@@ -333,3 +333,17 @@ def test_cli_request_vote_list(isolated, monkeypatch, capsys):  # noqa: F811
     assert doc["statistics"]["by_outcome"] == {PERMITTED: 0, REFUSED: 1, REFERRED: 1}
     monkeypatch.delenv("WORKBENCH_MEMBER_KEY")
     assert main([*vote, "--member", "m1"]) == 2  # no key
+
+
+def test_programme_metrics_count_requests_and_time_to_decision(isolated):  # noqa: F811
+    from workbench.governance import programme_metrics
+
+    board = load_oversight(GOV / "oversight.yaml")
+    reg = DisclosureRegister(GOV / "disclosure.jsonl", board)
+    m = programme_metrics(disclosure=reg, gate_log=isolated / "none.jsonl")
+    assert dict(m.disclosure_requests) == {PERMITTED: 2, REFUSED: 2, REFERRED: 0}
+    # two decided by the rules on receipt (0 h); 003: 06-02 09:00 -> 06-05 10:00 = 73 h;
+    # 004: 09-08 14:00 -> 09-11 15:00 = 73 h; the median of 0, 0, 73, 73 is 36.5
+    assert m.median_hours_to_disclosure_decision == 36.5
+    assert m.to_dict()["disclosure_requests"][REFUSED] == 2
+    assert programme_metrics(gate_log=isolated / "none.jsonl").disclosure_requests is None
