@@ -41,13 +41,12 @@ def released_rows(table: pd.DataFrame, qis: Sequence[str]) -> pd.DataFrame:
 
 
 def direct_identifier_columns(dataset: Any, roles: Any = None) -> list[str]:
-    """Direct identifiers from the role map, else from the role suggestions (safe by default)."""
-    if roles is not None:
-        return list(roles.direct_identifiers)
-    from .roles import suggest_roles
+    """The direct identifiers whose values a bundle must never hold: the one rule releases and
+    the gate use (:func:`workbench.roles.find_direct_identifiers`)."""
+    from .roles import find_direct_identifiers
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset.from_frame(as_pandas(dataset))
-    return list(suggest_roles(ds).role_map.direct_identifiers)
+    return [d.column for d in find_direct_identifiers(ds, roles)]
 
 
 def _distributions(
