@@ -196,9 +196,14 @@ def anonymization_bundle(
     threshold: float | None = None,
     policies: Sequence[Any] = (),
     gate_options: Mapping[str, Any] | None = None,
+    release_mode: str = "drop",
     **sections: Any,
 ) -> AssessmentBundle:
     """Risk before and after, the transformation and its utility cost, as one bundle.
+
+    The privacy gate judges the table as released: direct identifiers handled as ``release_mode``
+    says (the release writer's rule; ``pseudonymize`` is judged like ``drop``, since pseudonym
+    columns are not direct identifiers), so ``keep`` fails the gate as it should.
 
     ``result`` is an :class:`~workbench.deid.AnonymizationResult` computed with
     ``return_data=True`` (or one whose ``apply`` can produce the table). Both profiles are
@@ -219,7 +224,12 @@ def anonymization_bundle(
     if policies:
         sections = {
             **governance_sections(
-                kept, qis, sens, policies, profile=after, **dict(gate_options or {})
+                _as_released(kept, release_mode, roles),
+                qis,
+                sens,
+                policies,
+                profile=after,
+                **dict(gate_options or {}),
             ),
             **sections,
         }
@@ -250,6 +260,12 @@ def anonymization_bundle(
         author=author,
         **sections,
     )
+
+
+def _as_released(table: pd.DataFrame, mode: str, roles: Any) -> pd.DataFrame:
+    from .deid.release import prepare_release
+
+    return prepare_release(table, "drop" if mode == "pseudonymize" else mode, roles=roles)[0]
 
 
 def save_bundle(

@@ -298,6 +298,7 @@ def _write_bundle(
         rationale=args.rationale,
         policies=args.policy,
         gate_options={"user": getattr(args, "user", None)},
+        release_mode=getattr(args, "direct_identifiers", "drop"),
     )
     return save_bundle_and_record(args, bundle, dataset, roles, "anonymize")
 
