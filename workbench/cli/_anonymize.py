@@ -36,7 +36,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="COL=PATH",
         help="ARX hierarchy CSV for a QI (repeat per QI); QIs without one get an automatic "
-        "hierarchy (numbers: intervals, otherwise value -> *)",
+        "hierarchy (text dates: day/month/year/decade; fixed-width digit codes: masking; "
+        "numbers: intervals; otherwise value -> *)",
     )
     p.add_argument("--sensitive", type=_names, default=[], help="sensitive attribute(s)")
     p.add_argument("--l", type=int, dest="l_value", metavar="L", help="l-diversity")
