@@ -270,23 +270,24 @@ def _combined_target(
 def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tuple[str, ...], str]:
     """The merged table of an authorised join, as :mod:`workbench.linkage.combine` builds it.
 
-    An inner join on the shared pseudonym key ``person_key`` (one merged row per matching
+    An inner join on the shared pseudonym key (one merged row per matching
     combination of records); each merged record carries every input's quasi-identifiers and
-    sensitive attributes, named ``dataset.column``. For the synthetic city, whose files carry no
-    key, the linkage module attaches a demo key in memory from the ground truth.
+    sensitive attributes, named ``dataset.column``. The key column, and for files that carry no
+    key the record-to-person table it is attached from, are the catalog's ``join_key``.
     """
     import numpy as np
     import pandas as pd
 
-    from ..linkage.combine import DEMO_KEY_NOTE, attach_demo_key, join_rows
+    from ..catalog import JOIN_KEY_NOTE
+    from ..linkage.combine import join_rows
 
-    key = "person_key"
+    key = cat.join_key_column
     frames, qis, sens = {}, [], []
     demo = False
     for n in names:
         frame = cat.load_dataset(n).to_pandas()
         if key not in frame.columns:
-            frame = attach_demo_key(cat, n, frame, key)
+            frame = cat.attach_join_key(n, frame, key)
             demo = True
         frames[n] = frame
     both = pd.concat([frames[n][key].astype("string") for n in names], ignore_index=True)
@@ -303,7 +304,7 @@ def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tu
             merged[f"{n}.{c}"] = frames[n][c].to_numpy()[rows[i]]
         qis += [f"{n}.{c}" for c in entry.quasi_identifiers]
         sens += [f"{n}.{c}" for c in entry.sensitive]
-    note = f"inner join on {key}" + (f" ({DEMO_KEY_NOTE})" if demo else "")
+    note = f"inner join on {key}" + (f" ({JOIN_KEY_NOTE})" if demo else "")
     return pd.DataFrame(merged), tuple(qis), tuple(sens), note
 
 
