@@ -292,11 +292,13 @@ class AnonymizationResult:
     )
     data: pd.DataFrame | None = field(default=None, repr=False)
 
-    def apply(self, data: Any) -> pd.DataFrame:
+    def apply(self, data: Any, **tables: Any) -> pd.DataFrame:
         """Apply the same transformation to ``data`` (same levels, same suppression rule).
 
         Records in classes that violate the models are suppressed (QIs set to ``*``). For
         Mondrian results the partitioning is recomputed on ``data`` with the same parameters.
+        Models that need more than the data take the same tables as :class:`SearchContext`
+        (``population``, ``research_subset``, ``population_size``).
         """
         if not self.found:
             raise ParameterError("result", "not found", "a result that found a transformation")
@@ -312,7 +314,7 @@ class AnonymizationResult:
                 metric=self.metric,
                 return_data=True,
             ).data
-        ctx = SearchContext(data, self.qis, dict(self.hierarchies), self.sensitive)
+        ctx = SearchContext(data, self.qis, dict(self.hierarchies), self.sensitive, **tables)
         out, _ = ctx.transform(self.levels, self.criteria)
         return out
 
@@ -717,6 +719,20 @@ class SearchContext:
             population_size=self.population_size,
         )
 
+    def check_inputs(self, criteria: Criteria) -> None:
+        """Fail before searching when a model needs a table or size this context lacks."""
+        have = {
+            "sensitive": ("sensitive", bool(self._sens)),
+            "population": ("population_table", self.base_population is not None),
+            "research": ("research_subset", self.base_research is not None),
+            "population_size": ("population_size", self.population_size is not None),
+        }
+        for m in criteria.privacy_models():
+            for need in sorted(m.needs):
+                name, ok = have[need]
+                if not ok:
+                    raise ParameterError(name, None, f"{name.replace('_', ' ')} for {m.key}")
+
     def sensitive_ok(
         self, s: _Sens, cid: np.ndarray, sizes: np.ndarray, crit: Criteria
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -846,6 +862,7 @@ class SearchContext:
     ) -> AnonymizationResult:
         """Globally optimal node under ``criteria`` and ``metric`` (see module docstring)."""
         t0 = time.perf_counter()
+        self.check_inputs(criteria)
         model = self._model(metric)
         order, lb = self._order(metric)
         nodes = self.nodes
@@ -1011,11 +1028,26 @@ def anonymize(
     progress: Progress | None = None,
     return_data: bool = False,
     sensitive_hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
+    k_map: int | None = None,
+    k_map_estimator: str | None = None,
+    significance: float = 0.05,
+    population_table: Any = None,
+    population_size: float | None = None,
+    delta_presence: tuple[float, float] | None = None,
+    research_subset: Any = None,
+    max_population_uniqueness: float | None = None,
+    models: Sequence[PrivacyModel] = (),
 ) -> AnonymizationResult:
     """Find the transformation with least information loss that satisfies the privacy models.
 
     ``strategy="lattice"`` returns the optimal full-domain generalization with record
     suppression; ``"mondrian"`` runs Mondrian local recoding (LeFevre et al. 2006) instead.
+
+    Besides the named models, ``k_map`` (with a ``population_table``, or a ``k_map_estimator``
+    and ``population_size``), ``delta_presence=(dmin, dmax)`` (``data`` is the population and
+    ``research_subset`` its released part), ``max_population_uniqueness`` (with
+    ``population_size``) and any registered ``models`` may be required; see
+    :mod:`workbench.models`.
 
     Examples
     --------
@@ -1032,6 +1064,21 @@ def anonymize(
         raise ParameterError(
             "sensitive", [], "at least one sensitive column for l-diversity or t-closeness"
         )
+    from ..models import DeltaPresence, KMap, PopulationUniqueness
+
+    extra: list[PrivacyModel] = list(models)
+    if k_map is not None:
+        if population_table is None and k_map_estimator is None:
+            raise ParameterError(
+                "population_table", None, "a population table or an estimator for k-map"
+            )
+        extra.append(KMap(int(k_map), k_map_estimator, significance))
+    if delta_presence is not None:
+        if research_subset is None:
+            raise ParameterError("research_subset", None, "a research subset for delta-presence")
+        extra.append(DeltaPresence(float(delta_presence[0]), float(delta_presence[1])))
+    if max_population_uniqueness is not None:
+        extra.append(PopulationUniqueness(float(max_population_uniqueness)))
     crit = Criteria(
         k=k,
         l=l,
@@ -1042,12 +1089,20 @@ def anonymize(
         max_average_risk=max_average_risk,
         max_highest_risk=max_highest_risk,
         suppression=suppression,
+        models=tuple(extra),
+    )
+    tables = dict(
+        population=population_table,
+        research_subset=research_subset,
+        population_size=population_size,
     )
     if t_kind == "hierarchical" and strategy == "mondrian":
         raise ParameterError("t_kind", t_kind, "'equal' or 'ordered' with Mondrian")
     if strategy == "mondrian":
         from .mondrian import mondrian
 
+        if research_subset is not None:
+            raise ParameterError("strategy", strategy, "'lattice' for delta-presence")
         return mondrian(
             data,
             qis,
@@ -1057,11 +1112,13 @@ def anonymize(
             metric=metric,
             return_data=return_data,
             progress=progress,
+            population=population_table,
+            population_size=population_size,
         )
     if strategy not in ("lattice", "exhaustive"):
         raise ParameterError("strategy", strategy, "'lattice' or 'mondrian'")
     ctx = SearchContext(
-        data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies
+        data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies, **tables
     )
     return ctx.search(
         crit,

@@ -4,9 +4,14 @@ databases", SIGMOD 2007).
 The data is a public population table; the release is a research subset of it. An attacker who
 knows someone is in the population must not learn with much confidence whether they are in the
 subset: in every class, the share of population records that belong to the research subset,
-``delta_k = research_k / f_k``, lies in ``[dmin, dmax]``. This is ARX's ``DPresence``
-(``isAnonymous``: ``dmin <= count / pcount <= dmax`` with the subset counted by the primary and
-the population by the secondary counter). ARX marks it not monotone; so do we.
+``delta_k = research_k / f_k``, lies in ``[dmin, dmax]``. This is ARX's ``DPresence`` (parameters
+``dMin``, ``dMax`` and a research subset of the rows; it counts the subset and the whole table
+per class with two counters).
+
+Monotone without suppression, although ARX does not prune with it: a merged class's
+``delta`` is the record-weighted mean of its parts', so if every part lies in
+``[dmin, dmax]`` so does the merge, and a failing class has a failing part. With suppression a
+merge of a kept and a suppressed class can fail, so the search does not prune then.
 """
 
 from __future__ import annotations
@@ -41,7 +46,6 @@ class DeltaPresence(PrivacyModel):
     key: ClassVar[str] = "delta_presence"
     policy_key: ClassVar[str | None] = "delta_presence"
     direction: ClassVar[str] = "max"  # the measured value is the largest delta_k
-    monotone_without_suppression: ClassVar[bool] = False
     needs: ClassVar[frozenset[str]] = frozenset({"research"})
     reference: ClassVar[str] = "Nergiz, Atzori & Clifton 2007; ARX DPresence"
     policy_schema: ClassVar[dict[str, Any] | None] = {

@@ -101,7 +101,9 @@ class KMap(PrivacyModel):
 
     @property
     def needs(self) -> frozenset[str]:  # type: ignore[override]
-        return frozenset({"population" if self.estimator is None else "population_size"})
+        if self.estimator is None:
+            return frozenset({"population"})
+        return frozenset() if self.population_size else frozenset({"population_size"})
 
     @property
     def limit(self) -> int:

@@ -169,7 +169,6 @@ class PopulationUniqueness(PrivacyModel):
     policy_key: ClassVar[str | None] = "max_population_uniqueness"
     direction: ClassVar[str] = "max"
     monotone_without_suppression: ClassVar[bool] = False
-    needs: ClassVar[frozenset[str]] = frozenset({"population_size"})
     reference: ClassVar[str] = "Dankar et al. 2012; ARX PopulationUniqueness"
     policy_schema: ClassVar[dict[str, Any] | None] = _SHARE
 
@@ -177,6 +176,10 @@ class PopulationUniqueness(PrivacyModel):
         _check_share("max_population_uniqueness", self.max_share)
         if self.population_size is not None and not self.population_size > 0:
             raise ParameterError("population_size", self.population_size, "a positive number")
+
+    @property
+    def needs(self) -> frozenset[str]:  # type: ignore[override]
+        return frozenset() if self.population_size else frozenset({"population_size"})
 
     @property
     def limit(self) -> float:
