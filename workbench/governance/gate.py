@@ -330,46 +330,52 @@ def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
 
 
 # --------------------------------------------------------------------------------- measuring
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
+def _class_view(data: Any, qis: Sequence[str], sensitive: Sequence[str]) -> Any:
+    """The equivalence classes of ``data`` on ``qis`` as the privacy models see them.
+
+    A missing QI value is a category of its own (the risk engine's default); a missing
+    sensitive value is its own value.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..dataset import as_pandas, check_columns
+    from ..deid.hierarchy import value_strings
+    from ..linkage._codes import record_keys
+    from ..models import Classes
+    from ..risk.sensitive import sensitive_pairs
+
+    check_columns(data, [*qis, *sensitive], getattr(data, "source", None))
+    frame = as_pandas(data)
+    cid, uniq = pd.factorize(record_keys(frame, list(qis)))
+    cid = cid.astype(np.int64)
+    n = len(uniq)
+    pairs = {
+        c: sensitive_pairs(cid, value_strings(frame[c]).fillna("NA").to_numpy(dtype=object), n, c)
+        for c in sensitive
+    }
+    return Classes(np.bincount(cid, minlength=n), len(frame), pairs)
 
 
-def _l_value(ldiv: Any, attr: str) -> int | None:
-    """Distinct l of one sensitive attribute from the profile's l-diversity results."""
-    if ldiv is None:
-        return None
-    item = None
-    if isinstance(ldiv, Mapping):
-        item = ldiv.get(attr)
-    elif isinstance(ldiv, Sequence):
-        for r in ldiv:
-            if getattr(r, "attribute", None) == attr or getattr(r, "column", None) == attr:
-                item = r
-    if item is None:
-        return None
-    for name in ("distinct_l", "l_distinct", "min_distinct"):
-        if hasattr(item, name):
-            return int(getattr(item, name))
-        if isinstance(item, Mapping) and name in item:
-            return int(item[name])
-    return None
+def _for_columns(model: Any, columns: Sequence[str], data: Any) -> list[Any] | None:
+    """A per-attribute model for each matching column; ``None`` when no column matches.
+
+    A policy names plain attributes; in a merged table they are ``dataset.attribute``.
+    """
+    from dataclasses import replace
+
+    attr = getattr(model, "attribute", None)
+    if attr is None:
+        return [model]
+    cols = [c for c in columns if c == attr or c.endswith(f".{attr}")]
+    if not cols and _has_column(data, attr):
+        cols = [attr]
+    return [replace(model, attribute=c) for c in cols] or None
 
 
 def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
-    from ..risk import assess
-
-    th = pol.thresholds
-    rar = th.max_records_at_risk
-    min_l = dict(th.min_l)
-    # a policy names plain attributes; in a merged table they are "dataset.attribute"
-    l_columns = {
-        a: [c for c in t.sensitive if c == a or c.endswith(f".{a}")]
-        or ([a] if _has_column(t.data, a) else [])
-        for a in min_l
-    }
-    sens_cols = [c for cols in l_columns.values() for c in cols]
+    """One finding per privacy model the policy asks for (the registered models of
+    :mod:`workbench.models`, in registry order)."""
     if not t.qis:
         return None, [
             Finding(
@@ -392,118 +398,59 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
                 "key). Check the key before trusting this result.",
             )
         ]
-    profile = assess(
-        t.data,
-        list(t.qis),
-        sensitive=tuple(dict.fromkeys([*sens_cols])),
-        threshold=rar.threshold if rar is not None else 0.2,
-        l=max(min_l.values()) if min_l else 2,
-    )
+    wanted = []  # (model, rule) per policy threshold, expanded to columns
     findings: list[Finding] = []
-    qtext = ", ".join(t.qis)
-    if th.min_k is not None:
-        k = int(profile.min_class_size)
-        ok = k >= th.min_k
-        findings.append(
-            Finding(
-                "min_k",
-                PASS if ok else FAIL,
-                k,
-                th.min_k,
-                f"Every combination of {qtext} is shared by at least {k} records."
-                if ok
-                else f"Some combination of {qtext} is shared by only {k} record(s); the policy "
-                f"requires at least {th.min_k}. Generalize or suppress these quasi-identifiers "
-                f"(for example 'workbench anonymize --k {th.min_k}') before release.",
-            )
-        )
-    pros = profile.prosecutor
-    if th.max_average_risk is not None:
-        avg = float(pros.average)
-        ok = avg <= th.max_average_risk
-        findings.append(
-            Finding(
-                "max_average_risk",
-                PASS if ok else FAIL,
-                round(avg, 6),
-                th.max_average_risk,
-                f"Average re-identification risk {_fmt(avg)} is within the limit."
-                if ok
-                else f"On average a record can be re-identified with probability {_fmt(avg)}; the "
-                f"limit is {_fmt(th.max_average_risk)}. Generalize quasi-identifiers so that groups "
-                "of identical records become larger.",
-            )
-        )
-    if th.max_highest_risk is not None:
-        hi = float(pros.highest)
-        ok = hi <= th.max_highest_risk
-        findings.append(
-            Finding(
-                "max_highest_risk",
-                PASS if ok else FAIL,
-                round(hi, 6),
-                th.max_highest_risk,
-                f"The most exposed record has risk {_fmt(hi)}, within the limit."
-                if ok
-                else f"The most exposed record can be re-identified with probability {_fmt(hi)}; "
-                f"the limit is {_fmt(th.max_highest_risk)}. Suppress or generalize the rarest "
-                "combinations of quasi-identifiers.",
-            )
-        )
-    if rar is not None:
-        share = float(pros.records_at_risk)  # share of records with risk > threshold
-        ok = share <= rar.share
-        findings.append(
-            Finding(
-                "max_records_at_risk",
-                PASS if ok else FAIL,
-                round(share, 6),
-                {"share": rar.share, "threshold": rar.threshold},
-                f"{share:.2%} of records have a risk above {_fmt(rar.threshold)}, within the "
-                f"limit of {rar.share:.2%}."
-                if ok
-                else f"{share:.2%} of records have a re-identification risk above "
-                f"{_fmt(rar.threshold)}; at most {rar.share:.2%} may. Generalize or suppress the "
-                "records in small groups.",
-            )
-        )
-    ldiv = getattr(profile, "l_diversity", None)
-    for attr, need in min_l.items():
-        if not l_columns[attr]:
+    for model in pol.thresholds.models():
+        expanded = _for_columns(model, t.sensitive, t.data)
+        if expanded is None:
             findings.append(
                 Finding(
-                    f"min_l[{attr}]",
+                    f"{model.policy_key}[{model.attribute}]",
                     REVIEW,
                     None,
-                    need,
-                    f"The policy requires l >= {need} for {attr!r}, but the data has no such "
-                    "column; check that the policy and the data describe the same attribute.",
+                    model.policy_limit,
+                    f"The policy requires that {model.describe()}, but the data has no column "
+                    f"{model.attribute!r}; check that the policy and the data describe the same "
+                    "attribute.",
                 )
             )
             continue
-        for col in l_columns[attr]:
-            findings.append(_l_finding(col, need, _l_value(ldiv, col), qtext))
-    return int(profile.records), findings
-
-
-def _l_finding(col: str, need: int, got: int | None, qtext: str) -> Finding:
-    if got is None:
-        return Finding(
-            f"min_l[{col}]", REVIEW, None, need, f"l-diversity of {col!r} could not be measured."
+        wanted += expanded
+    sens_cols = list(dict.fromkeys(m.attribute for m in wanted if getattr(m, "attribute", None)))
+    view = _class_view(t.data, t.qis, sens_cols)
+    released = view.sizes > 0
+    qtext = ", ".join(t.qis)
+    for m in wanted:
+        attr = getattr(m, "attribute", None)
+        rule = m.policy_key + (f"[{attr}]" if attr else "")
+        missing = sorted(
+            n
+            for n in m.needs - {"sensitive"}
+            if getattr(view, "population" if n == "population" else n, None) is None
         )
-    ok = got >= need
-    return Finding(
-        f"min_l[{col}]",
-        PASS if ok else FAIL,
-        got,
-        need,
-        f"Every group of identical {qtext} holds at least {got} distinct values of {col}."
-        if ok
-        else f"Some group of records with identical {qtext} holds only {got} distinct "
-        f"value(s) of {col}; the policy requires {need}. Anyone who knows a person is in "
-        f"that group learns their {col}. Generalize the quasi-identifiers (larger groups) "
-        "or suppress those groups.",
-    )
+        if missing:
+            findings.append(
+                Finding(
+                    rule,
+                    REVIEW,
+                    None,
+                    m.policy_limit,
+                    f"The policy requires that {m.describe()}; this needs the "
+                    f"{' and '.join(x.replace('_', ' ') for x in missing)}, which the gate does "
+                    "not have, so a reviewer must check it.",
+                )
+            )
+            continue
+        measured = m.measure(view, released)
+        ok = m.satisfied_by(measured)
+        if isinstance(measured, float):
+            measured = round(measured, 6)
+        findings.append(
+            Finding(
+                rule, PASS if ok else FAIL, measured, m.policy_limit, m.explain(measured, ok, qtext)
+            )
+        )
+    return int(view.n_records), findings
 
 
 def _n_rows(data: Any) -> int | None:

@@ -194,6 +194,11 @@ class PrivacyModel:
         """True for models that judge the released table as a whole (no per-class mask)."""
         return type(self).class_pass is PrivacyModel.class_pass
 
+    @property
+    def policy_limit(self) -> Any:
+        """The limit as the gate reports it (the policy's value for this model)."""
+        return self.limit
+
     def monotone(self, suppression_limit: int) -> bool:
         """May a failure prune the specializations of a transformation?"""
         if suppression_limit > 0:
@@ -227,6 +232,40 @@ class PrivacyModel:
 
     #: JSON schema of the policy value (None: not a policy threshold).
     policy_schema: ClassVar[dict[str, Any] | None] = None
+
+    @classmethod
+    def combine_policy(cls, values: list[Any]) -> Any:
+        """The most protective of several policies' values (policy harmonization).
+
+        ``min`` models take the largest limit, ``max`` models the smallest; per-attribute
+        mappings combine attribute by attribute.
+        """
+        pick = max if cls.direction == "min" else min
+        if values and all(isinstance(v, Mapping) for v in values):
+            out: dict[str, Any] = {}
+            for v in values:
+                for attr, x in v.items():
+                    out[attr] = x if attr not in out else pick(out[attr], x)
+            return out
+        return pick(values)
+
+    def explain(self, measured: Any, ok: bool, context: str) -> str:
+        """Plain-words finding for the gate (``context`` names the quasi-identifiers)."""
+        if ok:
+            return f"Met: {self.describe()} (measured {_fmt(measured)})."
+        return (
+            f"Not met: the policy requires that {self.describe()}, but the data measures "
+            f"{_fmt(measured)} on {context}. Generalize the quasi-identifiers (larger groups) or "
+            "suppress the groups that fail ('workbench anonymize') before release."
+        )
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, tuple):
+        return " to ".join(_fmt(v) for v in x)
+    return str(x)
 
 
 def model_from_dict(d: Mapping[str, Any]) -> PrivacyModel:

@@ -95,5 +95,10 @@ class DeltaPresence(PrivacyModel):
         )
 
     @classmethod
+    def combine_policy(cls, values: list[Any]) -> Any:
+        """The narrowest range (may be empty: then no release can satisfy every policy)."""
+        return {"min": max(v["min"] for v in values), "max": min(v["max"] for v in values)}
+
+    @classmethod
     def from_policy(cls, value: Any) -> list[PrivacyModel]:
         return [cls(float(value["min"]), float(value["max"]))]

@@ -44,7 +44,16 @@ class KAnonymity(PrivacyModel):
 
     def measure(self, classes: Classes, released: np.ndarray) -> float | None:
         kept = classes.sizes[released & ~classes.empty]
-        return float(kept.min()) if len(kept) else None
+        return int(kept.min()) if len(kept) else None
+
+    def explain(self, measured: Any, ok: bool, context: str) -> str:
+        if ok:
+            return f"Every combination of {context} is shared by at least {measured} records."
+        return (
+            f"Some combination of {context} is shared by only {measured} record(s); the policy "
+            f"requires at least {self.k}. Generalize or suppress these quasi-identifiers "
+            f"(for example 'workbench anonymize --k {self.k}') before release."
+        )
 
     def describe(self) -> str:
         return f"every combination of quasi-identifiers is shared by at least {self.k} records"

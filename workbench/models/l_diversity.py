@@ -155,7 +155,21 @@ class LDiversity(PrivacyModel):
             distinct_values(s, classes.n_classes)[keep] for s in classes.attributes(self.attribute)
         ]
         vals = [v for v in vals if len(v)]
-        return float(min(v.min() for v in vals)) if vals else None
+        return int(min(v.min() for v in vals)) if vals else None
+
+    def explain(self, measured: Any, ok: bool, context: str) -> str:
+        col = self.attribute or "the sensitive attribute"
+        if ok:
+            return (
+                f"Every group of identical {context} holds at least {measured} distinct values "
+                f"of {col}."
+            )
+        return (
+            f"Some group of records with identical {context} holds only {measured} distinct "
+            f"value(s) of {col}; the policy requires {self.l}. Anyone who knows a person is in "
+            f"that group learns their {col}. Generalize the quasi-identifiers (larger groups) "
+            "or suppress those groups."
+        )
 
     def describe(self) -> str:
         what = f"{self.attribute!r}" if self.attribute else "each sensitive attribute"

@@ -29,12 +29,13 @@ from .base import TOL, Classes, PrivacyModel
 
 __all__ = ["AverageRisk", "HighestRisk", "RecordsAtRisk", "PopulationUniqueness"]
 
-_SHARE = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
 
 
 def _check_share(name: str, v: Any) -> None:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 1:
-        raise ParameterError(name, v, "a number in (0, 1]")
+    # 0 is a valid (if unsatisfiable) policy limit; the search itself asks for (0, 1]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+        raise ParameterError(name, v, "a number in [0, 1]")
 
 
 def _kept(classes: Classes, released: np.ndarray) -> np.ndarray:
@@ -70,6 +71,15 @@ class AverageRisk(PrivacyModel):
     def describe(self) -> str:
         return f"on average a record is re-identified with probability at most {self.max_risk:g}"
 
+    def explain(self, measured: Any, ok: bool, context: str) -> str:
+        if ok:
+            return f"Average re-identification risk {measured:.4g} is within the limit."
+        return (
+            f"On average a record can be re-identified with probability {measured:.4g}; the "
+            f"limit is {self.max_risk:.4g}. Generalize quasi-identifiers so that groups "
+            "of identical records become larger."
+        )
+
 
 @dataclass(frozen=True)
 class HighestRisk(PrivacyModel):
@@ -103,6 +113,15 @@ class HighestRisk(PrivacyModel):
 
     def describe(self) -> str:
         return f"no record is re-identified with probability above {self.max_risk:g}"
+
+    def explain(self, measured: Any, ok: bool, context: str) -> str:
+        if ok:
+            return f"The most exposed record has risk {measured:.4g}, within the limit."
+        return (
+            f"The most exposed record can be re-identified with probability {measured:.4g}; "
+            f"the limit is {self.max_risk:.4g}. Suppress or generalize the rarest "
+            "combinations of quasi-identifiers."
+        )
 
 
 @dataclass(frozen=True)
@@ -152,6 +171,29 @@ class RecordsAtRisk(PrivacyModel):
             f"at most {self.share:.2%} of records are re-identified with probability above "
             f"{self.threshold:g}"
         )
+
+    @property
+    def policy_limit(self) -> dict[str, float]:
+        return {"share": self.share, "threshold": self.threshold}
+
+    def explain(self, measured: Any, ok: bool, context: str) -> str:
+        if ok:
+            return (
+                f"{measured:.2%} of records have a risk above {self.threshold:.4g}, within the "
+                f"limit of {self.share:.2%}."
+            )
+        return (
+            f"{measured:.2%} of records have a re-identification risk above "
+            f"{self.threshold:.4g}; at most {self.share:.2%} may. Generalize or suppress the "
+            "records in small groups."
+        )
+
+    @classmethod
+    def combine_policy(cls, values: list[Any]) -> Any:
+        return {
+            "share": min(v["share"] for v in values),
+            "threshold": min(v["threshold"] for v in values),
+        }
 
     @classmethod
     def from_policy(cls, value: Any) -> list[PrivacyModel]:

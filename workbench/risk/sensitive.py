@@ -173,6 +173,14 @@ def _pairs(prep: _Prepared, parents: tuple[np.ndarray, ...] = ()) -> SensitivePa
     return SensitivePairs(prep.pc, prep.pv, prep.cnt, prep.p, prep.m, parents)
 
 
+def sensitive_pairs(
+    class_ids: Any, sens_values: Any, n_classes: int, name: str = ""
+) -> SensitivePairs:
+    """One sensitive attribute as the privacy models see it (:mod:`workbench.models`)."""
+    prep = _prepare(class_ids, sens_values, n_classes)
+    return SensitivePairs(prep.pc, prep.pv, prep.cnt, prep.p, prep.m, (), name)
+
+
 def _finite_or_none(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
