@@ -138,3 +138,14 @@ def test_policy_round_trips_new_keys_and_rejects_bad_values(tmp_path) -> None:
         Policy.from_dict(policy_doc(name="p", thresholds={"min_k_map": 0}))
     with pytest.raises(PolicyError):
         Policy.from_dict(policy_doc(name="p", thresholds={"delta_presence": {"min": 0.1}}))
+
+
+def test_report_lists_every_policy_key_by_its_model_title() -> None:
+    from workbench.report import _policy_rows
+
+    rows = dict(
+        _policy_rows({"policy": {"thresholds": {"min_k": 5, "min_k_map": 9, "max_t": {"d": 0.2}}}})
+    )
+    assert rows["minimum k"] == 5
+    assert rows["minimum k-map"] == 9
+    assert rows["maximum t (t-closeness)"] == {"d": 0.2}

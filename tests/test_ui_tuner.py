@@ -286,3 +286,15 @@ def test_random_table_auto_hierarchies() -> None:
     panel = TunerPanel(store)
     assert panel.kinds["age"].value == "auto" and panel.kinds["zip"].value == "mask"
     assert panel.errors.last_error is None
+
+
+def test_summary_lists_every_model_in_force() -> None:
+    """The tuner names no model: it shows whatever the criteria's registered models say."""
+    from workbench.ui.tuner import tuner_summary_html
+
+    df = _dated()
+    ctx = prepare(df, ["sex", "postal"])
+    view = evaluate_node(ctx, {"sex": 0, "postal": 0}, Criteria(k=3, max_highest_risk=0.3))
+    html_text = tuner_summary_html(view)
+    assert "at least 3 records" in html_text
+    assert "probability above 0.3" in html_text

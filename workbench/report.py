@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from . import charts
 from ._io import atomic_write_text, ensure_not_source
 from .bundle import AssessmentBundle
+from .models import MODELS
 
 __all__ = [
     "Section",
@@ -302,11 +303,8 @@ def _policy_rows(h: Mapping[str, Any]) -> list[tuple[str, Any]]:
         ("roles seeing raw data", access.get("raw")),
         ("roles seeing de-identified data", access.get("deidentified")),
         ("roles seeing aggregates", access.get("aggregate")),
-        ("minimum k", th.get("min_k")),
-        ("maximum average risk", th.get("max_average_risk")),
-        ("maximum highest risk", th.get("max_highest_risk")),
-        ("minimum l", th.get("min_l")),
-        ("maximum records at risk", th.get("max_records_at_risk")),
+        # one row per registered privacy model the policy sets (workbench.models)
+        *((m.title, th.get(m.policy_key)) for m in MODELS.values() if m.policy_key),
     ]
     return [(k, v) for k, v in rows if v is not None]
 

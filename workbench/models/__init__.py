@@ -17,6 +17,26 @@ from .l_diversity import LDiversity
 from .risk_thresholds import AverageRisk, HighestRisk, PopulationUniqueness, RecordsAtRisk
 from .t_closeness import TCloseness
 
+# Reading order of the built-in models (reports, policies); plug-ins follow in registration order.
+_ORDER = (
+    "k_anonymity",
+    "highest_risk",
+    "average_risk",
+    "records_at_risk",
+    "l_diversity",
+    "t_closeness",
+    "delta_disclosure",
+    "beta_likeness",
+    "k_map",
+    "delta_presence",
+    "population_uniqueness",
+)
+_builtin = {k: MODELS.pop(k) for k in _ORDER}
+_builtin.update(MODELS)
+MODELS.clear()
+MODELS.update(_builtin)
+del _builtin
+
 __all__ = [
     "MODELS",
     "Classes",

@@ -165,6 +165,7 @@ class PrivacyModel:
     monotone_without_suppression: ClassVar[bool] = True
     needs: ClassVar[frozenset[str]] = frozenset()
     reference: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # the policy threshold in plain words ("minimum k")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -50,6 +50,7 @@ class BetaLikeness(PrivacyModel):
     direction: ClassVar[str] = "max"
     needs: ClassVar[frozenset[str]] = frozenset({"sensitive"})
     reference: ClassVar[str] = "Cao & Karras 2012"
+    title: ClassVar[str] = "maximum beta (beta-likeness)"
     policy_schema: ClassVar[dict[str, Any] | None] = {
         "type": "object",
         "additionalProperties": {"type": "number", "exclusiveMinimum": 0},

@@ -47,6 +47,7 @@ class DeltaDisclosure(PrivacyModel):
     monotone_without_suppression: ClassVar[bool] = False
     needs: ClassVar[frozenset[str]] = frozenset({"sensitive"})
     reference: ClassVar[str] = "Brickell & Shmatikov 2008"
+    title: ClassVar[str] = "maximum delta (delta-disclosure)"
     policy_schema: ClassVar[dict[str, Any] | None] = {
         "type": "object",
         "additionalProperties": {"type": "number", "exclusiveMinimum": 0},

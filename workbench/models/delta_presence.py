@@ -48,6 +48,7 @@ class DeltaPresence(PrivacyModel):
     direction: ClassVar[str] = "max"  # the measured value is the largest delta_k
     needs: ClassVar[frozenset[str]] = frozenset({"research"})
     reference: ClassVar[str] = "Nergiz, Atzori & Clifton 2007; ARX DPresence"
+    title: ClassVar[str] = "delta-presence range"
     policy_schema: ClassVar[dict[str, Any] | None] = {
         "type": "object",
         "additionalProperties": False,

@@ -29,6 +29,7 @@ class KAnonymity(PrivacyModel):
     direction: ClassVar[str] = "min"
     monotone_with_suppression: ClassVar[bool] = True
     reference: ClassVar[str] = "Sweeney 2002"
+    title: ClassVar[str] = "minimum k"
     policy_schema: ClassVar[dict[str, Any] | None] = {"type": "integer", "minimum": 1}
 
     def __post_init__(self) -> None:

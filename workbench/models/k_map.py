@@ -89,6 +89,7 @@ class KMap(PrivacyModel):
     direction: ClassVar[str] = "min"
     monotone_with_suppression: ClassVar[bool] = True
     reference: ClassVar[str] = "Sweeney 2002; El Emam & Dankar 2008; ARX KMap"
+    title: ClassVar[str] = "minimum k-map"
     policy_schema: ClassVar[dict[str, Any] | None] = {"type": "integer", "minimum": 1}
 
     def __post_init__(self) -> None:

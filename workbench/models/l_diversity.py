@@ -118,6 +118,7 @@ class LDiversity(PrivacyModel):
     direction: ClassVar[str] = "min"
     needs: ClassVar[frozenset[str]] = frozenset({"sensitive"})
     reference: ClassVar[str] = "Machanavajjhala et al. 2007"
+    title: ClassVar[str] = "minimum l (distinct l-diversity)"
     policy_schema: ClassVar[dict[str, Any] | None] = {
         "type": "object",
         "additionalProperties": {"type": "integer", "minimum": 1},

@@ -52,6 +52,7 @@ class AverageRisk(PrivacyModel):
     policy_key: ClassVar[str | None] = "max_average_risk"
     direction: ClassVar[str] = "max"
     reference: ClassVar[str] = "El Emam 2013; ARX AverageReidentificationRisk"
+    title: ClassVar[str] = "maximum average risk"
     policy_schema: ClassVar[dict[str, Any] | None] = _SHARE
 
     def __post_init__(self) -> None:
@@ -92,6 +93,7 @@ class HighestRisk(PrivacyModel):
     direction: ClassVar[str] = "max"
     monotone_with_suppression: ClassVar[bool] = True
     reference: ClassVar[str] = "El Emam 2013"
+    title: ClassVar[str] = "maximum highest risk"
     policy_schema: ClassVar[dict[str, Any] | None] = _SHARE
 
     def __post_init__(self) -> None:
@@ -136,6 +138,7 @@ class RecordsAtRisk(PrivacyModel):
     direction: ClassVar[str] = "max"
     monotone_without_suppression: ClassVar[bool] = True
     reference: ClassVar[str] = "El Emam 2013; ARX RiskModelSampleSummary"
+    title: ClassVar[str] = "maximum records at risk"
     policy_schema: ClassVar[dict[str, Any] | None] = {
         "type": "object",
         "additionalProperties": False,
@@ -212,6 +215,7 @@ class PopulationUniqueness(PrivacyModel):
     direction: ClassVar[str] = "max"
     monotone_without_suppression: ClassVar[bool] = False
     reference: ClassVar[str] = "Dankar et al. 2012; ARX PopulationUniqueness"
+    title: ClassVar[str] = "maximum population uniqueness"
     policy_schema: ClassVar[dict[str, Any] | None] = _SHARE
 
     def __post_init__(self) -> None:

@@ -133,6 +133,7 @@ class TCloseness(PrivacyModel):
     direction: ClassVar[str] = "max"
     needs: ClassVar[frozenset[str]] = frozenset({"sensitive"})
     reference: ClassVar[str] = "Li, Li & Venkatasubramanian 2007"
+    title: ClassVar[str] = "maximum t (t-closeness)"
     policy_schema: ClassVar[dict[str, Any] | None] = {
         "type": "object",
         "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1},

@@ -213,6 +213,8 @@ def evaluate_node(
         "sample_uniqueness": summary.sample_uniqueness,
         "class_size_histogram": {str(k): v for k, v in summary.histogram.items()},
         "prosecutor": pros.to_dict(),
+        # every privacy model in force, in plain words (the registered models, none named here)
+        "targets": [m.describe() for m in criteria.privacy_models()],
     }
     return NodeView(
         levels={q: int(v) for q, v in zip(ctx.qis, node, strict=True)},
@@ -323,7 +325,10 @@ def tuner_summary_html(view: NodeView) -> str:
         f"&middot; {ok}</div>"
         f"<div>released records: {r['records']:,}; highest risk {_pct(pros['highest'])}; "
         f"average risk {_pct(pros['average'])}; records at risk: {at_risk:,} "
-        f"({_pct(pros['records_at_risk'])}) above {pros['threshold']:g}</div></div>"
+        f"({_pct(pros['records_at_risk'])}) above {pros['threshold']:g}</div>"
+        "<div class='wb-tuner-targets'>targets: "
+        + "; ".join(html.escape(t) for t in r.get("targets", []))
+        + "</div></div>"
     )
 
 
