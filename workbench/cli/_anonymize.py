@@ -329,6 +329,8 @@ def _summary(r: Any, written: str | None) -> str:
             f"  checked {r.transformations_checked} of {r.lattice_size} transformations "
             f"in {r.elapsed_seconds:.2f} s"
         )
+    for m in r.criteria.privacy_models():  # every registered model in force, in plain words
+        lines.append(f"  model: {m.describe()} ({m.reference})")
     for q, note in r.hierarchy_notes.items():
         lines.append(f"  note: no --hierarchy for {q!r}: {note}")
     if written:
