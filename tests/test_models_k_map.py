@@ -120,3 +120,24 @@ def test_cli_k_map_with_population_table(tmp_path, capsys) -> None:
     assert doc["levels"] == {"zip": 1}
     assert doc["criteria"]["models"] == [{"model": "k_map", "k": 7, "significance": 0.05}]
     assert main([*args, "--k-map", "15", "--population-table", str(pop)]) == 1
+
+
+def test_k_map_with_mondrian_and_apply() -> None:
+    """Every Mondrian partition covers at least k population records; apply() re-uses tables."""
+    rng = np.random.default_rng(1)
+    pop = pd.DataFrame({"age": rng.integers(20, 80, 2000).astype(str)})
+    sample = pop.sample(200, random_state=1)
+    ages = pop["age"].astype(int)
+    r = anonymize(
+        sample, ["age"], k=2, k_map=20, population_table=pop, strategy="mondrian", return_data=True
+    )
+    assert r.found and r.classes > 1
+    for label in r.data["age"].unique():
+        if label.startswith("["):
+            lo, hi = (int(x) for x in label[1:-1].split("-"))
+            n = int(((ages >= lo) & (ages <= hi)).sum())
+        else:
+            n = int((pop["age"] == label).sum())
+        assert n >= 20, label
+    lat = anonymize(sample, ["age"], k=2, k_map=20, population_table=pop, return_data=True)
+    assert lat.apply(sample, population=pop).equals(lat.data)
