@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from _helpers_governance import isolated, policy_doc  # noqa: F401 - fixture
 
-from workbench.errors import PolicyError
+from workbench.errors import ParameterError, PolicyError
 from workbench.governance import Policy, gate, harmonize
 from workbench.governance.policy import POLICY_SCHEMA
 from workbench.models import MODELS
@@ -149,3 +149,45 @@ def test_report_lists_every_policy_key_by_its_model_title() -> None:
     assert rows["minimum k"] == 5
     assert rows["minimum k-map"] == 9
     assert rows["maximum t (t-closeness)"] == {"d": 0.2}
+
+
+def test_gate_measures_k_map_delta_presence_and_population_uniqueness(tmp_path) -> None:
+    """With the tables they need, the gate measures the new models at their exact limits."""
+    data = tmp_path / "d.csv"
+    _frame().to_csv(data, index=False)  # classes a (3 records), b (4 records)
+    # population: a x5, b x9, c x100 (c is in no class of the data and does not count)
+    population = pd.DataFrame({"zip": ["a"] * 5 + ["b"] * 9 + ["c"] * 100})
+    research = pd.DataFrame({"zip": ["a", "b", "b"]})  # deltas 1/3 and 1/2
+
+    def run(thresholds, **tables):
+        pol = tmp_path / "p.yaml"
+        Policy.from_dict(policy_doc(name="p", thresholds=thresholds)).save(pol)
+        res = gate(data, policy=pol, qis=["zip"], sensitive=["diagnosis"], **tables)
+        return {f.rule: (f.status, f.measured) for f in res.findings}
+
+    assert run({"min_k_map": 5}, population_table=population)["min_k_map"] == ("pass", 5.0)
+    assert run({"min_k_map": 6}, population_table=population)["min_k_map"] == ("fail", 5.0)
+    dp = {"delta_presence": {"min": 1 / 3, "max": 0.5}}
+    assert run(dp, research_subset=research)["delta_presence"] == ("pass", (1 / 3, 0.5))
+    dp = {"delta_presence": {"min": 0.34, "max": 0.5}}
+    assert run(dp, research_subset=research)["delta_presence"][0] == "fail"
+    # no sample uniques: no estimated population uniques (ARX), at any limit
+    pu = {"max_population_uniqueness": 0.0}
+    assert run(pu, population_size=1000)["max_population_uniqueness"] == ("pass", 0.0)
+    assert run(pu)["max_population_uniqueness"][0] == "review"
+    with pytest.raises(ParameterError, match="research_subset"):
+        run(dp, research_subset=pd.DataFrame({"zip": ["a", "a", "a", "a"]}))
+
+
+def test_cli_check_with_a_population_table(tmp_path, capsys) -> None:
+    from workbench.cli import main
+
+    data, pop, pol = tmp_path / "d.csv", tmp_path / "pop.csv", tmp_path / "p.yaml"
+    _frame().to_csv(data, index=False)
+    pd.DataFrame({"zip": ["a"] * 5 + ["b"] * 9}).to_csv(pop, index=False)
+    Policy.from_dict(policy_doc(name="p", thresholds={"min_k_map": 5})).save(pol)
+    base = ["check", str(data), "--policy", str(pol), "--qi", "zip", "--no-record"]
+    assert main([*base, "--population-table", str(pop)]) == 0
+    assert main(base) == 0  # a review flag only
+    assert "min_k_map" in capsys.readouterr().out
+    assert main([*base, "--strict"]) == 1

@@ -330,11 +330,19 @@ def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
 
 
 # --------------------------------------------------------------------------------- measuring
-def _class_view(data: Any, qis: Sequence[str], sensitive: Sequence[str]) -> Any:
+def _class_view(
+    data: Any,
+    qis: Sequence[str],
+    sensitive: Sequence[str],
+    population_table: Any = None,
+    research_subset: Any = None,
+    population_size: float | None = None,
+) -> Any:
     """The equivalence classes of ``data`` on ``qis`` as the privacy models see them.
 
     A missing QI value is a category of its own (the risk engine's default); a missing
-    sensitive value is its own value.
+    sensitive value is its own value. A population table and a research subset are counted
+    per class of ``data`` (records of other combinations do not matter to any class).
     """
     import numpy as np
     import pandas as pd
@@ -347,14 +355,50 @@ def _class_view(data: Any, qis: Sequence[str], sensitive: Sequence[str]) -> Any:
 
     check_columns(data, [*qis, *sensitive], getattr(data, "source", None))
     frame = as_pandas(data)
-    cid, uniq = pd.factorize(record_keys(frame, list(qis)))
+    tables = {}
+    for name, table in (
+        ("population_table", population_table),
+        ("research_subset", research_subset),
+    ):
+        if table is not None:
+            tables[name] = as_pandas(table)
+            check_columns(tables[name], list(qis), name)
+    both = pd.concat(
+        [frame[list(qis)], *(t[list(qis)] for t in tables.values())], ignore_index=True
+    )
+    codes, _ = pd.factorize(record_keys(both, list(qis)))
+    cid, uniq = pd.factorize(codes[: len(frame)])
     cid = cid.astype(np.int64)
     n = len(uniq)
+    per_class = {}
+    start = len(frame)
+    for name, table in tables.items():
+        # map the other table's keys onto the data's classes (-1: a combination not in the data)
+        index = pd.Index(uniq)
+        where = index.get_indexer(codes[start : start + len(table)])
+        start += len(table)
+        per_class[name] = np.bincount(where[where >= 0], minlength=n).astype(np.float64)
+        if name == "research_subset":  # fail closed: it must be part of the data
+            sizes = np.bincount(cid, minlength=n)
+            extra = int((where < 0).sum() + np.clip(per_class[name] - sizes, 0, None).sum())
+            if extra:
+                raise ParameterError(
+                    "research_subset",
+                    f"{extra} record(s) without a matching data record",
+                    "a subset of the data's records (matched on the quasi-identifiers)",
+                )
     pairs = {
         c: sensitive_pairs(cid, value_strings(frame[c]).fillna("NA").to_numpy(dtype=object), n, c)
         for c in sensitive
     }
-    return Classes(np.bincount(cid, minlength=n), len(frame), pairs)
+    return Classes(
+        np.bincount(cid, minlength=n),
+        len(frame),
+        pairs,
+        population=per_class.get("population_table"),
+        research=per_class.get("research_subset"),
+        population_size=None if population_size is None else float(population_size),
+    )
 
 
 def _for_columns(model: Any, columns: Sequence[str], data: Any) -> list[Any] | None:
@@ -373,7 +417,7 @@ def _for_columns(model: Any, columns: Sequence[str], data: Any) -> list[Any] | N
     return [replace(model, attribute=c) for c in cols] or None
 
 
-def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
+def _measure(t: _Target, pol: Policy, **tables: Any) -> tuple[int | None, list[Finding]]:
     """One finding per privacy model the policy asks for (the registered models of
     :mod:`workbench.models`, in registry order)."""
     if not t.qis:
@@ -417,7 +461,7 @@ def _measure(t: _Target, pol: Policy) -> tuple[int | None, list[Finding]]:
             continue
         wanted += expanded
     sens_cols = list(dict.fromkeys(m.attribute for m in wanted if getattr(m, "attribute", None)))
-    view = _class_view(t.data, t.qis, sens_cols)
+    view = _class_view(t.data, t.qis, sens_cols, **tables)
     released = view.sizes > 0
     qtext = ", ".join(t.qis)
     for m in wanted:
@@ -527,6 +571,9 @@ def gate(
     log: str | os.PathLike | None = None,
     gate_log: str | os.PathLike | None = None,
     access_log: Any = None,
+    population_table: Any = None,
+    research_subset: Any = None,
+    population_size: float | None = None,
 ) -> GateResult:
     """Check ``target`` against its policy and return every finding.
 
@@ -548,6 +595,9 @@ def gate(
         Who runs the check (default ``WORKBENCH_USER``/``USER``).
     access_log : AccessLog or path, optional
         When given, the user must hold a role (in this log) that the policy lets see raw rows.
+    population_table, research_subset, population_size : optional
+        What privacy models beyond the data need (k-map, delta-presence, population
+        uniqueness); without them those policy thresholds are flagged for review.
     strict : bool
         Treat review flags as failures.
     record : bool
@@ -654,7 +704,13 @@ def gate(
                 "or run the check as someone who has it.",
             )
         )
-    records, measured = _measure(t, pol)
+    records, measured = _measure(
+        t,
+        pol,
+        population_table=population_table,
+        research_subset=research_subset,
+        population_size=population_size,
+    )
     findings += measured
     result = GateResult(
         target=t.label,
