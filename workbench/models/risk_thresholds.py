@@ -8,8 +8,10 @@ population uniqueness.
 * Highest risk: every released record's risk ``1 / f_k`` at most the limit -- a per-class check
   made directly on ``1 / size``, not through a derived ``k``; monotone like k-anonymity.
 * Records at risk: at most ``share`` of all records have risk strictly above ``threshold``
-  (the one rule of :func:`workbench.risk.measures.at_risk`). Dataset-level, not monotone with
-  suppression.
+  (the one rule of :func:`workbench.risk.measures.at_risk`, as ARX's
+  ``RiskModelSampleSummary``). Dataset-level, not monotone with suppression. (ARX's relaxed
+  ``AverageReidentificationRisk(avg, highest, records)`` instead counts records in classes of
+  size up to ``1 / highest``, i.e. a class exactly at the limit counts as at risk there.)
 * Population uniqueness (ARX ``PopulationUniqueness``): the estimated share of the population
   that is unique on the released quasi-identifiers, ``uniques / N`` with Dankar et al.'s (2012)
   choice of estimator (:mod:`workbench.risk.population`), at most the limit. As in ARX a table
