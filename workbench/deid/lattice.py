@@ -63,7 +63,11 @@ from ..models import (
     model_from_dict,
 )
 from ..models.l_diversity import L_KINDS
-from ..models.t_closeness import T_KINDS, hierarchical_emd  # noqa: F401 - re-exported
+from ..models.t_closeness import (  # noqa: F401 - hierarchical_emd re-exported
+    T_KINDS,
+    hierarchical_emd,
+    hierarchy_parent_maps,
+)
 from .hierarchy import Hierarchy, auto_hierarchy, value_strings
 from .metrics import METRICS, _model, citation
 
@@ -394,29 +398,6 @@ class _Sens:
     parents: tuple[np.ndarray, ...] = ()
 
 
-def _hierarchy_parents(h: Hierarchy, values: list[str], name: str) -> tuple[np.ndarray, ...]:
-    """Parent maps level by level (leaf values in ``values`` order up to one root).
-
-    Li, Li & Venkatasubramanian (2007): the ground distance between two leaves is the height of
-    their lowest common ancestor over the hierarchy's height; several top nodes get an implicit
-    root.
-    """
-    leaf_codes = h.leaf_codes(pd.Series(values, dtype="string"), name)
-    cur = np.arange(len(values))  # node id at the current level, per leaf
-    parents = []
-    for level in range(1, h.levels):
-        codes = h.codes(level)[leaf_codes]  # code at this level, per leaf
-        _, nxt = np.unique(codes, return_inverse=True)
-        nxt = nxt.reshape(-1)
-        parent = np.zeros(cur.max() + 1, dtype=np.int64)
-        parent[cur] = nxt
-        parents.append(parent)
-        cur = nxt
-    if cur.max() > 0:  # several top nodes: add the implicit root
-        parents.append(np.zeros(cur.max() + 1, dtype=np.int64))
-    return tuple(parents)
-
-
 class SearchContext:
     """Encoded class table + caches, reusable across many searches (frontier, notebooks).
 
@@ -578,7 +559,9 @@ class SearchContext:
         uniq, cnt = np.unique(key, return_counts=True)
         p = np.bincount(codes, minlength=m) / self.n_records
         h = self.sensitive_hierarchies.get(col)
-        parents = _hierarchy_parents(h, values, col) if h is not None else ()
+        parents = (
+            hierarchy_parent_maps(h.rows, np.asarray(values, dtype=object)) if h is not None else ()
+        )
         return _Sens(
             col,
             values,

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import HierarchyError, ParameterError
 from .base import TOL, Classes, PrivacyModel, SensitivePairs
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "emd_ordered",
     "emd_hierarchical",
     "class_distances",
+    "hierarchy_parent_maps",
 ]
 
 T_KINDS = ("equal", "ordered", "hierarchical")
@@ -90,6 +91,65 @@ def hierarchical_emd(diff: np.ndarray, parents: Sequence[np.ndarray]) -> np.ndar
         total += (lev / height) * np.minimum(pos, neg).sum(axis=1)
         extra = extra @ onehot
     return total
+
+
+def hierarchy_parent_maps(
+    hierarchy: Sequence[Sequence[Any]], domain: np.ndarray
+) -> list[np.ndarray]:
+    """Parent maps level by level: ``maps[h][i]`` = node at level h+1 above node i at level h.
+
+    The one reading of a value hierarchy for hierarchical t-closeness (the risk engine and the
+    search both call it); Li, Li & Venkatasubramanian (2007): the ground distance between two
+    leaves is the height of their lowest common ancestor over the hierarchy's height.
+
+    Level 0 are the ``m`` sensitive values in ``domain`` order. A node is identified by its
+    path to the top (so equal labels under different parents stay different). If the top
+    level has more than one node an implicit root is added.
+    """
+    rows = [list(r) for r in hierarchy]
+    if not rows:
+        raise HierarchyError(
+            "hierarchy for t-closeness is empty; expected one row per value "
+            "(leaf, parent, ..., root)"
+        )
+    widths = {len(r) for r in rows}
+    if len(widths) != 1 or min(widths) < 2:
+        raise HierarchyError(
+            f"hierarchy rows have lengths {sorted(widths)}; expected rows of "
+            "one common length >= 2 (leaf, parent, ..., root)"
+        )
+    by_leaf: dict[str, list[Any]] = {}
+    for r in rows:
+        by_leaf.setdefault(str(r[0]), r)
+    leaves = []
+    missing = []
+    for v in domain.tolist():
+        row = by_leaf.get(str(v))
+        if row is None:
+            missing.append(v)
+        leaves.append(row)
+    if missing:
+        raise HierarchyError(
+            f"hierarchy does not cover {len(missing)} sensitive value(s), "
+            f"e.g. {missing[0]!r}; expected a row whose first cell is each value"
+        )
+    width = len(leaves[0])
+    maps: list[np.ndarray] = []
+    prev_ids = [tuple(str(x) for x in row) for row in leaves]  # full path identifies a leaf
+    for h in range(1, width):
+        paths = [tuple(str(x) for x in row[h:]) for row in leaves]
+        index: dict[tuple[str, ...], int] = {}
+        node_of_leaf = np.array([index.setdefault(pth, len(index)) for pth in paths])
+        # parent of each node of the previous level (consistent because paths nest)
+        prev_index: dict[tuple[str, ...], int] = {}
+        prev_node = [prev_index.setdefault(pid, len(prev_index)) for pid in prev_ids]
+        parent = np.zeros(len(prev_index), dtype=np.int64)
+        parent[np.array(prev_node)] = node_of_leaf
+        maps.append(parent)
+        prev_ids = paths
+    if len(set(prev_ids)) > 1:  # several tops: add a root
+        maps.append(np.zeros(len(set(prev_ids)), dtype=np.int64))
+    return maps
 
 
 def emd_hierarchical(s: SensitivePairs, sizes: np.ndarray) -> np.ndarray:
