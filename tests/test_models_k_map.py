@@ -141,3 +141,31 @@ def test_k_map_with_mondrian_and_apply() -> None:
         assert n >= 20, label
     lat = anonymize(sample, ["age"], k=2, k_map=20, population_table=pop, return_data=True)
     assert lat.apply(sample, population=pop).equals(lat.data)
+
+
+@pytest.mark.parametrize("leaves", [6, 300])  # 300 x 300 leaves takes the hash-grouping path
+def test_population_table_search_against_plain_reference(leaves) -> None:
+    """Per node, suppressed records equal a plain pandas reference (population F_k >= k)."""
+    rng = np.random.default_rng(leaves)
+    pop = pd.DataFrame({q: rng.integers(0, leaves, 3000).astype(str) for q in ("a", "b")})
+    sample = pop.sample(250, random_state=leaves).reset_index(drop=True)
+    hs = {
+        q: Hierarchy.from_rows([(str(v), f"g{v % 3}", "*") for v in range(leaves)])
+        for q in ("a", "b")
+    }
+    from workbench.deid import Criteria, SearchContext
+
+    ctx = SearchContext(sample, ["a", "b"], hs, population=pop)
+    for k in (2, 5, 40):
+        crit = Criteria(k=1, suppression=1.0, models=(KMap(k),))
+        for node in ((0, 0), (1, 0), (0, 1), (1, 1), (2, 1)):
+            maps = [{r[0]: r[lev] for r in hs[q].rows} for q, lev in zip("ab", node, strict=True)]
+
+            def keys(frame, maps=maps):
+                return list(zip(frame["a"].map(maps[0]), frame["b"].map(maps[1]), strict=True))
+
+            big_f = pd.Series(keys(pop)).value_counts()
+            sample_keys = keys(sample)
+            expected = sum(1 for key in sample_keys if big_f.get(key, 0) < k)
+            ev = ctx.evaluate(node, crit)
+            assert ev.suppressed == expected, (k, node)
