@@ -27,6 +27,7 @@ from .bundle import AssessmentBundle, check_bundle
 from .errors import ConfigError, WorkbenchError
 from .figures import NOT_COMPUTED, ReviewFigures, review_figures
 from .figures import fmt as _fmt
+from .models import MODELS
 
 __all__ = [
     "Section",
@@ -315,11 +316,8 @@ def _policy_rows(h: Mapping[str, Any]) -> list[tuple[str, Any]]:
         ("roles seeing raw data", access.get("raw")),
         ("roles seeing de-identified data", access.get("deidentified")),
         ("roles seeing aggregates", access.get("aggregate")),
-        ("minimum k", th.get("min_k")),
-        ("maximum average risk", th.get("max_average_risk")),
-        ("maximum highest risk", th.get("max_highest_risk")),
-        ("minimum l", th.get("min_l")),
-        ("maximum records at risk", th.get("max_records_at_risk")),
+        # one row per registered privacy model the policy sets (workbench.models)
+        *((m.title, th.get(m.policy_key)) for m in MODELS.values() if m.policy_key),
     ]
     return [(k, v) for k, v in rows if v is not None]
 
