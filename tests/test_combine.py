@@ -183,5 +183,5 @@ def test_errors(tmp_path):
     (tmp_path / "c.yaml").write_text(
         "name: other\ndatasets: {a: {file: a.csv}, b: {file: a.csv}}\n"
     )
-    with pytest.raises(ConfigError, match="not the synthetic city"):
+    with pytest.raises(ConfigError, match="declares no join_key.table"):
         combine_catalog(Catalog.load(tmp_path / "c.yaml"), ["a", "b"])

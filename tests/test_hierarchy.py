@@ -269,3 +269,34 @@ def test_auto_hierarchy_detects_dates_and_codes(values, kind, first_row) -> None
 def test_auto_hierarchy_dates_with_missing_values() -> None:
     h, what = auto_hierarchy(pd.Series(["24/12/1980", None, "07/01/1926"]), name="dob")
     assert "date" in what and h.missing_leaf() is not None
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "first_row"),
+    [
+        (["2020/01/31", "2019/12/01"], "date", ("2019/12/01", "2019-12", "2019", "2010s", "*")),
+        (["31-01-2020", "01-12-2019"], "date", ("01-12-2019", "2019-12", "2019", "2010s", "*")),
+        (["101", "102", "201"], "masking", ("101", "10*", "1**", "***")),
+    ],
+)
+def test_auto_hierarchy_agrees_with_the_tuner(values, kind, first_row) -> None:
+    """Regression: the tuner gave "2020/01/31" a date hierarchy and "101" masking while the
+    automatic hierarchy of `anonymize` gave both value -> *; there is now one detection."""
+    from workbench.ui.tuner import default_hierarchy_kind
+
+    h, what = auto_hierarchy(pd.Series(values), name="c")
+    assert f"automatic {kind} hierarchy" in what
+    assert h.rows[0][: len(first_row)] == first_row
+    assert default_hierarchy_kind(pd.Series(values)) == {"date": "date", "masking": "mask"}[kind]
+
+
+def test_cli_automatic_hierarchy_generalizes_slash_dates(tmp_path: Path, capsys) -> None:
+    from workbench.cli import main
+
+    days = [f"2020/01/{d:02d}" for d in range(1, 29)] + [f"2020/02/{d:02d}" for d in range(1, 29)]
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"visit": days}).to_csv(path, index=False)
+    out = tmp_path / "o.csv"
+    assert main(["anonymize", str(path), "--qi", "visit", "--k", "20", "--output", str(out)]) == 0
+    released = pd.read_csv(out, dtype=str)["visit"]
+    assert sorted(released.unique()) == ["2020-01", "2020-02"]  # months, not value -> *

@@ -11,6 +11,7 @@ import pytest
 from workbench.cli import main
 from workbench.deid import Criteria, Hierarchy, anonymize, mondrian
 from workbench.errors import ParameterError
+from workbench.models import DeltaDisclosure
 
 
 def _ages() -> tuple[pd.DataFrame, Hierarchy]:
@@ -46,10 +47,30 @@ def test_too_few_records_suppresses_everything() -> None:
     assert set(r.data["age"]) == {"*"}
 
 
-def test_unsupported_models_are_refused() -> None:
+@pytest.mark.parametrize(
+    "crit",
+    [
+        Criteria(max_average_risk=0.5),  # dataset-level
+        Criteria(models=(DeltaDisclosure(1.0),)),  # not monotone
+    ],
+)
+def test_unsupported_models_are_refused(crit) -> None:
     df, h = _ages()
     with pytest.raises(ParameterError, match="lattice"):
-        mondrian(df, ["age"], {"age": h}, criteria=Criteria(t=0.2), sensitive=["s"])
+        mondrian(df, ["age"], {"age": h}, criteria=crit, sensitive=["s"])
+
+
+def test_registered_per_class_models_hold_on_every_partition() -> None:
+    """Mondrian loops over the registry: t-closeness and highest risk are enforced too."""
+    df, h = _ages()
+    crit = Criteria(k=2, t=0.5, max_highest_risk=0.34)
+    r = mondrian(df, ["age"], {"age": h}, criteria=crit, sensitive=["s"], return_data=True)
+    out = r.data
+    for _, grp in out[out["age"] != "*"].groupby("age"):
+        assert len(grp) >= 3  # 1/size <= 0.34
+        p = df["s"].value_counts(normalize=True)
+        q = grp["s"].value_counts(normalize=True).reindex(p.index, fill_value=0)
+        assert 0.5 * (p - q).abs().sum() <= 0.5 + 1e-12
 
 
 @pytest.fixture(scope="module")

@@ -330,7 +330,9 @@ def test_verdict_passes_exactly_at_every_limit() -> None:
     b = _tiny_bundle(**AT_LIMIT)
     box = verdict_html(b)
     assert "wb-verdict-pass" in box and "PASS: the data as assessed meets" in box
-    assert box.count("wb-check-pass") == 5
+    # the five limits and the direct-identifier check (no identifier column in this table)
+    assert box.count("wb-check-pass") == 6
+    assert "direct" in box.lower()
     assert "k = 2 required, 2 measured: PASS" in box
     assert "average risk at most 0.3750 allowed, 0.3750 measured: PASS" in box
     assert "highest risk at most 0.5000 allowed, 0.5000 measured: PASS" in box
@@ -364,9 +366,10 @@ def test_verdict_passes_exactly_at_every_limit() -> None:
 def test_verdict_fails_just_past_each_limit(rule, value, sentence) -> None:
     b = _tiny_bundle(**{**AT_LIMIT, rule: value})
     box = verdict_html(b)
-    assert "wb-verdict-fail" in box and "1 of 5 checks failed" in box
+    # five limits plus the direct-identifier check, which passes on this table
+    assert "wb-verdict-fail" in box and "1 of 6 checks failed" in box
     assert sentence in box
-    assert box.count("wb-check-fail") == 1 and box.count("wb-check-pass") == 4
+    assert box.count("wb-check-fail") == 1 and box.count("wb-check-pass") == 5
 
 
 def test_verdict_box_is_first_in_report_and_dashboard(cli_bundles) -> None:

@@ -87,3 +87,21 @@ def test_prosecutor_equals_per_record_reference(sizes, t) -> None:
     assert r.average == pytest.approx(sum(risk) / len(risk))
     assert r.average == pytest.approx(len(sizes) / len(records))
     assert r.records_at_risk == pytest.approx(sum(x > t for x in risk) / len(risk))
+
+
+@pytest.mark.parametrize(
+    ("sizes", "pop", "average", "which"),
+    [
+        # classes / sum Fk = 2/5 = 0.4 beats sum(fk/Fk)/n = (1/2 + 3/3)/4 = 0.375
+        ([1, 3], [2, 3], 0.4, "classes_per_population_record"),
+        # sum(fk/Fk)/n = (1/1 + 1/100)/2 = 0.505 beats 2/101
+        ([1, 1], [1, 100], 0.505, "success_rate"),
+    ],
+)
+def test_journalist_average_takes_the_larger_term(sizes, pop, average, which) -> None:
+    """El Emam 2013 / ARX: journalist average risk = max(classes / sum Fk, sum(fk/Fk) / n)."""
+    r = journalist_risk(np.array(sizes), np.array(pop), threshold=0.3)
+    assert r.average == pytest.approx(average), which
+    # records at risk with 0.3: risks 1/Fk; only Fk <= 3 classes qualify (1/2 > 0.3, 1/3 > 0.3)
+    expected = sum(f for f, p in zip(sizes, pop, strict=True) if 1 / p > 0.3) / sum(sizes)
+    assert r.records_at_risk == pytest.approx(expected)

@@ -480,3 +480,46 @@ def test_policy_breach_at_the_exact_limit(risk: float, limit: float, breached: b
         )
         == []
     )
+
+
+def test_scenario_bundle_report_and_stale_mark(tmp_path: Path) -> None:
+    reg, bundle, html = tmp_path / "reg.jsonl", tmp_path / "b.json", tmp_path / "r.html"
+    scen = str(CITY / "scenarios" / "journalist_voter_roll.yaml")
+    out = _cli(
+        tmp_path,
+        "scenarios",
+        str(CITY / "history" / "catalog_2025.yaml"),
+        "--releases",
+        "housing",
+        "--scenarios",
+        scen,
+        "--register",
+        str(reg),
+        "--bundle",
+        str(bundle),
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    doc = json.loads(bundle.read_text())
+    assert doc["scenarios"]["worst"] == {"housing": "journalist_voter_roll"}
+    assert "reassessment" not in doc["scenarios"]
+    # no identifier value of the release reaches the bundle
+    housing = pd.read_csv(CITY / "housing_assistance.csv", dtype=str)
+    text = bundle.read_text()
+    assert not any(v in text for v in housing.application_id.head(200))
+    now = _cli(
+        tmp_path,
+        "reassess",
+        str(CITY / "catalog.yaml"),
+        "--register",
+        str(reg),
+        "--bundle",
+        str(bundle),
+    )
+    assert now.returncode == 1, now.stderr[-2000:]
+    marked = json.loads(bundle.read_text())["scenarios"]["reassessment"]
+    assert marked["breaks_policy"] is True and marked["releases"][0]["status"] == "breaks policy"
+    rep = _cli(tmp_path, "report", str(bundle), "-o", str(html))
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    page = html.read_text()
+    assert "Threat scenarios" in page and "breaks policy" in page
+    assert "changed: voters (external data)" in page

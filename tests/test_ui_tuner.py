@@ -319,3 +319,15 @@ def test_save_data_drops_identifier_values_the_roles_missed(tmp_path, monkeypatc
     assert "id, contact" in panel.saved.value
     rec = json.loads((tmp_path / "prov.jsonl").read_text().splitlines()[-1])
     assert rec["parameters"]["release"]["dropped"] == ["id", "contact"]
+
+
+def test_summary_lists_every_model_in_force() -> None:
+    """The tuner names no model: it shows whatever the criteria's registered models say."""
+    from workbench.ui.tuner import tuner_summary_html
+
+    df = _dated()
+    ctx = prepare(df, ["sex", "postal"])
+    view = evaluate_node(ctx, {"sex": 0, "postal": 0}, Criteria(k=3, max_highest_risk=0.3))
+    html_text = tuner_summary_html(view)
+    assert "at least 3 records" in html_text
+    assert "probability above 0.3" in html_text

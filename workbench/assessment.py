@@ -41,13 +41,12 @@ def released_rows(table: pd.DataFrame, qis: Sequence[str]) -> pd.DataFrame:
 
 
 def direct_identifier_columns(dataset: Any, roles: Any = None) -> list[str]:
-    """Direct identifiers from the role map, else from the role suggestions (safe by default)."""
-    if roles is not None:
-        return list(roles.direct_identifiers)
-    from .roles import suggest_roles
+    """The direct identifiers whose values a bundle must never hold: the one rule releases and
+    the gate use (:func:`workbench.roles.find_direct_identifiers`)."""
+    from .roles import find_direct_identifiers
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset.from_frame(as_pandas(dataset))
-    return list(suggest_roles(ds).role_map.direct_identifiers)
+    return [d.column for d in find_direct_identifiers(ds, roles)]
 
 
 def _distributions(
@@ -197,9 +196,14 @@ def anonymization_bundle(
     threshold: float | None = None,
     policies: Sequence[Any] = (),
     gate_options: Mapping[str, Any] | None = None,
+    release_mode: str = "drop",
     **sections: Any,
 ) -> AssessmentBundle:
     """Risk before and after, the transformation and its utility cost, as one bundle.
+
+    The privacy gate judges the table as released: direct identifiers handled as ``release_mode``
+    says (the release writer's rule; ``pseudonymize`` is judged like ``drop``, since pseudonym
+    columns are not direct identifiers), so ``keep`` fails the gate as it should.
 
     ``result`` is an :class:`~workbench.deid.AnonymizationResult` computed with
     ``return_data=True`` (or one whose ``apply`` can produce the table). Both profiles are
@@ -220,7 +224,12 @@ def anonymization_bundle(
     if policies:
         sections = {
             **governance_sections(
-                kept, qis, sens, policies, profile=after, **dict(gate_options or {})
+                _as_released(kept, release_mode, roles),
+                qis,
+                sens,
+                policies,
+                profile=after,
+                **dict(gate_options or {}),
             ),
             **sections,
         }
@@ -251,6 +260,12 @@ def anonymization_bundle(
         author=author,
         **sections,
     )
+
+
+def _as_released(table: pd.DataFrame, mode: str, roles: Any) -> pd.DataFrame:
+    from .deid.release import prepare_release
+
+    return prepare_release(table, "drop" if mode == "pseudonymize" else mode, roles=roles)[0]
 
 
 def save_bundle(

@@ -93,6 +93,7 @@ class AssessmentBundle:
     frontier: Mapping[str, Any] | None = None
     linkage: Mapping[str, Any] | None = None
     matrix: Mapping[str, Any] | None = None
+    scenarios: Mapping[str, Any] | None = None
     policy: Mapping[str, Any] | None = None
     gate: Mapping[str, Any] | None = None
     provenance: tuple[Mapping[str, Any], ...] = ()
@@ -120,6 +121,7 @@ class AssessmentBundle:
         frontier: Any = None,
         linkage: Any = None,
         matrix: Any = None,
+        scenarios: Any = None,
         policy: Any = None,
         gate: Any = None,
         provenance: Iterable[Any] = (),
@@ -155,6 +157,7 @@ class AssessmentBundle:
             frontier=opt(frontier),
             linkage=opt(linkage),
             matrix=opt(matrix),
+            scenarios=opt(scenarios),
             policy=opt(policy),
             gate=opt(gate),
             provenance=tuple(_jsonable(as_dict(p)) for p in provenance),

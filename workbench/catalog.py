@@ -18,6 +18,14 @@ and free metadata, plus the confirmed crosswalk of shared facts between datasets
         load: {delimiter: ","}           # optional keyword arguments for workbench.loading.load
         metadata: {sensitivity: {diagnosis: health}}
     crosswalk: []                        # confirmed entries, see workbench.linkage.crosswalk
+    join_key:                            # optional: the key cross-department joins use
+      column: person_key                 # a keyed pseudonym column present in the files, or
+      table: ground_truth.csv            # a record -> person table for files without the key
+      dataset_column: dataset            # (demo data only; the key is attached in memory)
+      record_column: record_id
+      person_column: resident_id
+
+A dataset's record id column (for ``join_key.table``) is ``metadata.record_id``.
 
 Loading and saving round-trip: keys this module does not know are kept, paths stay relative to
 the catalog file, and an unchanged catalog saves to the same document it was read from.
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -42,10 +51,27 @@ from .errors import ConfigError, MissingFileError
 from .linkage.crosswalk import Crosswalk, CrosswalkEntry
 from .roles import RoleMap
 
-__all__ = ["Catalog", "CatalogEntry", "DatasetSummary", "Inventory", "inventory"]
+__all__ = [
+    "Catalog",
+    "CatalogEntry",
+    "DatasetSummary",
+    "Inventory",
+    "JoinKeySource",
+    "inventory",
+    "JOIN_KEY_NOTE",
+]
 
 _ENTRY_KEYS = ("file", "department", "purpose", "roles", "policy", "external", "load", "metadata")
-_TOP_KEYS = ("name", "reference_date", "datasets", "crosswalk")
+_TOP_KEYS = ("name", "reference_date", "datasets", "crosswalk", "join_key")
+_JOIN_KEY_KEYS = ("column", "table", "dataset_column", "record_column", "person_column")
+
+JOIN_KEY_NOTE = (
+    "the files carry no join key, so it was attached in memory from the record-to-person table "
+    "the catalog declares (an opaque per-run code per person, never written out)"
+)
+
+# Per-process random salt: attached keys join within one run and mean nothing outside it.
+_JOIN_SALT = secrets.token_hex(8)
 
 
 def _freeze(d: Mapping[str, Any] | None) -> MappingProxyType:
@@ -204,6 +230,55 @@ class CatalogEntry:
 
 
 @dataclass(frozen=True)
+class JoinKeySource:
+    """Where the key of cross-department joins comes from (the catalog's ``join_key``).
+
+    ``column`` is the shared key (a keyed pseudonym) the files carry. A catalog whose files carry
+    no key may declare ``table``: one row per (dataset, record id) with the person it belongs to;
+    the key is then attached in memory as a salted hash of the person. Only synthetic or
+    demonstration catalogs hold such a table -- no real department does -- which is why the
+    catalog, not the core code, says where it is.
+    """
+
+    column: str = "person_key"
+    table: Path | None = None
+    dataset_column: str = "dataset"
+    record_column: str = "record_id"
+    person_column: str = "person_id"
+
+    @classmethod
+    def from_dict(cls, d: Any, base_dir: Path, where: str) -> JoinKeySource:
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"{where}: 'join_key' must be a mapping with at least 'column'")
+        unknown = sorted(set(d) - set(_JOIN_KEY_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{where}: join_key has unknown key(s) {unknown}; expected {list(_JOIN_KEY_KEYS)}"
+            )
+        vals = {k: str(d[k]) for k in _JOIN_KEY_KEYS if d.get(k) is not None}
+        table = vals.pop("table", None)
+        return cls(
+            **vals,
+            table=None
+            if table is None
+            else (Path(table) if Path(table).is_absolute() else (base_dir / table).resolve()),
+        )
+
+    def to_dict(self, base_dir: Path | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"column": self.column}
+        if self.table is not None:
+            out["table"] = (
+                str(self.table)
+                if base_dir is None
+                else Path(os.path.relpath(self.table, base_dir)).as_posix()
+            )
+            out["dataset_column"] = self.dataset_column
+            out["record_column"] = self.record_column
+            out["person_column"] = self.person_column
+        return out
+
+
+@dataclass(frozen=True)
 class Catalog:
     """A set of department datasets plus the confirmed crosswalk between them."""
 
@@ -213,6 +288,7 @@ class Catalog:
     crosswalk: Crosswalk = field(default_factory=Crosswalk)
     path: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    join_key: JoinKeySource | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "datasets", MappingProxyType(dict(self.datasets)))
@@ -270,6 +346,7 @@ class Catalog:
                         f"dataset {ds!r}, not in the catalog "
                         f"({', '.join(entries)})"
                     )
+        jk = data.get("join_key")
         return cls(
             name=str(data.get("name") or (path.stem if path else "catalog")),
             datasets=entries,
@@ -277,6 +354,7 @@ class Catalog:
             crosswalk=crosswalk,
             path=path,
             extra=_freeze({k: v for k, v in data.items() if k not in _TOP_KEYS}),
+            join_key=None if jk is None else JoinKeySource.from_dict(jk, base, where),
         )
 
     # ------------------------------------------------------------------ writing
@@ -290,6 +368,8 @@ class Catalog:
             out["reference_date"] = self.reference_date.isoformat()
         out["datasets"] = {k: e.to_dict(base) for k, e in self.datasets.items()}
         out["crosswalk"] = self.crosswalk.to_list()
+        if self.join_key is not None:
+            out["join_key"] = self.join_key.to_dict(base)
         out.update(_thaw(self.extra))
         return out
 
@@ -352,6 +432,59 @@ class Catalog:
             role=role,
         )
         return ds
+
+    @property
+    def join_key_column(self) -> str:
+        """The column cross-department joins use (``person_key`` unless the catalog says)."""
+        return self.join_key.column if self.join_key is not None else "person_key"
+
+    def attach_join_key(self, name: str, frame: Any, column: str | None = None) -> Any:
+        """``frame`` of dataset ``name`` plus the join key, from the declared record table.
+
+        The key is a salted 64-bit hash of the person (salt drawn once per process): it joins
+        exactly like a keyed pseudonym and is never written anywhere. Records the table does not
+        list get a missing key. Raises :class:`ConfigError` when the catalog declares no
+        ``join_key.table`` (real departments export a keyed pseudonym instead).
+        """
+        import numpy as np
+        import pandas as pd
+
+        column = column or self.join_key_column
+        src = self.join_key
+        if src is None or src.table is None:
+            raise ConfigError(
+                f"dataset {name!r} has no {column!r} column and catalog {self.name!r} declares "
+                "no join_key.table; export the datasets with a shared pseudonym key first"
+            )
+        record_col = self.entry(name).metadata.get("record_id")
+        if not record_col or record_col not in frame.columns:
+            raise ConfigError(
+                f"dataset {name!r}: cannot attach the join key; expected metadata.record_id "
+                "naming a column of the file"
+            )
+        table = self._join_table(src)
+        mine = table[table[src.dataset_column] == name]
+        persons = pd.Series(
+            mine[src.person_column].to_numpy(), index=mine[src.record_column].astype(str)
+        )
+        persons = persons[~persons.index.duplicated()]
+        mapped = frame[record_col].astype(str).map(persons)
+        hashed = pd.util.hash_array(mapped.fillna("").to_numpy(dtype=object), hash_key=_JOIN_SALT)
+        out = frame.copy()
+        out[column] = pd.array(hashed.view(np.int64), dtype="Int64")
+        out.loc[mapped.isna().to_numpy(), column] = pd.NA
+        return out
+
+    def _join_table(self, src: JoinKeySource) -> Any:
+        from .loading import load
+
+        assert src.table is not None
+        if not src.table.is_file():
+            raise MissingFileError("join_key table not found", src.table)
+        df = load(src.table, infer_types=False).to_pandas()
+        cols = (src.dataset_column, src.record_column, src.person_column)
+        check_columns(df, list(cols), str(src.table))
+        return df.loc[:, list(cols)].astype(str)
 
     def with_crosswalk(self, crosswalk: Crosswalk | list[CrosswalkEntry]) -> Catalog:
         """A copy with ``crosswalk`` (for example the confirmed proposal)."""

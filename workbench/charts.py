@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from ._results import as_dict
+from .risk.measures import records_at_risk
 
 __all__ = [
     "as_dict",
@@ -81,14 +83,12 @@ def records_at_risk_by_threshold(risk: Any, thresholds: Sequence[float]) -> list
 
     Computed from the class-size histogram alone (El Emam 2013 "records at risk").
     """
-    d = as_dict(risk)
-    hist = _histogram(d)
-    n = sum(size * count for size, count in hist)
-    out = []
-    for t in thresholds:
-        at_risk = sum(size * count for size, count in hist if 1.0 / size > t)
-        out.append(at_risk / n if n else 0.0)
-    return out
+    hist = _histogram(as_dict(risk))
+    sizes = np.asarray([size for size, _ in hist], dtype=np.float64)
+    records = np.asarray([size * count for size, count in hist], dtype=np.float64)
+    if not len(sizes):
+        return [0.0 for _ in thresholds]
+    return [records_at_risk(1.0 / sizes, records, t) for t in thresholds]
 
 
 _SIZE_BANDS = [

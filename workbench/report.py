@@ -27,6 +27,7 @@ from .bundle import AssessmentBundle, check_bundle
 from .errors import ConfigError, WorkbenchError
 from .figures import NOT_COMPUTED, ReviewFigures, review_figures
 from .figures import fmt as _fmt
+from .models import MODELS
 
 __all__ = [
     "Section",
@@ -268,6 +269,35 @@ def _linkage_section(b: AssessmentBundle) -> Section | None:
     return Section("linkage", "Cross-department linkage", tables=tuple(tables), figures=tuple(figs))
 
 
+def _scenarios_section(b: AssessmentBundle) -> Section | None:
+    """The threat-scenario matrix, the worst scenario per release in plain words, and, when the
+    release was re-assessed, whether the review is stale and what changed."""
+    d = b.scenarios
+    if not d:
+        return None
+    words = d.get("worst_in_words") or {}
+    rows = [(r, str(w).split(": ", 1)[-1]) for r, w in words.items()]
+    tables = [table_html(rows, ["release", "worst scenario"])]
+    cells = [
+        (
+            o.get("release"),
+            o.get("scenario"),
+            f"{100 * float(o['risk']):.1f} %" if o.get("applicable") else "does not apply",
+            o.get("summary"),
+        )
+        for o in d.get("outcomes") or []
+    ]
+    tables.append(table_html(cells, ["release", "scenario", "risk", "what it means"]))
+    for r in (d.get("reassessment") or {}).get("releases") or []:
+        tables.append(table_html([(r.get("status"), r.get("words"))], ["review status", "why"]))
+    return Section(
+        "scenarios",
+        "Threat scenarios",
+        tables=tuple(tables),
+        figures=(charts.scenario_matrix_heatmap(d),),
+    )
+
+
 def _policy_rows(h: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The effective (harmonized) policy in the order a reviewer reads it."""
     p = h.get("policy") if isinstance(h.get("policy"), Mapping) else h
@@ -286,11 +316,8 @@ def _policy_rows(h: Mapping[str, Any]) -> list[tuple[str, Any]]:
         ("roles seeing raw data", access.get("raw")),
         ("roles seeing de-identified data", access.get("deidentified")),
         ("roles seeing aggregates", access.get("aggregate")),
-        ("minimum k", th.get("min_k")),
-        ("maximum average risk", th.get("max_average_risk")),
-        ("maximum highest risk", th.get("max_highest_risk")),
-        ("minimum l", th.get("min_l")),
-        ("maximum records at risk", th.get("max_records_at_risk")),
+        # one row per registered privacy model the policy sets (workbench.models)
+        *((m.title, th.get(m.policy_key)) for m in MODELS.values() if m.policy_key),
     ]
     return [(k, v) for k, v in rows if v is not None]
 
@@ -373,6 +400,7 @@ def sections(bundle: AssessmentBundle | Mapping[str, Any], role: str = "reviewer
         ("transformation", lambda f: _transformation_section(b)),
         ("utility", lambda f: _utility_section(b)),
         ("linkage", lambda f: _linkage_section(b)),
+        ("scenarios", lambda f: _scenarios_section(b)),
         ("governance", lambda f: _governance_section(b, f)),
     )
     figures = review_figures(b)

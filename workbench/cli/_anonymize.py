@@ -40,7 +40,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="COL=PATH",
         help="ARX hierarchy CSV for a QI (repeat per QI); QIs without one get an automatic "
-        "hierarchy (numbers: intervals, otherwise value -> *)",
+        "hierarchy (text dates: day/month/year/decade; fixed-width digit codes: masking; "
+        "numbers: intervals; otherwise value -> *)",
     )
     p.add_argument("--sensitive", type=_names, default=[], help="sensitive attribute(s)")
     p.add_argument("--l", type=int, dest="l_value", metavar="L", help="l-diversity")
@@ -140,6 +141,71 @@ def load_data(path: str, allow_dirs: list[str] | tuple[str, ...] = ()) -> Any:
     return load(path, allow_dirs=allow_dirs)
 
 
+def _delta_range(text: str) -> tuple[float, float]:
+    lo, sep, hi = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return float(lo), float(hi)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected DMIN:DMAX such as 0.1:0.6, got {text!r}"
+        ) from None
+
+
+def _add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of the plug-in privacy models (workbench.models)."""
+    p.add_argument("--k-map", type=int, metavar="K", help="k-map: every class matches K people")
+    p.add_argument(
+        "--population-table", metavar="PATH", help="population table for --k-map (QI columns)"
+    )
+    p.add_argument(
+        "--k-map-estimator",
+        choices=["poisson", "zero_truncated_poisson"],
+        help="estimate k-map from --population-size instead of a population table",
+    )
+    p.add_argument(
+        "--significance", type=float, default=0.05, help="significance of the k-map estimators"
+    )
+    p.add_argument(
+        "--population-size",
+        type=float,
+        metavar="N",
+        help="population size (k-map estimators, --max-population-uniqueness)",
+    )
+    p.add_argument(
+        "--delta-presence",
+        type=_delta_range,
+        metavar="DMIN:DMAX",
+        help="delta-presence: the input is the population, --research-subset its released part",
+    )
+    p.add_argument(
+        "--research-subset", metavar="PATH", help="research subset of the input (QI columns)"
+    )
+    p.add_argument(
+        "--max-population-uniqueness",
+        type=float,
+        metavar="SHARE",
+        help="estimated share of population uniques at most SHARE (needs --population-size)",
+    )
+
+
+def _model_options(args: argparse.Namespace) -> dict[str, Any]:
+    opts: dict[str, Any] = {
+        "k_map": args.k_map,
+        "k_map_estimator": args.k_map_estimator,
+        "significance": args.significance,
+        "population_size": args.population_size,
+        "delta_presence": args.delta_presence,
+        "max_population_uniqueness": args.max_population_uniqueness,
+    }
+    if args.population_table:
+        opts["population_table"] = load_data(args.population_table)
+    if args.research_subset:
+        opts["research_subset"] = load_data(args.research_subset)
+    return opts
+
+
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "anonymize",
@@ -172,6 +238,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--max-average-risk", type=float, help="prosecutor average risk limit")
     p.add_argument("--max-highest-risk", type=float, help="prosecutor highest risk limit")
+    _add_model_arguments(p)
     p.add_argument("--strategy", choices=["lattice", "mondrian"], default="lattice")
     p.add_argument(
         "--output",
@@ -207,7 +274,10 @@ def run(args: argparse.Namespace) -> int:
     from . import print_json
 
     if args.output:
-        ensure_not_source(args.output, [args.file])
+        ensure_not_source(
+            args.output,
+            [args.file, *(f for f in (args.population_table, args.research_subset) if f)],
+        )
         if Path(args.output).suffix.lower() not in TABLE_SUFFIXES:
             raise ParameterError(
                 "--output", args.output, "a file ending in " + ", ".join(TABLE_SUFFIXES)
@@ -234,6 +304,7 @@ def run(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         return_data=bool(args.output or args.bundle),
         sensitive_hierarchies=_sensitive_hierarchies(args),
+        **_model_options(args),
     )
     written = release = released = None
     if (args.output or args.bundle) and result.found and result.data is not None:
@@ -254,7 +325,11 @@ def run(args: argparse.Namespace) -> int:
         record(
             args,
             "anonymize",
-            inputs=[args.file, *hierarchies.values()],
+            inputs=[
+                args.file,
+                *hierarchies.values(),
+                *(f for f in (args.population_table, args.research_subset) if f),
+            ],
             outputs=[written],
             parameters=params,
         )
@@ -298,6 +373,7 @@ def _write_bundle(
         rationale=args.rationale,
         policies=args.policy,
         gate_options={"user": getattr(args, "user", None)},
+        release_mode=getattr(args, "direct_identifiers", "drop"),
     )
     return save_bundle_and_record(args, bundle, dataset, roles, "anonymize")
 
@@ -326,6 +402,8 @@ def _summary(r: Any, written: str | None, release: Any = None) -> str:
             f"  checked {r.transformations_checked} of {r.lattice_size} transformations "
             f"in {r.elapsed_seconds:.2f} s"
         )
+    for m in r.criteria.privacy_models():  # every registered model in force, in plain words
+        lines.append(f"  model: {m.describe()} ({m.reference})")
     for q, note in r.hierarchy_notes.items():
         lines.append(f"  note: no --hierarchy for {q!r}: {note}")
     if written:

@@ -45,6 +45,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--note", default="", help="note stored with --approve")
     p.add_argument("--no-record", action="store_true", help="do not write gate/provenance logs")
+    p.add_argument(
+        "--population-table", help="population table for the policy's min_k_map (QI columns)"
+    )
+    p.add_argument(
+        "--research-subset", help="research subset of the data for the policy's delta_presence"
+    )
+    p.add_argument(
+        "--population-size", type=float, help="population size for max_population_uniqueness"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -78,6 +87,7 @@ def _print_text(result) -> None:  # noqa: ANN001
 def run(args: argparse.Namespace) -> int:
     from ..governance.gate import gate
     from ..governance.reviews import ReviewRegistry, default_reviews_path
+    from ..loading import load
 
     kwargs = dict(
         policy=args.policy if args.policy and len(args.policy) > 1 else (args.policy or [None])[0],
@@ -93,6 +103,15 @@ def run(args: argparse.Namespace) -> int:
         recipient=args.recipient,
         recipient_kind=args.recipient_kind,
         agreements=args.agreements,
+        population_size=args.population_size,
+        **{
+            name: load(path).to_pandas()
+            for name, path in (
+                ("population_table", args.population_table),
+                ("research_subset", args.research_subset),
+            )
+            if path
+        },
     )
     if args.approve:
         first = gate(args.target, record=False, **kwargs)

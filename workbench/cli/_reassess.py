@@ -28,6 +28,12 @@ def register(subparsers: Any) -> None:
         help="the register written by `workbench scenarios --register`",
     )
     r.add_argument("--force", action="store_true", help="re-evaluate every release, changed or not")
+    r.add_argument(
+        "--bundle",
+        metavar="BUNDLE.json",
+        help="a scenario-review bundle to mark: its scenario section then shows the review as "
+        "current or stale, with what changed (the dashboard and `workbench report` show it)",
+    )
     r.add_argument("--json", action="store_true", help="print the result as JSON")
     r.set_defaults(func=run_reassess)
 
@@ -38,6 +44,8 @@ def run_reassess(args: argparse.Namespace) -> int:
     from . import print_json
 
     result = reassess(Catalog.load(args.catalog), args.register, force=args.force)
+    if args.bundle:
+        mark_bundle(args.bundle, result)
     if args.json:
         print_json(result.to_dict())
     else:
@@ -46,3 +54,17 @@ def run_reassess(args: argparse.Namespace) -> int:
         if not result.releases:
             print("the register holds no reviewed release")
     return 1 if result.breaks_policy else 0
+
+
+def mark_bundle(path: str, result: Any) -> None:
+    """Record the re-assessment in a bundle's scenario section (atomically, leak-checked)."""
+    from dataclasses import replace
+
+    from ..bundle import AssessmentBundle
+    from ..errors import ConfigError
+
+    bundle = AssessmentBundle.load(path)
+    if not bundle.scenarios:
+        raise ConfigError(f"{path}: the bundle holds no scenario review to mark")
+    scenarios = {**bundle.scenarios, "reassessment": result.to_dict()}
+    replace(bundle, scenarios=scenarios).save(path)

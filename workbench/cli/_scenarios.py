@@ -48,6 +48,13 @@ def register(subparsers: Any) -> None:
         help="record this review (content hashes of every input, the figures found) in a "
         "register of reviewed releases, for `workbench reassess`",
     )
+    p.add_argument(
+        "--bundle",
+        metavar="BUNDLE.json",
+        help="write an assessment bundle with the scenario matrix (for `workbench report` and "
+        "the dashboard); leak-checked against every release's direct identifiers",
+    )
+    p.add_argument("--title", default="Threat-scenario review", help="the bundle's title")
     p.add_argument("--json", action="store_true", help="print the scenario matrix as JSON")
     p.set_defaults(func=run)
 
@@ -93,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         from ..scenarios import register_review
 
         register_review(matrix, releases, catalog, args.register, files)
+    if args.bundle:
+        write_scenario_bundle(args.bundle, args.title, matrix, releases, catalog)
     failed = args.fail_above is not None and any(
         o.applicable and o.risk > args.fail_above for o in matrix.outcomes
     )
@@ -116,3 +125,21 @@ def run(args: argparse.Namespace) -> int:
         for line in matrix.worst_in_words().values():
             print(line)
     return 1 if failed else 0
+
+
+def write_scenario_bundle(path: str, title: str, matrix: Any, releases: Any, catalog: Any) -> None:
+    """A bundle holding the scenario matrix, leak-checked against every release's identifiers."""
+    from ..assessment import direct_identifier_columns
+    from ..bundle import AssessmentBundle, identifier_values
+
+    datasets = []
+    forbidden: set[str] = set()
+    for r in releases:
+        entry = catalog.entry(r.dataset) if r.dataset in catalog.datasets else None
+        roles = entry.roles if entry is not None else None
+        datasets.append(
+            {"name": r.name, "department": entry.department if entry else None, "kind": r.kind}
+        )
+        forbidden |= identifier_values(r.data, direct_identifier_columns(r.data, roles))
+    bundle = AssessmentBundle.build(title, datasets=datasets, scenarios=matrix.to_dict())
+    bundle.save(path, forbidden=forbidden)

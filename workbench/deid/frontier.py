@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
+from ..risk.measures import records_at_risk
 from .hierarchy import Hierarchy
 from .lattice import Criteria, Progress, SearchContext
 
@@ -178,9 +179,8 @@ def frontier(
         at_risk = 0.0
         if res.found:
             sizes = ctx.released_sizes(res.levels, crit)
-            at_risk = (
-                float(sizes[1.0 / sizes > threshold].sum()) / ctx.n_records if len(sizes) else 0.0
-            )
+            # suppressed records count in the denominator but are not at risk
+            at_risk = records_at_risk(1.0 / sizes, sizes, threshold, total=ctx.n_records)
         points.append(
             FrontierPoint(
                 k=k,

@@ -36,6 +36,8 @@ __all__ = [
     "grouping_hierarchy",
     "identity_hierarchy",
     "auto_hierarchy",
+    "detect_date_format",
+    "looks_like_code",
     "value_strings",
 ]
 
@@ -539,29 +541,67 @@ def _nice_width(span: float, target_bins: int) -> float:
     return 10 * mag  # pragma: no cover
 
 
-_AUTO_DATE_FORMATS = (
+#: Text date formats recognised automatically (strptime format, label), tried in this order.
+DATE_FORMATS = (
     ("%Y-%m-%d", "YYYY-MM-DD"),
     ("%d/%m/%Y", "DD/MM/YYYY"),
     ("%m/%d/%Y", "MM/DD/YYYY"),
     ("%d.%m.%Y", "DD.MM.YYYY"),
+    ("%Y/%m/%d", "YYYY/MM/DD"),
+    ("%d-%m-%Y", "DD-MM-YYYY"),
 )
+_DETECT_SAMPLE = 2000  # distinct values tried first, so a non-date column is rejected quickly
+
+
+def _distinct_text(values: Any) -> pd.Series | None:
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    s = s.dropna()
+    if not len(s) or pd.api.types.is_numeric_dtype(s.dtype):
+        return None
+    return pd.Series(pd.unique(s.astype(str).str.strip()))
+
+
+def detect_date_format(values: Any) -> str | None:
+    """The first of :data:`DATE_FORMATS` that parses every distinct present value, else ``None``.
+
+    The one date detection of the workbench: the tuner's default hierarchy and the automatic
+    hierarchy of ``anonymize`` both call it, so the same column gets the same hierarchy.
+    """
+    distinct = _distinct_text(values)
+    if distinct is None or not distinct.str.contains(r"[-/.]", regex=True).all():
+        return None
+    head = (
+        distinct
+        if len(distinct) <= _DETECT_SAMPLE
+        else distinct.sample(_DETECT_SAMPLE, random_state=0)
+    )
+    for fmt, _ in DATE_FORMATS:
+        if pd.to_datetime(head, format=fmt, errors="coerce").notna().all() and (
+            head is distinct or pd.to_datetime(distinct, format=fmt, errors="coerce").notna().all()
+        ):
+            return fmt
+    return None
+
+
+def looks_like_code(values: Any) -> bool:
+    """Fixed-width digit codes stored as text (postal codes, ``"101"``): at least 3 digits."""
+    distinct = _distinct_text(values)
+    if distinct is None:
+        return False
+    lengths = distinct.str.len()
+    return bool(distinct.str.fullmatch(r"[0-9]+").all() and lengths.min() == lengths.max() >= 3)
 
 
 def _auto_date_or_code(observed: pd.Series, name: str | None) -> tuple[Hierarchy, str] | None:
     """Date or fixed-width code hierarchy for a text column, or ``None``."""
-    if not len(observed) or pd.api.types.is_numeric_dtype(observed.dtype):
-        return None
-    text = observed.astype(str).str.strip()
-    distinct = pd.Series(pd.unique(text))
-    if distinct.str.contains(r"[-/.]", regex=True).all():
-        for fmt, label in _AUTO_DATE_FORMATS:
-            if pd.to_datetime(distinct, format=fmt, errors="coerce").notna().all():
-                h = date_hierarchy(text, date_format=fmt, name=name)
-                return h, f"automatic date hierarchy ({label}: day -> month -> year -> decade)"
-        return None
-    lengths = distinct.str.len()
-    if distinct.str.fullmatch(r"\d+").all() and lengths.nunique() == 1 and lengths.iloc[0] >= 4:
-        h = masking_hierarchy(text, name=name)
+    fmt = detect_date_format(observed)
+    if fmt is not None:
+        label = dict(DATE_FORMATS)[fmt]
+        text = observed.astype(str).str.strip()
+        h = date_hierarchy(text, date_format=fmt, name=name)
+        return h, f"automatic date hierarchy ({label}: day -> month -> year -> decade)"
+    if looks_like_code(observed):
+        h = masking_hierarchy(observed.astype(str).str.strip(), name=name)
         return h, "automatic masking hierarchy (fixed-width code, one digit masked per level)"
     return None
 

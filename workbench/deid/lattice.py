@@ -29,10 +29,15 @@ Which parts are monotone (so that failing prunes specializations)?
   equal / ordered distance (Li, Li & Venkatasubramanian 2007) and the average-risk limit are
   monotone only *without* suppression: a satisfying class merged with a violating one can
   violate. With a suppression limit > 0 they are checked but never used to prune.
+
+The models themselves live in :mod:`workbench.models` (one module each, registered by
+subclassing :class:`~workbench.models.PrivacyModel`); each declares its monotonicity and the
+search loops over :meth:`Criteria.privacy_models` without naming any of them.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -47,6 +52,23 @@ import pandas as pd
 
 from ..dataset import as_pandas, check_columns
 from ..errors import HierarchyError, ParameterError, PrivacyWarning
+from ..models import (
+    AverageRisk,
+    Classes,
+    HighestRisk,
+    KAnonymity,
+    LDiversity,
+    PrivacyModel,
+    SensitivePairs,
+    TCloseness,
+    model_from_dict,
+)
+from ..models.l_diversity import L_KINDS
+from ..models.t_closeness import (  # noqa: F401 - hierarchical_emd re-exported
+    T_KINDS,
+    hierarchical_emd,
+    hierarchy_parent_maps,
+)
 from .hierarchy import Hierarchy, auto_hierarchy, value_strings
 from .metrics import METRICS, _model, citation
 
@@ -62,12 +84,9 @@ __all__ = [
     "T_KINDS",
 ]
 
-L_KINDS = ("distinct", "entropy", "recursive")
-T_KINDS = ("equal", "ordered", "hierarchical")
 SUPPRESSED = "*"
 MAX_LATTICE = 5_000_000
 _GROUP_COMBOS = 128  # level combinations cached per QI group
-_TOL = 1e-12
 
 Progress = Callable[[int, int, str], None]
 
@@ -99,6 +118,8 @@ class Criteria:
         Prosecutor highest risk (1 / smallest class) at most this, i.e. k >= ceil(1 / value).
     suppression : float
         Share of records that may be suppressed (0..1).
+    models : tuple of PrivacyModel
+        Further registered privacy models (k-map, delta-presence, population uniqueness, ...).
     """
 
     k: int = 1
@@ -110,6 +131,7 @@ class Criteria:
     max_average_risk: float | None = None
     max_highest_risk: float | None = None
     suppression: float = 0.0
+    models: tuple[PrivacyModel, ...] = ()
 
     def __post_init__(self) -> None:
         from ..errors import ParameterTypeError
@@ -138,6 +160,11 @@ class Criteria:
                 raise ParameterError(name, v, "a number in (0, 1]")
         if not (0 <= self.suppression <= 1):
             raise ParameterError("suppression", self.suppression, "a share in [0, 1]")
+        object.__setattr__(self, "models", tuple(self.models))
+        for m in self.models:
+            if not isinstance(m, PrivacyModel):
+                raise ParameterError("models", m, "registered privacy models (workbench.models)")
+        _criteria_models(self)  # validates every model now, not at the first node
         if self.protects_nobody:
             warnings.warn(
                 "k = 1 protects nobody: a record alone in its class is unique and can be "
@@ -154,6 +181,7 @@ class Criteria:
             and (self.l is None or self.l < 2)
             and (self.t is None or self.t >= 1)
             and (self.max_average_risk is None or self.max_average_risk >= 1)
+            and not self.models  # k-map, delta-presence, population uniqueness... bind
         )
 
     @property
@@ -164,9 +192,30 @@ class Criteria:
             k = max(k, math.ceil(1.0 / self.max_highest_risk - 1e-9))
         return k
 
+    def privacy_models(self) -> tuple[PrivacyModel, ...]:
+        """Every model to satisfy: the named fields as registered models, then ``models``."""
+        return _criteria_models(self)
+
+    def _build_models(self) -> tuple[PrivacyModel, ...]:
+        out: list[PrivacyModel] = [KAnonymity(int(self.k))]
+        if self.max_highest_risk is not None:
+            out.append(HighestRisk(float(self.max_highest_risk)))
+        if self.l is not None:
+            c = float(self.c) if self.l_kind == "recursive" else None
+            out.append(LDiversity(int(self.l), self.l_kind, c))
+        if self.t is not None:
+            out.append(TCloseness(float(self.t), self.t_kind))
+        if self.max_average_risk is not None:
+            out.append(AverageRisk(float(self.max_average_risk)))
+        return (*out, *self.models)
+
+    def needs(self, what: str) -> bool:
+        """Whether some model needs ``what`` (``sensitive``, ``population``, ``research``...)."""
+        return any(what in m.needs for m in self.privacy_models())
+
     @property
     def needs_sensitive(self) -> bool:
-        return self.l is not None or self.t is not None
+        return self.needs("sensitive")
 
     def suppression_limit(self, n_records: int) -> int:
         """Number of records that may be suppressed: ``floor(suppression * N)``."""
@@ -184,12 +233,25 @@ class Criteria:
             d["max_average_risk"] = float(self.max_average_risk)
         if self.max_highest_risk is not None:
             d["max_highest_risk"] = float(self.max_highest_risk)
+        if self.models:
+            d["models"] = [m.to_dict() for m in self.models]
         d["suppression"] = float(self.suppression)
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Criteria:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if "models" in kw:
+            kw["models"] = tuple(
+                m if isinstance(m, PrivacyModel) else model_from_dict(m) for m in kw["models"]
+            )
+        return cls(**kw)
+
+
+@functools.lru_cache(maxsize=512)
+def _criteria_models(crit: Criteria) -> tuple[PrivacyModel, ...]:
+    """The models of ``crit``, built once per distinct criteria (the search asks per node)."""
+    return crit._build_models()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -261,11 +323,13 @@ class AnonymizationResult:
     )
     data: pd.DataFrame | None = field(default=None, repr=False)
 
-    def apply(self, data: Any) -> pd.DataFrame:
+    def apply(self, data: Any, **tables: Any) -> pd.DataFrame:
         """Apply the same transformation to ``data`` (same levels, same suppression rule).
 
         Records in classes that violate the models are suppressed (QIs set to ``*``). For
         Mondrian results the partitioning is recomputed on ``data`` with the same parameters.
+        Models that need more than the data take the same tables as :class:`SearchContext`
+        (``population``, ``research_subset``, ``population_size``).
         """
         if not self.found:
             raise ParameterError("result", "not found", "a result that found a transformation")
@@ -281,7 +345,7 @@ class AnonymizationResult:
                 metric=self.metric,
                 return_data=True,
             ).data
-        ctx = SearchContext(data, self.qis, dict(self.hierarchies), self.sensitive)
+        ctx = SearchContext(data, self.qis, dict(self.hierarchies), self.sensitive, **tables)
         out, _ = ctx.transform(self.levels, self.criteria)
         return out
 
@@ -361,51 +425,6 @@ class _Sens:
     parents: tuple[np.ndarray, ...] = ()
 
 
-def _hierarchy_parents(h: Hierarchy, values: list[str], name: str) -> tuple[np.ndarray, ...]:
-    """Parent maps level by level (leaf values in ``values`` order up to one root).
-
-    Li, Li & Venkatasubramanian (2007): the ground distance between two leaves is the height of
-    their lowest common ancestor over the hierarchy's height; several top nodes get an implicit
-    root.
-    """
-    leaf_codes = h.leaf_codes(pd.Series(values, dtype="string"), name)
-    cur = np.arange(len(values))  # node id at the current level, per leaf
-    parents = []
-    for level in range(1, h.levels):
-        codes = h.codes(level)[leaf_codes]  # code at this level, per leaf
-        _, nxt = np.unique(codes, return_inverse=True)
-        nxt = nxt.reshape(-1)
-        parent = np.zeros(cur.max() + 1, dtype=np.int64)
-        parent[cur] = nxt
-        parents.append(parent)
-        cur = nxt
-    if cur.max() > 0:  # several top nodes: add the implicit root
-        parents.append(np.zeros(cur.max() + 1, dtype=np.int64))
-    return tuple(parents)
-
-
-def hierarchical_emd(diff: np.ndarray, parents: Sequence[np.ndarray]) -> np.ndarray:
-    """Hierarchical-distance EMD per row of ``diff`` (class distribution minus table's).
-
-    Li et al. (2007), Sec. 4.2: sum over internal nodes N of height(N)/H x min(positive extra,
-    negative extra) of N's children, where a node's extra is the sum of its leaves' differences.
-    """
-    height = len(parents)
-    if height == 0:
-        return np.zeros(diff.shape[0])
-    total = np.zeros(diff.shape[0])
-    extra = diff
-    for lev, parent in enumerate(parents, start=1):
-        n_par = int(parent.max()) + 1
-        onehot = np.zeros((len(parent), n_par))
-        onehot[np.arange(len(parent)), parent] = 1.0
-        pos = np.clip(extra, 0.0, None) @ onehot
-        neg = np.clip(-extra, 0.0, None) @ onehot
-        total += (lev / height) * np.minimum(pos, neg).sum(axis=1)
-        extra = extra @ onehot
-    return total
-
-
 class SearchContext:
     """Encoded class table + caches, reusable across many searches (frontier, notebooks).
 
@@ -421,6 +440,13 @@ class SearchContext:
         Sensitive attributes for l-diversity / t-closeness.
     sensitive_hierarchies : mapping of sensitive attribute -> Hierarchy or path, optional
         For t-closeness with the hierarchical distance.
+    population : frame, optional
+        A population table with the QI columns (k-map counts its records per class).
+    research_subset : frame, optional
+        The records of ``data`` that form the research subset (delta-presence), matched on the
+        QI columns.
+    population_size : float, optional
+        Size of the population (estimated k-map, population uniqueness).
     """
 
     def __init__(
@@ -431,6 +457,10 @@ class SearchContext:
         sensitive: Sequence[str] = (),
         source: str | None = None,
         sensitive_hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
+        *,
+        population: Any = None,
+        research_subset: Any = None,
+        population_size: float | None = None,
     ) -> None:
         qis = tuple(qis)
         sensitive = tuple(sensitive)
@@ -452,12 +482,27 @@ class SearchContext:
         self.n_records = len(frame)
         if self.n_records == 0:
             raise ParameterError("data", "0 records", "a table with at least one record")
+        extra = {}  # further tables encoded on the same class table
+        for name, table in (("population_table", population), ("research_subset", research_subset)):
+            if table is not None:
+                extra[name] = as_pandas(table)
+                check_columns(extra[name], list(qis), name)
+        if population_size is not None and not (
+            isinstance(population_size, int | float) and population_size >= self.n_records
+        ):
+            raise ParameterError(
+                "population_size", population_size, f"at least the {self.n_records} records"
+            )
+        self.population_size = None if population_size is None else float(population_size)
         notes: dict[str, str] = {}
         hs: list[Hierarchy] = []
         for q in qis:
             h = hierarchies.get(q)
             if h is None:
-                h, what = auto_hierarchy(frame[q], name=q)
+                values = frame[q]
+                if "population_table" in extra:  # the hierarchy must cover the population too
+                    values = pd.concat([values, extra["population_table"][q]], ignore_index=True)
+                h, what = auto_hierarchy(values, name=q)
                 notes[q] = what
             elif isinstance(h, (str, Path)):
                 h = Hierarchy.from_csv(h)
@@ -472,11 +517,37 @@ class SearchContext:
         self.hierarchy_notes = MappingProxyType(notes)
         leaf = np.column_stack([h.leaf_codes(frame[q], q) for q, h in zip(qis, hs, strict=True)])
         self.record_leaf = leaf
-        self.row_base, first = _factorize_rows(leaf, [h.n_leaves for h in hs])
-        self.base_codes = np.ascontiguousarray(leaf[first])
+        parts = [leaf] + [
+            np.column_stack([h.leaf_codes(t[q], q) for q, h in zip(qis, hs, strict=True)])
+            for t in extra.values()
+        ]
+        ids, first = _factorize_rows(np.vstack(parts), [h.n_leaves for h in hs])
+        self.row_base = ids[: self.n_records]
+        self.base_codes = np.ascontiguousarray(np.vstack(parts)[first])
         self.base_counts = np.bincount(self.row_base, minlength=len(first)).astype(np.int64)
         self.base_weights = self.base_counts.astype(np.float64)
         self.n_base = len(first)
+        self.base_population: np.ndarray | None = None
+        self.base_research: np.ndarray | None = None
+        start = self.n_records
+        for name, t in extra.items():
+            counts = np.bincount(ids[start : start + len(t)], minlength=self.n_base)
+            start += len(t)
+            if name == "population_table":
+                self.base_population = counts.astype(np.float64)
+            else:
+                extra_rows = int(np.clip(counts - self.base_counts, 0, None).sum())
+                if extra_rows:
+                    raise ParameterError(
+                        "research_subset",
+                        f"{extra_rows} record(s) without a matching data record",
+                        "a subset of the data's records (matched on the quasi-identifiers)",
+                    )
+                self.base_research = counts.astype(np.float64)
+        # classes that hold population records but no data record still exist (size 0)
+        self._any_weight = self.base_weights + (
+            0.0 if self.base_population is None else self.base_population
+        )
         self.heights = np.asarray([h.levels for h in hs], dtype=np.int64)
         size = int(np.prod(self.heights, dtype=np.float64))
         if size > MAX_LATTICE:
@@ -515,7 +586,9 @@ class SearchContext:
         uniq, cnt = np.unique(key, return_counts=True)
         p = np.bincount(codes, minlength=m) / self.n_records
         h = self.sensitive_hierarchies.get(col)
-        parents = _hierarchy_parents(h, values, col) if h is not None else ()
+        parents = (
+            hierarchy_parent_maps(h.rows, np.asarray(values, dtype=object)) if h is not None else ()
+        )
         return _Sens(
             col,
             values,
@@ -609,6 +682,8 @@ class SearchContext:
             if not compact:
                 return key, np.rint(dense).astype(np.int64)
             nz = dense > 0
+            if self.base_population is not None:
+                nz |= np.bincount(key, weights=self._any_weight, minlength=span) > 0
             comp = np.cumsum(nz) - 1
             cid = comp[key]
             sizes = dense[nz]
@@ -631,94 +706,77 @@ class SearchContext:
         uniq, inv = np.unique(key, return_inverse=True)
         return uniq // s.m, uniq % s.m, np.bincount(inv.reshape(-1), weights=s.cnt)
 
+    def _sensitive_pairs(self, s: _Sens, cid: np.ndarray, ncls: int) -> SensitivePairs:
+        pc, pv, pcnt = self._pairs(s, cid, ncls)
+        return SensitivePairs(pc, pv, pcnt, s.p, s.m, s.parents, s.name)
+
+    def class_view(self, cid: np.ndarray, sizes: np.ndarray) -> Classes:
+        """The classes of one node as the privacy models see them (sensitive pairs lazily)."""
+        n = len(sizes)
+        by_name = {s.name: s for s in self._sens}
+        pop = res = None
+        if self.base_population is not None:
+            pop = np.bincount(cid, weights=self.base_population, minlength=n)
+        if self.base_research is not None:
+            res = np.bincount(cid, weights=self.base_research, minlength=n)
+        return Classes.lazy(
+            sizes,
+            self.n_records,
+            self.sensitive,
+            lambda name: self._sensitive_pairs(by_name[name], cid, n),
+            population=pop,
+            research=res,
+            population_size=self.population_size,
+        )
+
+    def check_inputs(self, criteria: Criteria) -> None:
+        """Fail before searching when a model needs a table or size this context lacks."""
+        have = {
+            "sensitive": ("sensitive", bool(self._sens)),
+            "population": ("population_table", self.base_population is not None),
+            "research": ("research_subset", self.base_research is not None),
+            "population_size": ("population_size", self.population_size is not None),
+        }
+        for m in criteria.privacy_models():
+            for need in sorted(m.needs):
+                name, ok = have[need]
+                if not ok:
+                    raise ParameterError(name, None, f"{name.replace('_', ' ')} for {m.key}")
+
     def sensitive_ok(
         self, s: _Sens, cid: np.ndarray, sizes: np.ndarray, crit: Criteria
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Per-class booleans (l-diversity ok, t-closeness ok) for one sensitive attribute."""
-        ncls = len(sizes)
-        pc, pv, pcnt = self._pairs(s, cid, ncls)
+        one = Classes(sizes, self.n_records, {s.name: self._sensitive_pairs(s, cid, len(sizes))})
         l_ok = t_ok = None
-        if crit.l is not None:
-            if crit.l_kind == "distinct":
-                l_ok = np.bincount(pc, minlength=ncls) >= crit.l
-            elif crit.l_kind == "entropy":
-                q = pcnt / sizes[pc]
-                h = -np.bincount(pc, weights=q * np.log(q), minlength=ncls)
-                l_ok = h >= math.log(crit.l) - _TOL
-            else:
-                order = np.lexsort((-pcnt, pc))
-                spc, scnt = pc[order], pcnt[order]
-                start = np.flatnonzero(np.r_[True, spc[1:] != spc[:-1]])
-                first = np.zeros(ncls, dtype=np.int64)
-                first[spc[start]] = start
-                rank = np.arange(len(spc)) - first[spc]
-                r1 = np.bincount(spc, weights=np.where(rank == 0, scnt, 0.0), minlength=ncls)
-                tail = np.bincount(
-                    spc, weights=np.where(rank >= crit.l - 1, scnt, 0.0), minlength=ncls
-                )
-                l_ok = r1 < crit.c * tail
-        if crit.t is not None:
-            if crit.t_kind == "equal":
-                q = pcnt / sizes[pc]
-                pp = s.p[pv]
-                present = np.bincount(pc, weights=np.abs(q - pp), minlength=ncls)
-                mass = np.bincount(pc, weights=pp, minlength=ncls)
-                emd = np.maximum(0.5 * (present + 1.0 - mass), 0.0)
-            elif crit.t_kind == "hierarchical":
-                if not s.parents and s.m > 1:
-                    raise ParameterError(
-                        "sensitive_hierarchies",
-                        s.name,
-                        f"a hierarchy for sensitive column {s.name!r} (t-closeness with the "
-                        "hierarchical distance)",
-                    )
-                emd = np.zeros(ncls)
-                step = max(1, 2_000_000 // max(s.m, 1))
-                for lo in range(0, ncls, step):
-                    hi = min(lo + step, ncls)
-                    sel = (pc >= lo) & (pc < hi)
-                    block = np.zeros((hi - lo, s.m))
-                    block[pc[sel] - lo, pv[sel]] = pcnt[sel] / sizes[pc[sel]]
-                    emd[lo:hi] = hierarchical_emd(block - s.p, s.parents)
-            else:
-                emd = np.zeros(ncls)
-                if s.m > 1:
-                    step = max(1, 2_000_000 // s.m)
-                    for lo in range(0, ncls, step):
-                        hi = min(lo + step, ncls)
-                        sel = (pc >= lo) & (pc < hi)
-                        block = np.zeros((hi - lo, s.m))
-                        block[pc[sel] - lo, pv[sel]] = pcnt[sel] / sizes[pc[sel]]
-                        cum = np.cumsum(block - s.p, axis=1)
-                        emd[lo:hi] = np.abs(cum[:, :-1]).sum(axis=1) / (s.m - 1)
-            t_ok = emd <= crit.t + _TOL
+        for m in crit.privacy_models():
+            if isinstance(m, LDiversity):
+                l_ok = m.class_pass(one)
+            elif isinstance(m, TCloseness):
+                t_ok = m.class_pass(one)
         return l_ok, t_ok
 
     def _violations(
-        self, cid: np.ndarray, sizes: np.ndarray, crit: Criteria, limit: int
+        self,
+        cid: np.ndarray,
+        sizes: np.ndarray,
+        crit: Criteria,
+        limit: int,
+        table: Classes | None = None,
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """(violating classes, monotone-violating classes, early monotone failure)."""
-        viol = sizes < crit.effective_k
+        table = self.class_view(cid, sizes) if table is None else table
+        viol = np.zeros(len(sizes), dtype=bool)
         mono = viol.copy()
-        if int(sizes[mono].sum()) > limit:
-            return viol, mono, True
-        if crit.needs_sensitive:
-            if not self._sens:
-                raise ParameterError(
-                    "sensitive",
-                    [],
-                    "at least one sensitive attribute for l-diversity or t-closeness",
-                )
-            for s in self._sens:
-                l_ok, t_ok = self.sensitive_ok(s, cid, sizes, crit)
-                if l_ok is not None:
-                    viol |= ~l_ok
-                    if crit.l_kind == "distinct" or limit == 0:
-                        mono |= ~l_ok
-                if t_ok is not None:
-                    viol |= ~t_ok
-                    if limit == 0:
-                        mono |= ~t_ok
+        for m in crit.privacy_models():
+            ok = m.class_pass(table)
+            if ok is None:  # dataset-level model, checked on the released classes
+                continue
+            viol |= ~ok
+            if m.monotone(limit):
+                mono |= ~ok
+                if int(sizes[mono].sum()) > limit:
+                    return viol, mono, True
         return viol, mono, False
 
     def evaluate(
@@ -743,20 +801,23 @@ class SearchContext:
         model: Any,
         limit: int,
     ) -> NodeEvaluation:
-        # empty (gap) classes are harmless: 0 < k marks them violating with 0 records
+        # empty (gap) classes are harmless: every model passes them and they release nothing
         cid, sizes = self.classes(node, compact=crit.needs_sensitive)
-        viol, mono, early = self._violations(cid, sizes, crit, limit)
+        table = self.class_view(cid, sizes)
+        viol, mono, early = self._violations(cid, sizes, crit, limit, table)
         n_sup = int(sizes[viol].sum())
-        kept = sizes[~viol]
+        released = ~viol & (sizes > 0)
+        kept = sizes[released]
         n_kept = self.n_records - n_sup
         avg = len(kept) / n_kept if n_kept else 0.0
         highest = 1.0 / int(kept.min()) if len(kept) else 0.0
-        acceptable = (
-            (not early)
-            and n_sup <= limit
-            and (crit.max_average_risk is None or avg <= crit.max_average_risk + _TOL)
-        )
-        mono_fail = early or int(sizes[mono].sum()) > limit or (limit == 0 and not acceptable)
+        acceptable = (not early) and n_sup <= limit
+        mono_fail = early or int(sizes[mono].sum()) > limit
+        if acceptable:
+            for m in crit.privacy_models():
+                if not m.dataset_pass(table, released):
+                    acceptable = False
+                    mono_fail = mono_fail or m.monotone(limit)
         score = None
         if acceptable:
             sup_rows = viol[cid] if n_sup else None
@@ -811,6 +872,7 @@ class SearchContext:
     ) -> AnonymizationResult:
         """Globally optimal node under ``criteria`` and ``metric`` (see module docstring)."""
         t0 = time.perf_counter()
+        self.check_inputs(criteria)
         model = self._model(metric)
         order, lb = self._order(metric)
         nodes = self.nodes
@@ -910,7 +972,7 @@ class SearchContext:
         node = self._node(levels)
         cid, sizes = self.classes(node)
         viol, _, _ = self._violations(cid, sizes, criteria, self.n_records)
-        return sizes[~viol]
+        return sizes[~viol & (sizes > 0)]
 
     def _node(self, levels: Mapping[str, int] | Sequence[int]) -> tuple[int, ...]:
         if isinstance(levels, Mapping):
@@ -976,11 +1038,26 @@ def anonymize(
     progress: Progress | None = None,
     return_data: bool = False,
     sensitive_hierarchies: Mapping[str, Hierarchy | str | Path] | None = None,
+    k_map: int | None = None,
+    k_map_estimator: str | None = None,
+    significance: float = 0.05,
+    population_table: Any = None,
+    population_size: float | None = None,
+    delta_presence: tuple[float, float] | None = None,
+    research_subset: Any = None,
+    max_population_uniqueness: float | None = None,
+    models: Sequence[PrivacyModel] = (),
 ) -> AnonymizationResult:
     """Find the transformation with least information loss that satisfies the privacy models.
 
     ``strategy="lattice"`` returns the optimal full-domain generalization with record
     suppression; ``"mondrian"`` runs Mondrian local recoding (LeFevre et al. 2006) instead.
+
+    Besides the named models, ``k_map`` (with a ``population_table``, or a ``k_map_estimator``
+    and ``population_size``), ``delta_presence=(dmin, dmax)`` (``data`` is the population and
+    ``research_subset`` its released part), ``max_population_uniqueness`` (with
+    ``population_size``) and any registered ``models`` may be required; see
+    :mod:`workbench.models`.
 
     Examples
     --------
@@ -997,6 +1074,21 @@ def anonymize(
         raise ParameterError(
             "sensitive", [], "at least one sensitive column for l-diversity or t-closeness"
         )
+    from ..models import DeltaPresence, KMap, PopulationUniqueness
+
+    extra: list[PrivacyModel] = list(models)
+    if k_map is not None:
+        if population_table is None and k_map_estimator is None:
+            raise ParameterError(
+                "population_table", None, "a population table or an estimator for k-map"
+            )
+        extra.append(KMap(int(k_map), k_map_estimator, significance))
+    if delta_presence is not None:
+        if research_subset is None:
+            raise ParameterError("research_subset", None, "a research subset for delta-presence")
+        extra.append(DeltaPresence(float(delta_presence[0]), float(delta_presence[1])))
+    if max_population_uniqueness is not None:
+        extra.append(PopulationUniqueness(float(max_population_uniqueness)))
     crit = Criteria(
         k=k,
         l=l,
@@ -1007,12 +1099,20 @@ def anonymize(
         max_average_risk=max_average_risk,
         max_highest_risk=max_highest_risk,
         suppression=suppression,
+        models=tuple(extra),
+    )
+    tables = dict(
+        population=population_table,
+        research_subset=research_subset,
+        population_size=population_size,
     )
     if t_kind == "hierarchical" and strategy == "mondrian":
         raise ParameterError("t_kind", t_kind, "'equal' or 'ordered' with Mondrian")
     if strategy == "mondrian":
         from .mondrian import mondrian
 
+        if research_subset is not None:
+            raise ParameterError("strategy", strategy, "'lattice' for delta-presence")
         return mondrian(
             data,
             qis,
@@ -1022,11 +1122,13 @@ def anonymize(
             metric=metric,
             return_data=return_data,
             progress=progress,
+            population=population_table,
+            population_size=population_size,
         )
     if strategy not in ("lattice", "exhaustive"):
         raise ParameterError("strategy", strategy, "'lattice' or 'mondrian'")
     ctx = SearchContext(
-        data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies
+        data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies, **tables
     )
     return ctx.search(
         crit,

@@ -19,7 +19,6 @@ stands in for ``level / height``.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
+from ..models import Classes, SensitivePairs
 from .hierarchy import Hierarchy
 from .lattice import SUPPRESSED, AnonymizationResult, Criteria, Progress, SearchContext
 from .metrics import (
@@ -63,34 +63,47 @@ def mondrian(
     metric: str = "loss",
     return_data: bool = False,
     progress: Progress | None = None,
+    population: Any = None,
+    population_size: float | None = None,
 ) -> AnonymizationResult:
     """Anonymize with strict Mondrian partitioning; report the same statistics as the search.
 
     Parameters
     ----------
     criteria : Criteria, optional
-        ``k`` and (distinct, entropy or recursive) ``l`` are enforced per partition;
-        t-closeness and risk limits are not supported by this strategy. Suppression is only
-        used when the whole table has fewer than ``k`` records (everything is suppressed).
+        Every registered per-class model that is monotone without suppression (k-anonymity,
+        l-diversity, t-closeness, beta-likeness, highest risk, k-map) is enforced per
+        partition; dataset-level and non-monotone models need the lattice strategy.
+        Suppression is only used when the whole table fails (everything is suppressed).
+    population, population_size :
+        For k-map (a population table, or the population size for the estimators).
     """
     t0 = time.perf_counter()
     crit = criteria or Criteria(k=k)
-    if crit.t is not None or crit.max_average_risk is not None:
+    # A split is kept only when both halves pass, so only per-class models that stay satisfied
+    # when a partition's parts are merged back (monotone without suppression) are sound here.
+    unsupported = [m.key for m in crit.privacy_models() if m.dataset_level or not m.monotone(0)]
+    if unsupported:
         raise ParameterError(
-            "strategy", "mondrian", "the lattice strategy for t-closeness or an average-risk limit"
+            "strategy",
+            "mondrian",
+            f"the lattice strategy for {', '.join(unsupported)} (Mondrian checks per-class "
+            "models that are monotone without suppression)",
         )
     if metric not in METRICS:
         raise ParameterError("metric", metric, f"one of {', '.join(METRICS)}")
-    ctx = SearchContext(data, qis, hierarchies, sensitive)
+    ctx = SearchContext(
+        data, qis, hierarchies, sensitive, population=population, population_size=population_size
+    )
     hs = ctx.hierarchies_list
     d = len(hs)
     orders = [_leaf_order(h) for h in hs]
     pos = np.column_stack([orders[i][0][ctx.base_codes[:, i]] for i in range(d)])
     w = ctx.base_counts
-    kmin = crit.effective_k
-    # sensitive histograms per class-table row (for l-diversity inside partitions)
+    models = crit.privacy_models()
+    # sensitive histograms per class-table row (for the sensitive models inside partitions)
     hist = []
-    if crit.l is not None:
+    if crit.needs_sensitive:
         if not ctx._sens:
             raise ParameterError("sensitive", [], "a sensitive column for l-diversity")
         for s in ctx._sens:
@@ -99,23 +112,26 @@ def mondrian(
             hist.append(mat)
 
     def allowed(rows: np.ndarray) -> bool:
-        if w[rows].sum() < kmin:
+        size = w[rows].sum()
+        if size == 0:
             return False
-        for mat in hist:
+        pairs = {}
+        for s, mat in zip(ctx._sens, hist, strict=False):
             counts = mat[rows].sum(axis=0)
-            counts = counts[counts > 0]
-            if crit.l_kind == "distinct":
-                if len(counts) < crit.l:
-                    return False
-            elif crit.l_kind == "entropy":
-                q = counts / counts.sum()
-                if -(q * np.log(q)).sum() < math.log(crit.l) - 1e-12:
-                    return False
-            else:
-                r = np.sort(counts)[::-1]
-                if not r[0] < crit.c * r[crit.l - 1 :].sum():
-                    return False
-        return True
+            pv = np.flatnonzero(counts)
+            pairs[s.name] = SensitivePairs(
+                np.zeros(len(pv), dtype=np.int64), pv, counts[pv], s.p, s.m, s.parents, s.name
+            )
+        one = Classes(
+            np.asarray([size], dtype=np.int64),
+            ctx.n_records,
+            pairs,
+            population=None
+            if ctx.base_population is None
+            else np.asarray([ctx.base_population[rows].sum()]),
+            population_size=ctx.population_size,
+        )
+        return all(bool(m.class_pass(one)[0]) for m in models)
 
     spans = np.asarray([max(h.n_leaves - 1, 1) for h in hs], dtype=float)
     final: list[np.ndarray] = []

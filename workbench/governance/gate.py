@@ -273,23 +273,24 @@ def _combined_target(
 def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tuple[str, ...], str]:
     """The merged table of an authorised join, as :mod:`workbench.linkage.combine` builds it.
 
-    An inner join on the shared pseudonym key ``person_key`` (one merged row per matching
+    An inner join on the shared pseudonym key (one merged row per matching
     combination of records); each merged record carries every input's quasi-identifiers and
-    sensitive attributes, named ``dataset.column``. For the synthetic city, whose files carry no
-    key, the linkage module attaches a demo key in memory from the ground truth.
+    sensitive attributes, named ``dataset.column``. The key column, and for files that carry no
+    key the record-to-person table it is attached from, are the catalog's ``join_key``.
     """
     import numpy as np
     import pandas as pd
 
-    from ..linkage.combine import DEMO_KEY_NOTE, attach_demo_key, join_rows
+    from ..catalog import JOIN_KEY_NOTE
+    from ..linkage.combine import join_rows
 
-    key = "person_key"
+    key = cat.join_key_column
     frames, qis, sens = {}, [], []
     demo = False
     for n in names:
         frame = cat.load_dataset(n).to_pandas()
         if key not in frame.columns:
-            frame = attach_demo_key(cat, n, frame, key)
+            frame = cat.attach_join_key(n, frame, key)
             demo = True
         frames[n] = frame
     both = pd.concat([frames[n][key].astype("string") for n in names], ignore_index=True)
@@ -306,7 +307,7 @@ def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tu
             merged[f"{n}.{c}"] = frames[n][c].to_numpy()[rows[i]]
         qis += [f"{n}.{c}" for c in entry.quasi_identifiers]
         sens += [f"{n}.{c}" for c in entry.sensitive]
-    note = f"inner join on {key}" + (f" ({DEMO_KEY_NOTE})" if demo else "")
+    note = f"inner join on {key}" + (f" ({JOIN_KEY_NOTE})" if demo else "")
     return pd.DataFrame(merged), tuple(qis), tuple(sens), note
 
 
@@ -365,46 +366,103 @@ def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
 
 
 # --------------------------------------------------------------------------------- measuring
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return str(x)
+def _class_view(
+    data: Any,
+    qis: Sequence[str],
+    sensitive: Sequence[str],
+    population_table: Any = None,
+    research_subset: Any = None,
+    population_size: float | None = None,
+) -> Any:
+    """The equivalence classes of ``data`` on ``qis`` as the privacy models see them.
 
+    A missing QI value is a category of its own (the risk engine's default); a missing
+    sensitive value is its own value. A population table and a research subset are counted
+    per class of ``data`` (records of other combinations do not matter to any class).
+    """
+    import numpy as np
+    import pandas as pd
 
-def _l_value(ldiv: Any, attr: str) -> int | None:
-    """Distinct l of one sensitive attribute from the profile's l-diversity results."""
-    if ldiv is None:
-        return None
-    item = None
-    if isinstance(ldiv, Mapping):
-        item = ldiv.get(attr)
-    elif isinstance(ldiv, Sequence):
-        for r in ldiv:
-            if getattr(r, "attribute", None) == attr or getattr(r, "column", None) == attr:
-                item = r
-    if item is None:
-        return None
-    for name in ("distinct_l", "l_distinct", "min_distinct"):
-        if hasattr(item, name):
-            return int(getattr(item, name))
-        if isinstance(item, Mapping) and name in item:
-            return int(item[name])
-    return None
+    from ..dataset import as_pandas, check_columns
+    from ..deid.hierarchy import value_strings
+    from ..linkage._codes import record_keys
+    from ..models import Classes
+    from ..risk.sensitive import sensitive_pairs
 
-
-def _measure(t: _Target, pol: Policy, profile: Any = None) -> tuple[int | None, list[Finding]]:
-    from ..risk import assess
-
-    th = pol.thresholds
-    rar = th.max_records_at_risk
-    min_l = dict(th.min_l)
-    # a policy names plain attributes; in a merged table they are "dataset.attribute"
-    l_columns = {
-        a: [c for c in t.sensitive if c == a or c.endswith(f".{a}")]
-        or ([a] if _has_column(t.data, a) else [])
-        for a in min_l
+    check_columns(data, [*qis, *sensitive], getattr(data, "source", None))
+    frame = as_pandas(data)
+    tables = {}
+    for name, table in (
+        ("population_table", population_table),
+        ("research_subset", research_subset),
+    ):
+        if table is not None:
+            tables[name] = as_pandas(table)
+            check_columns(tables[name], list(qis), name)
+    both = pd.concat(
+        [frame[list(qis)], *(t[list(qis)] for t in tables.values())], ignore_index=True
+    )
+    codes, _ = pd.factorize(record_keys(both, list(qis)))
+    cid, uniq = pd.factorize(codes[: len(frame)])
+    cid = cid.astype(np.int64)
+    n = len(uniq)
+    per_class = {}
+    start = len(frame)
+    for name, table in tables.items():
+        # map the other table's keys onto the data's classes (-1: a combination not in the data)
+        index = pd.Index(uniq)
+        where = index.get_indexer(codes[start : start + len(table)])
+        start += len(table)
+        per_class[name] = np.bincount(where[where >= 0], minlength=n).astype(np.float64)
+        if name == "research_subset":  # fail closed: it must be part of the data
+            sizes = np.bincount(cid, minlength=n)
+            extra = int((where < 0).sum() + np.clip(per_class[name] - sizes, 0, None).sum())
+            if extra:
+                raise ParameterError(
+                    "research_subset",
+                    f"{extra} record(s) without a matching data record",
+                    "a subset of the data's records (matched on the quasi-identifiers)",
+                )
+    pairs = {
+        c: sensitive_pairs(cid, value_strings(frame[c]).fillna("NA").to_numpy(dtype=object), n, c)
+        for c in sensitive
     }
-    sens_cols = [c for cols in l_columns.values() for c in cols]
+    return Classes(
+        np.bincount(cid, minlength=n),
+        len(frame),
+        pairs,
+        population=per_class.get("population_table"),
+        research=per_class.get("research_subset"),
+        population_size=None if population_size is None else float(population_size),
+    )
+
+
+def _for_columns(model: Any, columns: Sequence[str], data: Any) -> list[Any] | None:
+    """A per-attribute model for each matching column; ``None`` when no column matches.
+
+    A policy names plain attributes; in a merged table they are ``dataset.attribute``.
+    """
+    from dataclasses import replace
+
+    attr = getattr(model, "attribute", None)
+    if attr is None:
+        return [model]
+    cols = [c for c in columns if c == attr or c.endswith(f".{attr}")]
+    if not cols and _has_column(data, attr):
+        cols = [attr]
+    return [replace(model, attribute=c) for c in cols] or None
+
+
+def _measure(
+    t: _Target, pol: Policy, profile: Any = None, **tables: Any
+) -> tuple[int | None, list[Finding]]:
+    """One finding per privacy model the policy asks for (the registered models of
+    :mod:`workbench.models`, in registry order).
+
+    ``profile`` is the risk profile a review shows for this target; it must describe the target
+    as the policy measures it (:func:`_check_profile`, fail closed), so the gate's figures and
+    the review's are of the same table, QIs and threshold.
+    """
     if not t.qis:
         return None, [
             Finding(
@@ -427,101 +485,63 @@ def _measure(t: _Target, pol: Policy, profile: Any = None) -> tuple[int | None, 
                 "key). Check the key before trusting this result.",
             )
         ]
-    if profile is None:
-        profile = assess(
-            t.data,
-            list(t.qis),
-            sensitive=tuple(dict.fromkeys([*sens_cols])),
-            threshold=rar.threshold if rar is not None else 0.2,
-            l=max(min_l.values()) if min_l else 2,
-        )
-    else:
-        _check_profile(profile, t, rar.threshold if rar is not None else None, sens_cols)
+    wanted = []  # (model, rule) per policy threshold, expanded to columns
     findings: list[Finding] = []
-    qtext = ", ".join(t.qis)
-    if th.min_k is not None:
-        k = int(profile.min_class_size)
-        ok = k >= th.min_k
-        findings.append(
-            Finding(
-                "min_k",
-                PASS if ok else FAIL,
-                k,
-                th.min_k,
-                f"Every combination of {qtext} is shared by at least {k} records."
-                if ok
-                else f"Some combination of {qtext} is shared by only {k} record(s); the policy "
-                f"requires at least {th.min_k}. Generalize or suppress these quasi-identifiers "
-                f"(for example 'workbench anonymize --k {th.min_k}') before release.",
-            )
-        )
-    pros = profile.prosecutor
-    if th.max_average_risk is not None:
-        avg = float(pros.average)
-        ok = avg <= th.max_average_risk
-        findings.append(
-            Finding(
-                "max_average_risk",
-                PASS if ok else FAIL,
-                round(avg, 6),
-                th.max_average_risk,
-                f"Average re-identification risk {_fmt(avg)} is within the limit."
-                if ok
-                else f"On average a record can be re-identified with probability {_fmt(avg)}; the "
-                f"limit is {_fmt(th.max_average_risk)}. Generalize quasi-identifiers so that groups "
-                "of identical records become larger.",
-            )
-        )
-    if th.max_highest_risk is not None:
-        hi = float(pros.highest)
-        ok = hi <= th.max_highest_risk
-        findings.append(
-            Finding(
-                "max_highest_risk",
-                PASS if ok else FAIL,
-                round(hi, 6),
-                th.max_highest_risk,
-                f"The most exposed record has risk {_fmt(hi)}, within the limit."
-                if ok
-                else f"The most exposed record can be re-identified with probability {_fmt(hi)}; "
-                f"the limit is {_fmt(th.max_highest_risk)}. Suppress or generalize the rarest "
-                "combinations of quasi-identifiers.",
-            )
-        )
-    if rar is not None:
-        share = float(pros.records_at_risk)  # share of records with risk > threshold
-        ok = share <= rar.share
-        findings.append(
-            Finding(
-                "max_records_at_risk",
-                PASS if ok else FAIL,
-                round(share, 6),
-                {"share": rar.share, "threshold": rar.threshold},
-                f"{share:.2%} of records have a risk above {_fmt(rar.threshold)}, within the "
-                f"limit of {rar.share:.2%}."
-                if ok
-                else f"{share:.2%} of records have a re-identification risk above "
-                f"{_fmt(rar.threshold)}; at most {rar.share:.2%} may. Generalize or suppress the "
-                "records in small groups.",
-            )
-        )
-    ldiv = getattr(profile, "l_diversity", None)
-    for attr, need in min_l.items():
-        if not l_columns[attr]:
+    for model in pol.thresholds.models():
+        expanded = _for_columns(model, t.sensitive, t.data)
+        if expanded is None:
             findings.append(
                 Finding(
-                    f"min_l[{attr}]",
+                    f"{model.policy_key}[{model.attribute}]",
                     REVIEW,
                     None,
-                    need,
-                    f"The policy requires l >= {need} for {attr!r}, but the data has no such "
-                    "column; check that the policy and the data describe the same attribute.",
+                    model.policy_limit,
+                    f"The policy requires that {model.describe()}, but the data has no column "
+                    f"{model.attribute!r}; check that the policy and the data describe the same "
+                    "attribute.",
                 )
             )
             continue
-        for col in l_columns[attr]:
-            findings.append(_l_finding(col, need, _l_value(ldiv, col), qtext))
-    return int(profile.records), findings
+        wanted += expanded
+    sens_cols = list(dict.fromkeys(m.attribute for m in wanted if getattr(m, "attribute", None)))
+    if profile is not None:
+        rar = getattr(pol.thresholds, "max_records_at_risk", None)
+        l_cols = [m.attribute for m in wanted if m.policy_key == "min_l"]
+        _check_profile(profile, t, rar.threshold if rar is not None else None, l_cols)
+    view = _class_view(t.data, t.qis, sens_cols, **tables)
+    released = view.sizes > 0
+    qtext = ", ".join(t.qis)
+    for m in wanted:
+        attr = getattr(m, "attribute", None)
+        rule = m.policy_key + (f"[{attr}]" if attr else "")
+        missing = sorted(
+            n
+            for n in m.needs - {"sensitive"}
+            if getattr(view, "population" if n == "population" else n, None) is None
+        )
+        if missing:
+            findings.append(
+                Finding(
+                    rule,
+                    REVIEW,
+                    None,
+                    m.policy_limit,
+                    f"The policy requires that {m.describe()}; this needs the "
+                    f"{' and '.join(x.replace('_', ' ') for x in missing)}, which the gate does "
+                    "not have, so a reviewer must check it.",
+                )
+            )
+            continue
+        measured = m.measure(view, released)
+        ok = m.satisfied_by(measured)
+        if isinstance(measured, float):
+            measured = round(measured, 6)
+        findings.append(
+            Finding(
+                rule, PASS if ok else FAIL, measured, m.policy_limit, m.explain(measured, ok, qtext)
+            )
+        )
+    return int(view.n_records), findings
 
 
 def _check_profile(
@@ -548,26 +568,6 @@ def _check_profile(
         raise ParameterError(
             "profile", f"no l-diversity of {missing[0]!r}", "the policy's min_l attributes"
         )
-
-
-def _l_finding(col: str, need: int, got: int | None, qtext: str) -> Finding:
-    if got is None:
-        return Finding(
-            f"min_l[{col}]", REVIEW, None, need, f"l-diversity of {col!r} could not be measured."
-        )
-    ok = got >= need
-    return Finding(
-        f"min_l[{col}]",
-        PASS if ok else FAIL,
-        got,
-        need,
-        f"Every group of identical {qtext} holds at least {got} distinct values of {col}."
-        if ok
-        else f"Some group of records with identical {qtext} holds only {got} distinct "
-        f"value(s) of {col}; the policy requires {need}. Anyone who knows a person is in "
-        f"that group learns their {col}. Generalize the quasi-identifiers (larger groups) "
-        "or suppress those groups.",
-    )
 
 
 def _n_rows(data: Any) -> int | None:
@@ -684,6 +684,9 @@ def gate(
     gate_log: str | os.PathLike | None = None,
     access_log: Any = None,
     profile: Any = None,
+    population_table: Any = None,
+    research_subset: Any = None,
+    population_size: float | None = None,
     field_purposes: Any = None,
     recipient: str | None = None,
     recipient_kind: str | None = None,
@@ -709,6 +712,9 @@ def gate(
         Who runs the check (default ``WORKBENCH_USER``/``USER``).
     access_log : AccessLog or path, optional
         When given, the user must hold a role (in this log) that the policy lets see raw rows.
+    population_table, research_subset, population_size : optional
+        What privacy models beyond the data need (k-map, delta-presence, population
+        uniqueness); without them those policy thresholds are flagged for review.
     field_purposes : FieldPurposes or path, optional
         Which fields each purpose needs (default ``purposes.yaml`` beside the catalog); with a
         ``purpose``, fields it does not need fail as ``unneeded_field``.
@@ -847,7 +853,14 @@ def gate(
     di = _direct_identifier_finding(t)
     if di is not None:
         findings.append(di)
-    records, measured = _measure(t, pol, profile)
+    records, measured = _measure(
+        t,
+        pol,
+        population_table=population_table,
+        research_subset=research_subset,
+        population_size=population_size,
+        profile=profile,
+    )
     findings += measured
     result = GateResult(
         target=t.label,

@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import ParameterError
-from .policy import VIEW_KINDS, AccessTiers, Policy, RecordsAtRisk, Thresholds
+from ..models import MODELS
+from .policy import VIEW_KINDS, AccessTiers, Policy, Thresholds
 
 __all__ = ["Conflict", "Harmonization", "harmonize"]
 
@@ -83,16 +84,6 @@ def _listing(policies: Sequence[Policy], attr: str, verb: str = "allows") -> str
         values = getattr(p, attr)
         parts.append(f"{p.name} {verb} {', '.join(values) if values else 'nothing'}")
     return "; ".join(parts)
-
-
-def _min(values: Iterable[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return min(vals) if vals else None
-
-
-def _max(values: Iterable[float | None]) -> float | None:
-    vals = [v for v in values if v is not None]
-    return max(vals) if vals else None
 
 
 def _all_true(values: Iterable[bool | None]) -> bool | None:
@@ -182,23 +173,25 @@ def harmonize(policies: Sequence[Policy], name: str | None = None) -> Harmonizat
 
     retention = min((p.retention for p in policies), key=lambda r: r.approx_days)
 
-    rars = [p.thresholds.max_records_at_risk for p in policies]
-    rars = [r for r in rars if r is not None]
-    min_l: dict[str, int] = {}
-    for p in policies:
-        for attr, value in p.thresholds.min_l.items():
-            min_l[attr] = max(min_l.get(attr, value), value)
-    thresholds = Thresholds(
-        min_k=_max(p.thresholds.min_k for p in policies),
-        max_average_risk=_min(p.thresholds.max_average_risk for p in policies),
-        max_highest_risk=_min(p.thresholds.max_highest_risk for p in policies),
-        min_l=MappingProxyType(min_l),
-        max_records_at_risk=(
-            RecordsAtRisk(min(r.share for r in rars), min(r.threshold for r in rars))
-            if rars
-            else None
-        ),
-    )
+    # every registered privacy model combines its own policy values (most protective)
+    docs = [p.thresholds.to_dict() for p in policies]
+    combined: dict[str, Any] = {}
+    for model in MODELS.values():
+        key = model.policy_key
+        values = [d[key] for d in docs if key and d.get(key) is not None]
+        if values:
+            combined[key] = model.combine_policy(values)
+    thresholds = Thresholds.from_dict(combined)
+    dp = combined.get("delta_presence")
+    if dp is not None and dp["min"] > dp["max"]:
+        conflicts.append(
+            Conflict(
+                "delta_presence_empty",
+                f"The delta-presence ranges do not overlap (the narrowest is {dp['min']:g} to "
+                f"{dp['max']:g}), so no release can satisfy every policy.",
+                names,
+            )
+        )
     weights: dict[str, float] = {}
     for p in policies:
         for attr, w in p.sensitivity.items():

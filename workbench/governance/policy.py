@@ -50,7 +50,18 @@ _TEXT_LIST = {
     "items": {"type": "string", "minLength": 1},
     "uniqueItems": True,
 }
-_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+
+
+def _threshold_schema() -> dict[str, Any]:
+    """``thresholds`` keys and value schemas, from the registered privacy models."""
+    from ..models import MODELS
+
+    return {
+        cls.policy_key: dict(cls.policy_schema)
+        for cls in MODELS.values()
+        if cls.policy_key and cls.policy_schema is not None
+    }
+
 
 #: JSON schema (draft 2020-12) every policy file must satisfy.
 POLICY_SCHEMA: dict[str, Any] = {
@@ -106,21 +117,8 @@ POLICY_SCHEMA: dict[str, Any] = {
         "thresholds": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {
-                "min_k": {"type": "integer", "minimum": 1},
-                "max_average_risk": _SHARE,
-                "max_highest_risk": _SHARE,
-                "min_l": {
-                    "type": "object",
-                    "additionalProperties": {"type": "integer", "minimum": 1},
-                },
-                "max_records_at_risk": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["share", "threshold"],
-                    "properties": {"share": _SHARE, "threshold": _SHARE},
-                },
-            },
+            # one key per registered privacy model (workbench.models)
+            "properties": _threshold_schema(),
         },
     },
 }
@@ -187,6 +185,10 @@ class Retention:
 
 
 # ---------------------------------------------------------------------------------- thresholds
+def _plain(v: Any) -> Any:
+    return {k: _plain(x) for k, x in v.items()} if isinstance(v, Mapping) else v
+
+
 @dataclass(frozen=True)
 class RecordsAtRisk:
     """At most ``share`` of records may have an individual risk above ``threshold``."""
@@ -202,9 +204,12 @@ class RecordsAtRisk:
 class Thresholds:
     """Privacy limits a release must meet; ``None`` means the policy sets no limit.
 
+    Every key is the ``policy_key`` of a registered privacy model (:mod:`workbench.models`):
     ``min_k`` is k-anonymity (Sweeney 2002), the risks are prosecutor risks 1/f_k per record
     (El Emam & Dankar 2008), ``min_l`` is distinct l-diversity per sensitive attribute
-    (Machanavajjhala et al. 2007).
+    (Machanavajjhala et al. 2007); ``extra`` holds the other models' keys (``min_k_map``,
+    ``max_t``, ``max_delta_disclosure``, ``max_beta_likeness``, ``delta_presence``,
+    ``max_population_uniqueness``) as written.
     """
 
     min_k: int | None = None
@@ -212,6 +217,7 @@ class Thresholds:
     max_highest_risk: float | None = None
     min_l: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     max_records_at_risk: RecordsAtRisk | None = None
+    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -225,11 +231,13 @@ class Thresholds:
             out["min_l"] = dict(self.min_l)
         if self.max_records_at_risk is not None:
             out["max_records_at_risk"] = self.max_records_at_risk.to_dict()
+        out.update({k: _plain(v) for k, v in self.extra.items()})
         return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Thresholds:
         rar = d.get("max_records_at_risk")
+        named = set(cls.__dataclass_fields__) - {"extra"}
         return cls(
             min_k=d.get("min_k"),
             max_average_risk=d.get("max_average_risk"),
@@ -238,7 +246,16 @@ class Thresholds:
             max_records_at_risk=None
             if rar is None
             else RecordsAtRisk(rar["share"], rar["threshold"]),
+            extra=MappingProxyType(
+                {k: v for k, v in d.items() if k not in named and v is not None}
+            ),
         )
+
+    def models(self) -> list[Any]:
+        """The registered privacy models these thresholds ask for (the gate checks each)."""
+        from ..models import models_for_policy
+
+        return models_for_policy(self.to_dict())
 
 
 @dataclass(frozen=True)

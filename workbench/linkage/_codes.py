@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..risk.measures import records_at_risk
+
 __all__ = ["joint_keys", "record_keys", "class_sizes", "RiskHeadline", "headline"]
 
 _LIMIT = 1 << 62
@@ -142,7 +144,7 @@ def headline(
         k=int(fk.min()),
         uniques=uniques,
         uniqueness=uniques / n,
-        records_at_risk=float((risk > threshold).mean()),
+        records_at_risk=records_at_risk(risk, threshold=threshold),
         average_risk=float(risk.mean()),
         highest_risk=float(risk.max()),
         threshold=threshold,

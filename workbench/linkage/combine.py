@@ -21,18 +21,16 @@ the merged table would hold. Records with a missing key never join.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..dataset import as_pandas, check_columns
-from ..errors import ConfigError, ParameterError
+from ..errors import ParameterError
 from ._codes import RiskHeadline, _pack, headline
 from .forms import FieldForm, convert
 
@@ -56,10 +54,6 @@ DEMO_KEY_NOTE = (
     "ground truth (an opaque integer code per resident, never written out); real departments "
     "would join on a keyed pseudonym exported with `workbench samples export NAME --pseudonym`"
 )
-
-
-# Per-process random salt: demo keys join within one run and mean nothing outside it.
-_DEMO_SALT = secrets.token_hex(8)
 
 
 def join_rows(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -446,31 +440,12 @@ def _combine_tables(
 def attach_demo_key(
     catalog: Catalog, name: str, frame: pd.DataFrame, key: str = "person_key"
 ) -> pd.DataFrame:
-    """Add ``key`` to a city dataset in memory from the city's ground truth (demo path).
+    """Add ``key`` in memory from the record-to-person table the catalog declares.
 
-    The value is a salted 64-bit hash of the resident (salt drawn once per process), which joins
-    exactly like a keyed pseudonym and is never written anywhere. Only for the synthetic
-    city catalog, whose folder holds ``ground_truth``.
+    Delegates to :meth:`workbench.catalog.Catalog.attach_join_key` (the catalog's ``join_key``
+    says where the table is; the synthetic city declares its ground truth).
     """
-    from ..samples import city
-
-    if catalog.name != "city" or catalog.path is None:
-        raise ConfigError(
-            f"dataset {name!r} has no {key!r} column and catalog "
-            f"{catalog.name!r} is not the synthetic city; export the datasets "
-            "with a shared pseudonym key first"
-        )
-    record_col = city.RECORD_ID_COLUMNS.get(name)
-    if record_col is None or record_col not in frame.columns:
-        raise ConfigError(f"dataset {name!r}: cannot attach the demo key (no record id column)")
-    gt = city.read_ground_truth(name, source_dir=Path(catalog.path).parent)
-    residents = pd.Series(gt["resident_id"].to_numpy(), index=gt["record_id"].astype(str))
-    mapped = frame[record_col].astype(str).map(residents)
-    hashed = pd.util.hash_array(mapped.fillna("").to_numpy(dtype=object), hash_key=_DEMO_SALT)
-    out = frame.copy()
-    out[key] = pd.array(hashed.view(np.int64), dtype="Int64")
-    out.loc[mapped.isna().to_numpy(), key] = pd.NA
-    return out
+    return catalog.attach_join_key(name, frame, key)
 
 
 def combine_catalog(

@@ -26,6 +26,8 @@ __all__ = [
     "journalist_risk",
     "marketer_risk",
     "check_threshold",
+    "at_risk",
+    "records_at_risk",
 ]
 
 
@@ -117,6 +119,37 @@ def check_threshold(threshold: float) -> float:
     return t
 
 
+def at_risk(risk: np.ndarray | float, threshold: float) -> np.ndarray:
+    """Which records (or classes) are at risk: risk *strictly* above ``threshold``.
+
+    The single definition of the records-at-risk rule (El Emam 2013, ch. 8; ARX's
+    ``RiskModelSampleSummary`` counts records with risk ``> threshold``), used by the risk
+    measures, the frontier, the linkage headline and the charts. A record whose risk equals
+    the threshold (class of exactly ``1 / threshold`` records) is acceptable.
+    """
+    return np.asarray(risk, dtype=np.float64) > threshold
+
+
+def records_at_risk(
+    risk: np.ndarray,
+    counts: np.ndarray | None = None,
+    threshold: float = 0.2,
+    total: float | None = None,
+) -> float:
+    """Share of records at risk (:func:`at_risk`), weighting each risk by ``counts``.
+
+    ``risk`` is per record (``counts`` omitted) or per class (``counts`` = records of each
+    class); ``total`` is the denominator when it differs from ``counts.sum()`` (suppressed
+    records count in the table but are not at risk).
+    """
+    risk = np.asarray(risk, dtype=np.float64)
+    counts = np.ones_like(risk) if counts is None else np.asarray(counts, dtype=np.float64)
+    n = float(counts.sum()) if total is None else float(total)
+    if n <= 0 or risk.size == 0:
+        return 0.0
+    return float(counts[at_risk(risk, threshold)].sum() / n)
+
+
 def class_size_summary(sizes: np.ndarray, counts: np.ndarray | None = None) -> ClassSizeSummary:
     """Class counts, extremes, sample uniques and the class-size histogram.
 
@@ -167,7 +200,7 @@ def prosecutor_risk(
         # counts / sizes, not counts * risk: f * (1/f) is not 1 for every f (49 * (1/49) < 1),
         # and a limit at exactly classes / records must compare with exactly that
         average=float((counts / sizes).sum() / n),
-        records_at_risk=float(counts[risk > t].sum() / n),
+        records_at_risk=records_at_risk(risk, counts, t),
         threshold=t,
         highest_risk_records=float(counts[risk == highest].sum() / n),
     )
@@ -203,7 +236,7 @@ def journalist_risk(
     return RiskSummary(
         highest=highest,
         average=max(rc1, rc2),
-        records_at_risk=float(counts[risk > t].sum() / n),
+        records_at_risk=records_at_risk(risk, counts, t),
         threshold=t,
         highest_risk_records=float(counts[risk == highest].sum() / n),
     )

@@ -32,6 +32,9 @@ data publishing. KDD 2008. -- delta-disclosure privacy.
 Cao, Karras (2012). Publishing microdata with a robust privacy guarantee. PVLDB 5(11). -- basic
 and enhanced beta-likeness.
 
+The per-class quantities are computed by the privacy models of :mod:`workbench.models` (the one
+definition the anonymization search uses as well); this module adds the dataset summaries.
+
 The implementations were checked against ARX's criteria (``RecursiveCLDiversity``,
 ``EqualDistanceTCloseness``, ``OrderedDistanceTCloseness``, ``HierarchicalDistanceTCloseness``,
 ``DDisclosurePrivacy``, ``BasicBLikeness``, ``EnhancedBLikeness``); differences are stated in
@@ -49,7 +52,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import HierarchyError, ParameterError
+from ..errors import ParameterError
+from ..models import SensitivePairs
+from ..models import l_diversity as _ld
+from ..models.base import TOL
+from ..models.beta_likeness import class_betas
+from ..models.delta_disclosure import class_deltas
+from ..models.t_closeness import (
+    emd_equal,
+    emd_hierarchical,
+    emd_ordered,
+    hierarchy_parent_maps,
+)
 
 __all__ = [
     "LDiversityResult",
@@ -62,10 +76,8 @@ __all__ = [
     "beta_likeness",
 ]
 
-# Dense (classes x values) blocks are processed in chunks of at most this many cells.
-_CHUNK_CELLS = 2_000_000
 # Tolerance for "entropy >= log(l)": a uniform class over l values must pass despite rounding.
-_ENTROPY_TOL = 1e-12
+_ENTROPY_TOL = TOL
 
 
 # --------------------------------------------------------------------------------------------
@@ -162,6 +174,18 @@ def _prepare(class_ids: Any, sens: Any, n_classes: int, ordered: bool = False) -
     )
 
 
+def _pairs(prep: _Prepared, parents: tuple[np.ndarray, ...] = ()) -> SensitivePairs:
+    return SensitivePairs(prep.pc, prep.pv, prep.cnt, prep.p, prep.m, parents)
+
+
+def sensitive_pairs(
+    class_ids: Any, sens_values: Any, n_classes: int, name: str = ""
+) -> SensitivePairs:
+    """One sensitive attribute as the privacy models see it (:mod:`workbench.models`)."""
+    prep = _prepare(class_ids, sens_values, n_classes)
+    return SensitivePairs(prep.pc, prep.pv, prep.cnt, prep.p, prep.m, (), name)
+
+
 def _finite_or_none(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
@@ -214,6 +238,7 @@ class LDiversityResult:
     recursive_c: float | None
     recursive_reason: str | None
     exp_entropy: np.ndarray = field(repr=False)
+    _pairs: SensitivePairs = field(repr=False)
     _sorted_pc: np.ndarray = field(repr=False)
     _sorted_cnt: np.ndarray = field(repr=False)
     _rank: np.ndarray = field(repr=False)
@@ -235,20 +260,9 @@ class LDiversityResult:
         ``recursive``: ``r1 < c * (r_l + ... + r_m)`` (needs ``c``). Empty classes pass.
         """
         _check_l(l)
-        empty = self.class_sizes == 0
-        if kind == "distinct":
-            ok = self.distinct >= l
-        elif kind == "entropy":
-            ok = self.entropy >= math.log(l) - _ENTROPY_TOL
-        elif kind == "recursive":
-            if c is None or not (isinstance(c, numbers.Real) and c > 0):
-                raise ParameterError("c", c, "a positive number for recursive (c,l)-diversity")
-            tail = _tail_sums(self._sorted_pc, self._sorted_cnt, self._rank, self.n_classes, l)
-            r1 = _first_counts(self._sorted_pc, self._sorted_cnt, self._rank, self.n_classes)
-            ok = r1 < c * tail
-        else:
-            raise ParameterError("kind", kind, "'distinct', 'entropy' or 'recursive'")
-        return ok | empty
+        if kind == "recursive" and not (isinstance(c, numbers.Real) and c > 0):
+            raise ParameterError("c", c, "a positive number for recursive (c,l)-diversity")
+        return _ld.class_pass(self._pairs, self.class_sizes, kind, int(l), c)
 
     def to_dict(self) -> dict[str, Any]:
         nonempty = self.class_sizes > 0
@@ -277,31 +291,9 @@ def _check_l(l: Any) -> None:  # noqa: E741
         raise ParameterError("l", l, "an integer >= 1")
 
 
-def _sorted_counts(prep: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs sorted by class, then count descending; ``rank`` is the position in the class."""
-    order = np.lexsort((-prep.cnt, prep.pc))
-    spc, scnt = prep.pc[order], prep.cnt[order]
-    starts = np.zeros(prep.n_classes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(spc, minlength=prep.n_classes), out=starts[1:])
-    rank = np.arange(spc.size, dtype=np.int64) - starts[spc]
-    return spc, scnt, rank
-
-
-def _tail_sums(spc, scnt, rank, n_classes: int, l: int) -> np.ndarray:  # noqa: E741
-    sel = rank >= l - 1
-    return np.bincount(spc[sel], weights=scnt[sel], minlength=n_classes)
-
-
-def _first_counts(spc, scnt, rank, n_classes: int) -> np.ndarray:
-    r1 = np.zeros(n_classes)
-    sel = rank == 0
-    r1[spc[sel]] = scnt[sel]
-    return r1
-
-
 def _recursive_ratio(spc, scnt, rank, n_classes: int, l: int) -> np.ndarray:  # noqa: E741
-    tail = _tail_sums(spc, scnt, rank, n_classes, l)
-    r1 = _first_counts(spc, scnt, rank, n_classes)
+    tail = _ld.tail_sums(spc, scnt, rank, n_classes, l)
+    r1 = _ld.first_counts(spc, scnt, rank, n_classes)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(tail > 0, r1 / np.where(tail > 0, tail, 1), np.inf)
     ratio[r1 == 0] = np.nan  # empty classes
@@ -336,13 +328,11 @@ def l_diversity(class_ids: Any, sens_codes: Any, n_classes: int, l: int = 2) -> 
     """
     _check_l(l)
     prep = _prepare(class_ids, sens_codes, n_classes)
-    distinct = np.bincount(prep.pc, minlength=prep.n_classes)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = prep.cnt / prep.sizes[prep.pc]
-        entropy = -np.bincount(prep.pc, weights=q * np.log(q), minlength=prep.n_classes)
-    entropy = np.where(prep.sizes > 0, entropy + 0.0, np.nan)
+    pairs = _pairs(prep)
+    distinct = _ld.distinct_values(pairs, prep.n_classes)
+    entropy = np.where(prep.sizes > 0, _ld.class_entropy(pairs, prep.sizes) + 0.0, np.nan)
     exp_h = np.exp(entropy)
-    spc, scnt, rank = _sorted_counts(prep)
+    spc, scnt, rank = _ld.sorted_counts(pairs, prep.n_classes)
     ratio = _recursive_ratio(spc, scnt, rank, prep.n_classes, l)
     nonempty = prep.sizes > 0
     if nonempty.any():
@@ -375,6 +365,7 @@ def l_diversity(class_ids: Any, sens_codes: Any, n_classes: int, l: int = 2) -> 
         recursive_c=recursive_c,
         recursive_reason=reason,
         exp_entropy=exp_h,
+        _pairs=pairs,
         _sorted_pc=spc,
         _sorted_cnt=scnt,
         _rank=rank,
@@ -417,7 +408,7 @@ class TClosenessResult:
         """Per-class booleans ``EMD <= t`` (ARX's check); empty classes pass."""
         if not isinstance(t, numbers.Real) or t < 0:
             raise ParameterError("t", t, "a number >= 0")
-        return (self.distances <= t + 1e-12) | (self.class_sizes == 0)
+        return (self.distances <= t + TOL) | (self.class_sizes == 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -431,110 +422,6 @@ class TClosenessResult:
             "worst_class": self.worst_class,
             "hierarchy_height": self.height,
         }
-
-
-def _chunks(prep: _Prepared, width: int):
-    """Yield (lo, hi, dense q block) over class ranges; q rows sum to 1 for non-empty classes."""
-    step = max(1, _CHUNK_CELLS // max(width, 1))
-    bounds = np.searchsorted(prep.pc, np.arange(0, prep.n_classes + step, step))
-    for i, lo in enumerate(range(0, prep.n_classes, step)):
-        hi = min(lo + step, prep.n_classes)
-        a, b = bounds[i], bounds[i + 1]
-        block = np.zeros((hi - lo, width))
-        block[prep.pc[a:b] - lo, prep.pv[a:b]] = prep.cnt[a:b] / prep.sizes[prep.pc[a:b]]
-        yield lo, hi, block
-
-
-def _emd_equal(prep: _Prepared) -> np.ndarray:
-    # 0.5 * sum_v |q - p|, split into values present in the class and absent ones (q = 0).
-    q = prep.cnt / prep.sizes[prep.pc]
-    pp = prep.p[prep.pv]
-    present = np.bincount(prep.pc, weights=np.abs(q - pp), minlength=prep.n_classes)
-    mass = np.bincount(prep.pc, weights=pp, minlength=prep.n_classes)
-    return np.maximum(0.5 * (present + 1.0 - mass), 0.0)
-
-
-def _emd_ordered(prep: _Prepared) -> np.ndarray:
-    out = np.zeros(prep.n_classes)
-    if prep.m <= 1:
-        return out
-    for lo, hi, q in _chunks(prep, prep.m):
-        cum = np.cumsum(q - prep.p, axis=1)
-        out[lo:hi] = np.abs(cum).sum(axis=1) / (prep.m - 1)
-    return out
-
-
-def _hierarchy_levels(hierarchy: Sequence[Sequence[Any]], domain: np.ndarray) -> list[np.ndarray]:
-    """Parent maps level by level: ``maps[h][i]`` = node at level h+1 above node i at level h.
-
-    Level 0 are the ``m`` sensitive values in ``domain`` order. A node is identified by its
-    path to the top (so equal labels under different parents stay different). If the top
-    level has more than one node an implicit root is added.
-    """
-    rows = [list(r) for r in hierarchy]
-    if not rows:
-        raise HierarchyError(
-            "hierarchy for t-closeness is empty; expected one row per value "
-            "(leaf, parent, ..., root)"
-        )
-    widths = {len(r) for r in rows}
-    if len(widths) != 1 or min(widths) < 2:
-        raise HierarchyError(
-            f"hierarchy rows have lengths {sorted(widths)}; expected rows of "
-            "one common length >= 2 (leaf, parent, ..., root)"
-        )
-    by_leaf: dict[str, list[Any]] = {}
-    for r in rows:
-        by_leaf.setdefault(str(r[0]), r)
-    leaves = []
-    missing = []
-    for v in domain.tolist():
-        row = by_leaf.get(str(v))
-        if row is None:
-            missing.append(v)
-        leaves.append(row)
-    if missing:
-        raise HierarchyError(
-            f"hierarchy does not cover {len(missing)} sensitive value(s) (not shown: a value "
-            "may identify someone); expected a row whose first cell is each value"
-        )
-    width = len(leaves[0])
-    maps: list[np.ndarray] = []
-    prev_ids = [tuple(str(x) for x in row) for row in leaves]  # full path identifies a leaf
-    for h in range(1, width):
-        paths = [tuple(str(x) for x in row[h:]) for row in leaves]
-        index: dict[tuple[str, ...], int] = {}
-        node_of_leaf = np.array([index.setdefault(pth, len(index)) for pth in paths])
-        # parent of each node of the previous level (consistent because paths nest)
-        prev_index: dict[tuple[str, ...], int] = {}
-        prev_node = [prev_index.setdefault(pid, len(prev_index)) for pid in prev_ids]
-        parent = np.zeros(len(prev_index), dtype=np.int64)
-        parent[np.array(prev_node)] = node_of_leaf
-        maps.append(parent)
-        prev_ids = paths
-    if len(set(prev_ids)) > 1:  # several tops: add a root
-        maps.append(np.zeros(len(set(prev_ids)), dtype=np.int64))
-    return maps
-
-
-def _emd_hierarchical(prep: _Prepared, maps: list[np.ndarray]) -> np.ndarray:
-    height = len(maps)
-    members = []
-    for parent in maps:
-        mat = np.zeros((parent.size, int(parent.max()) + 1))
-        mat[np.arange(parent.size), parent] = 1.0
-        members.append(mat)
-    out = np.zeros(prep.n_classes)
-    for lo, hi, q in _chunks(prep, prep.m):
-        extra = prep.p - q  # leaf extras p_i - q_i, as in Li et al. / ARX
-        cost = np.zeros(hi - lo)
-        for level, mat in enumerate(members, start=1):
-            pos = np.maximum(extra, 0.0) @ mat
-            neg = np.maximum(-extra, 0.0) @ mat
-            cost += (level / height) * np.minimum(pos, neg).sum(axis=1)
-            extra = extra @ mat
-        out[lo:hi] = cost
-    return out
 
 
 def t_closeness(
@@ -586,9 +473,9 @@ def t_closeness(
     prep = _prepare(class_ids, sens_values, n_classes, ordered=kind == "ordered")
     height = None
     if kind == "equal":
-        dist = _emd_equal(prep)
+        dist = emd_equal(_pairs(prep), prep.sizes)
     elif kind == "ordered":
-        dist = _emd_ordered(prep)
+        dist = emd_ordered(_pairs(prep), prep.sizes)
     elif kind == "hierarchical":
         if hierarchy is None:
             raise ParameterError("hierarchy", None, "hierarchy rows for hierarchical t-closeness")
@@ -600,9 +487,9 @@ def t_closeness(
                     "labels", f"{table.size} labels", "one label per integer code of sens_values"
                 )
             domain = table[domain]
-        maps = _hierarchy_levels(hierarchy, domain)
+        maps = hierarchy_parent_maps(hierarchy, domain)
         height = len(maps)
-        dist = _emd_hierarchical(prep, maps)
+        dist = emd_hierarchical(_pairs(prep, tuple(maps)), prep.sizes)
     else:
         raise ParameterError("kind", kind, "'equal', 'ordered' or 'hierarchical'")
     dist = np.where(prep.sizes > 0, dist, np.nan)
@@ -697,14 +584,8 @@ def delta_disclosure(class_ids: Any, sens_codes: Any, n_classes: int) -> DeltaDi
     0.6931
     """
     prep = _prepare(class_ids, sens_codes, n_classes)
-    q = prep.cnt / prep.sizes[prep.pc]
-    ratio = np.abs(np.log(q / prep.p[prep.pv]))
-    deltas = np.full(prep.n_classes, np.nan)
+    deltas, complete = class_deltas(_pairs(prep), prep.sizes)
     nonempty = prep.sizes > 0
-    deltas[nonempty] = 0.0
-    np.maximum.at(deltas, prep.pc, ratio)
-    distinct = np.bincount(prep.pc, minlength=prep.n_classes)
-    complete = distinct == prep.m
     worst = _argmax_nonempty(deltas, prep.sizes)
     delta = float(deltas[worst]) if worst is not None else 0.0
     short = int((nonempty & ~complete).sum())
@@ -774,7 +655,7 @@ class BetaLikenessResult:
             raise ParameterError("beta", beta, "a positive number")
         use_enhanced = self.enhanced_selected if enhanced is None else enhanced
         values = self.enhanced if use_enhanced else self.basic
-        return (values <= beta + 1e-12) | (self.class_sizes == 0)
+        return (values <= beta + TOL) | (self.class_sizes == 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -810,15 +691,7 @@ def beta_likeness(
     1.0
     """
     prep = _prepare(class_ids, sens_codes, n_classes)
-    q = prep.cnt / prep.sizes[prep.pc]
-    p = prep.p[prep.pv]
-    gain = q > p
-    rel = np.where(gain, (q - p) / p, 0.0)
-    basic = np.where(prep.sizes > 0, 0.0, np.nan)
-    np.maximum.at(basic, prep.pc, rel)
-    over_cap = gain & (rel > -np.log(p) + 1e-12)
-    capped = np.bincount(prep.pc[over_cap], minlength=prep.n_classes) > 0
-    enh = np.where(capped, np.inf, basic)
+    basic, enh, over_cap = class_betas(_pairs(prep), prep.sizes)
     worst_basic = _argmax_nonempty(basic, prep.sizes)
     beta_basic = float(basic[worst_basic]) if worst_basic is not None else 0.0
     worst_enh = _argmax_nonempty(enh, prep.sizes)

@@ -1295,6 +1295,15 @@ def catalog_document(ext: str = ".csv") -> dict[str, Any]:
         "reference_date": REFERENCE_DATE.isoformat(),
         "datasets": datasets,
         "crosswalk": [],
+        # The files carry no join key; demo joins attach one from the ground truth. Declared
+        # here so that no core code needs to know about the sample city.
+        "join_key": {
+            "column": "person_key",
+            "table": f"{FILE_STEMS['ground_truth']}{ext}",
+            "dataset_column": "dataset",
+            "record_column": "record_id",
+            "person_column": "resident_id",
+        },
     }
 
 

@@ -69,7 +69,9 @@ def build_bundle(
         datasets.append(state.dataset)
         if state.roles is not None:
             roles[state.dataset.name] = state.roles
-    if state.catalog is not None and (state.linkage is not None or state.matrix is not None):
+    if state.catalog is not None and (
+        state.linkage is not None or state.matrix is not None or state.scenarios is not None
+    ):
         names = list((state.matrix or {}).get("datasets") or [])
         for n in names or list(state.catalog.datasets):
             entry = state.catalog.entry(n)
@@ -98,6 +100,7 @@ def build_bundle(
         frontier=state.frontier,
         linkage=state.linkage,
         matrix=state.matrix,
+        scenarios=state.scenarios,
         provenance=state.provenance,
         author=author or None,
     )

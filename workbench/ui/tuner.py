@@ -39,7 +39,7 @@ from ..deid import (
     identity_hierarchy,
     masking_hierarchy,
 )
-from ..deid.hierarchy import value_strings
+from ..deid.hierarchy import detect_date_format, looks_like_code, value_strings
 from ..deid.lattice import METRICS, NodeEvaluation
 from ..errors import HierarchyError, ParameterError
 from ..risk import class_size_summary, prosecutor_risk
@@ -73,37 +73,11 @@ HIERARCHY_KINDS: tuple[tuple[str, str], ...] = (
 #: Records up to which the full utility comparison runs on every change.
 LIVE_UTILITY_LIMIT = 200_000
 CONFIG_FORMAT = "workbench-deid-config"
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
-_SAMPLE = 2000
 
 
 # ------------------------------------------------------------------------------------------------
 # Hierarchies
 # ------------------------------------------------------------------------------------------------
-
-
-def detect_date_format(values: pd.Series) -> str | None:
-    """The first strptime format that parses every distinct present value (``None``: not dates)."""
-    s = values.dropna()
-    if len(s) == 0 or pd.api.types.is_numeric_dtype(s.dtype):
-        return None
-    distinct = pd.Series(pd.unique(s.astype(str)))
-    if len(distinct) > _SAMPLE:
-        distinct = distinct.sample(_SAMPLE, random_state=0)
-    for fmt in _DATE_FORMATS:
-        parsed = pd.to_datetime(distinct, format=fmt, errors="coerce")
-        if parsed.notna().all():
-            return fmt
-    return None
-
-
-def _looks_like_code(values: pd.Series) -> bool:
-    s = values.dropna()
-    if len(s) == 0 or pd.api.types.is_numeric_dtype(s.dtype):
-        return False
-    text = pd.Series(pd.unique(s.astype(str)))
-    lengths = text.str.len()
-    return bool(text.str.fullmatch(r"[0-9]+").all() and lengths.min() == lengths.max() >= 3)
 
 
 def default_hierarchy_kind(values: pd.Series, has_file: bool = False) -> str:
@@ -112,7 +86,7 @@ def default_hierarchy_kind(values: pd.Series, has_file: bool = False) -> str:
         return "arx"
     if detect_date_format(values) is not None:
         return "date"
-    if _looks_like_code(values):
+    if looks_like_code(values):
         return "mask"
     return "auto"
 
@@ -239,6 +213,8 @@ def evaluate_node(
         "sample_uniqueness": summary.sample_uniqueness,
         "class_size_histogram": {str(k): v for k, v in summary.histogram.items()},
         "prosecutor": pros.to_dict(),
+        # every privacy model in force, in plain words (the registered models, none named here)
+        "targets": [m.describe() for m in criteria.privacy_models()],
     }
     return NodeView(
         levels={q: int(v) for q, v in zip(ctx.qis, node, strict=True)},
@@ -349,7 +325,10 @@ def tuner_summary_html(view: NodeView) -> str:
         f"&middot; {ok}</div>"
         f"<div>released records: {r['records']:,}; highest risk {_pct(pros['highest'])}; "
         f"average risk {_pct(pros['average'])}; records at risk: {at_risk:,} "
-        f"({_pct(pros['records_at_risk'])}) above {pros['threshold']:g}</div></div>"
+        f"({_pct(pros['records_at_risk'])}) above {pros['threshold']:g}</div>"
+        "<div class='wb-tuner-targets'>targets: "
+        + "; ".join(html.escape(t) for t in r.get("targets", []))
+        + "</div></div>"
     )
 
 
