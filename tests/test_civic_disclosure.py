@@ -347,3 +347,69 @@ def test_programme_metrics_count_requests_and_time_to_decision(isolated):  # noq
     assert m.median_hours_to_disclosure_decision == 36.5
     assert m.to_dict()["disclosure_requests"][REFUSED] == 2
     assert programme_metrics(gate_log=isolated / "none.jsonl").disclosure_requests is None
+
+
+# ------------------------------------------------------------------- forged or stray rulings
+def _catalog():
+    from workbench.catalog import Catalog
+
+    return Catalog.load(CITY / "catalog.yaml")
+
+
+def _forge_ruling(reg, outcome, **extra):
+    ProvenanceLog(reg.path).append(
+        "disclosure-ruling",
+        parameters={"request_id": "R1", "outcome": outcome, "rule": 1, "reason": "x", **extra},
+        user="staff",
+    )
+
+
+def test_a_second_ruling_cannot_approve(referred):
+    """Staff appending 'permitted' for a referred request: the request counts as refused."""
+    reg, keys = referred
+    _forge_ruling(reg, PERMITTED)
+    case = reg.case("R1")
+    assert case.outcome == REFUSED and not case.open
+    assert "second ruling" in case.anomalies[0]
+    assert "not open" in reg.vote("R1", "m0", "permit", keys["m0"]).reason
+
+
+def test_a_ruling_the_rules_would_not_give_is_an_anomaly(isolated):  # noqa: F811
+    board, keys = _board()
+    cat = _catalog()
+    path = isolated / "reg.jsonl"
+    log = ProvenanceLog(path)
+    req = _req("none", fields=("age_band",), dataset="transit")
+    log.append("disclosure-request", parameters=req.to_dict(), user="staff")
+    _forge_ruling(
+        DisclosureRegister(path, board), PERMITTED, rules_sha256=CITY_RULES.sha256
+    )  # rule 5 refuses it
+    checked = DisclosureRegister(path, board, rules=CITY_RULES, catalog=cat).case("R1")
+    assert checked.outcome == REFUSED
+    assert "the rules decide refused, the register says permitted" in checked.anomalies[0]
+    # without the rules to check against, the structure alone cannot tell
+    assert DisclosureRegister(path, board).case("R1").outcome == PERMITTED
+
+
+def test_rulings_made_by_file_pass_the_recheck(isolated):  # noqa: F811
+    board, keys = _board()
+    reg = DisclosureRegister(isolated / "reg.jsonl", board, rules=CITY_RULES, catalog=_catalog())
+    for i, (inst, refer) in enumerate([("court_order", True), ("warrant", False), ("none", False)]):
+        reg.file(_req(inst, rid=f"R{i}", dataset="transit", fields=("age_band",)), CITY_RULES,
+                 sensitive=("disability",), officer="o", refer=refer)  # fmt: skip
+    assert [c.outcome for c in reg.cases()] == [REFERRED, REFERRED, REFUSED]
+    assert all(not c.anomalies for c in reg.cases())
+
+
+def test_malformed_register_record_is_bad_input(referred):
+    reg, _ = referred
+    ProvenanceLog(reg.path).append("disclosure-vote", parameters={"request_id": "R1"}, user="x")
+    with pytest.raises(ConfigError, match="not a well-formed disclosure step"):
+        reg.cases()
+
+
+def test_shipped_register_passes_the_recheck():
+    board = load_oversight(GOV / "oversight.yaml")
+    reg = DisclosureRegister(GOV / "disclosure.jsonl", board, rules=CITY_RULES, catalog=_catalog())
+    cases = reg.cases()
+    assert len(cases) == 4 and all(not c.anomalies for c in cases)

@@ -75,7 +75,17 @@ def _register(args: argparse.Namespace) -> Any:
     from ..governance.oversight import load_oversight
 
     board = load_oversight(_path(args, args.oversight, "oversight.yaml", "oversight"))
-    return DisclosureRegister(_path(args, args.register, "disclosure.jsonl", "register"), board)
+    rules, cat = None, None
+    if args.catalog:  # rulings made under the current rules are decided again when read
+        from ..governance._catalog import open_catalog
+        from ..governance.disclosure import DisclosureRules
+
+        cat = open_catalog(args.catalog)
+        rules_path = _path(args, getattr(args, "rules", None), "disclosure_rules.yaml", "rules")
+        rules = DisclosureRules.load(rules_path) if rules_path.is_file() else None
+    return DisclosureRegister(
+        _path(args, args.register, "disclosure.jsonl", "register"), board, rules=rules, catalog=cat
+    )
 
 
 def _show(case: Any) -> None:
@@ -92,6 +102,8 @@ def _show(case: Any) -> None:
         print(f"    votes: {votes}")
     for r in case.refused_votes:
         print(f"    vote refused ({r['member']}): {r['reason']}")
+    for a in case.anomalies:
+        print(f"    ANOMALY: {a}")
 
 
 def run_request(args: argparse.Namespace) -> int:

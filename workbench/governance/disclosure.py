@@ -187,6 +187,14 @@ class DisclosureRules:
                 return Ruling(_DECISIONS[rule.decision], i, reason)
         return Ruling(REFUSED, None, "no rule permits it (requests no rule matches are refused)")
 
+    @property
+    def sha256(self) -> str:
+        """Content hash of the rules (recorded with each ruling made under them)."""
+        import hashlib
+
+        doc = [[r.decision, r.fields, r.instruments, r.datasets] for r in self.rules]
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
+
     def to_public_list(self) -> list[str]:
         return [f"{r.describe()}" + (f" ({r.note})" if r.note else "") for r in self.rules]
 
@@ -254,6 +262,7 @@ class Case:
     refused_votes: tuple[dict[str, str], ...] = ()
     outcome: str = REFERRED
     decided_at: str | None = None
+    anomalies: tuple[str, ...] = ()
 
     @property
     def open(self) -> bool:
@@ -278,6 +287,7 @@ class Case:
             "hours_to_decision": self.hours_to_decision,
             "votes": [vars(v) for v in self.votes],
             "refused_votes": list(self.refused_votes),
+            "anomalies": list(self.anomalies),
         }
 
 
@@ -319,6 +329,7 @@ class _Building:
     refused: list[dict[str, str]] = field(default_factory=list)
     outcome: str = REFERRED
     decided_at: str | None = None
+    anomalies: list[str] = field(default_factory=list)
 
     def freeze(self) -> Case:
         return Case(
@@ -331,6 +342,7 @@ class _Building:
             tuple(self.refused),
             self.outcome,
             self.decided_at,
+            tuple(self.anomalies),
         )
 
 
@@ -345,6 +357,12 @@ class DisclosureRegister:
         The board whose members' signed votes decide referrals.
     signing_key : SigningKey, optional
         Key that signs the log records (default ``WORKBENCH_PROVENANCE_KEY``, if set).
+    rules : DisclosureRules, optional
+        With ``catalog``, every ruling made under these rules (same hash) is decided again when
+        the register is read; a ruling the rules would not give is an anomaly and the request
+        counts as refused.
+    catalog : Catalog, optional
+        Where the datasets' sensitive fields are looked up for that check.
     """
 
     def __init__(
@@ -353,9 +371,13 @@ class DisclosureRegister:
         oversight: OversightBody,
         *,
         signing_key: SigningKey | None = None,
+        rules: DisclosureRules | None = None,
+        catalog: Any = None,
     ) -> None:
         self.path = Path(path)
         self.oversight = oversight
+        self.rules = rules
+        self.catalog = catalog
         self.log = ProvenanceLog(self.path, signing_key=signing_key)
 
     # ------------------------------------------------------------------------ reading
@@ -371,43 +393,84 @@ class DisclosureRegister:
             )
         building: dict[str, _Building] = {}
         for rec in self.log.iter_records():
-            op, p = rec.get("operation"), rec.get("parameters") or {}
-            if op == OP_REQUEST:
-                req = DisclosureRequest(
-                    p["request_id"],
-                    p["requester"],
-                    p["requester_kind"],
-                    p["instrument"],
-                    p["dataset"],
-                    tuple(p["fields"]),
-                    p.get("scope", ""),
-                )
-                building[req.id] = _Building(req, rec["hash"], rec["timestamp"], rec["user"])
-            elif op == OP_RULING and p.get("request_id") in building:
-                b = building[p["request_id"]]
-                b.ruling = Ruling(p["outcome"], p.get("rule"), p["reason"])
-                b.outcome = p["outcome"]
-                if p["outcome"] != REFERRED:
-                    b.decided_at = rec["timestamp"]
-            elif op == OP_VOTE and p.get("request_id") in building:
-                b = building[p["request_id"]]
-                why = self._why_not(b, p.get("member", ""))
-                payload = _vote_payload(
-                    b.request.id, b.request_hash, p["member"], p["decision"], p["signed_at"]
-                )
-                member = self.oversight.member(p["member"])
-                if why is None and (member is None or not member.verifies(payload, p["signature"])):
-                    why = "the signature is not the member's"
-                if why is None and p["decision"] in ("permit", "refuse"):
-                    b.votes.append(Vote(p["member"], p["decision"], p["signed_at"], p["reason"]))
-                    self._settle(b, rec["timestamp"])
-                else:
-                    b.refused.append({"member": p.get("member", ""), "reason": why or "invalid"})
-            elif op == OP_VOTE_REFUSED and p.get("request_id") in building:
-                building[p["request_id"]].refused.append(
-                    {"member": p.get("member", ""), "reason": p.get("reason", "")}
-                )
+            try:
+                self._replay(building, rec)
+            except (KeyError, TypeError, AttributeError, ParameterError):
+                raise ConfigError(
+                    f"{self.path}: record {rec.get('seq')} ({rec.get('operation')}) is not a "
+                    "well-formed disclosure step; the register cannot be read"
+                ) from None
         return tuple(b.freeze() for b in building.values())
+
+    def _replay(self, building: dict[str, _Building], rec: dict[str, Any]) -> None:
+        """Apply one log record to the cases being rebuilt (votes and rulings re-checked)."""
+        op, p = rec.get("operation"), rec.get("parameters") or {}
+        if op == OP_REQUEST:
+            req = DisclosureRequest(
+                p["request_id"],
+                p["requester"],
+                p["requester_kind"],
+                p["instrument"],
+                p["dataset"],
+                tuple(p["fields"]),
+                p.get("scope", ""),
+            )
+            if req.id in building:
+                raise ParameterError("request id", req.id, "an id used once in the register")
+            building[req.id] = _Building(req, rec["hash"], rec["timestamp"], rec["user"])
+        elif op == OP_RULING and p.get("request_id") in building:
+            b = building[p["request_id"]]
+            why = self._bad_ruling(b, rec, p)
+            if why is not None:
+                b.anomalies.append(why)
+                b.outcome, b.decided_at = REFUSED, rec["timestamp"]  # fails closed
+                if b.ruling is None:
+                    b.ruling = Ruling(REFUSED, None, f"refused: {why}")
+                return
+            b.ruling = Ruling(p["outcome"], p.get("rule"), p["reason"])
+            b.outcome = p["outcome"]
+            if p["outcome"] != REFERRED:
+                b.decided_at = rec["timestamp"]
+        elif op == OP_VOTE and p.get("request_id") in building:
+            b = building[p["request_id"]]
+            why = self._why_not(b, p.get("member", ""))
+            payload = _vote_payload(
+                b.request.id, b.request_hash, p["member"], p["decision"], p["signed_at"]
+            )
+            member = self.oversight.member(p["member"])
+            if why is None and (member is None or not member.verifies(payload, p["signature"])):
+                why = "the signature is not the member's"
+            if why is None and p["decision"] in ("permit", "refuse"):
+                b.votes.append(Vote(p["member"], p["decision"], p["signed_at"], p["reason"]))
+                self._settle(b, rec["timestamp"])
+            else:
+                b.refused.append({"member": p.get("member", ""), "reason": why or "invalid"})
+        elif op == OP_VOTE_REFUSED and p.get("request_id") in building:
+            building[p["request_id"]].refused.append(
+                {"member": p.get("member", ""), "reason": p.get("reason", "")}
+            )
+
+    def _bad_ruling(self, b: _Building, rec: dict[str, Any], p: Mapping[str, Any]) -> str | None:
+        """Why a ruling record cannot be the rules' decision (``None`` when it can)."""
+        if b.ruling is not None:
+            return f"a second ruling (record {rec.get('seq')}) for a request already ruled"
+        if rec.get("prev_hash") != b.request_hash:
+            return "the ruling does not directly follow its request in the register"
+        if p.get("outcome") not in (PERMITTED, REFUSED, REFERRED):
+            return "the ruling has no valid outcome"
+        if (
+            self.rules is not None
+            and self.catalog is not None
+            and p.get("rules_sha256") == self.rules.sha256
+            and b.request.dataset in self.catalog.datasets
+        ):
+            due = self.rules.rule_for(b.request, self.catalog.datasets[b.request.dataset].sensitive)
+            # an officer may send a permitted request to the board; nothing else may differ
+            if p["outcome"] != due.outcome and not (
+                due.outcome == PERMITTED and p["outcome"] == REFERRED
+            ):
+                return f"the rules decide {due.outcome}, the register says {p['outcome']}"
+        return None
 
     def case(self, request_id: str) -> Case:
         for c in self.cases():
@@ -470,6 +533,7 @@ class DisclosureRegister:
                     "rule": ruling.rule,
                     "reason": ruling.reason,
                     "rules_file": rules.source,
+                    "rules_sha256": rules.sha256,
                 },
                 user=officer,
                 now=when,

@@ -123,10 +123,11 @@ def build_public_register(
     board_path = _gov(cpath, "oversight.yaml")
     board = load_oversight(board_path) if board_path else None
     register_path = cpath.parent / "governance" / "disclosure.jsonl"
+    rules_path = _gov(cpath, "disclosure_rules.yaml")
+    rules = DisclosureRules.load(rules_path) if rules_path is not None else None
     cases: Sequence[Any] = ()
     if board is not None and register_path.exists():
-        cases = DisclosureRegister(register_path, board).cases()
-    rules_path = _gov(cpath, "disclosure_rules.yaml")
+        cases = DisclosureRegister(register_path, board, rules=rules, catalog=cat).cases()
     names = {m.id: m.name for m in board.members} if board else {}
     requests = []
     for c in cases:
@@ -152,6 +153,7 @@ def build_public_register(
                     }
                     for v in c.votes
                 ],  # fmt: skip
+                "anomalies": list(c.anomalies),
                 "refused_votes": [
                     {"member": names.get(r["member"], r["member"]), "reason": r["reason"]}
                     for r in c.refused_votes
@@ -165,7 +167,7 @@ def build_public_register(
         "sharing": sharing,
         "disclosure": {"statistics": disclosure_statistics(cases), "requests": requests},
         "oversight": None if board is None else board.to_public_dict(),
-        "rules": [] if rules_path is None else DisclosureRules.load(rules_path).to_public_list(),
+        "rules": [] if rules is None else rules.to_public_list(),
         "heads": [
             h
             for h in (_head(register_path), _head(provenance_log and Path(provenance_log)))
@@ -298,10 +300,11 @@ def render_register_html(doc: dict[str, Any]) -> str:
                 + (f" ({_e(v['reason'])})" if v["reason"] else "")
                 for v in r["votes"]
             )
-            how += "".join(
-                f'<br><span class="muted">vote refused, {_e(v["member"])}: {_e(v["reason"])}</span>'
-                for v in r["refused_votes"]
-            )
+        how += "".join(
+            f'<br><span class="muted">vote refused, {_e(v["member"])}: {_e(v["reason"])}</span>'
+            for v in r["refused_votes"]
+        )
+        how += "".join(f'<br><span class="concern">anomaly: {_e(a)}</span>' for a in r["anomalies"])
         out.append(
             f"<tr><td>{_e(r['id'])}</td><td>{_e(r['received'])}</td>"
             f"<td>{_e(r['requester'])} ({_e(r['requester_kind'])})</td>"
