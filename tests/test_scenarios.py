@@ -358,6 +358,22 @@ def _cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess:
     )
 
 
+def _review_2025(tmp_path: Path, reg: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Review the housing release against the 2025 city (voter roll without postal codes)."""
+    return _cli(
+        tmp_path,
+        "scenarios",
+        str(CITY / "history" / "catalog_2025.yaml"),
+        "--releases",
+        "housing",
+        "--scenarios",
+        str(CITY / "scenarios" / "journalist_voter_roll.yaml"),
+        "--register",
+        str(reg),
+        *extra,
+    )
+
+
 def test_the_2025_voter_roll_is_todays_without_postal_codes() -> None:
     today = pd.read_csv(CITY / "voter_roll.csv", dtype=str)
     old = pd.read_csv(CITY / "history" / "voter_roll_2025.csv", dtype=str)
@@ -366,19 +382,7 @@ def test_the_2025_voter_roll_is_todays_without_postal_codes() -> None:
 
 def test_voter_roll_update_makes_reassess_exit_one(tmp_path: Path) -> None:
     reg = tmp_path / "register.jsonl"
-    scen = str(CITY / "scenarios" / "journalist_voter_roll.yaml")
-    review = _cli(
-        tmp_path,
-        "scenarios",
-        str(CITY / "history" / "catalog_2025.yaml"),
-        "--releases",
-        "housing",
-        "--scenarios",
-        scen,
-        "--register",
-        str(reg),
-        "--json",
-    )
+    review = _review_2025(tmp_path, reg, "--json")
     assert review.returncode == 0, review.stderr[-2000:]
     before = json.loads(review.stdout)["outcomes"][0]
     assert before["risk"] < 0.1 and before["highest_risk"] <= 0.2  # within the housing policy
@@ -411,17 +415,7 @@ def test_voter_roll_update_makes_reassess_exit_one(tmp_path: Path) -> None:
 
 def test_a_tampered_register_is_refused(tmp_path: Path) -> None:
     reg = tmp_path / "register.jsonl"
-    out = _cli(
-        tmp_path,
-        "scenarios",
-        str(CITY / "history" / "catalog_2025.yaml"),
-        "--releases",
-        "housing",
-        "--scenarios",
-        str(CITY / "scenarios" / "journalist_voter_roll.yaml"),
-        "--register",
-        str(reg),
-    )
+    out = _review_2025(tmp_path, reg)
     assert out.returncode == 0, out.stderr[-2000:]
     text = reg.read_text()
     reg.write_text(text.replace('"risk": 0.0', '"risk": 0.5', 1).replace("0.017", "0.001", 1))
@@ -484,20 +478,7 @@ def test_policy_breach_at_the_exact_limit(risk: float, limit: float, breached: b
 
 def test_scenario_bundle_report_and_stale_mark(tmp_path: Path) -> None:
     reg, bundle, html = tmp_path / "reg.jsonl", tmp_path / "b.json", tmp_path / "r.html"
-    scen = str(CITY / "scenarios" / "journalist_voter_roll.yaml")
-    out = _cli(
-        tmp_path,
-        "scenarios",
-        str(CITY / "history" / "catalog_2025.yaml"),
-        "--releases",
-        "housing",
-        "--scenarios",
-        scen,
-        "--register",
-        str(reg),
-        "--bundle",
-        str(bundle),
-    )
+    out = _review_2025(tmp_path, reg, "--bundle", str(bundle))
     assert out.returncode == 0, out.stderr[-2000:]
     doc = json.loads(bundle.read_text())
     assert doc["scenarios"]["worst"] == {"housing": "journalist_voter_roll"}

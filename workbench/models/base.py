@@ -156,7 +156,14 @@ class PrivacyModel:
         Inputs beyond class sizes: ``"sensitive"``, ``"population"``, ``"research"``.
     reference : str
         The published definition.
+    tolerance : float
+        Slack when comparing a measured value with its limit: ``TOL`` for measures summed in
+        floating point (entropy, distances), 0 for measures that are one exact ratio of counts
+        (classes / records, 1 / size): there a value one bit past the limit must fail, not pass
+        (a check that fails closed).
     """
+
+    tolerance: ClassVar[float] = TOL
 
     key: ClassVar[str] = ""
     policy_key: ClassVar[str | None] = None
@@ -211,7 +218,8 @@ class PrivacyModel:
         if value is None:
             return False
         lim = float(self.limit)
-        return value >= lim - TOL if self.direction == "min" else value <= lim + TOL
+        tol = self.tolerance
+        return value >= lim - tol if self.direction == "min" else value <= lim + tol
 
     # -- words and documents -----------------------------------------------------------------
     def describe(self) -> str:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import ParameterError
-from .base import TOL, Classes, PrivacyModel
+from .base import Classes, PrivacyModel
 
 __all__ = ["AverageRisk", "HighestRisk", "RecordsAtRisk", "PopulationUniqueness"]
 
@@ -50,6 +50,8 @@ class AverageRisk(PrivacyModel):
 
     max_risk: float
 
+    # an exact ratio of counts: a value one bit past the limit fails (no slack)
+    tolerance: ClassVar[float] = 0.0
     key: ClassVar[str] = "average_risk"
     policy_key: ClassVar[str | None] = "max_average_risk"
     direction: ClassVar[str] = "max"
@@ -90,6 +92,8 @@ class HighestRisk(PrivacyModel):
 
     max_risk: float
 
+    # an exact ratio of counts: a value one bit past the limit fails (no slack)
+    tolerance: ClassVar[float] = 0.0
     key: ClassVar[str] = "highest_risk"
     policy_key: ClassVar[str | None] = "max_highest_risk"
     direction: ClassVar[str] = "max"
@@ -109,7 +113,7 @@ class HighestRisk(PrivacyModel):
         sizes = classes.sizes
         with np.errstate(divide="ignore"):
             risk = 1.0 / np.where(sizes > 0, sizes, 1)
-        return (risk <= self.max_risk + TOL) | classes.empty
+        return (risk <= self.max_risk) | classes.empty  # 1 / size is exact: no slack
 
     def measure(self, classes: Classes, released: np.ndarray) -> float | None:
         kept = _kept(classes, released)
@@ -135,6 +139,8 @@ class RecordsAtRisk(PrivacyModel):
     share: float
     threshold: float = 0.2
 
+    # an exact ratio of counts: a value one bit past the limit fails (no slack)
+    tolerance: ClassVar[float] = 0.0
     key: ClassVar[str] = "records_at_risk"
     policy_key: ClassVar[str | None] = "max_records_at_risk"
     direction: ClassVar[str] = "max"
@@ -212,6 +218,8 @@ class PopulationUniqueness(PrivacyModel):
     max_share: float
     population_size: float | None = None
 
+    # an exact ratio of counts: a value one bit past the limit fails (no slack)
+    tolerance: ClassVar[float] = 0.0
     key: ClassVar[str] = "population_uniqueness"
     policy_key: ClassVar[str | None] = "max_population_uniqueness"
     direction: ClassVar[str] = "max"

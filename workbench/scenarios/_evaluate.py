@@ -336,6 +336,64 @@ def _reidentify(ctx: _Context, release: Release, r: pd.DataFrame, s: Scenario) -
         return _reid_outcome(
             release, s, n, fields, expected, actual, summ.highest, summ.records_at_risk * share_ok
         )
+
+    def one(
+        held: str,
+        kr: np.ndarray,
+        ka: np.ndarray,
+        names: list[str],
+        a: pd.DataFrame,
+        adataset: str | None,
+    ) -> ScenarioOutcome:
+        if s.method == "probabilistic":
+            return _probabilistic(ctx, release, r, s, held, a, adataset, names, truth_r)
+        big_f = _counts_in(kr, ka)
+        matched = big_f > 0
+        m = int(matched.sum())
+        if s.attacker_model == "prosecutor":
+            f = _class_sizes(kr)
+            ok = matched & (f > 0)
+            summ = prosecutor_risk(f[ok].astype(float), np.ones(int(ok.sum())), s.risk_threshold)
+            expected = float((1.0 / f[ok]).sum())
+            share = ok.sum() / n if n else 0.0
+        elif m:
+            f = _class_sizes(kr)
+            ones = np.ones(m)
+            summ = journalist_risk(
+                f[matched].astype(float), big_f[matched].astype(float), ones, s.risk_threshold
+            )
+            expected = marketer_risk(big_f[matched].astype(float), ones) * m
+            share = m / n
+        else:
+            summ, expected, share = None, 0.0, 0.0
+        actual = None
+        if truth_r is not None:
+            truth_a = ctx.truth(s, a, held, adataset)
+            if truth_a is not None:
+                tr, ta = _truth_codes(
+                    pd.DataFrame({_TRUTH: truth_r}), pd.DataFrame({_TRUTH: truth_a}), _TRUTH
+                )
+                actual = score_truth(match_counts(kr, ka), tr, ta)[0]
+        return _reid_outcome(
+            release,
+            s,
+            n,
+            names,
+            expected,
+            actual,
+            summ.highest if summ else 0.0,
+            (summ.records_at_risk * share) if summ else 0.0,
+            held,
+        )
+
+    return _worst_over_holdings(ctx, release, r, s, one)
+
+
+def _worst_over_holdings(
+    ctx: _Context, release: Release, r: pd.DataFrame, s: Scenario, one: Any
+) -> ScenarioOutcome:
+    """Link the release to each dataset the attacker holds; keep the worst outcome (an attacker
+    uses whichever holding works best), or say why none applies."""
     best: ScenarioOutcome | None = None
     reasons = []
     for held in s.holds:
@@ -343,50 +401,7 @@ def _reidentify(ctx: _Context, release: Release, r: pd.DataFrame, s: Scenario) -
         if isinstance(got, str):
             reasons.append(got)
             continue
-        kr, ka, names, a, adataset = got
-        if s.method == "probabilistic":
-            o = _probabilistic(ctx, release, r, s, held, a, adataset, names, truth_r)
-        else:
-            big_f = _counts_in(kr, ka)
-            matched = big_f > 0
-            m = int(matched.sum())
-            if s.attacker_model == "prosecutor":
-                f = _class_sizes(kr)
-                ok = matched & (f > 0)
-                summ = prosecutor_risk(
-                    f[ok].astype(float), np.ones(int(ok.sum())), s.risk_threshold
-                )
-                expected = float((1.0 / f[ok]).sum())
-                share = ok.sum() / n if n else 0.0
-            elif m:
-                f = _class_sizes(kr)
-                ones = np.ones(m)
-                summ = journalist_risk(
-                    f[matched].astype(float), big_f[matched].astype(float), ones, s.risk_threshold
-                )
-                expected = marketer_risk(big_f[matched].astype(float), ones) * m
-                share = m / n
-            else:
-                summ, expected, share = None, 0.0, 0.0
-            actual = None
-            if truth_r is not None:
-                truth_a = ctx.truth(s, a, held, adataset)
-                if truth_a is not None:
-                    tr, ta = _truth_codes(
-                        pd.DataFrame({_TRUTH: truth_r}), pd.DataFrame({_TRUTH: truth_a}), _TRUTH
-                    )
-                    actual = score_truth(match_counts(kr, ka), tr, ta)[0]
-            o = _reid_outcome(
-                release,
-                s,
-                n,
-                names,
-                expected,
-                actual,
-                summ.highest if summ else 0.0,
-                (summ.records_at_risk * share) if summ else 0.0,
-                held,
-            )
+        o = one(held, *got)
         if best is None or o.risk > best.risk:
             best = o
     return best if best is not None else _na(release.name, s, "; ".join(reasons))
@@ -554,15 +569,16 @@ def _infer(ctx: _Context, release: Release, r: pd.DataFrame, s: Scenario) -> Sce
 
 
 def _membership(ctx: _Context, release: Release, r: pd.DataFrame, s: Scenario) -> ScenarioOutcome:
-    best: ScenarioOutcome | None = None
-    reasons = []
     truth_r = ctx.truth(s, r, release.name, release.dataset)
-    for held in s.holds:
-        got = _linked_keys(ctx, release, r, s, held)
-        if isinstance(got, str):
-            reasons.append(got)
-            continue
-        kr, ka, names, a, adataset = got
+
+    def one(
+        held: str,
+        kr: np.ndarray,
+        ka: np.ndarray,
+        names: list[str],
+        a: pd.DataFrame,
+        adataset: str | None,
+    ) -> ScenarioOutcome:
         f_for_a = _counts_in(ka, kr)  # released records in each attacker person's class
         big_f = _class_sizes(ka)
         ok = big_f > 0
@@ -589,7 +605,7 @@ def _membership(ctx: _Context, release: Release, r: pd.DataFrame, s: Scenario) -
         )
         if adv is not None:
             words += f"; membership advantage {adv:+.2f} against ground truth"
-        o = ScenarioOutcome(
+        return ScenarioOutcome(
             release.name,
             s.name,
             s.goal,
@@ -602,9 +618,8 @@ def _membership(ctx: _Context, release: Release, r: pd.DataFrame, s: Scenario) -
             delta_max=float(delta.max()) if m else 0.0,
             guessed_members=g,
         )
-        if best is None or o.risk > best.risk:
-            best = o
-    return best if best is not None else _na(release.name, s, "; ".join(reasons))
+
+    return _worst_over_holdings(ctx, release, r, s, one)
 
 
 def evaluate_scenarios(
