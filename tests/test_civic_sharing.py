@@ -237,3 +237,10 @@ def test_regenerating_the_city_keeps_hosting(tmp_path):
     doc = yaml.safe_load((out / "catalog.yaml").read_text())
     assert doc["datasets"]["transit"]["hosting"]["third_party"] is True
     assert doc["datasets"]["clinic"]["policy"] == "policies/clinic.yaml"
+
+
+def test_inventory_sharing_without_a_file_is_bad_input(tmp_path, capsys):
+    shutil.copy(CATALOG, tmp_path / "catalog.yaml")
+    assert main(["inventory", str(tmp_path / "catalog.yaml"), "--sharing"]) == 2
+    assert "no sharing inventory" in capsys.readouterr().err
+    assert main(["inventory", str(CATALOG), "--sharing", str(tmp_path / "none.yaml")]) == 2
