@@ -192,8 +192,10 @@ def detect_anomalies(
         lambda r: r.shift(1).rolling(history_days, min_periods=min_history).median()
     )
     spike = (daily["rows"] >= min_rows) & (daily["rows"] > spike_factor * prior)
-    for _, row in daily[spike.fillna(False).to_numpy()].iterrows():
-        mask = (df["user"] == row["user"]) & (df["day"] == row["day"])
+    spiking = daily[spike.fillna(False).to_numpy()]
+    where = df.groupby(["user", "day"], sort=False).indices if len(spiking) else {}
+    for _, row in spiking.iterrows():
+        rows_of_day = df.iloc[where[(row["user"], row["day"])]]
         med = float(prior[_])
         findings.append(
             AnomalyFinding(
@@ -202,7 +204,7 @@ def detect_anomalies(
                 row["day"],
                 f"{row['user']} read {int(row['rows']):,} rows on {row['day']}, against a usual "
                 f"{med:,.0f} a day",
-                seqs(df[mask]),
+                seqs(rows_of_day),
             )
         )
 
