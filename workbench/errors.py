@@ -29,6 +29,7 @@ __all__ = [
     "ProvenanceError",
     "AccessDeniedError",
     "KeyMissingError",
+    "BudgetExceededError",
 ]
 
 
@@ -43,8 +44,13 @@ class InputError(WorkbenchError, ValueError):
 class LoadError(InputError):
     """A data file could not be loaded; the message names the file."""
 
-    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
         self.path = None if path is None else str(path)
         self.line = line
         self.column = column
@@ -134,3 +140,19 @@ class AccessDeniedError(WorkbenchError, PermissionError):
 
 class KeyMissingError(InputError):
     """A pseudonymization key was required but not found in the environment or key file."""
+
+
+class BudgetExceededError(WorkbenchError):
+    """A differentially private release would spend more than its population's budget.
+
+    Raised before any noise is drawn; nothing is written and the ledger is unchanged. The CLI maps
+    it to exit code 1 (a privacy check failed).
+    """
+
+    def __init__(
+        self, message: str, spent: float = 0.0, budget: float = 0.0, requested: float = 0.0
+    ) -> None:
+        self.spent = spent
+        self.budget = budget
+        self.requested = requested
+        super().__init__(message)

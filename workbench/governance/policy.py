@@ -122,6 +122,17 @@ POLICY_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "dp_budget": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["epsilon"],
+            "properties": {
+                "epsilon": {"type": "number", "exclusiveMinimum": 0},
+                "delta": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+            },
+            "description": "total differential-privacy loss allowed for the dataset's population "
+            "(workbench dp); a combination takes the smallest",
+        },
     },
 }
 
@@ -281,6 +292,7 @@ class Policy:
     sensitivity: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     description: str | None = None
     source: str | None = None
+    dp_budget: Mapping[str, float] | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -304,6 +316,9 @@ class Policy:
             sensitivity=MappingProxyType({k: v for k, v in (d.get("sensitivity") or {}).items()}),
             thresholds=Thresholds.from_dict(d["thresholds"]),
             source=None if source is None else str(source),
+            dp_budget=None
+            if d.get("dp_budget") is None
+            else MappingProxyType(dict(d["dp_budget"])),
         )
 
     @classmethod
@@ -344,6 +359,8 @@ class Policy:
         if self.sensitivity:
             out["sensitivity"] = dict(self.sensitivity)
         out["thresholds"] = self.thresholds.to_dict()
+        if self.dp_budget is not None:
+            out["dp_budget"] = dict(self.dp_budget)
         return out
 
     def to_yaml(self) -> str:
