@@ -33,7 +33,7 @@ import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -350,10 +350,17 @@ class Ledger:
         user: str | None,
         *,
         explicit: bool,
-    ) -> LedgerState:
-        """Create or update the ledger's header under the caller's lock; return the state."""
+        write: bool = True,
+    ) -> tuple[LedgerState, list[tuple[str, dict[str, Any]]]]:
+        """Work out the ledger's header under the caller's lock.
+
+        Returns the state as it will be and the header records still to append (creation, a
+        lowered budget). With ``write`` they are appended now; a charge appends them only once it
+        is admitted, so a refused release leaves no trace.
+        """
         if not population:
             raise ParameterError("population", population, "the population the ledger covers")
+        pending: list[tuple[str, dict[str, Any]]] = []
         if not self.exists():
             if budget is None:
                 raise ParameterError(
@@ -362,42 +369,44 @@ class Ledger:
                     "a dp_budget in the datasets' policies, or --budget EPSILON[,DELTA] for a "
                     "new ledger",
                 )
-            self.log.append(
-                "dp-ledger-open",
-                parameters={
-                    "population": population,
-                    "budget": budget.to_dict(),
-                    "budget_source": budget_source,
-                    "accounting": ACCOUNTING,
-                },
-                user=user,
-            )
-            return self.state()
-        state = self.state()
-        if state.population != population:
-            raise ParameterError(
-                "population",
-                population,
-                f"the ledger's population {state.population!r} (one ledger per population)",
-            )
-        if budget is not None and not (budget <= state.budget):
-            if explicit:
+            params = {
+                "population": population,
+                "budget": budget.to_dict(),
+                "budget_source": budget_source,
+                "accounting": ACCOUNTING,
+            }
+            pending.append(("dp-ledger-open", params))
+            state = self._state([{"operation": "dp-ledger-open", "parameters": params}])
+        else:
+            state = self.state()
+            if state.population != population:
+                raise ParameterError(
+                    "population",
+                    population,
+                    f"the ledger's population {state.population!r} (one ledger per population)",
+                )
+            if budget is not None and explicit and not (budget <= state.budget):
                 raise ParameterError(
                     "budget",
                     budget.to_dict(),
                     f"at most the ledger's budget {state.budget.to_dict()}: a budget can only "
                     "be lowered",
                 )
-        if budget is not None:
-            lowered = state.budget.min(budget)
-            if lowered != state.budget:
-                self.log.append(
-                    "dp-budget-lower",
-                    parameters={"budget": lowered.to_dict(), "budget_source": budget_source},
-                    user=user,
+            if budget is not None and state.budget.min(budget) != state.budget:
+                lowered = state.budget.min(budget)
+                params = {"budget": lowered.to_dict(), "budget_source": budget_source}
+                pending.append(("dp-budget-lower", params))
+                state = replace(
+                    state,
+                    budget=lowered,
+                    budget_source=budget_source,
+                    spent=total((e.charge for e in state.entries), lowered.delta),
                 )
-                state = self.state()
-        return state
+        if write and pending:
+            for op, params in pending:
+                self.log.append(op, parameters=params, user=user)
+            state, pending = self.state(), []
+        return state, pending
 
     def charge(
         self,
@@ -417,11 +426,14 @@ class Ledger:
         """Check the budget and append ``charge`` in one atomic step.
 
         ``budget`` is the budget harmonized from the policies involved (or the user's); a lower one
-        lowers the ledger first. Raises :class:`~workbench.errors.BudgetExceededError` (nothing
-        written) when the charge would take the total past the budget.
+        lowers the ledger's. Raises :class:`~workbench.errors.BudgetExceededError` when the charge
+        would take the total past the budget: then nothing is written (not even the ledger's
+        creation or the lowered budget) and the ledger is unchanged.
         """
         with self._charge_lock():
-            state = self._prepare(population, budget, budget_source, user, explicit=explicit_budget)
+            state, pending = self._prepare(
+                population, budget, budget_source, user, explicit=explicit_budget, write=False
+            )
             after = state.after(charge)
             if after.epsilon > state.budget.epsilon:
                 raise BudgetExceededError(
@@ -434,6 +446,8 @@ class Ledger:
                     budget=state.budget.epsilon,
                     requested=charge.epsilon,
                 )
+            for op, params in pending:
+                self.log.append(op, parameters=params, user=user)
             rec = self.log.append(
                 "dp-charge",
                 inputs=list(inputs),

@@ -498,9 +498,25 @@ def _quantile_part(dp: Any, spec: ReleaseSpec, col: str, q: float, eps_i: float)
     )
 
 
+def _count_sensitivity(spec: ReleaseSpec) -> int:
+    """OpenDP's stability of a record-level count for one person's ``N`` rows (``N``)."""
+    dp = opendp()
+    space = dp.vector_domain(dp.atom_domain(T=str)), dp.symmetric_distance()
+    t_count = space >> dp.t.then_count_by_categories(categories=["_"], null_category=True)
+    return int(t_count.map(spec.max_contributions))
+
+
 def _sum_sensitivity(spec: ReleaseSpec, col: str) -> float:
+    """OpenDP's stability of a clamped record-level sum for one person's ``N`` rows.
+
+    At least ``N * max(|L|, |U|)``; OpenDP bounds the positive and negative parts separately and
+    adds a floating-point allowance, so it can be larger (``N * (U - L)`` for mixed signs).
+    """
+    dp = opendp()
     low, high = spec.bounds[col]
-    return spec.max_contributions * max(abs(low), abs(high))
+    space = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.symmetric_distance()
+    t_sum = space >> dp.t.then_clamp((low, high)) >> dp.t.then_sum()
+    return float(t_sum.map(spec.max_contributions))
 
 
 def plan_release(spec: ReleaseSpec) -> Plan:
@@ -529,7 +545,9 @@ def plan_release(spec: ReleaseSpec) -> Plan:
             parts.append(_keys_part(dp, spec, rho_i, delta_keys))
         else:
             parts.append(
-                _vector_part(dp, "count", "count", None, spec.max_contributions, spec, eps_i, rho_i)
+                _vector_part(
+                    dp, "count", "count", None, _count_sensitivity(spec), spec, eps_i, rho_i
+                )
             )
     for col in spec.sum_columns:
         parts.append(
@@ -786,7 +804,7 @@ def contribution_note(spec: ReleaseSpec) -> str:
             f"each person ({spec.privacy_unit!r}) contributes at most {n} row(s), kept at random "
             "before aggregation; rows with a missing person key count as one person"
         )
-    parts = [f"count changes by at most {n}"] if spec.count_needed else []
+    parts = [f"count changes by at most {_count_sensitivity(spec)}"] if spec.count_needed else []
     for col in spec.sum_columns:
         parts.append(f"sum of {col} by at most {_sum_sensitivity(spec, col):g}")
     sens = "; ".join(parts) if parts else "quantile scores change as for that many records"
