@@ -32,6 +32,7 @@ COMMANDS = [
     "provenance",
     "retention",
     "access",
+    "dp",
 ]
 
 
