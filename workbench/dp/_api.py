@@ -104,6 +104,8 @@ def resolve_sources(
         inputs = (data,)
     elif isinstance(data, pd.DataFrame):
         frame, names, inputs = data, ("data",), (data,)
+    elif hasattr(data, "aggregate") and hasattr(data, "columns"):  # a DuckDB relation
+        frame, names = data, ("relation",)
     else:
         raise ParameterError(
             "data", type(data).__name__, "a file, Dataset, DataFrame or catalog dataset name"

@@ -701,11 +701,13 @@ def _aggregate_spark(spec: ReleaseSpec, data: Any, where: str) -> tuple[pd.DataF
     data.createOrReplaceTempView(view)
     spark = data.sparkSession
     try:
-        agg = spark.sql(_aggregate_sql(spec, view, "spark")).toPandas()
+        sdf = spark.sql(_aggregate_sql(spec, view, "spark"))
+        # collect(): the aggregate is small, and toPandas' Arrow path warns under pandas 3
+        agg = pd.DataFrame([r.asDict() for r in sdf.collect()], columns=sdf.columns)
         values = {}
         for col in dict.fromkeys(c for c, _ in spec.quantiles):
             sql = f"SELECT {_clamped(col, spec, 'spark')} AS v FROM ({_bounded_sql(spec, view, 'spark')}) AS t"
-            values[col] = spark.sql(sql).toPandas()["v"].to_numpy(dtype=float)
+            values[col] = np.array([r[0] for r in spark.sql(sql).collect()], dtype=float)
         return agg, values
     finally:
         spark.catalog.dropTempView(view)
