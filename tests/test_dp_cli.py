@@ -162,3 +162,18 @@ def test_accuracy_spends_nothing_and_draws_the_curve(env, capsys):
     assert errs[0] > errs[1] > errs[2]
     assert chart.stat().st_size > 1000
     assert not (tmp / "prov.jsonl").exists()
+
+
+def test_ledger_lists_an_assessment_bundle(env, capsys):
+    from workbench.demo import sample_bundle_path
+
+    tmp, data = env
+    ledger = tmp / "l.jsonl"
+    assert run(capsys, *release_args(data, ledger, "0.2", "--budget", "1"))[0] == 0
+    code, out, _ = run(
+        capsys, "dp", "ledger", str(ledger), "--add-bundle", str(sample_bundle_path()), "--json"
+    )
+    assert code == 0
+    exp = json.loads(out)["non_dp_releases"][0]
+    assert exp["kind"].endswith("-anonymous extract") and exp["datasets"] == ["clinic"]
+    assert 0 <= exp["risk"]["highest_risk"] <= 1 and exp["risk"]["k"] >= 1

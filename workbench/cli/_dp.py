@@ -118,6 +118,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     lg.add_argument("--name", help="name of the non-DP release (file or title)")
     lg.add_argument(
+        "--add-bundle",
+        metavar="BUNDLE.json",
+        help="list the non-DP release an assessment bundle describes, with its risk figures",
+    )
+    lg.add_argument(
         "--risk",
         action="append",
         default=[],
@@ -256,6 +261,12 @@ def _ledger(args: argparse.Namespace) -> int:
     from ..errors import ParameterError
 
     led = Ledger(args.ledger)
+    if args.add_bundle:
+        from ..dp._api import exposure_from_bundle
+
+        led.record_exposure(
+            population=led.state().population, **exposure_from_bundle(args.add_bundle)
+        )
     if args.add_exposure:
         risk: dict[str, Any] = {}
         for item in args.risk:

@@ -29,7 +29,14 @@ from .release import (
     run_release,
 )
 
-__all__ = ["Sources", "resolve_sources", "dp_release", "dp_accuracy", "make_spec"]
+__all__ = [
+    "Sources",
+    "resolve_sources",
+    "dp_release",
+    "dp_accuracy",
+    "make_spec",
+    "exposure_from_bundle",
+]
 
 DEMO_KEY_NOTE = (
     "the sample city's files carry no person key: a per-run demo key was attached in memory from "
@@ -422,4 +429,44 @@ def _release_parameters(spec: ReleaseSpec, plan: Any) -> dict[str, Any]:
         "mechanism": plan.mechanism,
         "noise_scale": {p.name: p.scale for p in plan.parts},
         "charge": plan.charge.to_dict(),
+    }
+
+
+def exposure_from_bundle(bundle: Any) -> dict[str, Any]:
+    """The non-DP release an assessment bundle describes, as a ledger exposure.
+
+    Risk figures are the bundle's aggregates after transformation (else before): smallest class,
+    sample uniqueness, prosecutor risks and records at risk, and for a linkage the expected
+    re-identifications. Returns keyword arguments for :meth:`Ledger.record_exposure`.
+    """
+    from ..bundle import AssessmentBundle
+
+    b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.load(bundle)
+    risk = b.risk_after or b.risk_before or {}
+    pros = risk.get("prosecutor") or {}
+    figures: dict[str, Any] = {
+        "records": risk.get("records"),
+        "k": risk.get("min_class_size"),
+        "sample_uniqueness": risk.get("sample_uniqueness"),
+        "highest_risk": pros.get("highest"),
+        "average_risk": pros.get("average"),
+        "records_at_risk": pros.get("records_at_risk"),
+    }
+    if b.linkage:
+        figures["expected_reidentifications"] = b.linkage.get("expected_reidentifications")
+    figures = {k: v for k, v in figures.items() if isinstance(v, int | float)}
+    if b.linkage and not b.transformation:
+        kind = "linkage result"
+    elif b.transformation:
+        kind = "de-identified extract"
+        if isinstance(figures.get("k"), int | float):
+            kind = f"{int(figures['k'])}-anonymous extract"
+    else:
+        kind = "assessed extract"
+    return {
+        "kind": kind,
+        "name": b.title,
+        "risk": figures,
+        "datasets": [str(d.get("name", "")) for d in b.datasets],
+        "departments": [str(d.get("department") or "") for d in b.datasets if d.get("department")],
     }
