@@ -326,3 +326,16 @@ def test_quantile_release_is_a_candidate_and_charged(tmp_path):
     # allow 10 (a miss has probability < 1e-12 for this dense uniform data)
     assert abs(q.value - 50) <= 10
     assert led.state().spent.epsilon == pytest.approx(2.0)
+
+
+def test_quantile_accuracy_is_a_data_independent_rank_bound():
+    report = dp_accuracy(
+        privacy_unit="pid", max_contributions=2, epsilon=1.0, quantiles=[("x", 0.5)],
+        bounds={"x": (0, 100)}, quantile_grid=51,
+    )  # fmt: skip
+    q = report.statistics[0]
+    assert q.data_dependent and q.ci95 is None
+    # (2 * N / epsilon) * (ln |C| + ln 20) with N = 2, epsilon = 1, |C| = 51
+    assert q.detail["rank_bound_95"] == pytest.approx(4 * (math.log(51) + math.log(20)))
+    assert q.detail["grid_step"] == pytest.approx(2.0)
+    assert "depends on the data" in q.words
