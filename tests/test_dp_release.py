@@ -339,3 +339,13 @@ def test_quantile_accuracy_is_a_data_independent_rank_bound():
     assert q.detail["rank_bound_95"] == pytest.approx(4 * (math.log(51) + math.log(20)))
     assert q.detail["grid_step"] == pytest.approx(2.0)
     assert "depends on the data" in q.words
+
+
+def test_rows_without_a_person_key_count_as_one_person():
+    df = pd.DataFrame({"pid": [None] * 5 + ["a", "b"], "g": ["g0"] * 7})
+    spec = make_spec(
+        privacy_unit="pid", max_contributions=2, epsilon=1.0, count=True, by=["g"],
+        keys={"g": ["g0"]},
+    )  # fmt: skip
+    agg, _ = bound_and_aggregate(spec, df)
+    assert int(agg["__wb_n"].sum()) == 2 + 1 + 1

@@ -586,17 +586,31 @@ def _q(name: str, engine: str) -> str:
 
 
 def _bounded_sql(spec: ReleaseSpec, source: str, engine: str) -> str:
-    """SQL keeping at most ``N`` random rows per person (``row``: every row is a person)."""
+    """SQL keeping at most ``N`` random rows per person (``row``: every row is a person).
+
+    People with at most ``N`` rows keep them all, so only the others (and rows without a person
+    key, which count as one person) go through the window that ranks rows at random: the same
+    outcome as ranking everyone, without sorting every row of a large table.
+    """
     d = _dialect(engine)
     if spec.privacy_unit == "row":
         return f"SELECT * FROM {source}"
     unit = _q(spec.privacy_unit, engine)
-    shuffled = f"SELECT *, {d['random']} AS __wb_r FROM {source}"
-    return (
-        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {unit} ORDER BY __wb_r)"
-        f" AS __wb_rank FROM ({shuffled}) AS __wb_s) AS __wb_t"
-        f" WHERE __wb_rank <= {spec.max_contributions}"
+    n = spec.max_contributions
+    per_person = f"SELECT {unit} AS __wb_u FROM {source} GROUP BY {unit} HAVING count(*)"
+    light = (
+        f"SELECT *, 0.0 AS __wb_r, 0 AS __wb_rank FROM {source} "
+        f"WHERE {unit} IN ({per_person} <= {n})"
     )
+    heavy_rows = (
+        f"SELECT *, {d['random']} AS __wb_r FROM {source} "
+        f"WHERE {unit} IN ({per_person} > {n}) OR {unit} IS NULL"
+    )
+    heavy = (
+        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {unit} ORDER BY __wb_r)"
+        f" AS __wb_rank FROM ({heavy_rows}) AS __wb_h) AS __wb_t WHERE __wb_rank <= {n}"
+    )
+    return f"{light} UNION ALL {heavy}"
 
 
 def _clamped(col: str, spec: ReleaseSpec, engine: str) -> str:
