@@ -585,32 +585,39 @@ def _q(name: str, engine: str) -> str:
     return _quote(name)
 
 
-def _bounded_sql(spec: ReleaseSpec, source: str, engine: str) -> str:
-    """SQL keeping at most ``N`` random rows per person (``row``: every row is a person).
+_ROWS = "__WB_ROWS__"
 
-    People with at most ``N`` rows keep them all, so only the others (and rows without a person
-    key, which count as one person) go through the window that ranks rows at random: the same
-    outcome as ranking everyone, without sorting every row of a large table.
+
+def _bounded_sql(spec: ReleaseSpec, source: str, engine: str, select: str) -> str:
+    """``select`` over the rows kept by the contribution bound (its ``__WB_ROWS__`` token).
+
+    At most ``N`` random rows per person (``row``: every row is a person). People with at most
+    ``N`` rows keep them all, so only the others (and rows without a person key, which count as
+    one person) go through the window that ranks rows at random: the same outcome as ranking
+    everyone, without sorting every row of a large table. Each person's row count is computed
+    once (a common table expression).
     """
     d = _dialect(engine)
     if spec.privacy_unit == "row":
-        return f"SELECT * FROM {source}"
+        return select.replace(_ROWS, f"(SELECT * FROM {source}) AS __wb_b", 1)
     unit = _q(spec.privacy_unit, engine)
     n = spec.max_contributions
-    per_person = f"SELECT {unit} AS __wb_u FROM {source} GROUP BY {unit} HAVING count(*)"
+    materialized = "MATERIALIZED " if engine == "duckdb" else ""
+    per_person = f"SELECT {unit} AS __wb_u, count(*) AS __wb_k FROM {source} GROUP BY {unit}"
     light = (
         f"SELECT *, 0.0 AS __wb_r, 0 AS __wb_rank FROM {source} "
-        f"WHERE {unit} IN ({per_person} <= {n})"
+        f"WHERE {unit} IN (SELECT __wb_u FROM __wb_pp WHERE __wb_k <= {n})"
     )
     heavy_rows = (
         f"SELECT *, {d['random']} AS __wb_r FROM {source} "
-        f"WHERE {unit} IN ({per_person} > {n}) OR {unit} IS NULL"
+        f"WHERE {unit} IN (SELECT __wb_u FROM __wb_pp WHERE __wb_k > {n}) OR {unit} IS NULL"
     )
     heavy = (
         f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {unit} ORDER BY __wb_r)"
         f" AS __wb_rank FROM ({heavy_rows}) AS __wb_h) AS __wb_t WHERE __wb_rank <= {n}"
     )
-    return f"{light} UNION ALL {heavy}"
+    body = select.replace(_ROWS, f"({light} UNION ALL {heavy}) AS __wb_b", 1)
+    return f"WITH __wb_pp AS {materialized}({per_person}) {body}"
 
 
 def _clamped(col: str, spec: ReleaseSpec, engine: str) -> str:
@@ -622,7 +629,6 @@ def _clamped(col: str, spec: ReleaseSpec, engine: str) -> str:
 
 def _aggregate_sql(spec: ReleaseSpec, source: str, engine: str) -> str:
     d = _dialect(engine)
-    bounded = _bounded_sql(spec, source, engine)
     groups = [
         f"CAST({_q(c, engine)} AS {d['text']}) AS {_q('g_' + str(i), engine)}"
         for i, c in enumerate(spec.by)
@@ -639,7 +645,7 @@ def _aggregate_sql(spec: ReleaseSpec, source: str, engine: str) -> str:
         if spec.by
         else ""
     )
-    return f"SELECT {select} FROM ({bounded}) AS __wb_b{group}"
+    return _bounded_sql(spec, source, engine, f"SELECT {select} FROM {_ROWS}{group}")
 
 
 def _check_columns(spec: ReleaseSpec, columns: Sequence[str], where: str) -> None:
@@ -686,7 +692,12 @@ def bound_and_aggregate(
         for col in dict.fromkeys(c for c, _ in spec.quantiles):
             if col in values:
                 continue
-            sql = f"SELECT {_clamped(col, spec, 'duckdb')} AS v FROM ({_bounded_sql(spec, '__wb_src', 'duckdb')})"
+            sql = _bounded_sql(
+                spec,
+                "__wb_src",
+                "duckdb",
+                f"SELECT {_clamped(col, spec, 'duckdb')} AS v FROM {_ROWS}",
+            )
             arr = rel.query("__wb_src", sql).fetchnumpy()["v"]
             if len(arr) > _MAX_QUANTILE_VALUES:
                 raise ParameterError(
@@ -720,7 +731,9 @@ def _aggregate_spark(spec: ReleaseSpec, data: Any, where: str) -> tuple[pd.DataF
         agg = pd.DataFrame([r.asDict() for r in sdf.collect()], columns=sdf.columns)
         values = {}
         for col in dict.fromkeys(c for c, _ in spec.quantiles):
-            sql = f"SELECT {_clamped(col, spec, 'spark')} AS v FROM ({_bounded_sql(spec, view, 'spark')}) AS t"
+            sql = _bounded_sql(
+                spec, view, "spark", f"SELECT {_clamped(col, spec, 'spark')} AS v FROM {_ROWS}"
+            )
             values[col] = np.array([r[0] for r in spark.sql(sql).collect()], dtype=float)
         return agg, values
     finally:
