@@ -177,3 +177,14 @@ def test_ledger_lists_an_assessment_bundle(env, capsys):
     exp = json.loads(out)["non_dp_releases"][0]
     assert exp["kind"].endswith("-anonymous extract") and exp["datasets"] == ["clinic"]
     assert 0 <= exp["risk"]["highest_risk"] <= 1 and exp["risk"]["k"] >= 1
+
+
+def test_ledger_and_provenance_keep_the_release_parameters_unredacted(env, capsys):
+    tmp, data = env
+    ledger = tmp / "l.jsonl"
+    assert run(capsys, *release_args(data, ledger, "0.2", "--budget", "1"))[0] == 0
+    rec = json.loads(ledger.read_text().splitlines()[-1])
+    release = rec["parameters"]["release"]
+    assert release["public_values"] == {"sex": 3} and release["private_selection"] is False
+    assert "[REDACTED]" not in ledger.read_text()
+    assert "[REDACTED]" not in (tmp / "prov.jsonl").read_text()

