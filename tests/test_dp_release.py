@@ -349,3 +349,12 @@ def test_rows_without_a_person_key_count_as_one_person():
     )  # fmt: skip
     agg, _ = bound_and_aggregate(spec, df)
     assert int(agg["__wb_n"].sum()) == 2 + 1 + 1
+
+
+def test_mean_bound_is_capped_by_the_range():
+    report = dp_accuracy(
+        privacy_unit="row", max_contributions=1, epsilon=0.01, means=["x"], bounds={"x": (0, 10)}
+    )
+    bounds = report.statistics[0].detail["bound_by_group_size"]
+    assert bounds["10000"] is not None and bounds["10000"] <= 10
+    assert all(v is None or v <= 10 for v in bounds.values())

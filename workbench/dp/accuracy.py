@@ -172,7 +172,11 @@ def accuracy_report(spec_or_plan: ReleaseSpec | Plan) -> AccuracyReport:
         a_s, a_c = part_accuracy(p, 0.025), part_accuracy(count_part, 0.025)
         low, high = spec.bounds[col]
         m = max(abs(low), abs(high))
-        by_n = {n: ((a_s + m * a_c) / (n - a_c) if n > a_c else None) for n in EXAMPLE_GROUP_SIZES}
+        # the released mean is clamped to [low, high], so its error never exceeds the range
+        by_n = {
+            n: (min((a_s + m * a_c) / (n - a_c), high - low) if n > a_c else None)
+            for n in EXAMPLE_GROUP_SIZES
+        }
         shown = ", ".join(
             f"±{_fmt(v)} for {n:,} people" if v is not None else f"no useful bound for {n:,}"
             for n, v in by_n.items()
