@@ -57,6 +57,11 @@ def _noise_of_counts(tmp_path, noise: str, epsilon: float, m: int = 4000, delta:
     released = {s.group["g"]: s.value for s in rel.statistics}
     assert len(released) == m  # every public key, including empty ones (key k0 has 0 rows)
     noise_ = np.array([released[k] for k in keys]) - exact
+    # the stated 95 % intervals cover the truth at least 95 % of the time (one-sided binomial)
+    ci = {s.group["g"]: s.ci95 for s in rel.statistics}
+    covered = np.mean([ci[k][0] <= e <= ci[k][1] for k, e in zip(keys, exact, strict=True)])
+    z = stats.norm.ppf(1 - FALSE_FAILURE)
+    assert covered >= 0.95 - z * math.sqrt(0.95 * 0.05 / m)
     return noise_, rel.plan.part("count").scale
 
 
