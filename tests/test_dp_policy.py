@@ -52,3 +52,25 @@ def test_harmonized_budget_is_the_smallest_of_each_component():
 def test_city_combination_takes_the_clinic_budget():
     eff = combination_policy(CITY / "catalog.yaml", "housing+clinic").policy
     assert dict(eff.dp_budget) == {"epsilon": 1.0, "delta": 1e-7}
+
+
+def test_policy_declares_public_keys_for_dp_releases(tmp_path):
+    import shutil
+
+    import yaml
+
+    from workbench.dp import dp_accuracy
+
+    city = tmp_path / "city"
+    shutil.copytree(CITY, city, ignore=shutil.ignore_patterns("*.csv"))
+    doc = yaml.safe_load((city / "policies" / "clinic.yaml").read_text())
+    doc["dp_public_keys"] = {"diagnosis": ["Hypertension", "Asthma", "Back pain"]}
+    p = Policy.from_dict(doc)
+    assert Policy.load(p.save(city / "policies" / "clinic.yaml")) == p
+    report = dp_accuracy(
+        "clinic", catalog=city / "catalog.yaml", privacy_unit="person_key", max_contributions=2,
+        epsilon=1.0, count=True, by=["diagnosis"],
+    )  # fmt: skip
+    assert report.plan.spec.keys["diagnosis"] == ("Hypertension", "Asthma", "Back pain")
+    with pytest.raises(PolicyError, match="dp_public_keys"):
+        Policy.from_dict({**doc, "dp_public_keys": {"diagnosis": []}})

@@ -61,7 +61,11 @@ class Sources:
 
 
 def _catalog_keys(entry: Any) -> dict[str, tuple[str, ...]]:
-    """Public keys the catalog declares: ``dp_keys``, ``order`` lists, ``codes`` mappings."""
+    """Public keys declared for a catalog dataset.
+
+    From the catalog (``codes`` mappings, ``order`` lists, ``dp_keys``) and, taking precedence,
+    the dataset's policy (``dp_public_keys``).
+    """
     meta = entry.metadata or {}
     out: dict[str, tuple[str, ...]] = {}
     for col, codes in (meta.get("codes") or {}).items():
@@ -73,6 +77,11 @@ def _catalog_keys(entry: Any) -> dict[str, tuple[str, ...]]:
     for col, keys in (entry.extra.get("dp_keys") or {}).items():
         if isinstance(keys, list):
             out[str(col)] = tuple(str(v) for v in keys)
+    if entry.policy is not None:
+        from ..governance.policy import Policy
+
+        declared = Policy.load(entry.policy).dp_public_keys or {}
+        out.update({str(c): tuple(v) for c, v in declared.items()})
     return out
 
 

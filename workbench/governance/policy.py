@@ -133,6 +133,12 @@ POLICY_SCHEMA: dict[str, Any] = {
             "description": "total differential-privacy loss allowed for the dataset's population "
             "(workbench dp); a combination takes the smallest",
         },
+        "dp_public_keys": {
+            "type": "object",
+            "additionalProperties": {**_TEXT_LIST, "minItems": 1},
+            "description": "group keys of a column that are public (workbench dp releases a noisy "
+            "count for every one of them, empty ones included)",
+        },
     },
 }
 
@@ -293,6 +299,7 @@ class Policy:
     description: str | None = None
     source: str | None = None
     dp_budget: Mapping[str, float] | None = None
+    dp_public_keys: Mapping[str, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -319,6 +326,9 @@ class Policy:
             dp_budget=None
             if d.get("dp_budget") is None
             else MappingProxyType(dict(d["dp_budget"])),
+            dp_public_keys=None
+            if d.get("dp_public_keys") is None
+            else MappingProxyType({k: tuple(v) for k, v in d["dp_public_keys"].items()}),
         )
 
     @classmethod
@@ -361,6 +371,8 @@ class Policy:
         out["thresholds"] = self.thresholds.to_dict()
         if self.dp_budget is not None:
             out["dp_budget"] = dict(self.dp_budget)
+        if self.dp_public_keys is not None:
+            out["dp_public_keys"] = {k: list(v) for k, v in self.dp_public_keys.items()}
         return out
 
     def to_yaml(self) -> str:
