@@ -79,3 +79,24 @@ def test_spark_bounds_contributions_and_releases(spark, tmp_path, monkeypatch):
         keys={"sex": ["f", "m"]},
     )  # fmt: skip
     assert [s.group["sex"] for s in rel.statistics] == ["f", "m"]
+
+
+def test_cli_engine_spark_releases_and_stops_spark(spark, tmp_path, monkeypatch, capsys):
+    # last in this module: the command stops the Spark session it used
+    import json
+
+    from workbench.cli import main
+
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(tmp_path / "prov.jsonl"))
+    data = tmp_path / "visits.csv"
+    DATA.to_csv(data, index=False)
+    code = main(
+        ["dp", "release", str(data), "--engine", "spark", "--privacy-unit", "pid",
+         "--max-contributions", "2", "--count", "--sum", "x", "--bounds", "x=0:10",
+         "--epsilon", "0.5", "--ledger", str(tmp_path / "l.jsonl"), "--population", "t",
+         "--budget", "1", "--json"]
+    )  # fmt: skip
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [s["statistic"] for s in doc["statistics"]] == ["count", "sum"]
+    assert spark.sparkContext._jsc is None  # stopped

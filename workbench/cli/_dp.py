@@ -176,7 +176,6 @@ def _spark_frame(path: str) -> Any:  # pragma: no cover - exercised by the Spark
 
 
 def _release(args: argparse.Namespace) -> int:
-    from ..dp import dp_release
     from ..errors import BudgetExceededError, ParameterError
 
     if not args.data:
@@ -185,22 +184,35 @@ def _release(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         data = _spark_frame(args.data)
     try:
-        result = dp_release(
-            data,
-            ledger=args.ledger,
-            catalog=args.catalog,
-            population=args.population,
-            budget=args.budget,
-            policies=args.policy,
-            engine=args.engine,
-            output=args.output,
-            bundle=args.bundle,
-            user=args.user,
-            **_spec_args(args),
-        )
+        result = _release_with(data, args)
     except BudgetExceededError as exc:
         print(f"workbench dp release: refused: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if args.engine == "spark":  # the Spark JVM never outlives the command
+            data.sparkSession.stop()
+    return _print_release(result, args)
+
+
+def _release_with(data: Any, args: argparse.Namespace) -> Any:
+    from ..dp import dp_release
+
+    return dp_release(
+        data,
+        ledger=args.ledger,
+        catalog=args.catalog,
+        population=args.population,
+        budget=args.budget,
+        policies=args.policy,
+        engine=args.engine,
+        output=args.output,
+        bundle=args.bundle,
+        user=args.user,
+        **_spec_args(args),
+    )
+
+
+def _print_release(result: Any, args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
         return 0
