@@ -45,6 +45,7 @@ COMMANDS = [
     "intake-review",
     "disclosure",
     "register",
+    "dp",
 ]
 
 

@@ -1288,11 +1288,19 @@ def catalog_document(ext: str = ".csv") -> dict[str, Any]:
             "purpose": entry["purpose"],
             "roles": entry["roles"],
             "external": entry.get("external", False),
+            "population": "residents",
             "metadata": {**entry["metadata"], "synthetic": True},
         }
     return {
         "name": "city",
         "reference_date": REFERENCE_DATE.isoformat(),
+        "populations": {
+            "residents": {
+                "description": "People living in the city; every dataset's privacy unit is a "
+                "resident, so differentially private releases about any of them charge one "
+                "privacy-loss ledger.",
+            }
+        },
         "datasets": datasets,
         "crosswalk": [],
         # The files carry no join key; demo joins attach one from the ground truth. Declared
