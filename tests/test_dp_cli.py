@@ -188,3 +188,26 @@ def test_ledger_and_provenance_keep_the_release_parameters_unredacted(env, capsy
     assert release["public_values"] == {"sex": 3} and release["private_selection"] is False
     assert "[REDACTED]" not in ledger.read_text()
     assert "[REDACTED]" not in (tmp / "prov.jsonl").read_text()
+
+
+def test_release_bundle_is_reviewable_in_the_report_and_dashboard(env, capsys):
+    """`--bundle` writes an assessment bundle with a DP section; the report and the dashboard
+    draw the error bars and the ledger from it (never the exact values)."""
+    from workbench.bundle import AssessmentBundle
+    from workbench.ui.review import ReviewDashboard
+
+    tmp, data = env
+    ledger, bundle, html = tmp / "residents.jsonl", tmp / "dp.json", tmp / "dp.html"
+    code, _, err = run(
+        capsys, *release_args(data, ledger, "0.5", "--budget", "1,1e-6", "--bundle", str(bundle))
+    )
+    assert code == 0, err
+    b = AssessmentBundle.load(bundle)
+    assert b.dp["release"]["privacy_unit"] == "pid"
+    assert b.dp["ledger"]["budget"]["epsilon"] == 1.0
+    assert main(["report", str(bundle), "-o", str(html)]) == 0
+    page = html.read_text()
+    assert "Differential privacy and the privacy-loss ledger" in page
+    assert "epsilon spent by this release" in page and "remaining epsilon" in page
+    shown = ReviewDashboard(b).body.outputs[0]["data"]["text/html"]
+    assert "Differential privacy and the privacy-loss ledger" in shown

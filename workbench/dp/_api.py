@@ -8,7 +8,6 @@ was. Provenance records the parameters and the ledger entry, never a noisy or ex
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -392,10 +391,16 @@ def dp_release(
         atomic_write_text(output, frame.to_csv(index=False), sources=_paths(src.inputs))
         outputs.append(str(output))
     if bundle is not None:
-        doc = {"kind": "dp-release", "release": result.to_dict(), "ledger": state.to_dict()}
-        atomic_write_text(
-            bundle, json.dumps(doc, indent=2, allow_nan=False) + "\n", sources=_paths(src.inputs)
-        )
+        from .._io import ensure_not_source
+        from ..bundle import AssessmentBundle
+
+        # an assessment bundle with a DP section: `workbench report` and the dashboard draw the
+        # error bars and the ledger (aggregates only, leak-checked like every bundle)
+        ensure_not_source(bundle, _paths(src.inputs))
+        AssessmentBundle.build(
+            f"Differential-privacy release: {', '.join(src.names)}",
+            dp={"release": result.to_dict(), "ledger": state.to_dict()},
+        ).save(bundle)
         outputs.append(str(bundle))
     if record:
         from ..governance.provenance import record_operation
