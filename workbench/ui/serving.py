@@ -23,6 +23,8 @@ read, so a stray file cannot undo these settings. Runs only inside the Voila sub
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import html
 import ipaddress
 import re
@@ -72,11 +74,22 @@ class DashboardFull(web.HTTPError):
         super().__init__(503, "dashboard full: no free kernel slot")
 
 
+class _Ticket:
+    """A viewer's reserved kernel slot, held from admission until its kernel starts."""
+
+    used = False
+
+
+# Set by the page handler for the duration of one request; start_kernel runs in that context.
+_TICKET: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar("_TICKET", default=None)
+
+
 class BoundedKernelManager(AsyncMappingKernelManager):
     """A kernel manager that never holds more than ``max_kernels`` kernels.
 
-    The count covers running kernels and kernels being started (the check and the increment
-    happen without an ``await`` in between, so concurrent page requests cannot overshoot).
+    The count covers running kernels, kernels being started and slots reserved by admitted
+    viewers (admission reserves a slot synchronously, so concurrent page requests cannot
+    overshoot, and a viewer admitted first is not crowded out by a pool refill).
     """
 
     max_kernels = Integer(
@@ -84,24 +97,53 @@ class BoundedKernelManager(AsyncMappingKernelManager):
     )
 
     def __init__(self, **kwargs):
-        self._starting = 0
+        self._starting = 0  # start_kernel calls in progress
+        self._reserved = 0  # admitted viewers whose kernel start has not begun
+        self._started: set[str] = set()  # kernel ids this manager started
         super().__init__(**kwargs)
 
     def occupied(self) -> int:
-        """Kernels alive or being started (a kernel may count twice for an instant: safe side)."""
-        return len(set(self._kernels) | set(self._pending_kernels)) + self._starting
+        """Kernel slots in use: our kernels alive, starts in progress and viewer reservations.
+
+        A start's slot moves from ``_starting`` to ``_started`` in one step (no ``await``
+        between), so no kernel is counted twice or missed; kernels removed by any path (culling,
+        death, shutdown) drop out because only ids still known to the manager count.
+        """
+        self._started &= set(self._kernels)
+        return len(self._started) + self._starting + self._reserved
 
     def has_free_slot(self) -> bool:
         return self.occupied() < self.max_kernels
 
-    async def start_kernel(self, *args, **kwargs):
+    def reserve(self) -> _Ticket | None:
+        """Reserve a slot for a viewer about to start a kernel, or None when full."""
         if not self.has_free_slot():
+            return None
+        self._reserved += 1
+        return _Ticket()
+
+    def release(self, ticket: _Ticket) -> None:
+        """Give back a reservation that no kernel start used."""
+        if not ticket.used:
+            ticket.used = True
+            self._reserved -= 1
+
+    async def start_kernel(self, *args, **kwargs):
+        ticket = _TICKET.get()
+        viewer = (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "False"
+        if viewer and ticket is not None and not ticket.used:
+            self.release(ticket)  # the reserved slot becomes this kernel's slot
+        elif not self.has_free_slot():
             self.log.warning("dashboard full: %d kernel(s), refusing to start one", self.occupied())
             raise DashboardFull()
         self._starting += 1
+        kernel_id = None
         try:
-            return await super().start_kernel(*args, **kwargs)
+            kernel_id = await super().start_kernel(*args, **kwargs)
+            return kernel_id
         finally:
+            if kernel_id is not None:
+                self._started.add(kernel_id)
             self._starting -= 1
 
 
@@ -128,6 +170,19 @@ class _CappedPool:
         finally:
             self.kernel_pools_config = pools
 
+    async def _initialize(self, notebook_path, kernel_id=None, **kwargs):
+        if kernel_id is None and not self.has_free_slot():
+            # a refill that found no room (viewers come first): leave the pool quietly,
+            # unless a viewer already took this task from the pool
+            pool = self._pools.get(notebook_path, [])
+            me = asyncio.current_task()
+            if me in pool:
+                pool.remove(me)
+                self.log.info("pool refill skipped: %d kernel slot(s) in use", self.occupied())
+                return None
+            raise DashboardFull()
+        return await super()._initialize(notebook_path, kernel_id, **kwargs)
+
     async def shutdown_kernel(self, kernel_id, *args, **kwargs):
         out = await super().shutdown_kernel(kernel_id, *args, **kwargs)
         if not getattr(self, "_stopping", False) and self.notebook_path is not None:
@@ -138,9 +193,21 @@ class _CappedPool:
         self._stopping = True
         return await super().shutdown_all(*args, **kwargs)
 
+    def get_pool_size(self, notebook_name: str | None) -> int:
+        """Preheated kernels ready now (Voila takes its pool path only when this is > 0)."""
+        pool = self._pools.get(notebook_name, [])
+        return sum(1 for t in pool if t.done() and not t.cancelled() and t.exception() is None)
+
     def pooled_kernel_ready(self, notebook_name: str | None) -> bool:
+        """Whether a preheated kernel is ready now; if so, it is the next one handed out.
+
+        A viewer never waits on a refill still in progress: that refill may find no free slot
+        (viewers with reservations come first), so such a viewer reserves its own slot instead.
+        """
         self._purge_failed(notebook_name)
-        return self.get_pool_size(notebook_name) > 0
+        pool = self._pools.get(notebook_name, [])
+        pool.sort(key=lambda t: not t.done())  # stable: ready kernels first, in pool order
+        return bool(pool) and pool[0].done()
 
 
 def host_allowed(host: str, names: Iterable[str]) -> bool:
@@ -190,6 +257,12 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
 
     def _full(self) -> None:
         km = self.kernel_manager
+        self.log.warning(
+            "dashboard full: %d of %d kernel slots in use (%d reserved)",
+            km.occupied(),
+            km.max_kernels,
+            km._reserved,
+        )
         self.set_status(503)
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
@@ -206,9 +279,13 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
     async def get(self, path=None):
         km = self.kernel_manager
         pooled = getattr(km, "pooled_kernel_ready", None)
-        if not ((pooled is not None and pooled(self.notebook_path)) or km.has_free_slot()):
-            self._full()
-            return
+        ticket = None
+        if pooled is None or not pooled(self.notebook_path):
+            ticket = km.reserve()
+            if ticket is None:
+                self._full()
+                return
+        token = _TICKET.set(ticket)
         try:
             await super().get(path=path)
         except DashboardFull:
@@ -216,6 +293,10 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
                 raise
             self.clear()
             self._full()
+        finally:
+            _TICKET.reset(token)
+            if ticket is not None:
+                km.release(ticket)
 
 
 class WorkbenchVoila(Voila):
