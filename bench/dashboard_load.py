@@ -7,7 +7,7 @@ of the Voila server and of each kernel once every page has rendered. Viewers bey
 503 page. The browser runs on the same 2 cores, so render times include its own CPU use.
 Writes bench/results/dashboard_load.json.
 
-    .venv/bin/python bench/dashboard_load.py [--viewers 10] [--max-kernels 10] [--pool-size 2]
+    .venv/bin/python bench/dashboard_load.py [--viewers 10] [--max-kernels 10] [--pool-sizes 2 10]
 """
 
 from __future__ import annotations
@@ -52,77 +52,94 @@ def _wait_for_pool(pid: int, pool: int, timeout: float = 180) -> float:
     raise TimeoutError("the kernel pool did not fill")
 
 
+def measure(bundle: Path, viewers: int, max_kernels: int, pool_size: int, work: Path) -> dict:
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "workbench", "dashboard", str(bundle), "--port", str(port),
+        "--max-kernels", str(max_kernels), "--pool-size", str(pool_size),
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    log = work / f"voila-{pool_size}.log"
+    proc = start_server(cmd, f"http://127.0.0.1:{port}/voila/static/voila.js", log)
+    try:
+        pool_ready = _wait_for_pool(proc.pid, pool_size) + (time.perf_counter() - t0)
+        server, kernels = _family(proc.pid)
+        idle = {
+            "server_rss_mb": server.memory_info().rss / 2**20,
+            "kernel_rss_mb": [k.memory_info().rss / 2**20 for k in kernels],
+        }
+        results, loaded = asyncio.run(_run_viewers(f"http://127.0.0.1:{port}/", viewers, proc))
+    finally:
+        stop_process(proc)
+    times = sorted(v["first_render_seconds"] for v in results if "first_render_seconds" in v)
+    responses = sorted(v["response_seconds"] for v in results if v["status"] == 200)
+    refused = [v for v in results if v["status"] == 503]
+    return {
+        "viewers": viewers,
+        "max_kernels": max_kernels,
+        "pool_size": pool_size,
+        "server_start_to_pool_ready_seconds": pool_ready,
+        "served": sum(1 for v in results if v["status"] == 200),
+        "refused_503": len(refused),
+        "refused_pages_polite": all(v.get("full_page") for v in refused),
+        "html_response_seconds": responses,
+        "first_render_seconds": times,
+        "first_render_median": times[len(times) // 2] if times else None,
+        "first_render_max": times[-1] if times else None,
+        "idle_pool": idle,
+        "loaded": loaded,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--viewers", type=int, default=10)
     ap.add_argument("--max-kernels", type=int, default=10)
-    ap.add_argument("--pool-size", type=int, default=2)
+    ap.add_argument("--pool-sizes", type=int, nargs="+", default=[2, 10])
     args = ap.parse_args()
     os.environ.setdefault("WORKBENCH_PROVENANCE", "off")
     work = Path(tempfile.mkdtemp(prefix="bench-dashboard-load-"))
     os.environ["WORKBENCH_CACHE"] = str(work)
     from workbench.demo import sample_bundle_path
 
-    bundle = sample_bundle_path(refresh=True)
-    port = free_port()
-    cmd = [
-        sys.executable, "-m", "workbench", "dashboard", str(bundle), "--port", str(port),
-        "--max-kernels", str(args.max_kernels), "--pool-size", str(args.pool_size),
-    ]  # fmt: skip
-    t0 = time.perf_counter()
-    proc = start_server(cmd, f"http://127.0.0.1:{port}/voila/static/voila.js", work / "voila.log")
     try:
-        pool_ready = _wait_for_pool(proc.pid, args.pool_size) + (time.perf_counter() - t0)
-        server, kernels = _family(proc.pid)
-        idle = {
-            "server_rss_mb": server.memory_info().rss / 2**20,
-            "kernel_rss_mb": [k.memory_info().rss / 2**20 for k in kernels],
-        }
-        viewers, loaded = asyncio.run(_run_viewers(f"http://127.0.0.1:{port}/", args.viewers, proc))
+        bundle = sample_bundle_path(refresh=True)
+        runs = [measure(bundle, args.viewers, args.max_kernels, p, work) for p in args.pool_sizes]
     finally:
-        stop_process(proc)
         shutil.rmtree(work, ignore_errors=True)
-
-    times = sorted(v["first_render_seconds"] for v in viewers if "first_render_seconds" in v)
-    served = [v for v in viewers if v["status"] == 200]
-    refused = [v for v in viewers if v["status"] == 503]
     result = {
         "benchmark": "dashboard_concurrent_viewers",
         "bundle": "sample (city clinic)",
-        "viewers": args.viewers,
-        "max_kernels": args.max_kernels,
-        "pool_size": args.pool_size,
-        "server_start_to_pool_ready_seconds": pool_ready,
-        "served": len(served),
-        "refused_503": len(refused),
-        "refused_pages_polite": all(v.get("full_page") for v in refused),
-        "first_render_seconds": times,
-        "first_render_median": times[len(times) // 2] if times else None,
-        "first_render_max": times[-1] if times else None,
-        "idle_pool": idle,
-        "loaded": loaded,
+        "note": "viewers' Chromium runs on the same 2 cores as Voila and the kernels",
+        "runs": runs,
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg()[0],
     }
     out = ROOT / "bench" / "results" / "dashboard_load.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"pool of {args.pool_size} ready {pool_ready:.1f}s after start")
-    print(
-        f"idle: server {idle['server_rss_mb']:.0f} MB, kernels "
-        + ", ".join(f"{m:.0f}" for m in idle["kernel_rss_mb"])
-        + " MB"
-    )
-    print(f"{args.viewers} viewers at once: {len(served)} served, {len(refused)} got the 503 page")
-    if times:
+    for r in runs:
+        idle = r["idle_pool"]
+        print(f"--- max {r['max_kernels']} kernels, pool {r['pool_size']}")
+        print(f"pool ready {r['server_start_to_pool_ready_seconds']:.1f}s after start")
         print(
-            f"first render: median {result['first_render_median']:.1f}s, "
-            f"max {result['first_render_max']:.1f}s, all: " + ", ".join(f"{t:.1f}" for t in times)
+            f"idle: server {idle['server_rss_mb']:.0f} MB, {len(idle['kernel_rss_mb'])} kernels "
+            f"{sum(idle['kernel_rss_mb']):.0f} MB"
         )
-    print(
-        f"with every page open: {loaded['kernels']} kernels, {loaded['kernel_rss_mb_total']:.0f} MB "
-        f"kernels + {loaded['server_rss_mb']:.0f} MB server"
-    )
+        print(f"{r['viewers']} viewers at once: {r['served']} served, {r['refused_503']} got 503")
+        if r["first_render_seconds"]:
+            print(
+                "HTML response: " + ", ".join(f"{t:.1f}" for t in r["html_response_seconds"]) + " s"
+            )
+            print(
+                f"first render: median {r['first_render_median']:.1f}s, "
+                f"max {r['first_render_max']:.1f}s"
+            )
+        lo = r["loaded"]
+        print(
+            f"every page open: {lo['kernels']} kernels {lo['kernel_rss_mb_total']:.0f} MB "
+            f"+ server {lo['server_rss_mb']:.0f} MB"
+        )
 
 
 async def _run_viewers(url: str, n: int, proc) -> tuple[list[dict], dict]:
@@ -138,9 +155,10 @@ async def _run_viewers(url: str, n: int, proc) -> tuple[list[dict], dict]:
                 ctx = await browser.new_context()
                 page = await ctx.new_page()
                 t0 = time.perf_counter()
-                resp = await page.goto(url, timeout=300_000)
+                resp = await page.goto(url, timeout=300_000, wait_until="commit")
                 status = resp.status if resp else None
                 out: dict = {"viewer": i, "status": status}
+                out["response_seconds"] = time.perf_counter() - t0
                 if status == 200:
                     await page.wait_for_function(RENDERED, timeout=300_000)
                     out["first_render_seconds"] = time.perf_counter() - t0

@@ -322,6 +322,8 @@ class WorkbenchVoila(Voila):
         conf.allow_theme_override = "NO"
 
     def setup_template_dirs(self):
+        if not (TEMPLATE_DIR / "index.html.j2").is_file():  # fail closed: no CDN fallback
+            raise FileNotFoundError(f"dashboard template missing: {TEMPLATE_DIR / 'index.html.j2'}")
         super().setup_template_dirs()
         # our index.html.j2 (lab without the CDN stylesheets) is found before Voila's
         self.template_paths = [str(TEMPLATE_DIR), *self.template_paths]
