@@ -89,6 +89,29 @@ def test_host_names_are_validated_and_passed() -> None:
         voila_command(Path("nb.ipynb"), 1, hostnames=["a']; x=['b"])
 
 
+@pytest.mark.parametrize(
+    ("argv", "ok"),
+    [
+        (["--max-kernels", "1", "--pool-size", "1"], True),
+        (["--max-kernels", "0"], False),
+        (["--max-kernels", "2", "--pool-size", "3"], False),
+        (["--allow-host", "review.example"], True),
+        (["--allow-host", "bad name"], False),
+        (["--identifiers", "data.csv"], False),  # only meaningful with --static
+    ],
+)
+def test_dashboard_cli_options(argv, ok, planted_bundle, capsys) -> None:
+    from workbench.cli import main
+
+    code = main(["dashboard", str(planted_bundle[0]), "--print-command", *argv])
+    out, err = capsys.readouterr()
+    assert code == (0 if ok else 2), err
+    if ok:
+        assert "workbench.ui.serving" in out and "--Voila.ip=127.0.0.1" in out
+    else:
+        assert "expected" in err
+
+
 def test_kernel_publishes_no_traceback() -> None:
     """The kernel's only traceback outlet publishes a fixed text; the details go to the log."""
     from workbench.ui.dashboard_kernel import HIDDEN_ERROR, harden

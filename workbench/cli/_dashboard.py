@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from ..bundle import AssessmentBundle
+from ..errors import ParameterError
 from ..serve import (
     DEFAULT_MAX_KERNELS,
     DEFAULT_POOL_SIZE,
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=DEFAULT_MAX_KERNELS,
         help=f"most viewers served at once, preheated kernels included (default "
-        f"{DEFAULT_MAX_KERNELS}, ~270 MB each); past it viewers get a 'dashboard full' page",
+        f"{DEFAULT_MAX_KERNELS}, ~210 MB each); past it viewers get a 'dashboard full' page",
     )
     p.add_argument(
         "--pool-size",
@@ -88,6 +89,8 @@ def _forbidden(data_path: str | None) -> set[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.identifiers and not args.static:
+        raise ParameterError("--identifiers", args.identifiers, "to be used with --static")
     if args.bundle:
         bundle_path = Path(args.bundle).resolve()
         AssessmentBundle.load(bundle_path)  # fail early, with a clear message, on a bad bundle
