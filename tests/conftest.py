@@ -208,6 +208,29 @@ def _processes_marked(token: str) -> list:
     return found
 
 
+def _stop_spark_gateway() -> None:
+    """End PySpark's JVM: ``SparkSession.stop()`` keeps it until the interpreter exits.
+
+    The JVM exits when its stdin closes (PySpark's gateway watches it for exactly this).
+    """
+    pyspark = sys.modules.get("pyspark")
+    gateway = getattr(getattr(pyspark, "SparkContext", None), "_gateway", None)
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    pyspark.SparkContext._gateway = None
+    pyspark.SparkContext._jvm = None
+    if proc is not None:
+        if proc.stdin:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_process_survives():
     """Fail the session if a process the suite started (Voila, kernels, Chromium, Java...) outlives it.
@@ -220,6 +243,7 @@ def _no_process_survives():
     token = f"{os.getpid()}-{time.time_ns()}"
     os.environ[_SESSION_MARK] = token
     yield
+    _stop_spark_gateway()
     deadline = time.monotonic() + 20  # servers stopped by SIGTERM may still be shutting down
     left = _processes_marked(token)
     while left and time.monotonic() < deadline:
