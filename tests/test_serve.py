@@ -377,3 +377,38 @@ def test_lab_and_dashboard_run_in_their_own_process_group() -> None:
     finally:
         if proc.poll() is None:
             stop_process(proc)
+
+
+def test_a_freed_slot_serves_the_next_viewer_and_refills_the_pool(planted_bundle, tmp_path) -> None:
+    """max 1, pool 1: a viewer arriving while the pool warms up waits for it (regression: it got
+    503), the next gets 503; once the idle viewer kernel is culled the pool is refilled and the
+    next viewer is served again."""
+    bundle_path, _, _ = planted_bundle
+    port = free_port()
+    proc = start_server(
+        [PYTHON, "-m", "workbench", "dashboard", str(bundle_path), "--port", str(port),
+         "--max-kernels", "1", "--pool-size", "1", "--cull-idle-seconds", "4"],
+        f"http://127.0.0.1:{port}/voila/static/voila.js",
+        tmp_path / "voila.log",
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while not _kernels(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        first = _get(url)[0]  # the pooled kernel is still executing the notebook
+        assert (first, _get(url)[0]) == (200, 503)
+        assert len(_kernels(proc.pid)) == 1
+        old = {k.pid for k in _kernels(proc.pid)}
+        statuses = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # culled after 4 s idle, checked every 4 s
+            time.sleep(3)
+            pids = {k.pid for k in _kernels(proc.pid)}
+            if pids and not pids & old:  # the viewer's kernel is gone, a new one preheated
+                statuses.append(_get(url)[0])
+                break
+        assert statuses == [200], (statuses, tmp_path.joinpath("voila.log").read_text()[-2000:])
+        assert len(_kernels(proc.pid)) == 1
+    finally:
+        stop_process(proc)

@@ -52,6 +52,7 @@ __all__ = [
 
 TEMPLATE_DIR = Path(__file__).with_name("voila_template")
 RETRY_AFTER_SECONDS = 30
+WARMING_WAIT_SECONDS = 60  # how long a viewer waits for a preheated kernel still warming up
 
 FULL_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Dashboard full</title>
@@ -275,6 +276,14 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
             )
         )
 
+    async def _wait_for_warming_kernel(self, km) -> bool:
+        """No free slot, but a preheated kernel may be almost ready: wait for it (bounded)."""
+        warming = [t for t in getattr(km, "_pools", {}).get(self.notebook_path, []) if not t.done()]
+        if not warming:
+            return False
+        await asyncio.wait(warming[:1], timeout=WARMING_WAIT_SECONDS)
+        return km.pooled_kernel_ready(self.notebook_path)
+
     @web.authenticated
     async def get(self, path=None):
         km = self.kernel_manager
@@ -282,7 +291,7 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
         ticket = None
         if pooled is None or not pooled(self.notebook_path):
             ticket = km.reserve()
-            if ticket is None:
+            if ticket is None and not await self._wait_for_warming_kernel(km):
                 self._full()
                 return
         token = _TICKET.set(ticket)
