@@ -8,6 +8,7 @@ SIGTERM stopping Voila and every kernel. The rules behind them are unit-tested w
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -169,6 +170,8 @@ def test_static_export_is_self_contained_and_leak_checked(planted_bundle, tmp_pa
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     text = out.read_text()
+    log = Path(os.environ["WORKBENCH_PROVENANCE"]).read_text()
+    assert "dashboard-export" in log and hashlib.sha256(out.read_bytes()).hexdigest() in log
     assert "Leak test" in text and "Re-identification risk" in text
     assert text.count("class='fig'") >= 3 and "Plotly.newPlot" in text
     assert len(text) > 3_000_000  # plotly.js itself is inlined, not fetched

@@ -99,7 +99,16 @@ def _run(args: argparse.Namespace) -> int:
 
         bundle_path = sample_bundle_path()
     if args.static:
+        from . import record
+
         out = export_static(bundle_path, args.static, forbidden=_forbidden(args.identifiers))
+        record(
+            args,
+            "dashboard-export",
+            inputs=[str(bundle_path), *([args.identifiers] if args.identifiers else [])],
+            outputs=[str(out)],
+            parameters={"identifiers_checked": bool(args.identifiers)},
+        )
         print(f"static dashboard written to {out}")
         return 0
     cmd = voila_command(
