@@ -187,3 +187,78 @@ def full_screenshot(page, path: Path, width: int = 1280) -> None:
     page.set_viewport_size({"width": width, "height": min(int(height) + 100, 16000)})
     page.wait_for_timeout(500)
     page.screenshot(path=str(path), full_page=True)
+
+
+_SESSION_MARK = "WORKBENCH_TEST_SESSION"
+
+
+def _processes_marked(token: str) -> list:
+    """Processes (other than this one) whose environment carries this session's mark."""
+    import psutil
+
+    needle = f"{_SESSION_MARK}={token}"
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            env = proc.environ()
+        except (psutil.Error, OSError):
+            continue
+        if f"{_SESSION_MARK}={env.get(_SESSION_MARK)}" == needle:
+            found.append(proc)
+    return found
+
+
+def _stop_spark_gateway() -> None:
+    """End PySpark's JVM: ``SparkSession.stop()`` keeps it until the interpreter exits.
+
+    The JVM exits when its stdin closes (PySpark's gateway watches it for exactly this).
+    """
+    pyspark = sys.modules.get("pyspark")
+    gateway = getattr(getattr(pyspark, "SparkContext", None), "_gateway", None)
+    if gateway is None:
+        return
+    proc = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    pyspark.SparkContext._gateway = None
+    pyspark.SparkContext._jvm = None
+    if proc is not None:
+        if proc.stdin:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_survives():
+    """Fail the session if a process the suite started (Voila, kernels, Chromium, Java...) outlives it.
+
+    Every child inherits a unique environment mark, so the check finds orphans too and ignores
+    processes of other test runs on the machine. Survivors are killed, then reported.
+    """
+    import psutil
+
+    token = f"{os.getpid()}-{time.time_ns()}"
+    os.environ[_SESSION_MARK] = token
+    yield
+    _stop_spark_gateway()
+    deadline = time.monotonic() + 20  # servers stopped by SIGTERM may still be shutting down
+    left = _processes_marked(token)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = _processes_marked(token)
+    described = []
+    for proc in left:
+        try:
+            described.append(f"{proc.pid} {' '.join(proc.cmdline())[:160]}")
+            proc.kill()
+        except psutil.Error:
+            pass
+    os.environ.pop(_SESSION_MARK, None)
+    assert not described, "processes started by the tests outlived the session:\n" + "\n".join(
+        described
+    )

@@ -1,12 +1,16 @@
 """End to end in Debian Chromium: the Voila ethics-review dashboard served by ``workbench dashboard``.
 
-Checks that charts render, no code is shown, no JavaScript error occurs, and no planted
-identifier value reaches the page. Screenshots go to ``test-artifacts/screenshots``.
+Checks that charts render, no code is shown, no JavaScript error occurs, no planted identifier
+value reaches the page, and every request the page makes (websockets included) goes to the
+dashboard's own origin; the static export (``--static``) requests nothing at all beyond its file.
+Screenshots go to ``test-artifacts/screenshots``.
 """
 
 from __future__ import annotations
 
+import subprocess
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import PYTHON, free_port, full_screenshot, start_server, stop_process
@@ -22,18 +26,41 @@ def dashboard(tmp_path_factory):
     bundle_path = _bundle(df).save(tmp / "bundle.json", forbidden=planted)
     port = free_port()
     proc = start_server(
-        [PYTHON, "-m", "workbench", "dashboard", str(bundle_path), "--port", str(port)],
+        [
+            PYTHON,
+            "-m",
+            "workbench",
+            "dashboard",
+            str(bundle_path),
+            "--port",
+            str(port),
+            "--pool-size",
+            "1",
+        ],  # fmt: skip
         f"http://127.0.0.1:{port}/voila/static/voila.js",
         tmp / "voila.log",
     )
     try:
-        yield f"http://127.0.0.1:{port}/", planted, tmp / "voila.log"
+        yield f"http://127.0.0.1:{port}/", planted, tmp / "voila.log", bundle_path
     finally:
         stop_process(proc)
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme), parts.netloc
+
+
+def _record_requests(page) -> list[str]:
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.on("websocket", lambda ws: urls.append(ws.url))
+    return urls
+
+
 def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_dir) -> None:
-    url, planted, log = dashboard
+    url, planted, log, _ = dashboard
+    requests = _record_requests(page)
     t0 = time.monotonic()
     page.goto(url, timeout=180_000)
     page.wait_for_selector(".wb-title", timeout=180_000)
@@ -63,7 +90,33 @@ def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_di
     leaked = [v for v in planted if v in html]
     assert leaked == [], f"{len(leaked)} identifier values reached the dashboard page"
     assert page.js_errors == [], page.js_errors
-    print(f"dashboard first render {first_render:.1f}s")
+    # a privacy dashboard makes no third-party request (Voila's lab template used a CDN)
+    assert any("/api/kernels/" in u for u in requests)  # the websocket was recorded too
+    foreign = sorted({u for u in requests if _origin(u) != _origin(url)})
+    assert foreign == [], foreign
+    print(f"dashboard first render {first_render:.1f}s, {len(requests)} requests, all same-origin")
+
+
+def test_static_export_requests_nothing(dashboard, page, shot_dir, tmp_path) -> None:
+    """The export opens from disk: charts drawn, no request beyond the file itself."""
+    _, planted, _, bundle_path = dashboard
+    out = tmp_path / "review.html"
+    subprocess.run(
+        [PYTHON, "-m", "workbench", "dashboard", str(bundle_path), "--static", str(out)],
+        check=True,
+        timeout=300,
+    )
+    requests = _record_requests(page)
+    page.goto(out.as_uri(), timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000
+    )
+    assert page.locator(".js-plotly-plot g.point").count() >= 5
+    full_screenshot(page, shot_dir / "dashboard_static.png")
+    assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
+    text = page.content()
+    assert [v for v in planted if v in text] == []
+    assert page.js_errors == [], page.js_errors
 
 
 def test_dashboard_refuses_non_image_files(dashboard) -> None:
@@ -71,7 +124,7 @@ def test_dashboard_refuses_non_image_files(dashboard) -> None:
     import urllib.error
     import urllib.request
 
-    url, _, _ = dashboard
+    url, _, _, _ = dashboard
     for path in ("voila/files/ethics_review.ipynb", "voila/files/../../pyproject.toml"):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(url + path, timeout=10)

@@ -1,22 +1,45 @@
-"""Launch the read-only Voila dashboard and JupyterLab on the project's notebooks.
+"""Launch the read-only Voila dashboard and JupyterLab; export the dashboard as one static page.
 
-Voila is started as a subprocess (the core never imports it) with the security posture measured in
-``shared/guides/notebooks-and-voila.md``: loopback only, sources stripped, tracebacks hidden,
-a file allowlist limited to images, idle kernels culled (closed tabs otherwise leak kernels:
-voila#1458) and one preheated kernel so the first page appears in a few seconds.
+Voila runs as a subprocess (the core never imports it): ``python -m workbench.ui.serving``, which
+is Voila with kernels bounded by ``max_kernels``, a Host-header check, no CDN request and no
+traceback to the browser (see :mod:`workbench.ui.serving`). On top of the posture measured in
+``shared/guides/notebooks-and-voila.md`` (loopback only, sources stripped, tracebacks hidden, a
+file allowlist limited to images, idle kernels culled because closed tabs leak them: voila#1458),
+a pool of preheated kernels serves the first viewers within seconds.
+
+Servers run in their own process group; :func:`run_foreground` forwards SIGTERM/SIGINT/SIGHUP to
+that group, so stopping ``workbench dashboard`` stops Voila and its kernels.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, ParameterError
 
-__all__ = ["notebooks_dir", "dashboard_notebook", "voila_command", "lab_command", "IMAGE_ALLOWLIST"]
+__all__ = [
+    "notebooks_dir",
+    "dashboard_notebook",
+    "voila_command",
+    "lab_command",
+    "run_foreground",
+    "stop_process_group",
+    "export_static",
+    "IMAGE_ALLOWLIST",
+    "DEFAULT_MAX_KERNELS",
+    "DEFAULT_POOL_SIZE",
+]
 
 IMAGE_ALLOWLIST = r".*\.(png|jpg|jpeg|gif|svg)$"
+# About ten reviewers on a 2-core, 23 GB machine: ~270 MB per kernel, 2 of them kept preheated.
+DEFAULT_MAX_KERNELS = 10
+DEFAULT_POOL_SIZE = 2
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def notebooks_dir() -> Path:
@@ -38,27 +61,61 @@ def dashboard_notebook() -> Path:
     return path
 
 
+def _check_capacity(max_kernels: int, pool_size: int) -> None:
+    if max_kernels < 1:
+        raise ParameterError("max_kernels", max_kernels, "at least 1")
+    if not 0 <= pool_size <= max_kernels:
+        raise ParameterError(
+            "pool_size",
+            pool_size,
+            f"0 to max_kernels ({max_kernels}): preheated kernels count against max_kernels",
+        )
+
+
 def voila_command(
-    notebook: Path, port: int, *, preheat: bool = True, cull_idle_seconds: int = 300
+    notebook: Path,
+    port: int,
+    *,
+    preheat: bool = True,
+    cull_idle_seconds: int = 300,
+    max_kernels: int = DEFAULT_MAX_KERNELS,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    hostnames: Iterable[str] = (),
 ) -> list[str]:
-    """Command line that serves ``notebook`` read-only with Voila on 127.0.0.1:``port``."""
+    """Command line that serves ``notebook`` read-only on 127.0.0.1:``port``.
+
+    ``max_kernels`` bounds the kernels alive at once (preheated ones included); past it a page
+    request gets HTTP 503. ``hostnames`` are served besides ``localhost`` and loopback addresses
+    (e.g. the name a reverse proxy forwards); any other ``Host`` header gets 403.
+    """
+    pool = pool_size if preheat else 0
+    _check_capacity(max_kernels, pool)
+    if cull_idle_seconds < 1:
+        raise ParameterError("cull_idle_seconds", cull_idle_seconds, "at least 1")
+    names = ["localhost", *hostnames]
+    for name in names:
+        if not name or any(c in name for c in "',[]\"\\ ") or len(name) > 253:
+            raise ParameterError("host name", name, "a DNS name such as review.example")
     cmd = [
         sys.executable,
         "-m",
-        "voila",
+        "workbench.ui.serving",
         str(notebook),
         "--no-browser",
         f"--port={port}",
+        "--Voila.port_retries=0",  # a busy port is an error, not a silent move to another port
         "--Voila.ip=127.0.0.1",
         "--strip_sources=True",
         "--show_tracebacks=False",
-        f"--VoilaConfiguration.file_allowlist=['{IMAGE_ALLOWLIST}']",
+        f"--VoilaConfiguration.file_allowlist={IMAGE_ALLOWLIST}",
+        f"--BoundedKernelManager.max_kernels={max_kernels}",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
-        "--MappingKernelManager.cull_interval=60",
+        f"--MappingKernelManager.cull_interval={min(60, cull_idle_seconds)}",
         "--MappingKernelManager.cull_connected=True",
     ]
-    if preheat:
-        cmd += ["--preheat_kernel=True", "--pool_size=1"]
+    cmd += [f"--WorkbenchVoila.local_hostnames={n}" for n in names]
+    if pool:
+        cmd += ["--preheat_kernel=True", f"--pool_size={pool}"]
     return cmd
 
 
@@ -79,3 +136,64 @@ def lab_command(port: int | None = None, *, open_browser: bool = True) -> list[s
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     return cmd
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGTERM the group led by ``proc`` (its own session), then SIGKILL what is left."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # the leader is gone; members that ignored SIGTERM go with SIGKILL
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return
+
+
+class _Stop(Exception):
+    pass
+
+
+def run_foreground(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> int:
+    """Run a server in its own process group until it exits or we are asked to stop.
+
+    SIGTERM, SIGINT and SIGHUP stop the whole group (Voila shuts its kernels down on SIGTERM;
+    kernels also exit when their parent dies). Returns the server's exit code, or 0 when stopped
+    by a signal.
+    """
+
+    def _raise(signum, frame):  # noqa: ARG001
+        raise _Stop(signum)
+
+    previous = {s: signal.signal(s, _raise) for s in _STOP_SIGNALS}
+    proc = None
+    try:
+        proc = subprocess.Popen(list(cmd), env=dict(env) if env else None, start_new_session=True)
+        return proc.wait()
+    except (_Stop, KeyboardInterrupt):
+        return 0
+    finally:
+        for s in _STOP_SIGNALS:
+            signal.signal(s, signal.SIG_IGN)  # one clean stop, even if signals keep coming
+        if proc is not None:
+            stop_process_group(proc)
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def export_static(bundle_path: str | Path, out: str | Path, forbidden: Iterable[str] = ()) -> Path:
+    """Write the dashboard's content as one self-contained HTML file (no kernel, no CDN).
+
+    The same sections as the dashboard, from :func:`workbench.report.render_html`, with plotly.js
+    inlined; refused (:class:`workbench.bundle.LeakError`) if a ``forbidden`` value occurs.
+    """
+    from .report import write_report
+
+    return write_report(bundle_path, out, plotlyjs="inline", forbidden=forbidden)

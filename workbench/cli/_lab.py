@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 
-from ..serve import lab_command
+from ..serve import lab_command, run_foreground
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +18,5 @@ def _run(args: argparse.Namespace) -> int:
     from ..samples import sample_path
 
     sample_path("city")  # fails clearly if the sample data is missing
-    cmd = lab_command(args.port, open_browser=not args.no_browser)
-    try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:  # pragma: no cover - interactive
-        return 0
+    # own process group: stopping `workbench lab` stops JupyterLab and its kernels
+    return run_foreground(lab_command(args.port, open_browser=not args.no_browser))
