@@ -93,14 +93,50 @@ def _names(text: str) -> list[str]:
 
 
 def _load(path: str, allow_dirs: list[str]) -> Any:
+    """Lazy whatever the size: the rows stay in DuckDB (CSV/TSV, Parquet; others are eager)."""
     from ..loading import load
 
-    return load(path, allow_dirs=allow_dirs)
+    return load(path, allow_dirs=allow_dirs, lazy=True)
+
+
+def _grouped_profile(args: argparse.Namespace, population_table: Any) -> tuple[Any, Any]:
+    """(profile, dataset) from one grouped scan of the file.
+
+    The profile is ``None`` when the records are needed or the dataset groups best itself
+    (then the lazy dataset comes back, if it was loaded, so the file is not read again).
+
+    SUDA, per-record output, household risk and sampling weights need the records (a second
+    scan), and a bundle records every column's type: those take the lazy path of :func:`_load`.
+    """
+    if args.suda or args.per_record or args.household or args.weights or args.bundle:
+        return None, None
+    from ..loading import load_grouped
+    from ..risk import build_class_table, profile_from_table
+
+    threshold, sensitive = _risk_options(args, None)
+    sensitive = list(dict.fromkeys(sensitive))
+    data, groups = load_grouped(args.file, [*args.qi, *sensitive], allow_dirs=args.allow_dir)
+    if groups is None:  # one scan of the lazy dataset is already the best (Parquet)
+        return None, data
+    table = build_class_table(
+        groups, args.qi, sensitive=sensitive, missing=args.missing, counts="__n", source=args.file
+    )
+    profile = profile_from_table(
+        table,
+        threshold=threshold,
+        population_size=args.population,
+        population_table=population_table,
+        l=args.l_value,
+        suda_max_size=args.suda_max_size,
+        dis_fraction=args.dis_fraction,
+        source=data,
+        source_name=args.file,
+    )
+    return profile, data
 
 
 def run(args: argparse.Namespace) -> int:
     from ..risk import assess
-    from . import print_json
 
     if args.per_record:
         from .._io import ensure_not_source
@@ -117,10 +153,14 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
-    data = _load(args.file, args.allow_dir)
     population_table = (
         _load(args.population_table, args.allow_dir) if args.population_table else None
     )
+    profile, data = _grouped_profile(args, population_table)
+    if profile is not None:
+        return _report(args, profile, None)
+    if data is None:
+        data = _load(args.file, args.allow_dir)
     # with --policy the bundle's gate judges this very profile: assess it the way the policy
     # measures (its risk threshold, its l-diversity attributes)
     threshold, sensitive = _risk_options(args, data)
@@ -141,11 +181,17 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.suda:
         _ = profile.suda
-    if args.subsets:
-        _ = profile.subsets
     if args.per_record:
         frame = profile.per_record(suda=args.suda)
         atomic_write(args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources)
+    return _report(args, profile, data)
+
+
+def _report(args: argparse.Namespace, profile: Any, data: Any) -> int:
+    from . import print_json
+
+    if args.subsets:
+        _ = profile.subsets
     bundle_written = _write_bundle(args, data, profile) if args.bundle else None
     if args.json:
         print_json(profile.to_dict())
