@@ -9,6 +9,7 @@ from typing import Any
 from .._io import atomic_write
 from ..errors import ParameterError
 from . import add_bundle_arguments, save_bundle_and_record
+from ._progress import Progress, add_progress_arguments
 
 
 def register(subparsers: Any) -> None:
@@ -81,6 +82,7 @@ def register(subparsers: Any) -> None:
         help="write row, fk, Fk, risk (and SUDA scores) per input row",
     )
     p.add_argument("--json", action="store_true", help="print the profile as JSON")
+    add_progress_arguments(p)
     add_bundle_arguments(p)
     p.set_defaults(func=run)
 
@@ -99,7 +101,9 @@ def _load(path: str, allow_dirs: list[str]) -> Any:
     return load(path, allow_dirs=allow_dirs, lazy=True)
 
 
-def _grouped_profile(args: argparse.Namespace, population_table: Any) -> tuple[Any, Any]:
+def _grouped_profile(
+    args: argparse.Namespace, population_table: Any, progress: Any
+) -> tuple[Any, Any]:
     """(profile, dataset) from one grouped scan of the file.
 
     The profile is ``None`` when the records are needed or the dataset groups best itself
@@ -115,23 +119,30 @@ def _grouped_profile(args: argparse.Namespace, population_table: Any) -> tuple[A
 
     threshold, sensitive = _risk_options(args, None)
     sensitive = list(dict.fromkeys(sensitive))
-    data, groups = load_grouped(args.file, [*args.qi, *sensitive], allow_dirs=args.allow_dir)
-    if groups is None:  # one scan of the lazy dataset is already the best (Parquet)
-        return None, data
-    table = build_class_table(
-        groups, args.qi, sensitive=sensitive, missing=args.missing, counts="__n", source=args.file
-    )
-    profile = profile_from_table(
-        table,
-        threshold=threshold,
-        population_size=args.population,
-        population_table=population_table,
-        l=args.l_value,
-        suda_max_size=args.suda_max_size,
-        dis_fraction=args.dis_fraction,
-        source=data,
-        source_name=args.file,
-    )
+    with progress.phase("scan", Path(args.file).name):
+        data, groups = load_grouped(args.file, [*args.qi, *sensitive], allow_dirs=args.allow_dir)
+        if groups is None:  # one scan of the lazy dataset is already the best (Parquet)
+            return None, data
+        table = build_class_table(
+            groups,
+            args.qi,
+            sensitive=sensitive,
+            missing=args.missing,
+            counts="__n",
+            source=args.file,
+        )
+    with progress.phase("measures"):
+        profile = profile_from_table(
+            table,
+            threshold=threshold,
+            population_size=args.population,
+            population_table=population_table,
+            l=args.l_value,
+            suda_max_size=args.suda_max_size,
+            dis_fraction=args.dis_fraction,
+            source=data,
+            source_name=args.file,
+        )
     return profile, data
 
 
@@ -153,37 +164,45 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
-    population_table = (
-        _load(args.population_table, args.allow_dir) if args.population_table else None
-    )
-    profile, data = _grouped_profile(args, population_table)
+    progress = Progress.from_args(args, "assess")
+    population_table = None
+    if args.population_table:
+        with progress.phase("scan", Path(args.population_table).name):
+            population_table = _load(args.population_table, args.allow_dir)
+    profile, data = _grouped_profile(args, population_table, progress)
     if profile is not None:
         return _report(args, profile, None)
     if data is None:
-        data = _load(args.file, args.allow_dir)
+        with progress.phase("scan", Path(args.file).name):
+            data = _load(args.file, args.allow_dir)
     # with --policy the bundle's gate judges this very profile: assess it the way the policy
     # measures (its risk threshold, its l-diversity attributes)
     threshold, sensitive = _risk_options(args, data)
-    profile = assess(
-        data,
-        args.qi,
-        sensitive=sensitive,
-        weights=args.weights,
-        household=args.household,
-        population_size=args.population,
-        population_table=population_table,
-        threshold=threshold,
-        missing=args.missing,
-        l=args.l_value,
-        source=args.file,
-        suda_max_size=args.suda_max_size,
-        dis_fraction=args.dis_fraction,
-    )
+    with progress.phase("measures"):
+        profile = assess(
+            data,
+            args.qi,
+            sensitive=sensitive,
+            weights=args.weights,
+            household=args.household,
+            population_size=args.population,
+            population_table=population_table,
+            threshold=threshold,
+            missing=args.missing,
+            l=args.l_value,
+            source=args.file,
+            suda_max_size=args.suda_max_size,
+            dis_fraction=args.dis_fraction,
+        )
     if args.suda:
-        _ = profile.suda
+        with progress.phase("suda"):
+            _ = profile.suda
     if args.per_record:
-        frame = profile.per_record(suda=args.suda)
-        atomic_write(args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources)
+        with progress.phase("write", Path(args.per_record).name):
+            frame = profile.per_record(suda=args.suda)
+            atomic_write(
+                args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources
+            )
     return _report(args, profile, data)
 
 
