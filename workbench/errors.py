@@ -32,6 +32,7 @@ __all__ = [
     "KeyMissingError",
     "MissingExtraError",
     "PrivacyWarning",
+    "LinkageWarning",
     "InputLimitError",
     "SqlSandboxError",
     "FileSystemError",
@@ -182,6 +183,10 @@ class MissingExtraError(ConfigError, ModuleNotFoundError):
 
 class PrivacyWarning(UserWarning):
     """A parameter is valid but protects nobody (for example k = 1); says why, as OpenDP does."""
+
+
+class LinkageWarning(PrivacyWarning):
+    """A linkage result understates the risk (no pair scored although records agree exactly)."""
 
 
 class InputLimitError(LoadError):
