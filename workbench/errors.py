@@ -33,6 +33,7 @@ __all__ = [
     "MissingExtraError",
     "PrivacyWarning",
     "LinkageWarning",
+    "ResourceLimitError",
     "InputLimitError",
     "SqlSandboxError",
     "FileSystemError",
@@ -187,6 +188,14 @@ class PrivacyWarning(UserWarning):
 
 class LinkageWarning(PrivacyWarning):
     """A linkage result understates the risk (no pair scored although records agree exactly)."""
+
+
+class ResourceLimitError(WorkbenchError):
+    """A run's estimated memory exceeds what the machine has; says what would work instead.
+
+    Raised before the work starts, so a run that cannot finish does not swap or get killed
+    after an hour.
+    """
 
 
 class InputLimitError(LoadError):

@@ -195,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
             dis_fraction=args.dis_fraction,
         )
     if args.suda:
+        _check_suda_memory(profile.records, len(args.qi), args.suda_max_size)
         with progress.phase("suda"):
             _ = profile.suda
     if args.per_record:
@@ -221,6 +222,23 @@ def _report(args: argparse.Namespace, profile: Any, data: Any) -> int:
         if bundle_written:
             print(f"assessment bundle written to {bundle_written}")
     return 0
+
+
+def _check_suda_memory(records: int, n_qis: int, max_size: int | None) -> None:
+    """Refuse SUDA2 before it starts when it cannot fit; name the largest MSU size that fits."""
+    from .._memory import available_memory, check_memory
+    from ..risk.suda import suda2_memory
+
+    have = available_memory()
+    need = suda2_memory(records, n_qis, max_size)
+    top = n_qis if max_size is None else min(max_size, n_qis)
+    fits = [k for k in range(top - 1, 0, -1) if suda2_memory(records, n_qis, k) <= have]
+    if fits:
+        instead = f"--suda-max-size {fits[0]} fits, or assess a sample"
+    else:
+        per = max(suda2_memory(1, n_qis, 1), 1)
+        instead = f"assess a sample of at most {have // per:,} records with --suda"
+    check_memory(need, f"SUDA2 over {records:,} records and {n_qis} QIs", instead, available=have)
 
 
 def _risk_options(args: argparse.Namespace, data: Any) -> tuple[float, list[str]]:
