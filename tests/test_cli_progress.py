@@ -88,3 +88,12 @@ def test_disabled_progress_writes_nothing_and_still_times() -> None:
     with p.phase("scan"):
         time.sleep(0.03)
     assert stream.getvalue() == "" and p.phases[0][1] >= 0.03
+
+
+def test_sql_text_is_never_echoed_in_progress(tmp_path, small_csv, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(small_csv.parent)
+    query = "SELECT * FROM 'clinic.csv' WHERE diagnosis <> 'SECRETVALUE'"
+    assert main(["assess", query, "--qi", "age,sex", "--progress", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "workbench assess: scan query ..." in err
+    assert "SECRETVALUE" not in err and "clinic.csv" not in err

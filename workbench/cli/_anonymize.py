@@ -13,7 +13,7 @@ from typing import Any
 from .._io import TABLE_SUFFIXES, ensure_not_source, write_table
 from ..errors import ParameterError, PrivacyWarning
 from . import add_bundle_arguments, save_bundle_and_record
-from ._progress import Progress, add_progress_arguments
+from ._progress import Progress, add_progress_arguments, source_label
 
 
 def _names(text: str) -> list[str]:
@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         ensure_not_source(args.bundle, [args.file])
     hierarchies = hierarchies_from_args(args)
     progress = Progress.from_args(args, "anonymize")
-    with progress.phase("scan", Path(args.file).name):
+    with progress.phase("scan", source_label(args.file)):
         data = load_data(args.file, args.allow_dir)
     with progress.phase("search", f"({args.strategy})"):
         result = anonymize(

@@ -9,7 +9,7 @@ from typing import Any
 from .._io import atomic_write
 from ..errors import ParameterError
 from . import add_bundle_arguments, save_bundle_and_record
-from ._progress import Progress, add_progress_arguments
+from ._progress import Progress, add_progress_arguments, source_label
 
 
 def register(subparsers: Any) -> None:
@@ -119,7 +119,7 @@ def _grouped_profile(
 
     threshold, sensitive = _risk_options(args, None)
     sensitive = list(dict.fromkeys(sensitive))
-    with progress.phase("scan", Path(args.file).name):
+    with progress.phase("scan", source_label(args.file)):
         data, groups = load_grouped(args.file, [*args.qi, *sensitive], allow_dirs=args.allow_dir)
         if groups is None:  # one scan of the lazy dataset is already the best (Parquet)
             return None, data
@@ -167,13 +167,13 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress.from_args(args, "assess")
     population_table = None
     if args.population_table:
-        with progress.phase("scan", Path(args.population_table).name):
+        with progress.phase("scan", source_label(args.population_table)):
             population_table = _load(args.population_table, args.allow_dir)
     profile, data = _grouped_profile(args, population_table, progress)
     if profile is not None:
         return _report(args, profile, None)
     if data is None:
-        with progress.phase("scan", Path(args.file).name):
+        with progress.phase("scan", source_label(args.file)):
             data = _load(args.file, args.allow_dir)
     # with --policy the bundle's gate judges this very profile: assess it the way the policy
     # measures (its risk threshold, its l-diversity attributes)

@@ -89,6 +89,19 @@ class Progress:
             self.stream.flush()
 
 
+def source_label(source: str) -> str:
+    """What a progress line calls an input: the file name, or ``query`` for SQL text.
+
+    A SQL query may carry literal values (``WHERE name = '...'``), so it is never echoed.
+    """
+    from pathlib import Path
+
+    try:
+        return Path(source).name if Path(source).is_file() else "query"
+    except (OSError, ValueError):
+        return "query"
+
+
 def _is_tty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
