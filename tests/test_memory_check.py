@@ -19,6 +19,8 @@ def test_check_memory_limit_is_inclusive() -> None:
     memory.check_memory(1000, "x", "y", available=1000)
     with pytest.raises(ResourceLimitError, match=r"^SUDA2 over 9 records needs about .*; try b$"):
         memory.check_memory(1001, "SUDA2 over 9 records", "try b", available=1000)
+    with pytest.raises(ResourceLimitError, match=r"about 1\.5 GiB .* has 512\.0 MiB available"):
+        memory.check_memory(3 * 2**29, "x", "y", available=2**29)
 
 
 def test_suda_estimate_by_hand() -> None:

@@ -44,4 +44,4 @@ def check_memory(estimate: int, what: str, instead: str, available: int | None =
 
 
 def _gib(n: int) -> str:
-    return f"{n / 2**30:,.1f} GiB"
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
