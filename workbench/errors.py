@@ -32,6 +32,8 @@ __all__ = [
     "KeyMissingError",
     "MissingExtraError",
     "PrivacyWarning",
+    "LinkageWarning",
+    "ResourceLimitError",
     "InputLimitError",
     "SqlSandboxError",
     "FileSystemError",
@@ -183,6 +185,18 @@ class MissingExtraError(ConfigError, ModuleNotFoundError):
 
 class PrivacyWarning(UserWarning):
     """A parameter is valid but protects nobody (for example k = 1); says why, as OpenDP does."""
+
+
+class LinkageWarning(PrivacyWarning):
+    """A linkage result understates the risk (no pair scored although records agree exactly)."""
+
+
+class ResourceLimitError(WorkbenchError):
+    """A run's estimated memory exceeds what the machine has; says what would work instead.
+
+    Raised before the work starts, so a run that cannot finish does not swap or get killed
+    after an hour.
+    """
 
 
 class InputLimitError(LoadError):

@@ -80,6 +80,7 @@ from .errors import (
 
 __all__ = [
     "load",
+    "load_grouped",
     "sniff_csv",
     "CsvDialect",
     "SUPPORTED_EXTENSIONS",
@@ -297,6 +298,112 @@ def load(
         )
     path = Path(source)
     return _load_file(path, opts, name=name, department=department, lazy=lazy)
+
+
+def load_grouped(
+    source: str | Path,
+    columns: Sequence[str],
+    *,
+    name: str | None = None,
+    department: str | None = None,
+    **options: Any,
+) -> tuple[Dataset, Any]:
+    """Load a file lazily and count its distinct ``columns`` combinations in the same read.
+
+    A risk profile needs only the records per distinct combination of its columns. For a CSV
+    file, typing the columns lazily (:func:`load` with ``lazy=True``) is a full scan of its own
+    before the ``GROUP BY`` scans the file again; here one DuckDB scan groups the raw text, the
+    types are decided on the distinct rows (same rule, same result: every check is true of all
+    records exactly when it is true of all distinct rows) and the typed groups are re-counted.
+    The file is also read once, sequentially, for its SHA-256 and encoding check. A Parquet
+    file is typed already: its ``GROUP BY`` is the one scan.
+
+    Parameters
+    ----------
+    source : str or Path
+        A CSV/TSV or Parquet file (other formats and SQL are loaded by :func:`load`).
+    columns : sequence of str
+        The columns to group by.
+    name, department, **options
+        As for :func:`load` (``lazy`` and ``lazy_threshold`` are not accepted: this is lazy).
+
+    Returns
+    -------
+    (Dataset, relation or None)
+        The lazy dataset (for a CSV file, only ``columns``, typed) and a DuckDB relation with
+        ``columns`` and ``__n`` (records per row; rows are not unique once typed, so group them
+        again, e.g. ``build_class_table(..., counts="__n")``); ``None`` when one scan of the
+        dataset is already the best (Parquet) or the file cannot be grouped in the engine
+        (other formats, SQL, encodings DuckDB cannot read): then the dataset is what
+        :func:`load` gives with ``lazy=True`` and the caller groups it as usual.
+    """
+    import duckdb
+
+    from .dataset import check_columns
+
+    for bad in ("lazy", "lazy_threshold"):
+        if bad in options:
+            raise ParameterError(bad, options[bad], "no such option for load_grouped")
+    columns = list(dict.fromkeys(columns))
+    path = Path(source) if isinstance(source, (str, Path)) else None
+    fmt = _format_of(path) if path is not None and path.is_file() else None
+    if fmt not in ("csv", "parquet") or _is_sql(source, options.get("sql")):
+        return load(source, name=name, department=department, lazy=True, **options), None
+    opts = _Options.make(
+        missing=options.pop("missing", DEFAULT_MISSING),
+        decimal=options.pop("decimal", "."),
+        infer_types=options.pop("infer_types", True),
+        string_columns=options.pop("string_columns", ()),
+        keep_codes=options.pop("keep_codes", True),
+        delimiter=options.pop("delimiter", None),
+        encoding=options.pop("encoding", None),
+        quotechar=options.pop("quotechar", None),
+        sheet=options.pop("sheet", None),
+        lazy_threshold=LAZY_THRESHOLD_BYTES,
+    )
+    for extra in ("sql", "base_dir", "allow_dirs"):  # meaningful for SQL only
+        options.pop(extra, None)
+    if options:
+        key = next(iter(options))
+        raise ParameterError(key, options[key], "an option of workbench.loading.load")
+    if path.stat().st_size == 0:
+        raise EmptyFileError("the file is empty (0 bytes)", path)
+    con = _connect()
+    keys = ", ".join(_sql_ident(c) for c in columns)
+    if fmt == "parquet":  # typed already: grouping the lazy dataset is the one scan
+        return _load_lazy(path, fmt, opts, name=name, department=department, con=con), None
+    enc, digest, _ = _stream_check(path, opts.encoding)
+    dialect = sniff_csv(
+        path, delimiter=opts.delimiter, encoding=opts.encoding or enc, quotechar=opts.quotechar
+    )
+    _check_string_columns(opts, dialect.header, path)
+    check_columns(pd.DataFrame(columns=list(dialect.header)), columns, str(path))
+    duck_enc = _DUCKDB_ENCODINGS.get(codecs.lookup(enc).name)
+    if duck_enc is None:  # DuckDB reads utf-8 and latin-1 only: the eager loader decodes
+        ds = _load_file(path, opts, name=name, department=department, lazy=False)
+        return ds, None
+    read = _csv_read(path, dialect, duck_enc)
+    try:  # the one scan: raw text grouped, kept in DuckDB (as large as the class table)
+        con.execute(
+            f"CREATE TEMP TABLE __workbench_raw AS SELECT {keys}, count(*) AS __n "
+            f"FROM {read} GROUP BY ALL"
+        )
+    except duckdb.Error:
+        _csv_failed(path, enc, dialect)
+    raw = con.table("__workbench_raw")
+    stats = raw.aggregate(", ".join(["sum(__n)", *_type_checks(columns, opts)])).fetchall()[0]
+    n_rows = int(stats[0] or 0)
+    if n_rows == 0:
+        raise HeaderOnlyError(
+            "the file has a header but no data rows", path, line=dialect.header_line
+        )
+    exprs = _typed_exprs(columns, stats[1:], opts)
+    # typing may merge raw rows ("01" and "1" as BIGINT): the consumer's GROUP BY sums them
+    groups = con.sql(f"SELECT {', '.join(exprs)}, __n FROM __workbench_raw")
+    rel = con.sql(f"SELECT {', '.join(exprs)} FROM {read}")
+    info = {**dialect.to_dict(), "encoding": enc, "decimal": opts.decimal, "columns": columns}
+    ds = _lazy_dataset(rel, path, name, department, digest, n_rows, fmt, info, opts)
+    return ds, groups
 
 
 def sniff_csv(
@@ -1353,59 +1460,19 @@ def _load_lazy(
         duck_enc = _DUCKDB_ENCODINGS.get(codecs.lookup(enc).name)
         if duck_enc is None:  # DuckDB reads utf-8, utf-16 and latin-1 only: go eager
             return _load_file(path, opts, name=name, department=department, lazy=False)
-        cols = "{" + ", ".join(f"{_sql_literal(c)}: 'VARCHAR'" for c in dialect.header) + "}"
-        q = _sql_literal(dialect.quotechar)
-        read = (
-            f"read_csv({_sql_literal(str(path))}, delim={_sql_literal(dialect.delimiter)}, "
-            f"quote={q}, escape={q}, header=true, skip={dialect.header_line - 1}, "
-            f"auto_detect=false, columns={cols}, strict_mode=true, null_padding=false, "
-            f"nullstr={_sql_literal(chr(1) + 'workbench-no-null' + chr(1))}, "
-            f"allow_quoted_nulls=false, encoding={_sql_literal(duck_enc)})"
-        )
+        read = _csv_read(path, dialect, duck_enc)
         base = con.sql(f"SELECT * FROM {read}")
         names = list(dialect.header)
-        cleaned = [_missing_expr(c, opts.missing) for c in names]
-        checks = []
-        for e in cleaned:
-            checks += [
-                f"count({e})",
-                f"count_if(regexp_full_match({_dec(e, opts)}, '{_INT_RE[1:-1]}'))",
-                f"count_if(regexp_full_match({_dec(e, opts)}, '{_FLOAT_RE[1:-1]}'))",
-                f"max(length({e}))",
-                f"count_if(contains({e}, '.'))",
-            ]
         try:
-            stats = base.aggregate(", ".join(["count(*)", *checks])).fetchall()[0]
+            stats = base.aggregate(", ".join(["count(*)", *_type_checks(names, opts)]))
+            stats = stats.fetchall()[0]
         except duckdb.Error:
-
-            def tail(line: int) -> str:
-                with open(path, encoding=enc, newline="") as fh:
-                    for _ in range(line - 1):
-                        fh.readline()
-                    return fh.read()
-
-            with open(path, encoding=enc, newline="") as fh:
-                _diagnose_csv(fh, dialect, path, tail)
-            raise LoadError("cannot parse the file as delimited text", path) from None
+            _csv_failed(path, enc, dialect)
         if stats[0] == 0:
             raise HeaderOnlyError(
                 "the file has a header but no data rows", path, line=dialect.header_line
             )
-        exprs = []
-        for k, (c, e) in enumerate(zip(names, cleaned, strict=True)):
-            present, n_int, n_float, longest, dots = stats[1 + 5 * k : 6 + 5 * k]
-            kind = "VARCHAR"
-            if opts.numeric_allowed(c) and present:
-                if opts.decimal == "," and dots:
-                    kind = "VARCHAR"
-                elif n_int == present and longest <= _MAX_INT_CHARS + 1:
-                    kind = "BIGINT"
-                elif n_float == present and longest <= _MAX_FLOAT_CHARS:
-                    kind = "DOUBLE"
-            if kind == "VARCHAR":
-                exprs.append(f"{e} AS {_sql_ident(c)}")
-            else:
-                exprs.append(f"CAST({_dec(e, opts)} AS {kind}) AS {_sql_ident(c)}")
+        exprs = _typed_exprs(names, stats[1:], opts)
         rel = con.sql(f"SELECT {', '.join(exprs)} FROM {read}")
         info = {**dialect.to_dict(), "encoding": enc, "decimal": opts.decimal}
         n_rows = int(stats[0])
@@ -1415,6 +1482,73 @@ def _load_lazy(
     if n_rows == 0:
         raise HeaderOnlyError("the Parquet file has columns but no rows", path)
     return _lazy_dataset(rel, path, name, department, digest, n_rows, fmt, info, opts)
+
+
+def _csv_read(path: Path, dialect: CsvDialect, duck_enc: str) -> str:
+    """DuckDB ``read_csv`` of a sniffed file: every column as text, strict, no auto-detection."""
+    cols = "{" + ", ".join(f"{_sql_literal(c)}: 'VARCHAR'" for c in dialect.header) + "}"
+    q = _sql_literal(dialect.quotechar)
+    return (
+        f"read_csv({_sql_literal(str(path))}, delim={_sql_literal(dialect.delimiter)}, "
+        f"quote={q}, escape={q}, header=true, skip={dialect.header_line - 1}, "
+        f"auto_detect=false, columns={cols}, strict_mode=true, null_padding=false, "
+        f"nullstr={_sql_literal(chr(1) + 'workbench-no-null' + chr(1))}, "
+        f"allow_quoted_nulls=false, encoding={_sql_literal(duck_enc)})"
+    )
+
+
+def _csv_failed(path: Path, enc: str, dialect: CsvDialect) -> None:
+    """DuckDB could not parse the file: raise the error naming line and column."""
+
+    def tail(line: int) -> str:
+        with open(path, encoding=enc, newline="") as fh:
+            for _ in range(line - 1):
+                fh.readline()
+            return fh.read()
+
+    with open(path, encoding=enc, newline="") as fh:
+        _diagnose_csv(fh, dialect, path, tail)
+    raise LoadError("cannot parse the file as delimited text", path) from None
+
+
+def _type_checks(names: Sequence[str], opts: _Options) -> list[str]:
+    """Five aggregates per text column that decide its type (see :func:`_typed_exprs`).
+
+    Each is true of every row exactly when it is true of every distinct row, so they give the
+    same types over the records and over a table of their distinct combinations.
+    """
+    checks = []
+    for c in names:
+        e = _missing_expr(c, opts.missing)
+        checks += [
+            f"count({e})",
+            f"count_if(regexp_full_match({_dec(e, opts)}, '{_INT_RE[1:-1]}'))",
+            f"count_if(regexp_full_match({_dec(e, opts)}, '{_FLOAT_RE[1:-1]}'))",
+            f"max(length({e}))",
+            f"count_if(contains({e}, '.'))",
+        ]
+    return checks
+
+
+def _typed_exprs(names: Sequence[str], stats: Sequence[Any], opts: _Options) -> list[str]:
+    """Typed select expressions from :func:`_type_checks`' results (same rule as eager)."""
+    exprs = []
+    for k, c in enumerate(names):
+        e = _missing_expr(c, opts.missing)
+        present, n_int, n_float, longest, dots = stats[5 * k : 5 * k + 5]
+        kind = "VARCHAR"
+        if opts.numeric_allowed(c) and present:
+            if opts.decimal == "," and dots:
+                kind = "VARCHAR"
+            elif n_int == present and longest <= _MAX_INT_CHARS + 1:
+                kind = "BIGINT"
+            elif n_float == present and longest <= _MAX_FLOAT_CHARS:
+                kind = "DOUBLE"
+        if kind == "VARCHAR":
+            exprs.append(f"{e} AS {_sql_ident(c)}")
+        else:
+            exprs.append(f"CAST({_dec(e, opts)} AS {kind}) AS {_sql_ident(c)}")
+    return exprs
 
 
 def _dec(expr: str, opts: _Options) -> str:

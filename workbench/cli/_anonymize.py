@@ -13,6 +13,7 @@ from typing import Any
 from .._io import TABLE_SUFFIXES, ensure_not_source, write_table
 from ..errors import ParameterError, PrivacyWarning
 from . import add_bundle_arguments, save_bundle_and_record
+from ._progress import Progress, add_progress_arguments, source_label
 
 
 def _names(text: str) -> list[str]:
@@ -246,6 +247,7 @@ def register(subparsers: Any) -> None:
         help="write the anonymized table here (.csv, .tsv, .txt, .xlsx or .parquet)",
     )
     add_release_arguments(p)
+    add_progress_arguments(p)
     add_bundle_arguments(p)
     p.set_defaults(func=run)
 
@@ -285,27 +287,30 @@ def run(args: argparse.Namespace) -> int:
     if args.bundle:
         ensure_not_source(args.bundle, [args.file])
     hierarchies = hierarchies_from_args(args)
-    data = load_data(args.file, args.allow_dir)
-    result = anonymize(
-        data,
-        args.qi,
-        hierarchies,
-        k=args.k,
-        l=args.l_value,
-        l_kind=args.l_kind,
-        c=args.c,
-        t=args.t,
-        t_kind=args.t_kind,
-        sensitive=args.sensitive,
-        suppression=args.suppression,
-        max_average_risk=args.max_average_risk,
-        max_highest_risk=args.max_highest_risk,
-        metric=args.metric,
-        strategy=args.strategy,
-        return_data=bool(args.output or args.bundle),
-        sensitive_hierarchies=_sensitive_hierarchies(args),
-        **_model_options(args),
-    )
+    progress = Progress.from_args(args, "anonymize")
+    with progress.phase("scan", source_label(args.file)):
+        data = load_data(args.file, args.allow_dir)
+    with progress.phase("search", f"({args.strategy})"):
+        result = anonymize(
+            data,
+            args.qi,
+            hierarchies,
+            k=args.k,
+            l=args.l_value,
+            l_kind=args.l_kind,
+            c=args.c,
+            t=args.t,
+            t_kind=args.t_kind,
+            sensitive=args.sensitive,
+            suppression=args.suppression,
+            max_average_risk=args.max_average_risk,
+            max_highest_risk=args.max_highest_risk,
+            metric=args.metric,
+            strategy=args.strategy,
+            return_data=bool(args.output or args.bundle),
+            sensitive_hierarchies=_sensitive_hierarchies(args),
+            **_model_options(args),
+        )
     written = release = released = None
     if (args.output or args.bundle) and result.found and result.data is not None:
         # the one release path: direct identifiers handled, then formulas escaped on writing
@@ -315,7 +320,8 @@ def run(args: argparse.Namespace) -> int:
         opts = getattr(data, "options", {}) or {}
         if Path(args.output).suffix.lower() == ".csv" and opts.get("delimiter") in (";", ",", "|"):
             delim = opts["delimiter"]
-        write_table(args.output, released, sources=[args.file], sep=delim)
+        with progress.phase("write", Path(args.output).name):
+            write_table(args.output, released, sources=[args.file], sep=delim)
         written = str(args.output)
     if written:  # deterministic: replayable from the recipe
         from . import record

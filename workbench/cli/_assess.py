@@ -9,6 +9,7 @@ from typing import Any
 from .._io import atomic_write
 from ..errors import ParameterError
 from . import add_bundle_arguments, save_bundle_and_record
+from ._progress import Progress, add_progress_arguments, source_label
 
 
 def register(subparsers: Any) -> None:
@@ -81,6 +82,7 @@ def register(subparsers: Any) -> None:
         help="write row, fk, Fk, risk (and SUDA scores) per input row",
     )
     p.add_argument("--json", action="store_true", help="print the profile as JSON")
+    add_progress_arguments(p)
     add_bundle_arguments(p)
     p.set_defaults(func=run)
 
@@ -93,14 +95,59 @@ def _names(text: str) -> list[str]:
 
 
 def _load(path: str, allow_dirs: list[str]) -> Any:
+    """Lazy whatever the size: the rows stay in DuckDB (CSV/TSV, Parquet; others are eager)."""
     from ..loading import load
 
-    return load(path, allow_dirs=allow_dirs)
+    return load(path, allow_dirs=allow_dirs, lazy=True)
+
+
+def _grouped_profile(
+    args: argparse.Namespace, population_table: Any, progress: Any
+) -> tuple[Any, Any]:
+    """(profile, dataset) from one grouped scan of the file.
+
+    The profile is ``None`` when the records are needed or the dataset groups best itself
+    (then the lazy dataset comes back, if it was loaded, so the file is not read again).
+
+    SUDA, per-record output, household risk and sampling weights need the records (a second
+    scan), and a bundle records every column's type: those take the lazy path of :func:`_load`.
+    """
+    if args.suda or args.per_record or args.household or args.weights or args.bundle:
+        return None, None
+    from ..loading import load_grouped
+    from ..risk import build_class_table, profile_from_table
+
+    threshold, sensitive = _risk_options(args, None)
+    sensitive = list(dict.fromkeys(sensitive))
+    with progress.phase("scan", source_label(args.file)):
+        data, groups = load_grouped(args.file, [*args.qi, *sensitive], allow_dirs=args.allow_dir)
+        if groups is None:  # one scan of the lazy dataset is already the best (Parquet)
+            return None, data
+        table = build_class_table(
+            groups,
+            args.qi,
+            sensitive=sensitive,
+            missing=args.missing,
+            counts="__n",
+            source=args.file,
+        )
+    with progress.phase("measures"):
+        profile = profile_from_table(
+            table,
+            threshold=threshold,
+            population_size=args.population,
+            population_table=population_table,
+            l=args.l_value,
+            suda_max_size=args.suda_max_size,
+            dis_fraction=args.dis_fraction,
+            source=data,
+            source_name=args.file,
+        )
+    return profile, data
 
 
 def run(args: argparse.Namespace) -> int:
     from ..risk import assess
-    from . import print_json
 
     if args.per_record:
         from .._io import ensure_not_source
@@ -117,35 +164,54 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
-    data = _load(args.file, args.allow_dir)
-    population_table = (
-        _load(args.population_table, args.allow_dir) if args.population_table else None
-    )
+    progress = Progress.from_args(args, "assess")
+    population_table = None
+    if args.population_table:
+        with progress.phase("scan", source_label(args.population_table)):
+            population_table = _load(args.population_table, args.allow_dir)
+    profile, data = _grouped_profile(args, population_table, progress)
+    if profile is not None:
+        return _report(args, profile, None)
+    if data is None:
+        with progress.phase("scan", source_label(args.file)):
+            data = _load(args.file, args.allow_dir)
     # with --policy the bundle's gate judges this very profile: assess it the way the policy
     # measures (its risk threshold, its l-diversity attributes)
     threshold, sensitive = _risk_options(args, data)
-    profile = assess(
-        data,
-        args.qi,
-        sensitive=sensitive,
-        weights=args.weights,
-        household=args.household,
-        population_size=args.population,
-        population_table=population_table,
-        threshold=threshold,
-        missing=args.missing,
-        l=args.l_value,
-        source=args.file,
-        suda_max_size=args.suda_max_size,
-        dis_fraction=args.dis_fraction,
-    )
+    with progress.phase("measures"):
+        profile = assess(
+            data,
+            args.qi,
+            sensitive=sensitive,
+            weights=args.weights,
+            household=args.household,
+            population_size=args.population,
+            population_table=population_table,
+            threshold=threshold,
+            missing=args.missing,
+            l=args.l_value,
+            source=args.file,
+            suda_max_size=args.suda_max_size,
+            dis_fraction=args.dis_fraction,
+        )
     if args.suda:
-        _ = profile.suda
+        _check_suda_memory(profile.records, len(args.qi), args.suda_max_size)
+        with progress.phase("suda"):
+            _ = profile.suda
+    if args.per_record:
+        with progress.phase("write", Path(args.per_record).name):
+            frame = profile.per_record(suda=args.suda)
+            atomic_write(
+                args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources
+            )
+    return _report(args, profile, data)
+
+
+def _report(args: argparse.Namespace, profile: Any, data: Any) -> int:
+    from . import print_json
+
     if args.subsets:
         _ = profile.subsets
-    if args.per_record:
-        frame = profile.per_record(suda=args.suda)
-        atomic_write(args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources)
     bundle_written = _write_bundle(args, data, profile) if args.bundle else None
     if args.json:
         print_json(profile.to_dict())
@@ -156,6 +222,23 @@ def run(args: argparse.Namespace) -> int:
         if bundle_written:
             print(f"assessment bundle written to {bundle_written}")
     return 0
+
+
+def _check_suda_memory(records: int, n_qis: int, max_size: int | None) -> None:
+    """Refuse SUDA2 before it starts when it cannot fit; name the largest MSU size that fits."""
+    from .._memory import available_memory, check_memory
+    from ..risk.suda import suda2_memory
+
+    have = available_memory()
+    need = suda2_memory(records, n_qis, max_size)
+    top = n_qis if max_size is None else min(max_size, n_qis)
+    fits = [k for k in range(top - 1, 0, -1) if suda2_memory(records, n_qis, k) <= have]
+    if fits:
+        instead = f"--suda-max-size {fits[0]} fits, or assess a sample"
+    else:
+        per = max(suda2_memory(1, n_qis, 1), 1)
+        instead = f"assess a sample of at most {have // per:,} records with --suda"
+    check_memory(need, f"SUDA2 over {records:,} records and {n_qis} QIs", instead, available=have)
 
 
 def _risk_options(args: argparse.Namespace, data: Any) -> tuple[float, list[str]]:

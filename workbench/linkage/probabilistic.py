@@ -35,7 +35,7 @@ import pandas as pd
 
 from .._extras import require
 from ..dataset import as_pandas, check_columns
-from ..errors import ParameterError
+from ..errors import LinkageWarning, ParameterError
 from ._codes import joint_keys
 from .crosswalk import CrosswalkEntry
 from .exact import _truth_codes, prepare_pair
@@ -353,6 +353,8 @@ def link_probabilistic(
     pred, weights = _run_splink(
         pair, fields, rules, training, threshold, seed, u_max_pairs, em_max_pairs
     )
+    if len(pred) == 0:
+        _warn_if_exact_pairs(pair, names, threshold)
 
     # attacker's decision per released record
     cand = np.zeros(n_r, dtype=np.int64)
@@ -405,6 +407,26 @@ def link_probabilistic(
         match_weights=weights,
         **kwargs,
     )
+
+
+def _warn_if_exact_pairs(pair: HarmonizedPair, names: Sequence[str], threshold: float) -> None:
+    """Warn loudly when no pair was scored although some records agree on every field.
+
+    The prior match probability falls as ``1 / (n_released * n_attacker)``: on large files a
+    fixed threshold can exceed every posterior, so the attack "finds nothing" while exact
+    linkage re-identifies. Reporting zero risk silently would be a false reassurance.
+    """
+    exact = _pair_count(pair.left, pair.right, list(names))
+    if exact:
+        warnings.warn(
+            f"probabilistic linkage scored no record pair at match probability >= {threshold:g}, "
+            f"yet {exact:,} record pairs agree exactly on every shared field "
+            f"({', '.join(names)}); with {len(pair.left):,} x {len(pair.right):,} records the "
+            "prior match probability keeps every posterior below the threshold. This result "
+            "understates the risk: lower --threshold, or run exact linkage.",
+            LinkageWarning,
+            stacklevel=3,
+        )
 
 
 def _run_splink(

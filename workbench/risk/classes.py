@@ -372,6 +372,7 @@ def build_class_table(
     missing: str = "category",
     records: bool | None = None,
     source: str | None = None,
+    counts: str | None = None,
 ) -> ClassTable:
     """Scan ``data`` once and return its equivalence-class table.
 
@@ -394,12 +395,19 @@ def build_class_table(
         so it defaults to False.
     source : str, optional
         File name used in error messages.
+    counts : str, optional
+        ``data`` is already grouped: this column holds how many records each row stands for
+        (as :func:`workbench.loading.load_grouped` gives, from the same scan that read the
+        file). Not with ``weights`` or ``records``, which need the records themselves.
 
     Returns
     -------
     ClassTable
     """
     qis = _check_qis(qis)
+    if counts is not None and (weights or records):
+        what = "weights" if weights else "records"
+        raise ParameterError(what, weights or records, f"none with pre-grouped counts {counts!r}")
     _check_missing(missing)
     sensitive = tuple(sensitive)
     for s in sensitive:
@@ -408,8 +416,10 @@ def build_class_table(
     if isinstance(data, Dataset):
         source = source or data.source or data.name
     needed = [*qis, *sensitive, *([weights] if weights else [])]
-    check_columns(data, _unique(needed), source)
+    check_columns(data, _unique([*needed, *([counts] if counts else [])]), source)
     native = _native(data)
+    if counts is not None:
+        return _build_lazy(data, qis, None, sensitive, missing, source, counts=counts)
     if isinstance(native, pd.DataFrame):
         return _build_pandas(
             native,
@@ -455,12 +465,45 @@ def _build_lazy(
     sensitive: tuple[str, ...],
     missing: str,
     source: str | None,
+    counts: str | None = None,
 ) -> ClassTable:
     """One GROUP BY over the QIs (and sensitive attributes) through narwhals, one collect."""
     import narwhals as nw
 
     lf = as_narwhals(data)
     schema = lf.collect_schema()
+    if counts is not None:
+        if not schema[counts].is_integer():
+            raise ParameterError("counts", counts, "a column of whole numbers of records")
+        keys = _unique([*qis, *sensitive])
+        grouped = (
+            lf.group_by(keys, drop_null_keys=False)
+            .agg(
+                nw.col(counts).sum().alias("__n"),
+                nw.col(counts).min().alias("__nmin"),
+                nw.col(counts).count().alias("__nn"),
+                nw.len().alias("__rows"),
+            )
+            .collect()
+            .to_arrow()
+        )
+        n = _arrow_numbers(grouped.column("__n"))
+        if len(n) and (
+            (
+                _arrow_numbers(grouped.column("__nn")) != _arrow_numbers(grouped.column("__rows"))
+            ).any()
+            or np.nanmin(_arrow_numbers(grouped.column("__nmin"))) < 1
+        ):
+            raise ParameterError("counts", counts, "whole numbers >= 1 (no missing)")
+        return _assemble(
+            {c: grouped.column(c) for c in qis},
+            n.astype(np.int64),
+            None,
+            {s: grouped.column(s) for s in sensitive},
+            missing,
+            False,
+            None,
+        )
     if weights and not schema[weights].is_numeric():
         # Text weights: parse them in pandas to name the first bad row.
         frame = _collect_columns(data, _unique([*qis, *sensitive, weights]), source)

@@ -39,11 +39,24 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
-from scipy import optimize, special
 
 from ..errors import ParameterError
+
+
+class _LazySpecial:
+    """``scipy.special``, imported on first use: a profile without a population size (most CLI
+    runs) then never pays its start-up cost (over a second on a loaded machine)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from scipy import special as module
+
+        return getattr(module, name)
+
+
+special = _LazySpecial()
 
 __all__ = [
     "PopulationEstimate",
@@ -398,6 +411,8 @@ def snb(class_sizes: np.ndarray, population_size: float) -> PopulationEstimate:
         except (ZeroDivisionError, OverflowError):
             return np.full(2, 1e12)
         return r if np.all(np.isfinite(r)) else np.full(2, 1e12)
+
+    from scipy import optimize  # imported here: it pulls in scipy.linalg (seconds at start-up)
 
     best = None
     for la in (0.0, -2.0, 2.0, -5.0):

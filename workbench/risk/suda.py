@@ -181,6 +181,25 @@ class SudaResult:
 # --------------------------------------------------------------------------------------------
 
 
+def suda2_memory(n_records: int, n_columns: int, max_size: int | None = None) -> int:
+    """Estimated peak bytes of :func:`suda2` through a risk profile, before running it.
+
+    Worst case (every record distinct): per record the profile's codes and class ids, the dense
+    codes, distinct rows, MSU counts and contributions (per distinct row and per record), the
+    scores, and the masks and group ids (5 bytes) of the two widest lattice levels alive at
+    once. Conservative: 607 bytes per record for 6 QIs against 478 measured (peak increase of
+    ``workbench assess --suda`` at 1M near-unique records); 50M records need about 30 GB.
+    """
+    m = int(n_columns)
+    k = m if max_size is None else max(1, min(int(max_size), m))
+    arrays = 8 * (6 * m + 2 * k + 6)
+    levels = max(
+        (math.comb(m, j) + (math.comb(m, j + 1) if j < k else 0) for j in range(1, k + 1)),
+        default=0,
+    )
+    return int(n_records) * (arrays + 5 * levels)
+
+
 def _check_params(
     columns: Sequence[str], max_size: Any, dis_fraction: Any, score_weights: Any
 ) -> tuple[tuple[str, ...], int]:
