@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from .._io import atomic_write_text
 from ..errors import ConfigError, ParameterError
 from .accuracy import AccuracyReport, accuracy_report
 from .ledger import Budget, Ledger
@@ -387,8 +386,10 @@ def dp_release(
     result = DPRelease(plan, tuple(stats), key_source, src.names, ledger_info, src.notes)
     outputs: list[str] = []
     if output is not None:
-        frame = result.to_frame()
-        atomic_write_text(output, frame.to_csv(index=False), sources=_paths(src.inputs))
+        from .._io import write_table
+
+        # the one table writer: group labels are text from the data, so formulas are escaped
+        write_table(output, result.to_frame(), sources=_paths(src.inputs))
         outputs.append(str(output))
     if bundle is not None:
         from .._io import ensure_not_source
