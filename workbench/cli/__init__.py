@@ -26,6 +26,7 @@ COMMANDS = [
     "scenarios",
     "reassess",
     "anonymize",
+    "transform",
     "frontier",
     "report",
     "dashboard",
