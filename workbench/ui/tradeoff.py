@@ -192,6 +192,7 @@ class TuneApp:
         title: str | None = None,
     ) -> None:
         from .loader import LoaderPanel
+        from .pipeline import PipelinePanel
         from .roles import RolesPanel, with_quasi_identifiers
         from .summary import SummaryPanel
 
@@ -206,12 +207,14 @@ class TuneApp:
         self.roles = RolesPanel(self.store, output_dir)
         self.tuner = TunerPanel(self.store, output_dir, hierarchies, k=k, suppression=suppression)
         self.tradeoff = TradeoffPanel(self.store, self.tuner)
+        self.pipeline = PipelinePanel(self.store, self.tuner, output_dir)
         self.summary = SummaryPanel(self.store, output_dir, title, kind="De-identification")
         self.ui = widgets.VBox(
             [
                 self.loader.ui,
                 self.roles.ui,
                 self.tuner.ui,
+                self.pipeline.ui,
                 self.tradeoff.ui,
                 self.summary.ui,
             ]
