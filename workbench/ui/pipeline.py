@@ -313,6 +313,7 @@ class PipelinePanel:
             ],
             layout=widgets.Layout(max_width="100%"),
         )
+        self.ui.add_class("wb-pipeline")
         g(self._reset)(store.state)
         self._on_kind({"new": self.kind.value})
 

@@ -84,7 +84,7 @@ class TradeoffPanel:
         self.ui = widgets.VBox(
             [
                 widgets.HTML(
-                    "<h3>5. Risk-utility trade-off</h3><p>Each point is the best transformation "
+                    "<h3>6. Risk-utility trade-off</h3><p>Each point is the best transformation "
                     "for one target; the red line joins the points no other point beats on both "
                     "risk and information loss.</p>"
                 ),

@@ -77,6 +77,11 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d
 _SAMPLE = 2000
 
 
+def _wrap() -> widgets.Layout:
+    """A row that wraps: at 1280 px a second panel goes below instead of off-screen."""
+    return widgets.Layout(flex_flow="row wrap", align_items="flex-start", max_width="100%")
+
+
 # ------------------------------------------------------------------------------------------------
 # Hierarchies
 # ------------------------------------------------------------------------------------------------
@@ -485,17 +490,19 @@ class TunerPanel:
                 widgets.HBox([self.search_button, self.auto, self.progress.widget]),
                 self.summary,
                 self.errors.widget,
-                widgets.HBox([self.compare_fig.widget, self.hist_fig.widget]),
-                widgets.HBox(
+                widgets.Box([self.compare_fig.widget, self.hist_fig.widget], layout=_wrap()),
+                widgets.Box(
                     [
                         widgets.VBox([self.dist_column, self.dist_out.widget]),
                         widgets.VBox([self.utility, self.utility_button]),
-                    ]
+                    ],
+                    layout=_wrap(),
                 ),
                 widgets.HBox([self.save_config, self.save_data]),
                 self.saved,
             ]
         )
+        self.ui.add_class("wb-tuner")
 
     # ------------------------------------------------------------------ building
     def _arx_file(self, column: str) -> Path | None:
@@ -625,7 +632,6 @@ class TunerPanel:
             report = self._compare(view)
         self.summary.value = tuner_summary_html(view)
         self.utility.value = utility_html(report, view)
-        self.utility_button.layout.display = "none" if report is not None else ""
         dists = {
             q: {
                 "before": self._before(q, view.levels[q]),
