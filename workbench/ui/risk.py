@@ -316,7 +316,12 @@ class RiskPanel:
         )
         self.suda_button.add_class("wb-suda-button")
         self.suda_max = widgets.IntSlider(
-            value=4, min=1, max=8, description="max MSU size", continuous_update=False
+            value=4,
+            min=1,
+            max=8,
+            description="largest attribute combination (MSU size)",
+            continuous_update=False,
+            style={"description_width": "initial"},
         )
         self.suda_progress = ProgressBar("SUDA")
         self.subsets_button = widgets.Button(

@@ -14,9 +14,10 @@ the notebook names, under names derived from the dataset name (sanitised), never
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from ..deid.hierarchy import value_strings
 from ..deid.lattice import METRICS, NodeEvaluation
 from ..errors import HierarchyError, ParameterError
 from ..risk import class_size_summary, prosecutor_risk
-from ._charts_extra import FigureSlot, shares_from_counts
+from ._charts_extra import FigureSlot, distribution_side_by_side, shares_from_counts
 from ._common import ErrorBox, ProgressBar, guarded
 from .risk import current_risk, risk_is_current
 from .state import AppState, Store, reacting, safe_name
@@ -75,6 +76,7 @@ LIVE_UTILITY_LIMIT = 200_000
 CONFIG_FORMAT = "workbench-deid-config"
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
 _SAMPLE = 2000
+_DIST_TOP = 40  # categories drawn per side (rarer ones, and any below 5 records, pooled)
 
 
 def _wrap() -> widgets.Layout:
@@ -440,13 +442,17 @@ class TunerPanel:
         )
         self.auto.add_class("wb-auto-search")
         self.progress = ProgressBar("search")
+        self.busy = widgets.HTML("")
+        self.busy.add_class("wb-tuner-busy")
         self.summary = widgets.HTML("")
         self.summary.add_class("wb-tuner-summary")
         self.utility = widgets.HTML("")
         self.utility_button = widgets.Button(
             description="Compare utility", icon="balance-scale", layout=widgets.Layout(width="auto")
         )
-        self.dist_column = widgets.Dropdown(options=[], description="distribution of")
+        self.dist_column = widgets.Dropdown(
+            options=[], description="distribution of", style={"description_width": "initial"}
+        )
         self.save_config = widgets.Button(
             description="Save configuration (JSON)",
             icon="save",
@@ -487,7 +493,10 @@ class TunerPanel:
                 ),
                 self.qi_rows,
                 widgets.HBox([self.k, self.suppression, self.l_div, self.metric]),
-                widgets.HBox([self.search_button, self.auto, self.progress.widget]),
+                widgets.Box(
+                    [self.search_button, self.auto, self.busy, self.progress.widget],
+                    layout=_wrap(),
+                ),
                 self.summary,
                 self.errors.widget,
                 widgets.Box([self.compare_fig.widget, self.hist_fig.widget], layout=_wrap()),
@@ -503,6 +512,17 @@ class TunerPanel:
             ]
         )
         self.ui.add_class("wb-tuner")
+
+    @contextlib.contextmanager
+    def working(self, what: str) -> Iterator[None]:
+        """Show what runs while it runs (the kernel sends the message before the work)."""
+        self.busy.value = (
+            f"<span class='wb-busy' style='color:#a60'>&#8987; {html.escape(what)}…</span>"
+        )
+        try:
+            yield
+        finally:
+            self.busy.value = ""
 
     # ------------------------------------------------------------------ building
     def _arx_file(self, column: str) -> Path | None:
@@ -599,7 +619,8 @@ class TunerPanel:
 
     def _prepare(self) -> None:
         st = self.store.state
-        self.ctx = SearchContext(st.dataset, st.qis, dict(self._hierarchies), st.sensitive)
+        with self.working(f"encoding {st.dataset.n_rows:,} records"):
+            self.ctx = SearchContext(st.dataset, st.qis, dict(self._hierarchies), st.sensitive)
         self._before_cache = {}
         if self.auto.value:
             self.run_search()
@@ -617,6 +638,10 @@ class TunerPanel:
         return {q: int(sl.value) for q, sl in self.levels.items()}
 
     def _evaluate(self) -> None:
+        with self.working("updating risk and utility"):
+            self._evaluate_now()
+
+    def _evaluate_now(self) -> None:
         st = self.store.state
         if self.ctx is None:
             self.view = None
@@ -632,10 +657,11 @@ class TunerPanel:
             report = self._compare(view)
         self.summary.value = tuner_summary_html(view)
         self.utility.value = utility_html(report, view)
+        # the original granularity next to the released one (not both at the released level)
         dists = {
             q: {
-                "before": self._before(q, view.levels[q]),
-                "after": released_shares(self.ctx, view, q),
+                "before": self._before(q, 0),
+                "after": released_shares(self.ctx, view, q, top=_DIST_TOP),
             }
             for q in self.ctx.qis
         }
@@ -649,7 +675,7 @@ class TunerPanel:
 
     def _before(self, q: str, level: int = 0) -> dict[str, float]:
         if (q, level) not in self._before_cache:
-            self._before_cache[q, level] = original_shares(self.ctx, q, level=level)
+            self._before_cache[q, level] = original_shares(self.ctx, q, top=_DIST_TOP, level=level)
         return self._before_cache[q, level]
 
     def transformed(self) -> tuple[pd.DataFrame, np.ndarray]:
@@ -710,7 +736,9 @@ class TunerPanel:
         if col is None or col not in dists:
             fig = charts.empty_figure("no distribution", "")
         else:
-            fig = charts.distribution_before_after(dists[col]["before"], dists[col]["after"], col)
+            level = self.levels[col].value if col in self.levels else 0
+            label = "released" if level == 0 else f"released (level {level})"
+            fig = distribution_side_by_side(dists[col]["before"], dists[col]["after"], col, label)
         self.figures["dist"] = fig
         return fig
 
@@ -806,6 +834,9 @@ class TunerPanel:
         if self.ctx is None:
             return
         self.search_button.disabled = True
+        self.busy.value = (
+            "<span class='wb-busy' style='color:#a60'>&#8987; searching the optimal levels…</span>"
+        )
         try:
             result = self.ctx.search(self.criteria(), self.metric.value, progress=self.progress)
             if not result.found:
@@ -824,6 +855,7 @@ class TunerPanel:
             self.store.set(transform=result)
         finally:
             self.search_button.disabled = False
+            self.busy.value = ""
 
     def set_levels(self, levels: Mapping[str, int], **targets: Any) -> None:
         """Set levels (and optionally ``k``, ``suppression``, ``l``) and evaluate once."""
