@@ -91,3 +91,61 @@ def test_original_distribution_is_drawn_at_the_original_granularity() -> None:
     ages = [int(x) for x in tuner.dist_out.shown["data"][0]["x"] if x != "other"]
     assert ages == sorted(ages)
     assert pd.Series(ages).is_unique
+
+
+# ------------------------------------------------------------------ every number explained
+def test_k_meaning_in_plain_words_at_one_and_two() -> None:
+    from workbench.ui._common import k_meaning
+
+    one = k_meaning(1, ["age", "sex", "zip", "dob"])
+    assert one.startswith("k = 1: at least one person is alone in their group")
+    assert "knows these 4 attributes (age, sex, zip, dob)" in one
+    two = k_meaning(2, ["age"])
+    assert "at least 1 other person" in two and "1 in 2" in two
+    assert "No records are released" in k_meaning(None, ["age"])
+
+
+@pytest.mark.parametrize(
+    ("threshold", "largest"), [(0.2, 4), (0.25, 3), (0.3, 3), (0.5, 1), (0.51, 1), (1.0, 0)]
+)
+def test_at_risk_words_agree_with_the_prosecutor_rule(threshold, largest) -> None:
+    import numpy as np
+
+    from workbench.risk import prosecutor_risk
+    from workbench.ui._common import at_risk_meaning
+
+    sizes = np.arange(1, 8)
+    pros = prosecutor_risk(sizes, threshold=threshold)
+    at_risk = int(round(pros.records_at_risk * sizes.sum()))
+    assert at_risk == int(sizes[sizes <= largest].sum())  # the words describe the same rule
+    text = at_risk_meaning(at_risk, int(sizes.sum()), threshold)
+    if largest:
+        assert f"groups of {largest} or fewer" in text
+    else:
+        assert "No group" in text
+
+
+def test_summaries_carry_their_meaning_and_unavailable_estimators_say_why() -> None:
+    from workbench.risk import assess
+    from workbench.ui.risk import population_html, risk_summary_html
+
+    df = random_frame(300)
+    p = assess(df, ["age", "sex", "zip"], population_size=310)
+    text = risk_summary_html(p)
+    assert "k = 1: at least one person is alone" in text
+    assert "sample uniques" in text and "are above the risk threshold" in text
+    pop = p.population.to_dict()
+    missing = [m for m in ("pitman", "zayatz", "snb") if pop[m] is None]
+    assert missing == ["pitman", "snb"]  # this table: two estimators cannot be fitted
+    shown = population_html(p)
+    for m in missing:
+        assert pop["notes"][m] and html_escape(pop["notes"][m]) in shown
+    store = _store()
+    tuner = TunerPanel(store, k=3, auto_search=True)
+    assert "k = " in tuner.summary.value and "wb-meaning" in tuner.summary.value
+
+
+def html_escape(s: str) -> str:
+    import html
+
+    return html.escape(s)

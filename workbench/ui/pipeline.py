@@ -46,7 +46,7 @@ from ..deid.transforms import (
 )
 from ..errors import ParameterError
 from ..risk import class_size_summary, prosecutor_risk
-from ._common import ErrorBox, guarded
+from ._common import ErrorBox, at_risk_meaning, guarded, k_meaning
 from .state import AppState, Store, reacting, safe_name
 
 __all__ = ["PipelinePanel", "STEP_KINDS", "StepEffect", "describe_step", "step_effect"]
@@ -482,18 +482,14 @@ class PipelinePanel:
             )
         last = e.effects[-1] if e.effects else None
         meaning = ""
-        if last is not None and last.k is not None:
-            qis = self.store.state.qis
-            meaning = (
-                f"<p class='wb-meaning'>After these steps every released person shares their "
-                f"{len(qis)} quasi-identifiers with at least {last.k - 1:,} other(s) (k = "
-                f"{last.k:,}); {last.records_at_risk:,} released people are above the risk "
-                "threshold.</p>"
-                if last.k > 1
-                else f"<p class='wb-meaning'>k = 1: at least one person is alone in their "
-                f"group and can be singled out by anyone who knows these {len(qis)} "
-                "attributes.</p>"
-            )
+        if last is not None:
+            st = self.store.state
+            words = [k_meaning(last.k if last.records_released else None, st.qis)]
+            if last.records_released:
+                words.append(
+                    at_risk_meaning(last.records_at_risk, last.records_released, st.threshold)
+                )
+            meaning = "".join(f"<p class='wb-meaning'>{html.escape(w)}</p>" for w in words)
         self.table.value = (
             "<table class='wb-table'><thead><tr><th>#</th><th>step</th><th>k (smallest group)"
             "</th><th>people above the risk threshold</th><th>records suppressed (total)</th>"

@@ -45,7 +45,7 @@ from ..deid.lattice import METRICS, NodeEvaluation
 from ..errors import HierarchyError, ParameterError
 from ..risk import class_size_summary, prosecutor_risk
 from ._charts_extra import FigureSlot, distribution_side_by_side, shares_from_counts
-from ._common import ErrorBox, ProgressBar, guarded
+from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
 from .risk import current_risk, risk_is_current
 from .state import AppState, Store, reacting, safe_name
 
@@ -349,6 +349,10 @@ def tuner_summary_html(view: NodeView) -> str:
     )
     pros = r["prosecutor"]
     at_risk = int(round(pros["records_at_risk"] * r["records"]))
+    meaning = k_meaning(r["min_class_size"] if r["records"] else None, r["qis"])
+    if r["suppressed"]:
+        meaning += f" {r['suppressed']:,} records are suppressed (not released)."
+    risk_words = at_risk_meaning(at_risk, r["records"], pros["threshold"])
     return (
         "<div class='wb-tuner-numbers'>"
         f"<div style='font-size:1.15em'><span class='wb-k'>k = {r['min_class_size']}</span> "
@@ -356,7 +360,9 @@ def tuner_summary_html(view: NodeView) -> str:
         f"&middot; {ok}</div>"
         f"<div>released records: {r['records']:,}; highest risk {_pct(pros['highest'])}; "
         f"average risk {_pct(pros['average'])}; records at risk: {at_risk:,} "
-        f"({_pct(pros['records_at_risk'])}) above {pros['threshold']:g}</div></div>"
+        f"({_pct(pros['records_at_risk'])}) above {pros['threshold']:g}</div>"
+        f"<div class='wb-meaning' style='color:#444'>{html.escape(meaning)}</div>"
+        f"<div class='wb-meaning' style='color:#444'>{html.escape(risk_words)}</div></div>"
     )
 
 
