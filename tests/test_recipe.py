@@ -264,3 +264,47 @@ def test_cli_transform_bad_recipe_exits_2_and_writes_nothing(tmp_path, capsys) -
     assert "no integer seed" in capsys.readouterr().err
     assert not out.exists()
     assert main(["transform", str(data), "--recipe", str(bad), "--output", str(data)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mean income by region", ("mean", "income", ("region",))),
+        ("count by sex, zip", ("count", None, ("sex", "zip"))),
+        ("Median age", ("median", "age", ())),
+        ("share", ("share", None, ())),
+    ],
+)
+def test_statistic_parse(text, expected) -> None:
+    from workbench.deid.utility import Statistic
+
+    s = Statistic.parse(text)
+    assert (s.kind, s.column, s.by) == expected
+
+
+@pytest.mark.parametrize("text", ["mean income region extra", "mean by", "", "variance x"])
+def test_statistic_parse_refuses(text) -> None:
+    from workbench.deid.utility import Statistic
+    from workbench.errors import ParameterError
+
+    with pytest.raises(ParameterError):
+        Statistic.parse(text)
+
+
+def test_cli_statistics_before_and_after_in_the_bundle(tmp_path, monkeypatch) -> None:
+    data = tmp_path / "people.csv"
+    frame = _frame()
+    frame.to_csv(data, index=False)
+    recipe = Recipe([RecordSuppression(("age", "zip", "sex"), k=2)], ROLES)
+    rfile = recipe.save(tmp_path / "r.yaml")
+    out, bundle = tmp_path / "o.csv", tmp_path / "b.json"
+    args = ["transform", str(data), "--recipe", str(rfile), "--output", str(out)]
+    assert main([*args, "--statistic", "mean income by sex"]) == 2  # needs --bundle
+    code = main([*args, "--bundle", str(bundle), "--statistic", "mean income by sex"])
+    assert code == 0
+    stats = json.loads(bundle.read_text())["utility"]["statistics"]
+    assert len(stats) == 1
+    assert stats[0]["label"] == "mean(income) by sex"
+    want = frame.groupby("sex")["income"].mean()
+    got = {tuple(g["group"]): g["original"] for g in stats[0]["groups"]}
+    assert got == pytest.approx({("F",): want["F"], ("M",): want["M"]})

@@ -98,6 +98,7 @@ def anonymization_bundle(
     author: str | None = None,
     population_size: float | None = None,
     distribution_columns: Sequence[str] | None = None,
+    statistics: Sequence[Any] = (),
     **sections: Any,
 ) -> AssessmentBundle:
     """Risk before and after, the transformation and its utility cost, as one bundle.
@@ -126,6 +127,7 @@ def anonymization_bundle(
         suppressed=suppressed,
         hierarchies=dict(hierarchies or {}) or None,
         levels=dict(result.levels) if result.levels else None,
+        statistics=statistics,  # downstream statistics before/after (mean income by region)
     )
     transformation = result.to_dict()
     transformation.pop("data", None)

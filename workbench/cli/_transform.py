@@ -38,6 +38,14 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="pseudonymization key file (wins over $WORKBENCH_PSEUDONYM_KEY; at least 16 bytes)",
     )
+    p.add_argument(
+        "--statistic",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="downstream statistic compared before/after in the bundle, e.g. 'mean income by "
+        "region', 'count by sex' (repeat; needs --bundle)",
+    )
     p.add_argument("--json", action="store_true", help="print what was done as JSON")
     add_bundle_arguments(p)
     p.set_defaults(func=run)
@@ -56,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.bundle:
         ensure_not_source(args.bundle, [args.file, args.recipe, args.output])
+    from ..deid.utility import Statistic
+
+    statistics = [Statistic.parse(t) for t in args.statistic]
+    if statistics and not args.bundle:
+        raise ParameterError("--statistic", args.statistic[0], "--bundle to hold the comparison")
     recipe = Recipe.load(args.recipe)
     if args.roles:
         from ..roles import RoleMap
@@ -78,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     )
     bundle = None
     if args.bundle:
-        bundle = _write_bundle(args, data, recipe, run_)
+        bundle = _write_bundle(args, data, recipe, run_, statistics)
     if args.json:
         print_json({"output": str(out), "bundle": bundle, "recipe_sha256": recipe_sha, **summary})
     else:
@@ -86,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_bundle(args: argparse.Namespace, data: Any, recipe: Any, run_: Any) -> str:
+def _write_bundle(
+    args: argparse.Namespace, data: Any, recipe: Any, run_: Any, statistics: list
+) -> str:
     from ..assessment import anonymization_bundle
     from ..dataset import Dataset
 
@@ -106,6 +121,7 @@ def _write_bundle(args: argparse.Namespace, data: Any, recipe: Any, run_: Any) -
         hierarchies=run_.hierarchies,
         roles=recipe.roles,
         rationale=args.rationale,
+        statistics=statistics,
         **extra,
     )
     return save_bundle_and_record(args, bundle, dataset, recipe.roles, "transform")

@@ -263,6 +263,14 @@ class PipelinePanel:
         self.bundle_button.add_class("wb-save-pipeline-bundle")
         self.busy = widgets.HTML("")
         self.busy.add_class("wb-pipeline-busy")
+        self.statistics = widgets.Text(
+            value="",
+            placeholder="mean income by region; count by sex",
+            description="statistics in the bundle",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="520px"),
+        )
+        self.statistics.add_class("wb-statistics")
         self.table = widgets.HTML("")
         self.table.add_class("wb-pipeline-steps")
         self.history = widgets.HTML("")
@@ -306,6 +314,7 @@ class PipelinePanel:
                     ],
                     layout=wrap,
                 ),
+                self.statistics,
                 self.errors.widget,
                 self.table,
                 self.history,
@@ -565,7 +574,9 @@ class PipelinePanel:
     def save_bundle(self, rationale: str = "") -> Path:
         """Bundle of risk before/after, the steps and utility, through the leak guard."""
         from ..assessment import anonymization_bundle, save_bundle
+        from ..deid.utility import Statistic
 
+        statistics = [Statistic.parse(t) for t in self.statistics.value.split(";") if t.strip()]
         st = self.store.state
         if not st.qis:
             raise ParameterError("quasi-identifiers", [], "quasi-identifiers chosen in the roles")
@@ -585,6 +596,7 @@ class PipelinePanel:
             hierarchies=run.hierarchies,
             roles=st.roles,
             rationale=rationale,
+            statistics=statistics,
         )
         path = self._path(".pipeline-bundle.json")
         save_bundle(bundle, path, st.dataset, st.roles)
