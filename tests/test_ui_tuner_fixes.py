@@ -149,3 +149,19 @@ def html_escape(s: str) -> str:
     import html
 
     return html.escape(s)
+
+
+def test_sample_picker_and_upload_agree() -> None:
+    from workbench.ui.loader import LoaderPanel
+    from workbench.ui.state import Store
+
+    store = Store()
+    loader = LoaderPanel(store, sample="city.clinic")
+    loader.load_initial()
+    assert loader.sample.value == "city.clinic" and store.state.dataset.name != "people"
+    content = random_frame(50).to_csv(index=False).encode()
+    loader._on_upload({"new": ({"name": "people.csv", "content": content},)})
+    assert store.state.dataset.name == "people"
+    assert loader.sample.value is None  # no longer says "city.clinic"
+    loader.sample.value = "city.clinic"  # choosing the sample again loads it
+    assert store.state.dataset.name != "people"
