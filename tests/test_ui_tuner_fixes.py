@@ -165,3 +165,25 @@ def test_sample_picker_and_upload_agree() -> None:
     assert loader.sample.value is None  # no longer says "city.clinic"
     loader.sample.value = "city.clinic"  # choosing the sample again loads it
     assert store.state.dataset.name != "people"
+
+
+def test_utility_table_speaks_in_percentages_and_words() -> None:
+    import re
+
+    store = _store()
+    tuner = TunerPanel(store, k=3, auto_search=True)
+    text = tuner.utility.value
+    rep = store.state.utility.to_dict()
+    assert f"{rep['records_suppressed']:,} of {rep['records_original']:,} people" in text
+    assert "of the detail removed" in text and "% of people in a different category" in text
+    assert "original mapped to the released level" in text
+    for raw in (
+        "wasserstein_normalized",
+        "total_variation",
+        "generalized level)",
+        "records_original",
+    ):
+        assert raw not in text
+    # every figure is a percentage or a count of people, never a bare fraction like 0.0172
+    cells = re.findall(r"<td>([^<]*)</td>", text)
+    assert not any(re.fullmatch(r"0\.\d+", c.strip()) for c in cells)

@@ -297,33 +297,48 @@ def original_shares(
     return shares_from_counts(labels, per, top=top, min_count=min_count)
 
 
+_BASIS_WORDS = {
+    "generalized level": "original mapped to the released level",
+    "interval midpoints": "released intervals at their midpoints",
+}
+
+
 def utility_html(report: Any, view: NodeView | None = None) -> str:
-    """Utility in plain words: information loss, suppression, distribution distances."""
+    """Utility in plain words: each figure as a percentage with what it means."""
     rows = []
     if view is not None:
         ev = view.evaluation
-        loss = "n/a (targets not met)" if ev.score is None else f"{ev.score:.3f}"
-        rows.append((f"information loss ({view.metric}, 0 = none, 1 = all)", loss))
+        loss = (
+            "n/a (the targets are not met)"
+            if ev.score is None
+            else f"{ev.score:.1%} of the detail removed"
+        )
+        rows.append((f"information loss ({view.metric}; 0 % = none, 100 % = everything)", loss))
     if report is not None:
         d = report.to_dict()
+        n, sup = d["records_original"], d["records_suppressed"]
         rows.append(
-            ("records suppressed", f"{d['records_suppressed']:,} of {d['records_original']:,}")
+            ("records suppressed", f"{sup:,} of {n:,} people ({_pct(sup / n if n else 0)})")
         )
         if d.get("mean_crosstab_difference") is not None:
             rows.append(
                 (
-                    "two-way tables: mean |change| of cell shares",
-                    f"{d['mean_crosstab_difference']:.4f}",
+                    "pairs of attributes (two-way tables)",
+                    f"cell shares move by {d['mean_crosstab_difference']:.2%} points on average",
                 )
             )
         for a in d.get("attributes") or []:
+            basis = _BASIS_WORDS.get(a.get("basis") or "", "")
             if a.get("wasserstein_normalized") is not None:
-                val = f"Wasserstein (normalised) {a['wasserstein_normalized']:.4f}"
+                val = f"values moved by {a['wasserstein_normalized']:.1%} of their range"
+                how = "Wasserstein distance / range"
             elif a.get("total_variation") is not None:
-                val = f"total variation {a['total_variation']:.4f}"
+                val = f"{a['total_variation']:.1%} of people in a different category"
+                how = "total variation distance"
             else:
                 continue
-            rows.append((f"{a['column']} ({a.get('basis', '')})", val))
+            label = f"{a['column']} ({how}{'; ' + basis if basis else ''})"
+            rows.append((label, val))
     body = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
     )
