@@ -187,3 +187,20 @@ def test_utility_table_speaks_in_percentages_and_words() -> None:
     # every figure is a percentage or a count of people, never a bare fraction like 0.0172
     cells = re.findall(r"<td>([^<]*)</td>", text)
     assert not any(re.fullmatch(r"0\.\d+", c.strip()) for c in cells)
+
+
+def test_suda_chart_says_its_shares_do_not_sum_to_100() -> None:
+    from workbench.risk import assess
+    from workbench.ui.risk import RiskPanel
+
+    df = random_frame(300)
+    store = store_for(df, ["age", "sex", "zip"], direct=["record_id"])
+    panel = RiskPanel(store)
+    panel.suda_max.value = 2
+    panel.suda_button.click()
+    ref = assess(df, ["age", "sex", "zip"], suda_max_size=2).suda
+    total = sum(ref.attribute_contributions.values())
+    assert total > 100.5  # this table's MSUs combine attributes
+    notes = [a.text for a in panel.suda.figure.layout.annotations]
+    assert any(f"add up to {total:.0f} %, not 100 %" in n for n in notes)
+    assert panel.suda.figure.data[0].name == "share of the SUDA score"

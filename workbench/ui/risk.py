@@ -439,7 +439,25 @@ class RiskPanel:
         elif name == "subsets":
             fig = charts.subset_uniqueness(d.get("subsets") or {})
         else:
-            fig = charts.suda_contributions(d.get("suda") or {})
+            suda = d.get("suda") or {}
+            fig = charts.suda_contributions(suda)
+            contrib = (suda.get("attribute_contributions") or {}) if isinstance(suda, dict) else {}
+            if contrib:
+                total = sum(contrib.values())
+                fig.add_annotation(
+                    text=(
+                        f"These shares add up to {total:.0f} %, not 100 %: a combination of "
+                        "several attributes counts towards each of them."
+                    ),
+                    xref="paper",
+                    yref="paper",
+                    x=0,
+                    y=1.08,
+                    showarrow=False,
+                    xanchor="left",
+                    font={"size": 11, "color": "#555"},
+                )
+                fig.data[0].name = "share of the SUDA score"
         self.figures[name] = fig
         return fig
 
