@@ -85,6 +85,11 @@ def test_yaml_round_trip_is_exact_for_every_kind_of_step() -> None:
     assert back.to_dict() == r.to_dict()
     assert [s.kind for s in back.steps] == [s.kind for s in r.steps]
     assert back.qis == ("age", "zip", "sex") and back.sensitive == ("income", "diagnosis")
+    # hierarchies travel with their file name only, never a server path
+    h = Hierarchy.from_rows(_zip_hierarchy().rows, name="zip", source="/srv/secret/zip.csv")
+    with_path = Recipe([FullDomainGeneralization({"zip": 1}, {"zip": h})])
+    assert "/srv/secret" not in with_path.to_yaml() and "source: zip.csv" in with_path.to_yaml()
+    assert Recipe.from_yaml(with_path.to_yaml()).to_yaml() == with_path.to_yaml()
     # the key is read at apply time: nothing in the recipe can hold it
     assert "key_source: env:WORKBENCH_PSEUDONYM_KEY" in text
 

@@ -219,7 +219,7 @@ class Recipe:
             "version": RECIPE_VERSION,
             "roles": dict(self.roles.to_dict()["columns"]) if self.roles is not None else None,
             "direct_identifiers": self.direct_identifiers,
-            "steps": [_jsonable(s.to_dict()) for s in self.steps],
+            "steps": [_without_paths(_jsonable(s.to_dict())) for s in self.steps],
         }
 
     def summary(self) -> list[dict[str, Any]]:
@@ -322,6 +322,14 @@ class Recipe:
     def __repr__(self) -> str:
         kinds = ", ".join(s.kind for s in self.steps)
         return f"Recipe(steps=[{kinds}], direct_identifiers={self.direct_identifiers!r})"
+
+
+def _without_paths(step: dict[str, Any]) -> dict[str, Any]:
+    """Embedded hierarchies keep their file *name* only: a recipe travels, server paths stay."""
+    for h in (step.get("hierarchies") or {}).values():
+        if isinstance(h, dict) and h.get("source"):
+            h["source"] = Path(str(h["source"])).name
+    return step
 
 
 def _is_int(v: Any) -> bool:
