@@ -217,6 +217,7 @@ class TuneApp:
         output_dir: str | os.PathLike | None = ".workbench/output",
         title: str | None = None,
     ) -> None:
+        from .candidates import CandidatePanel
         from .loader import LoaderPanel
         from .pipeline import PipelinePanel
         from .roles import RolesPanel, with_quasi_identifiers
@@ -234,6 +235,7 @@ class TuneApp:
         self.tuner = TunerPanel(self.store, output_dir, hierarchies, k=k, suppression=suppression)
         self.tradeoff = TradeoffPanel(self.store, self.tuner)
         self.pipeline = PipelinePanel(self.store, self.tuner, output_dir)
+        self.candidates = CandidatePanel(self.store, self.tuner)
         self.summary = SummaryPanel(self.store, output_dir, title, kind="De-identification")
         self.ui = widgets.VBox(
             [
@@ -241,6 +243,7 @@ class TuneApp:
                 self.roles.ui,
                 self.tuner.ui,
                 self.pipeline.ui,
+                self.candidates.ui,
                 self.tradeoff.ui,
                 self.summary.ui,
             ]
