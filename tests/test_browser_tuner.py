@@ -157,11 +157,20 @@ def test_csv_to_steps_undo_recipe_bundle_and_cli_reproduces(tune, page, shot_dir
     )
     assert "drop diagnosis" in page.inner_text(".wb-pipeline-history")  # kept, greyed
 
+    # the candidate explorer lists the lattice of the three QIs
+    page.locator(".wb-list-candidates").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.wb-candidates tbody tr').length > 0", timeout=120_000
+    )
+    page.wait_for_selector(".wb-lattice .js-plotly-plot", timeout=60_000)
+    assert "level of age" in page.inner_text(".wb-candidate-compare")
+
     # layout: nothing off-screen at 1280 px
     page.set_viewport_size({"width": 1280, "height": 1000})
     page.wait_for_timeout(500)
     page.locator(".wb-tuner").screenshot(path=str(shot_dir / "tune_tuner_1280.png"))
     page.locator(".wb-pipeline").screenshot(path=str(shot_dir / "tune_steps_1280.png"))
+    page.locator(".wb-candidates-panel").screenshot(path=str(shot_dir / "tune_candidates_1280.png"))
     offscreen = page.evaluate(OFFSCREEN)
     assert offscreen == [], "\n".join(offscreen)
 

@@ -28,6 +28,7 @@ __all__ = ["CandidatePanel", "candidate_rows", "lattice_figure", "LIST_LIMIT", "
 
 LIST_LIMIT = 5000
 DRAW_LIMIT = 300
+_SHOWN = 50  # rows in the table; sorting and the filter bring the others up
 _SORTS = (
     ("information loss (least first)", "loss"),
     ("records suppressed (fewest first)", "suppressed"),
@@ -133,6 +134,7 @@ class CandidatePanel:
         )
         self.list_button.add_class("wb-list-candidates")
         self.progress = ProgressBar("candidates")
+        self.progress.bar.layout.width = "260px"  # leave room for the label in a wrapping row
         self.sort = widgets.Dropdown(
             options=list(_SORTS),
             value="loss",
@@ -230,7 +232,7 @@ class CandidatePanel:
 
     def _render(self) -> None:
         rows = self.visible()
-        shown = rows[:200]
+        shown = rows[:_SHOWN]
         n = self.tuner.ctx.n_records if self.tuner.ctx is not None else 0
         body = "".join(
             f"<tr><td>{html.escape(self._label(r))}</td>"

@@ -463,6 +463,7 @@ class TunerPanel:
         )
         self.auto.add_class("wb-auto-search")
         self.progress = ProgressBar("search")
+        self.progress.bar.layout.width = "260px"  # the label stays readable in a wrapping row
         self.busy = widgets.HTML("")
         self.busy.add_class("wb-tuner-busy")
         self.summary = widgets.HTML("")
