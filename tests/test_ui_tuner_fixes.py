@@ -204,3 +204,29 @@ def test_suda_chart_says_its_shares_do_not_sum_to_100() -> None:
     notes = [a.text for a in panel.suda.figure.layout.annotations]
     assert any(f"add up to {total:.0f} %, not 100 %" in n for n in notes)
     assert panel.suda.figure.data[0].name == "share of the SUDA score"
+
+
+def test_join_risk_matrix_shows_likelihood_and_harm_and_why() -> None:
+    from workbench.ui.linkage import matrix_table_html
+
+    pair = {
+        "datasets": ["clinic", "voters"],
+        "shared_qis": ["birth_date", "postal_code"],
+        "likelihood": 0.25,
+        "harm": 0.8,
+        "score": 0.2,
+        "exposed": [
+            {"dataset": "clinic", "column": "visit_date", "category": "other", "weight": 0.3},
+            {"dataset": "clinic", "column": "diagnosis", "category": "health", "weight": 0.8},
+        ],
+        "level": "high",
+        "advice": "keep isolated",
+    }
+    text = matrix_table_html(
+        {"pairs": [pair, {**pair, "exposed": [], "harm": 0.1, "score": 0.025}]}
+    )
+    assert "<td>25.0%</td><td>0.80</td><td>0.200</td>" in text
+    assert "matching on birth_date, postal_code" in text
+    assert "harm 0.80 because clinic.diagnosis (health) would be exposed" in text
+    assert "score 25.0% x 0.80 = 0.200" in text
+    assert "harm 0.10: no sensitive attribute is exposed" in text
