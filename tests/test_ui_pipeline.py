@@ -132,3 +132,32 @@ def test_exported_recipe_run_by_the_cli_reproduces_the_saved_release(tmp_path, m
     assert cli_out.read_bytes() == release.read_bytes()
     ops = [r["operation"] for r in store.state.provenance]
     assert ops == ["export-recipe", "transform", "release-bundle"]
+
+
+def test_utility_views_attribute_summary_and_contingency(tmp_path) -> None:
+    from workbench.ui.pipeline import attribute_summary, contingency
+
+    store, tuner, p = _panel(tmp_path)
+    p.kind.value = "record_suppression"
+    p.k.value = 2
+    p.add_step(p.build_step())  # class A (age 30) suppressed
+    p.kind.value = "drop_columns"
+    p.columns.value = ("diagnosis",)
+    p.add_step(p.build_step())
+    e = p.entry
+    s = attribute_summary(tiny_frame(), e.results[-1].data, e.results[-1].suppressed)
+    age = s.set_index("attribute").loc["age"]
+    assert (age["distinct before"], age["distinct after"]) == (4, 3)
+    assert age["mean before"] == pytest.approx((30 + 80 + 150 + 240) / 10)
+    assert age["mean after"] == pytest.approx((80 + 150 + 240) / 9)
+    assert s.set_index("attribute").loc["diagnosis", "released"] == "dropped"
+    t = contingency(tiny_frame(), "age", "zip")
+    assert list(t.index) == ["30", "40", "50", "60"] and int(t.loc["60", "44444"]) == 4
+    p.view_a.value, p.view_b.value = "age", "zip"
+    p.view_button.click()
+    assert p.errors.last_error is None
+    v = p.views.value
+    assert "original: age by zip" in v and "released: age by zip" in v
+    cells = v[v.index("original: age by zip") :]
+    assert "&lt;5" in cells and ">4<" not in cells  # cells under 5 never shown as counts
+    assert "<td>4</td><td>3</td>" in v  # distinct before/after of age, whole numbers

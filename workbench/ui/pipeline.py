@@ -271,6 +271,13 @@ class PipelinePanel:
             layout=widgets.Layout(width="520px"),
         )
         self.statistics.add_class("wb-statistics")
+        self.view_a = widgets.Dropdown(options=[], description="contingency of")
+        self.view_a.style.description_width = "initial"
+        self.view_b = widgets.Dropdown(options=[], description="by")
+        self.view_button = widgets.Button(description="Show utility views", icon="table")
+        self.view_button.add_class("wb-utility-views-button")
+        self.views = widgets.HTML("")
+        self.views.add_class("wb-utility-views")
         self.table = widgets.HTML("")
         self.table.add_class("wb-pipeline-steps")
         self.history = widgets.HTML("")
@@ -286,6 +293,7 @@ class PipelinePanel:
         self.export_button.on_click(g(self._on_export))
         self.release_button.on_click(g(self._on_release))
         self.bundle_button.on_click(g(self._on_bundle))
+        self.view_button.on_click(g(self._on_views))
         store.subscribe(reacting(self.errors)(self._on_state))
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
         self.ui = widgets.VBox(
@@ -319,6 +327,8 @@ class PipelinePanel:
                 self.table,
                 self.history,
                 self.saved,
+                widgets.Box([self.view_a, self.view_b, self.view_button], layout=wrap),
+                self.views,
             ],
             layout=widgets.Layout(max_width="100%"),
         )
@@ -340,6 +350,11 @@ class PipelinePanel:
         """New dataset or roles: the steps of the previous ones no longer apply."""
         self._key = (id(state.dataset), state.qis, state.sensitive, state.direct_identifiers)
         self.columns.options = list(state.dataset.columns) if state.dataset is not None else []
+        cols = list(state.dataset.columns) if state.dataset is not None else []
+        self.view_a.options, self.view_b.options = cols, cols
+        if len(state.qis) >= 2:
+            self.view_a.value, self.view_b.value = state.qis[0], state.qis[1]
+        self.views.value = ""
         self.k.value = int(self.tuner.k.value)
         self.last_run = None
         self.saved.value = ""
@@ -612,3 +627,116 @@ class PipelinePanel:
 
     def _on_bundle(self, _: Any = None) -> None:
         self.save_bundle()
+
+    def _on_views(self, _: Any = None) -> None:
+        self.show_views()
+
+    def show_views(self) -> None:
+        """Attribute summary and the contingency table, original next to released."""
+        st = self.store.state
+        if st.dataset is None:
+            return
+        original = as_pandas(st.dataset)
+        e = self.entry
+        data = e.results[-1].data if e.results else original
+        sup = e.results[-1].suppressed if e.results else np.zeros(len(original), bool)
+        parts = [summary_html(attribute_summary(original, data, sup))]
+        a, b = self.view_a.value, self.view_b.value
+        if a and b and a != b:
+            parts.append(_table_html(contingency(original, a, b), f"original: {a} by {b}"))
+            kept = data.loc[~np.asarray(sup, bool)]
+            if a in kept.columns and b in kept.columns:
+                parts.append(_table_html(contingency(kept, a, b), f"released: {a} by {b}"))
+        self.views.value = "".join(parts)
+
+
+# ------------------------------------------------------------------------------------------------
+# Utility views (ARX's summary statistics and contingency table, original vs released)
+# ------------------------------------------------------------------------------------------------
+
+#: Cells with fewer records are shown as "<5": rare combinations single people out.
+MIN_CELL = 5
+
+
+def attribute_summary(
+    original: pd.DataFrame, released: pd.DataFrame, suppressed: np.ndarray
+) -> pd.DataFrame:
+    """Per attribute, original vs released: distinct values, blanked cells, mean and std.
+
+    Suppressed records are left out of the released side (ARX's convention); ``*`` cells count
+    as blanked, not as a value. Means are over the numeric values present on each side.
+    """
+    kept = released.loc[~np.asarray(suppressed, bool)]
+    rows = []
+    for col in original.columns:
+        if col not in released.columns:
+            rows.append({"attribute": col, "released": "dropped"})
+            continue
+        o, r = original[col], kept[col]
+        star = r.astype(object) == "*"
+        row = {
+            "attribute": col,
+            "released": "kept",
+            "distinct before": int(o.nunique()),
+            "distinct after": int(r[~star].nunique()),
+            "cells blanked (*)": int(star.sum()),
+        }
+        on = pd.to_numeric(o, errors="coerce")
+        rn = pd.to_numeric(r[~star], errors="coerce")
+        if on.notna().all() and len(on):
+            row["mean before"], row["mean after"] = float(on.mean()), float(rn.mean())
+            row["std before"], row["std after"] = float(on.std()), float(rn.std())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def contingency(frame: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """Counts of ``a`` by ``b`` (rows by columns), categories in natural order."""
+    from ._charts_extra import natural_order
+
+    t = pd.crosstab(frame[a].astype(str), frame[b].astype(str))
+    return t.loc[natural_order(list(t.index)), natural_order(list(t.columns))]
+
+
+def _table_html(t: pd.DataFrame, title: str) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
+    body = "".join(
+        f"<tr><th>{html.escape(str(i))}</th>"
+        + "".join(
+            f"<td>{'&lt;' + str(MIN_CELL) if 0 < int(v) < MIN_CELL else f'{int(v):,}'}</td>"
+            for v in row
+        )
+        + "</tr>"
+        for i, row in zip(t.index, t.to_numpy(), strict=True)
+    )
+    return (
+        f"<div style='display:inline-block;vertical-align:top;margin-right:16px;max-width:100%;"
+        f"overflow-x:auto'><b>{html.escape(title)}</b><table class='wb-table'><thead><tr><th>"
+        f"</th>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def summary_html(s: pd.DataFrame) -> str:
+    cols = list(s.columns)
+
+    def fmt(v: Any, col: str = "") -> str:
+        if col.startswith(("distinct", "cells")):
+            return f"{int(v):,}"  # counts are whole numbers even in a float column
+        if isinstance(v, float):
+            return "" if np.isnan(v) else f"{v:,.2f}"
+        if isinstance(v, (int, np.integer)):
+            return f"{int(v):,}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{fmt(r[c], c) if c in r and pd.notna(r[c]) else ''}</td>" for c in cols)
+        + "</tr>"
+        for r in s.to_dict("records")
+    )
+    return (
+        "<div style='max-width:100%;overflow-x:auto'><b>Attributes, original vs released "
+        "(suppressed records left out)</b><table class='wb-table'><thead><tr>"
+        f"{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
