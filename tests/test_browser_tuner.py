@@ -157,6 +157,13 @@ def test_csv_to_steps_undo_recipe_bundle_and_cli_reproduces(tune, page, shot_dir
     )
     assert "drop diagnosis" in page.inner_text(".wb-pipeline-history")  # kept, greyed
 
+    # utility views: attribute summary and a contingency table, original and released
+    page.locator(".wb-utility-views-button").click()
+    page.wait_for_function(
+        "() => (document.querySelector('.wb-utility-views') || {}).innerText?.includes('released:')",
+        timeout=60_000,
+    )
+
     # the candidate explorer lists the lattice of the three QIs
     page.locator(".wb-list-candidates").click()
     page.wait_for_function(
