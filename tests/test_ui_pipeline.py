@@ -161,3 +161,16 @@ def test_utility_views_attribute_summary_and_contingency(tmp_path) -> None:
     cells = v[v.index("original: age by zip") :]
     assert "&lt;5" in cells and ">4<" not in cells  # cells under 5 never shown as counts
     assert "<td>4</td><td>3</td>" in v  # distinct before/after of age, whole numbers
+
+
+def test_mondrian_is_a_step_too(tmp_path) -> None:
+    from _helpers_ui import random_frame
+
+    store, tuner, p = _panel(tmp_path, random_frame(200))
+    p.kind.value = "mondrian"
+    p.k.value = 6
+    p.add_step(p.build_step())
+    eff = p.entry.effects[-1]
+    assert eff.k >= 6 and eff.records_suppressed == 0
+    assert "Mondrian: ranges of age, zip with at least 6 records each" in p.table.value
+    assert "type: mondrian" in p.recipe.to_yaml()

@@ -29,6 +29,7 @@ import yaml
 
 from .._io import atomic_write_text
 from ..errors import ConfigError, MissingFileError, WorkbenchError
+from . import mondrian as _mondrian  # noqa: F401 - registers the "mondrian" step
 from .pseudonym import DEFAULT_KEY_ENV
 from .release import RELEASE_MODES, ReleaseReport
 from .transforms import _REGISTRY, Pipeline, PipelineResult, Transform, _jsonable

@@ -56,6 +56,7 @@ STEP_KINDS: tuple[tuple[str, str], ...] = (
     ("generalize (the levels chosen above)", "generalize"),
     ("record suppression (groups smaller than k)", "record_suppression"),
     ("local suppression (single cells, until k)", "local_suppression"),
+    ("Mondrian (multidimensional ranges, k)", "mondrian"),
     ("top/bottom coding", "top_bottom_coding"),
     ("rounding", "rounding"),
     ("additive noise", "additive_noise"),
@@ -71,6 +72,7 @@ _NUMBERS: dict[str, tuple[str | None, str | None]] = {
     "generalize": (None, None),
     "record_suppression": (None, None),
     "local_suppression": (None, None),
+    "mondrian": (None, None),
     "top_bottom_coding": ("top (above -> top)", "bottom (below -> bottom)"),
     "rounding": ("round to multiples of", None),
     "additive_noise": ("noise, % of std", None),
@@ -80,7 +82,7 @@ _NUMBERS: dict[str, tuple[str | None, str | None]] = {
     "pseudonymize": (None, None),
     "drop_columns": (None, None),
 }
-_USES_K = {"record_suppression", "local_suppression", "microaggregation"}
+_USES_K = {"record_suppression", "local_suppression", "microaggregation", "mondrian"}
 _USES_SEED = {"additive_noise", "multiplicative_noise", "pram"}
 _USES_COLUMNS = {
     "top_bottom_coding",
@@ -130,6 +132,8 @@ def describe_step(step: Transform) -> str:
         )
     if k == "multiplicative_noise":
         return f"multiply {_cols(step.columns)} by 1 ± {step.noise:g} % noise (seed {step.seed})"
+    if k == "mondrian":
+        return f"Mondrian: ranges of {_cols(step.qis)} with at least {step.k} records each"
     if k == "microaggregation":
         return f"replace {_cols(step.columns)} by means of groups of {step.k} or more (MDAV)"
     if k == "pram":
@@ -393,6 +397,7 @@ class PipelinePanel:
             "record_suppression": "On the quasi-identifiers; suppressed records keep their row "
             "with every quasi-identifier shown as *.",
             "local_suppression": "On the quasi-identifiers; a blanked cell (*) matches any value.",
+            "mondrian": "On the quasi-identifiers: each group of k or more gets its own ranges.",
             "top_bottom_coding": "First selected column; 0 leaves that side alone.",
             "pram": "First selected column; the seed is kept in the recipe so the release can "
             "be reproduced (keep the recipe as protected as the data).",
@@ -407,7 +412,9 @@ class PipelinePanel:
         cols = tuple(self.columns.value)
         if kind in _USES_COLUMNS and not cols:
             raise ParameterError("columns", [], "at least one column selected for this step")
-        if kind in ("generalize", "record_suppression", "local_suppression") and not st.qis:
+        if kind in ("generalize", "record_suppression", "local_suppression", "mondrian") and (
+            not st.qis
+        ):
             raise ParameterError("quasi-identifiers", [], "quasi-identifiers chosen in the roles")
         k, a, b, seed = (
             int(self.k.value),
@@ -424,6 +431,10 @@ class PipelinePanel:
             return RecordSuppression(st.qis, k=k)
         if kind == "local_suppression":
             return LocalSuppression(st.qis, k=k)
+        if kind == "mondrian":
+            from ..deid.mondrian import MondrianRecoding
+
+            return MondrianRecoding(st.qis, k=k)
         if kind == "top_bottom_coding":
             return TopBottomCoding(cols[0], top=a or None, bottom=b or None)
         if kind == "rounding":
