@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from _helpers_ui import random_frame, store_for
 
@@ -82,15 +81,18 @@ def test_work_shows_a_busy_state_while_it_runs() -> None:
 
 
 def test_original_distribution_is_drawn_at_the_original_granularity() -> None:
-    store = _store()
+    # 3,000 records, 30 postal codes: every single code has enough records to be drawn
+    store = store_for(random_frame(3000), ["age", "sex", "zip"], ["diagnosis"], ["record_id"])
     tuner = TunerPanel(store, k=2, auto_search=False)
-    tuner.levels["age"].value = 2
-    d = store.state.distributions["age"]
-    assert all(lbl.isdigit() for lbl in d["before"] if lbl != "other")
-    assert not all(lbl.isdigit() for lbl in d["after"] if lbl not in ("*", "other"))
-    ages = [int(x) for x in tuner.dist_out.shown["data"][0]["x"] if x != "other"]
-    assert ages == sorted(ages)
-    assert pd.Series(ages).is_unique
+    tuner.levels["zip"].value = 1
+    tuner.dist_column.value = "zip"
+    d = store.state.distributions["zip"]
+    assert len(d["before"]) == 30 and all(len(lbl) == 5 for lbl in d["before"])
+    assert all("*" in lbl for lbl in d["after"] if lbl != "other")  # released: masked
+    codes = list(tuner.dist_out.shown["data"][0]["x"])
+    assert codes == sorted(codes)  # natural order, not by frequency
+    by_freq = sorted(d["before"], key=lambda c: -d["before"][c])
+    assert by_freq != codes
 
 
 # ------------------------------------------------------------------ every number explained
@@ -230,3 +232,19 @@ def test_join_risk_matrix_shows_likelihood_and_harm_and_why() -> None:
     assert "harm 0.80 because clinic.diagnosis (health) would be exposed" in text
     assert "score 25.0% x 0.80 = 0.200" in text
     assert "harm 0.10: no sensitive attribute is exposed" in text
+
+
+def test_original_numbers_too_rare_to_draw_one_by_one_are_binned() -> None:
+    from workbench.ui.tuner import binned_original_shares
+
+    store = _store()  # 300 records, ages 18-89: most single ages have fewer than 5 records
+    tuner = TunerPanel(store, k=2, auto_search=False)
+    before = store.state.distributions["age"]["before"]
+    assert before.get("other", 0.0) < 0.2 and len(before) > 5
+    assert sum(before.values()) == pytest.approx(1.0)
+    df = random_frame(300)
+    shares = binned_original_shares(tuner.ctx, "age")
+    first = next(iter(natural_order(list(shares))))
+    lo, hi = (float(x) for x in first.split("-"))
+    assert shares[first] == pytest.approx(((df["age"] >= lo) & (df["age"] < hi)).mean())
+    assert binned_original_shares(tuner.ctx, "sex") == {}  # not numbers: no bins

@@ -303,6 +303,36 @@ _BASIS_WORDS = {
 }
 
 
+def binned_original_shares(ctx: SearchContext, column: str, bins: int = 15) -> dict[str, float]:
+    """Original numeric values in equal-width bins (``{}`` when the leaves are not numbers).
+
+    When most single values are too rare to be drawn (fewer than 5 records each), they would
+    all be pooled into "other"; bins keep the shape of the original distribution visible while
+    still never drawing a value held by fewer than 5 records.
+    """
+    i = ctx.qis.index(column)
+    h = ctx.hierarchies_list[i]
+    values = pd.to_numeric(pd.Series(h.leaves), errors="coerce").to_numpy(dtype=float)
+    counts = np.bincount(
+        ctx.base_codes[:, i], weights=ctx.base_counts.astype(np.float64), minlength=len(values)
+    )
+    ok = ~np.isnan(values) & (counts > 0)
+    if ok.sum() < 2:
+        return {}
+    lo, hi = float(values[ok].min()), float(values[ok].max())
+    width = max((hi - lo) / bins, 1e-12)
+    if float(lo).is_integer() and float(hi).is_integer():
+        width = max(1.0, float(np.ceil(width)))
+    idx = np.minimum(((values[ok] - lo) // width).astype(int), bins - 1)
+    per = np.bincount(idx, weights=counts[ok], minlength=bins)
+    labels = [f"{lo + j * width:g}-{lo + (j + 1) * width:g}" for j in range(bins)]
+    rest = float(counts[~ok].sum())
+    if rest:
+        labels.append("other")
+        per = np.append(per, rest)
+    return shares_from_counts(labels, per, top=_DIST_TOP)
+
+
 def utility_html(report: Any, view: NodeView | None = None) -> str:
     """Utility in plain words: each figure as a percentage with what it means."""
     rows = []
@@ -697,7 +727,10 @@ class TunerPanel:
 
     def _before(self, q: str, level: int = 0) -> dict[str, float]:
         if (q, level) not in self._before_cache:
-            self._before_cache[q, level] = original_shares(self.ctx, q, top=_DIST_TOP, level=level)
+            shares = original_shares(self.ctx, q, top=_DIST_TOP, level=level)
+            if level == 0 and shares.get("other", 0.0) > 0.2:
+                shares = binned_original_shares(self.ctx, q) or shares
+            self._before_cache[q, level] = shares
         return self._before_cache[q, level]
 
     def transformed(self) -> tuple[pd.DataFrame, np.ndarray]:
