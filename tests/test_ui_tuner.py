@@ -166,11 +166,16 @@ def test_level_sliders_and_distribution_chart() -> None:
     panel.dist_column.value = "dob"
     after = store.state.distributions["dob"]["after"]
     assert all(len(label) == 4 or label in ("*", "other") for label in after)
-    before = store.state.distributions["dob"]["before"]  # compared at the same level (years)
-    assert all(len(label) == 4 or label == "other" for label in before)
-    assert set(after) - {"*", "other"} <= set(before) | {"other"}
-    names = [t["name"] for t in panel.dist_out.shown["data"]]
-    assert names == ["before", "after"]
+    before = store.state.distributions["dob"]["before"]  # the original granularity (days)
+    assert all(len(label) == 10 or label == "other" for label in before)
+    shown = panel.dist_out.shown["data"]
+    assert [t["name"] for t in shown] == ["original", "released (level 2)"]
+    # natural order (time), not frequency: days chronologically, years ascending, pooled last
+    days = [x for x in shown[0]["x"] if x != "other"]
+    assert days == sorted(days, key=lambda d: pd.to_datetime(d, format="%d/%m/%Y"))
+    years = [x for x in shown[1]["x"] if x not in ("*", "other")]
+    assert years == sorted(years) and len(years) > 1
+    assert shown[1]["x"][-1] in ("*", "other")
     assert trace(panel.hist_fig)["y"]  # histogram of the released classes
 
 
@@ -246,10 +251,16 @@ def test_without_output_folder_nothing_is_written() -> None:
 
 def test_large_tables_compare_utility_on_demand() -> None:
     store, panel = _panel(live_utility_limit=10)
-    assert store.state.utility is None and panel.utility_button.layout.display == ""
+    assert store.state.utility is None and panel.utility_button.layout.display != "none"
     panel.utility_button.click()
     assert store.state.utility is not None
     assert "records suppressed" in panel.utility.value
+
+
+def test_compare_utility_is_offered_below_the_live_limit_too() -> None:
+    store, panel = _panel()  # 400 records: utility is live, the button stays to refresh it
+    assert store.state.utility is not None
+    assert panel.utility_button.layout.display != "none"
 
 
 def test_tiny_table_with_impossible_targets() -> None:

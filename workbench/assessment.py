@@ -197,6 +197,7 @@ def anonymization_bundle(
     policies: Sequence[Any] = (),
     gate_options: Mapping[str, Any] | None = None,
     release_mode: str = "drop",
+    statistics: Sequence[Any] = (),
     **sections: Any,
 ) -> AssessmentBundle:
     """Risk before and after, the transformation and its utility cost, as one bundle.
@@ -242,6 +243,7 @@ def anonymization_bundle(
         suppressed=suppressed,
         hierarchies=dict(hierarchies or {}) or None,
         levels=dict(result.levels) if result.levels else None,
+        statistics=statistics,  # downstream statistics before/after (mean income by region)
     )
     transformation = result.to_dict()
     transformation.pop("data", None)

@@ -33,6 +33,7 @@ COMMANDS = [
     "scenarios",
     "reassess",
     "anonymize",
+    "transform",
     "frontier",
     "report",
     "dashboard",

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,9 @@ from .metrics import (
     nonuniform_entropy,
     precision_metric,
 )
+from .transforms import Transform, _as_columns, _check_k
 
-__all__ = ["mondrian"]
+__all__ = ["mondrian", "MondrianRecoding"]
 
 
 def _leaf_order(h: Hierarchy) -> tuple[np.ndarray, bool]:
@@ -268,3 +270,46 @@ def _score(
     if metric == "discernibility":
         return discernibility(sizes, n_sup, ctx.n_records)
     return average_class_size(ctx.n_records, len(sizes), k, n_sup)
+
+
+# ------------------------------------------------------------------------------------------------
+# Mondrian as a pipeline step
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MondrianRecoding(Transform):
+    """Mondrian local recoding as a step of a pipeline or recipe (``type: mondrian``).
+
+    Runs :func:`mondrian` on the records not suppressed by earlier steps, with the automatic
+    hierarchies (numbers as ranges, categories as sets); deterministic, so a recipe reproduces
+    it. QIs become ``[lo-hi]`` or ``{a,b}``; when fewer than ``k`` records remain, all are
+    suppressed.
+    """
+
+    qis: tuple[str, ...]
+    k: int = 2
+    kind: ClassVar[str] = "mondrian"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "qis", _as_columns(self.qis, "qis"))
+        _check_k(self.k)
+
+    def columns_used(self) -> tuple[str, ...]:
+        return self.qis
+
+    def _transform(self, df, suppressed):
+        active = np.flatnonzero(~suppressed)
+        newly = np.zeros(len(df), dtype=bool)
+        if len(active) == 0:
+            return {"partitions": 0}, newly
+        sub = df.iloc[active][list(self.qis)].reset_index(drop=True)
+        res = mondrian(sub, self.qis, k=self.k, return_data=True)
+        for q in self.qis:
+            col = df[q].astype(object).copy()
+            col.iloc[active] = res.data[q].to_numpy(dtype=object)
+            df[q] = col
+        if res.suppressed:
+            newly[active] = True
+        return (
+            {"partitions": int(res.classes), "min_partition_size": int(res.min_class_size)},
+            newly,
+        )

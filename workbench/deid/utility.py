@@ -108,6 +108,26 @@ class Statistic:
         """Inverse of :meth:`to_dict`."""
         return cls(d["kind"], d.get("column"), tuple(d.get("by") or ()))
 
+    @classmethod
+    def parse(cls, text: str) -> Statistic:
+        """Read the words an officer writes: ``"mean income by region"``, ``"count by sex"``.
+
+        Grammar: ``KIND [COLUMN] [by COL[, COL...]]``; column names may not contain spaces
+        (quote nothing: the text is never evaluated).
+        """
+        if not isinstance(text, str) or len(text) > 500:
+            raise ParameterError("statistic", "text", "at most 500 characters of text")
+        tokens = text.split()
+        cut = tokens.index("by") if "by" in tokens else len(tokens)
+        words, sep = tokens[:cut], cut < len(tokens)
+        tail = " ".join(tokens[cut + 1 :])
+        by = tuple(c.strip() for c in tail.split(",") if c.strip())
+        if not words or len(words) > 2 or (sep and not by):
+            raise ParameterError(
+                "statistic", text, "KIND [COLUMN] [by COL, ...], e.g. 'mean income by region'"
+            )
+        return cls(words[0].lower(), words[1] if len(words) == 2 else None, by)
+
 
 @dataclass(frozen=True)
 class GroupError:

@@ -13,11 +13,13 @@ Everything here sees aggregates only (shares, counts, scores), never record valu
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -191,3 +193,78 @@ def shares_from_counts(
     if n - kept > 0:
         out["other"] = out.get("other", 0.0) + (n - kept) / n
     return out
+
+
+_SPECIAL_LAST = ("*", "other", "NA", "missing")
+_LEADING_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_DATE_LABEL_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m")
+
+
+def natural_order(labels: Sequence[str]) -> list[str]:
+    """Labels in the order a reader expects: time, then numbers, then text; ``*``/other last.
+
+    Dates (any one format for every label) sort chronologically; labels that start with a
+    number (``20-29``, ``[20, 30[``, ``1990s``, ``462**``) by that number; the rest
+    alphabetically. Frequency order would hide the shape of an age or date distribution.
+    """
+    names = [str(x) for x in labels]
+    special = [n for n in _SPECIAL_LAST if n in names]
+    rest = [n for n in names if n not in _SPECIAL_LAST]
+    for fmt in _DATE_LABEL_FORMATS:
+        parsed = pd.to_datetime(pd.Series(rest, dtype=object), format=fmt, errors="coerce")
+        if len(rest) and parsed.notna().all():
+            order = np.argsort(parsed.to_numpy(), kind="stable")
+            return [rest[i] for i in order] + special
+
+    def key(n: str) -> tuple[int, float, str]:
+        m = _LEADING_NUMBER.match(n.lstrip("[(<>≤≥ "))
+        return (0, float(m.group()), n) if m else (1, 0.0, n)
+
+    return sorted(rest, key=key) + special
+
+
+def distribution_side_by_side(
+    original: Mapping[str, float],
+    released: Mapping[str, float],
+    column: str,
+    released_label: str = "released",
+) -> go.Figure:
+    """The original values next to the released ones, each in natural order (aggregates only).
+
+    Two panels rather than grouped bars: after generalization the categories differ (ages vs
+    age bands), so putting them on one axis would compare nothing.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=(f"original {column}", f"{released_label} {column}"),
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+    )
+    for col, (name, shares, color) in enumerate(
+        [("original", original, "#7f7f7f"), (released_label, released, "#1f77b4")], start=1
+    ):
+        cats = natural_order(list(shares))
+        fig.add_trace(
+            go.Bar(
+                name=name,
+                x=cats,
+                y=[shares[c] for c in cats],
+                marker_color=color,
+                hovertemplate=f"{name}: %{{x}}<br>%{{y:.1%}} of records<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, row=1, col=col)
+    fig.update_yaxes(tickformat=".0%", title_text="share of records", row=1, col=1)
+    fig.update_layout(
+        title=f"Distribution of {column}: original and released",
+        height=360,
+        margin={"l": 60, "r": 20, "t": 70, "b": 60},
+        showlegend=False,
+        template="plotly_white",
+    )
+    return fig

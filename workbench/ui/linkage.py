@@ -157,6 +157,26 @@ def linkage_html(d: dict[str, Any], released: str, attacker: str) -> str:
     )
 
 
+def pair_explanation(p: dict[str, Any]) -> str:
+    """Why a pair scores as it does: what makes the likelihood and what makes the harm."""
+    shared = ", ".join(p.get("shared_qis") or []) or "no shared facts"
+    lik = float(p.get("likelihood") or 0)
+    exposed = sorted(p.get("exposed") or [], key=lambda e: -float(e.get("weight") or 0))
+    if exposed:
+        top = exposed[0]
+        harm = (
+            f"harm {float(p.get('harm') or 0):.2f} because {top.get('dataset')}.{top.get('column')} "
+            f"({str(top.get('category', '')).replace('_', ' ')}) would be exposed"
+        )
+    else:
+        harm = f"harm {float(p.get('harm') or 0):.2f}: no sensitive attribute is exposed"
+    return (
+        f"likelihood {lik:.1%}: expected share of records re-identified by matching on "
+        f"{shared}; {harm}; score {lik:.1%} x {float(p.get('harm') or 0):.2f} = "
+        f"{float(p.get('score') or 0):.3f}"
+    )
+
+
 def matrix_table_html(d: dict[str, Any]) -> str:
     """One row per pair: score, level, decision, what to coarsen, first reasons."""
     rows = []
@@ -169,7 +189,10 @@ def matrix_table_html(d: dict[str, Any]) -> str:
         rows.append(
             "<tr>"
             f"<td>{html.escape(' + '.join(p.get('datasets') or []))}</td>"
+            f"<td>{float(p.get('likelihood') or 0):.1%}</td>"
+            f"<td>{float(p.get('harm') or 0):.2f}</td>"
             f"<td>{float(p.get('score') or 0):.3f}</td>"
+            f"<td class='wb-matrix-why'>{html.escape(pair_explanation(p))}</td>"
             f"<td>{html.escape(str(p.get('level', '')))}</td>"
             f"<td><b>{html.escape(str(p.get('advice', '')))}</b></td>"
             f"<td>{html.escape(coarsen)}</td>"
@@ -177,8 +200,10 @@ def matrix_table_html(d: dict[str, Any]) -> str:
             "</tr>"
         )
     return (
-        "<table class='wb-table wb-matrix-table'><thead><tr><th>pair</th><th>score</th>"
-        "<th>level</th><th>advice</th><th>coarsen</th><th>why</th></tr></thead><tbody>"
+        "<table class='wb-table wb-matrix-table'><thead><tr><th>pair</th>"
+        "<th>likelihood (re-identification rate)</th><th>harm (0-1)</th>"
+        "<th>score = likelihood x harm</th><th>why it scores so</th>"
+        "<th>level</th><th>advice</th><th>coarsen</th><th>reasons</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
     )

@@ -182,6 +182,7 @@ class LoaderPanel:
         if self.data_path is not None:
             ds = load(self.data_path)
             self.set_dataset(ds)
+            self.sample.value = None  # a file, not a sample: the picker must not disagree
         elif self.sample.value is not None:
             self.set_dataset(*load_sample(self.sample.value))
 
@@ -206,6 +207,7 @@ class LoaderPanel:
         name = str(item.get("name", "upload"))
         self.upload.value = ()  # do not keep the content in the widget (or send it back)
         self.set_dataset(load_upload(data, name, self.max_upload_bytes))
+        self.sample.value = None  # the picker no longer claims a sample is loaded
 
     def _on_state(self, state: Any, changed: frozenset[str]) -> None:
         if "dataset" in changed:

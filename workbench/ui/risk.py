@@ -30,7 +30,7 @@ from ..errors import ParameterError
 from ..risk import assess, journalist_risk, population_uniqueness, prosecutor_risk
 from ..risk.measures import check_threshold
 from ._charts_extra import FigureSlot
-from ._common import ErrorBox, ProgressBar, guarded
+from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
 from .roles import with_quasi_identifiers
 from .state import AppState, Store, reacting
 
@@ -211,6 +211,15 @@ def risk_summary_html(profile: Any) -> str:
     )
     if line3:
         body += f"<div>{' &middot; '.join(line3)}</div>"
+    meaning = [
+        k_meaning(p.min_class_size, p.qis),
+        f"{p.sample_uniques:,} {'person is' if p.sample_uniques == 1 else 'people are'} the "
+        "only one with their combination of these attributes in this data (sample uniques).",
+        at_risk_meaning(at_risk, p.records, pros.threshold),
+    ]
+    body += "".join(
+        f"<div class='wb-meaning' style='color:#444'>{html.escape(m)}</div>" for m in meaning
+    )
     return body + "</div>"
 
 
@@ -237,10 +246,18 @@ def population_html(profile: Any) -> str:
             v = v.get("uniques", v.get("value"))
         rows.append((label, v))
     rows.append((f"Dankar's choice ({dk.get('model')})", dk.get("uniques")))
+    notes = d.get("notes") or {}
+    why = [notes.get(m) for m in ("", "pitman", "zayatz", "snb", "dankar")]
+
+    def cell(v: Any, reason: str | None) -> str:
+        if v is None:  # the estimator's own reason, never a bare "unavailable"
+            return "unavailable" + (f": {html.escape(reason)}" if reason else "")
+        note = f" <span style='color:#666'>({html.escape(reason)})</span>" if reason else ""
+        return f"{float(v):,.0f} people{note}"
+
     body = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>"
-        f"{'unavailable' if v is None else f'{float(v):,.0f}'}</td></tr>"
-        for k, v in rows
+        f"<tr><td>{html.escape(str(k))}</td><td>{cell(v, r)}</td></tr>"
+        for (k, v), r in zip(rows, why, strict=True)
     )
     return (
         "<div class='wb-population-numbers'><b>Estimated population uniques</b> "
@@ -316,7 +333,12 @@ class RiskPanel:
         )
         self.suda_button.add_class("wb-suda-button")
         self.suda_max = widgets.IntSlider(
-            value=4, min=1, max=8, description="max MSU size", continuous_update=False
+            value=4,
+            min=1,
+            max=8,
+            description="largest attribute combination (MSU size)",
+            continuous_update=False,
+            style={"description_width": "initial"},
         )
         self.suda_progress = ProgressBar("SUDA")
         self.subsets_button = widgets.Button(
@@ -417,7 +439,25 @@ class RiskPanel:
         elif name == "subsets":
             fig = charts.subset_uniqueness(d.get("subsets") or {})
         else:
-            fig = charts.suda_contributions(d.get("suda") or {})
+            suda = d.get("suda") or {}
+            fig = charts.suda_contributions(suda)
+            contrib = (suda.get("attribute_contributions") or {}) if isinstance(suda, dict) else {}
+            if contrib:
+                total = sum(contrib.values())
+                fig.add_annotation(
+                    text=(
+                        f"These shares add up to {total:.0f} %, not 100 %: a combination of "
+                        "several attributes counts towards each of them."
+                    ),
+                    xref="paper",
+                    yref="paper",
+                    x=0,
+                    y=1.08,
+                    showarrow=False,
+                    xanchor="left",
+                    font={"size": 11, "color": "#555"},
+                )
+                fig.data[0].name = "share of the SUDA score"
         self.figures[name] = fig
         return fig
 

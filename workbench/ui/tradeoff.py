@@ -79,12 +79,13 @@ class TradeoffPanel:
         self.table = widgets.HTML("")
         self.compute.on_click(g(self._on_compute))
         self.use.on_click(g(self._on_use))
+        self._key: Any = None
         store.subscribe(reacting(self.errors)(self._on_state))
         self._on_state(store.state, frozenset({"roles"}))
         self.ui = widgets.VBox(
             [
                 widgets.HTML(
-                    "<h3>5. Risk-utility trade-off</h3><p>Each point is the best transformation "
+                    "<h3>6. Risk-utility trade-off</h3><p>Each point is the best transformation "
                     "for one target; the red line joins the points no other point beats on both "
                     "risk and information loss.</p>"
                 ),
@@ -103,6 +104,26 @@ class TradeoffPanel:
             self.with_l.disabled = not state.sensitive
             if not state.sensitive:
                 self.with_l.value = False
+            key = (id(state.dataset), state.qis, state.sensitive)
+            if key != self._key:
+                self._key = key
+                self.clear()
+                if state.frontier is not None:
+                    self.store.set(frontier=None)
+
+    def clear(self) -> None:
+        """Forget the frontier: it belongs to the previous dataset or quasi-identifiers, and
+        "Use this point" must never apply another dataset's targets."""
+        self.result = None
+        self.slot.figure = None
+        self.slot.output.outputs = ()
+        self.slot.note.value = (
+            "<p style='color:#666'>Press <i>Compute frontier</i> to search every target of "
+            "the grid.</p>"
+        )
+        self.table.value = ""
+        self.points.options = []
+        self.use.disabled = True
 
     def _on_compute(self, _: Any = None) -> None:
         ctx = self.tuner.ctx
@@ -112,6 +133,7 @@ class TradeoffPanel:
         sups = tuple(self.suppressions.value) or (0.0,)
         lo, hi = self.k_range.value
         self.compute.disabled = True
+        self.compute.description = "Computing…"
         try:
             result = frontier(
                 ctx,
@@ -129,6 +151,7 @@ class TradeoffPanel:
             )
         finally:
             self.compute.disabled = False
+            self.compute.description = "Compute frontier"
         self.result = result
         d = frontier_chart_dict(result)
         self.slot.show(charts.frontier_chart(d))
@@ -142,6 +165,9 @@ class TradeoffPanel:
             )
             for i, p in enumerate(best)
         ]
+        if best:  # a list that starts on a point, so "Use this point" works at once
+            self.points.value = 0
+        self.use.disabled = not best
         self.table.value = _frontier_table(best, result.risk_measure)
         self.store.set(frontier=d)
 
@@ -191,7 +217,9 @@ class TuneApp:
         output_dir: str | os.PathLike | None = ".workbench/output",
         title: str | None = None,
     ) -> None:
+        from .candidates import CandidatePanel
         from .loader import LoaderPanel
+        from .pipeline import PipelinePanel
         from .roles import RolesPanel, with_quasi_identifiers
         from .summary import SummaryPanel
 
@@ -206,6 +234,8 @@ class TuneApp:
         self.roles = RolesPanel(self.store, output_dir)
         self.tuner = TunerPanel(self.store, output_dir, hierarchies, k=k, suppression=suppression)
         self.tradeoff = TradeoffPanel(self.store, self.tuner)
+        self.pipeline = PipelinePanel(self.store, self.tuner, output_dir)
+        self.candidates = CandidatePanel(self.store, self.tuner)
         self.summary = SummaryPanel(
             self.store,
             output_dir,
@@ -218,6 +248,8 @@ class TuneApp:
                 self.loader.ui,
                 self.roles.ui,
                 self.tuner.ui,
+                self.pipeline.ui,
+                self.candidates.ui,
                 self.tradeoff.ui,
                 self.summary.ui,
             ]

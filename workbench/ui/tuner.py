@@ -14,9 +14,10 @@ the notebook names, under names derived from the dataset name (sanitised), never
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,8 @@ from ..deid.hierarchy import detect_date_format, looks_like_code, value_strings
 from ..deid.lattice import METRICS, NodeEvaluation
 from ..errors import HierarchyError, ParameterError
 from ..risk import class_size_summary, prosecutor_risk
-from ._charts_extra import FigureSlot, shares_from_counts
-from ._common import ErrorBox, ProgressBar, guarded
+from ._charts_extra import FigureSlot, distribution_side_by_side, shares_from_counts
+from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
 from .risk import current_risk, risk_is_current
 from .state import AppState, Store, reacting, safe_name
 
@@ -73,6 +74,12 @@ HIERARCHY_KINDS: tuple[tuple[str, str], ...] = (
 #: Records up to which the full utility comparison runs on every change.
 LIVE_UTILITY_LIMIT = 200_000
 CONFIG_FORMAT = "workbench-deid-config"
+_DIST_TOP = 40  # categories drawn per side (rarer ones, and any below 5 records, pooled)
+
+
+def _wrap() -> widgets.Layout:
+    """A row that wraps: at 1280 px a second panel goes below instead of off-screen."""
+    return widgets.Layout(flex_flow="row wrap", align_items="flex-start", max_width="100%")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -266,33 +273,78 @@ def original_shares(
     return shares_from_counts(labels, per, top=top, min_count=min_count)
 
 
+_BASIS_WORDS = {
+    "generalized level": "original mapped to the released level",
+    "interval midpoints": "released intervals at their midpoints",
+}
+
+
+def binned_original_shares(ctx: SearchContext, column: str, bins: int = 15) -> dict[str, float]:
+    """Original numeric values in equal-width bins (``{}`` when the leaves are not numbers).
+
+    When most single values are too rare to be drawn (fewer than 5 records each), they would
+    all be pooled into "other"; bins keep the shape of the original distribution visible while
+    still never drawing a value held by fewer than 5 records.
+    """
+    i = ctx.qis.index(column)
+    h = ctx.hierarchies_list[i]
+    values = pd.to_numeric(pd.Series(h.leaves), errors="coerce").to_numpy(dtype=float)
+    counts = np.bincount(
+        ctx.base_codes[:, i], weights=ctx.base_counts.astype(np.float64), minlength=len(values)
+    )
+    ok = ~np.isnan(values) & (counts > 0)
+    if ok.sum() < 2:
+        return {}
+    lo, hi = float(values[ok].min()), float(values[ok].max())
+    width = max((hi - lo) / bins, 1e-12)
+    if float(lo).is_integer() and float(hi).is_integer():
+        width = max(1.0, float(np.ceil(width)))
+    idx = np.minimum(((values[ok] - lo) // width).astype(int), bins - 1)
+    per = np.bincount(idx, weights=counts[ok], minlength=bins)
+    labels = [f"{lo + j * width:g}-{lo + (j + 1) * width:g}" for j in range(bins)]
+    rest = float(counts[~ok].sum())
+    if rest:
+        labels.append("other")
+        per = np.append(per, rest)
+    return shares_from_counts(labels, per, top=_DIST_TOP)
+
+
 def utility_html(report: Any, view: NodeView | None = None) -> str:
-    """Utility in plain words: information loss, suppression, distribution distances."""
+    """Utility in plain words: each figure as a percentage with what it means."""
     rows = []
     if view is not None:
         ev = view.evaluation
-        loss = "n/a (targets not met)" if ev.score is None else f"{ev.score:.3f}"
-        rows.append((f"information loss ({view.metric}, 0 = none, 1 = all)", loss))
+        loss = (
+            "n/a (the targets are not met)"
+            if ev.score is None
+            else f"{ev.score:.1%} of the detail removed"
+        )
+        rows.append((f"information loss ({view.metric}; 0 % = none, 100 % = everything)", loss))
     if report is not None:
         d = report.to_dict()
+        n, sup = d["records_original"], d["records_suppressed"]
         rows.append(
-            ("records suppressed", f"{d['records_suppressed']:,} of {d['records_original']:,}")
+            ("records suppressed", f"{sup:,} of {n:,} people ({_pct(sup / n if n else 0)})")
         )
         if d.get("mean_crosstab_difference") is not None:
             rows.append(
                 (
-                    "two-way tables: mean |change| of cell shares",
-                    f"{d['mean_crosstab_difference']:.4f}",
+                    "pairs of attributes (two-way tables)",
+                    f"cell shares move by {d['mean_crosstab_difference']:.2%} points on average",
                 )
             )
         for a in d.get("attributes") or []:
+            basis = _BASIS_WORDS.get(a.get("basis") or "", "")
             if a.get("wasserstein_normalized") is not None:
-                val = f"Wasserstein (normalised) {a['wasserstein_normalized']:.4f}"
+                val = f"values moved by {a['wasserstein_normalized']:.1%} of their range"
+                how = "Wasserstein distance / range"
             elif a.get("total_variation") is not None:
-                val = f"total variation {a['total_variation']:.4f}"
+                val = f"{a['total_variation']:.1%} of people in a different category"
+                how = "total variation distance"
             else:
                 continue
-            rows.append((f"{a['column']} ({a.get('basis', '')})", val))
+            label = f"{a['column']} ({how}{'; ' + basis if basis else ''})"
+            rows.append((label, val))
     body = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows
     )
@@ -318,6 +370,10 @@ def tuner_summary_html(view: NodeView) -> str:
     )
     pros = r["prosecutor"]
     at_risk = int(round(pros["records_at_risk"] * r["records"]))
+    meaning = k_meaning(r["min_class_size"] if r["records"] else None, r["qis"])
+    if r["suppressed"]:
+        meaning += f" {r['suppressed']:,} records are suppressed (not released)."
+    risk_words = at_risk_meaning(at_risk, r["records"], pros["threshold"])
     return (
         "<div class='wb-tuner-numbers'>"
         f"<div style='font-size:1.15em'><span class='wb-k'>k = {r['min_class_size']}</span> "
@@ -328,7 +384,9 @@ def tuner_summary_html(view: NodeView) -> str:
         f"({_pct(pros['records_at_risk'])}) above {pros['threshold']:g}</div>"
         "<div class='wb-tuner-targets'>targets: "
         + "; ".join(html.escape(t) for t in r.get("targets", []))
-        + "</div></div>"
+        + "</div>"
+        f"<div class='wb-meaning' style='color:#444'>{html.escape(meaning)}</div>"
+        f"<div class='wb-meaning' style='color:#444'>{html.escape(risk_words)}</div></div>"
     )
 
 
@@ -414,13 +472,18 @@ class TunerPanel:
         )
         self.auto.add_class("wb-auto-search")
         self.progress = ProgressBar("search")
+        self.progress.bar.layout.width = "260px"  # the label stays readable in a wrapping row
+        self.busy = widgets.HTML("")
+        self.busy.add_class("wb-tuner-busy")
         self.summary = widgets.HTML("")
         self.summary.add_class("wb-tuner-summary")
         self.utility = widgets.HTML("")
         self.utility_button = widgets.Button(
             description="Compare utility", icon="balance-scale", layout=widgets.Layout(width="auto")
         )
-        self.dist_column = widgets.Dropdown(options=[], description="distribution of")
+        self.dist_column = widgets.Dropdown(
+            options=[], description="distribution of", style={"description_width": "initial"}
+        )
         self.save_config = widgets.Button(
             description="Save configuration (JSON)",
             icon="save",
@@ -461,20 +524,36 @@ class TunerPanel:
                 ),
                 self.qi_rows,
                 widgets.HBox([self.k, self.suppression, self.l_div, self.metric]),
-                widgets.HBox([self.search_button, self.auto, self.progress.widget]),
+                widgets.Box(
+                    [self.search_button, self.auto, self.busy, self.progress.widget],
+                    layout=_wrap(),
+                ),
                 self.summary,
                 self.errors.widget,
-                widgets.HBox([self.compare_fig.widget, self.hist_fig.widget]),
-                widgets.HBox(
+                widgets.Box([self.compare_fig.widget, self.hist_fig.widget], layout=_wrap()),
+                widgets.Box(
                     [
                         widgets.VBox([self.dist_column, self.dist_out.widget]),
                         widgets.VBox([self.utility, self.utility_button]),
-                    ]
+                    ],
+                    layout=_wrap(),
                 ),
                 widgets.HBox([self.save_config, self.save_data]),
                 self.saved,
             ]
         )
+        self.ui.add_class("wb-tuner")
+
+    @contextlib.contextmanager
+    def working(self, what: str) -> Iterator[None]:
+        """Show what runs while it runs (the kernel sends the message before the work)."""
+        self.busy.value = (
+            f"<span class='wb-busy' style='color:#a60'>&#8987; {html.escape(what)}…</span>"
+        )
+        try:
+            yield
+        finally:
+            self.busy.value = ""
 
     # ------------------------------------------------------------------ building
     def _arx_file(self, column: str) -> Path | None:
@@ -571,7 +650,8 @@ class TunerPanel:
 
     def _prepare(self) -> None:
         st = self.store.state
-        self.ctx = SearchContext(st.dataset, st.qis, dict(self._hierarchies), st.sensitive)
+        with self.working(f"encoding {st.dataset.n_rows:,} records"):
+            self.ctx = SearchContext(st.dataset, st.qis, dict(self._hierarchies), st.sensitive)
         self._before_cache = {}
         if self.auto.value:
             self.run_search()
@@ -589,6 +669,10 @@ class TunerPanel:
         return {q: int(sl.value) for q, sl in self.levels.items()}
 
     def _evaluate(self) -> None:
+        with self.working("updating risk and utility"):
+            self._evaluate_now()
+
+    def _evaluate_now(self) -> None:
         st = self.store.state
         if self.ctx is None:
             self.view = None
@@ -604,11 +688,11 @@ class TunerPanel:
             report = self._compare(view)
         self.summary.value = tuner_summary_html(view)
         self.utility.value = utility_html(report, view)
-        self.utility_button.layout.display = "none" if report is not None else ""
+        # the original granularity next to the released one (not both at the released level)
         dists = {
             q: {
-                "before": self._before(q, view.levels[q]),
-                "after": released_shares(self.ctx, view, q),
+                "before": self._before(q, 0),
+                "after": released_shares(self.ctx, view, q, top=_DIST_TOP),
             }
             for q in self.ctx.qis
         }
@@ -622,7 +706,10 @@ class TunerPanel:
 
     def _before(self, q: str, level: int = 0) -> dict[str, float]:
         if (q, level) not in self._before_cache:
-            self._before_cache[q, level] = original_shares(self.ctx, q, level=level)
+            shares = original_shares(self.ctx, q, top=_DIST_TOP, level=level)
+            if level == 0 and shares.get("other", 0.0) > 0.2:
+                shares = binned_original_shares(self.ctx, q) or shares
+            self._before_cache[q, level] = shares
         return self._before_cache[q, level]
 
     def transformed(self) -> tuple[pd.DataFrame, np.ndarray]:
@@ -683,7 +770,9 @@ class TunerPanel:
         if col is None or col not in dists:
             fig = charts.empty_figure("no distribution", "")
         else:
-            fig = charts.distribution_before_after(dists[col]["before"], dists[col]["after"], col)
+            level = self.levels[col].value if col in self.levels else 0
+            label = "released" if level == 0 else f"released (level {level})"
+            fig = distribution_side_by_side(dists[col]["before"], dists[col]["after"], col, label)
         self.figures["dist"] = fig
         return fig
 
@@ -779,6 +868,9 @@ class TunerPanel:
         if self.ctx is None:
             return
         self.search_button.disabled = True
+        self.busy.value = (
+            "<span class='wb-busy' style='color:#a60'>&#8987; searching the optimal levels…</span>"
+        )
         try:
             result = self.ctx.search(self.criteria(), self.metric.value, progress=self.progress)
             if not result.found:
@@ -797,6 +889,7 @@ class TunerPanel:
             self.store.set(transform=result)
         finally:
             self.search_button.disabled = False
+            self.busy.value = ""
 
     def set_levels(self, levels: Mapping[str, int], **targets: Any) -> None:
         """Set levels (and optionally ``k``, ``suppression``, ``l``) and evaluate once."""
