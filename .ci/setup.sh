@@ -47,6 +47,7 @@ case "$mode" in
   test)
     export WORKBENCH_REQUIRE_BROWSER=1
     .venv/bin/ruff check workbench tests bench
+    .venv/bin/ruff format --check workbench tests bench
     exec .venv/bin/python -m pytest "$@" ;;
   *)
     echo "usage: bash .ci/setup.sh start|test [args]" >&2; exit 2 ;;

@@ -35,8 +35,9 @@ def test_core_modules_do_not_import_ui() -> None:
 
 
 def test_cli_help_lists_commands() -> None:
-    out = subprocess.run([sys.executable, "-m", "workbench", "--help"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, check=True
+    )
     assert "profile" in out.stdout
 
 

@@ -76,10 +76,22 @@ def test_reads_and_joins_are_recorded_in_provenance(tmp_path, samples_dir, monke
     log = tmp_path / "prov.jsonl"
     monkeypatch.setenv("WORKBENCH_PROVENANCE", str(log))
     city = samples_dir / "city"
-    assert main(["assess", str(samples_dir / "adult" / "adult.csv"), "--qi", "sex,age",
-                 "--json"]) == 0
-    assert main(["link", str(city / "clinic_visits.csv"), str(city / "voter_roll.csv"),
-                 "--on", "auto", "--json"]) == 0
+    assert (
+        main(["assess", str(samples_dir / "adult" / "adult.csv"), "--qi", "sex,age", "--json"]) == 0
+    )
+    assert (
+        main(
+            [
+                "link",
+                str(city / "clinic_visits.csv"),
+                str(city / "voter_roll.csv"),
+                "--on",
+                "auto",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert main(["samples", "list"]) == 0  # listing touches no data: not recorded
     capsys.readouterr()
     records = ProvenanceLog(log).records()
@@ -96,9 +108,26 @@ def test_assess_bundle_with_policy_holds_gate_findings(tmp_path, samples_dir, mo
     """`assess --bundle --policy`: the review shows the policy, failing gate rules and metrics."""
     monkeypatch.chdir(tmp_path)
     city = samples_dir / "city"
-    assert main(["assess", str(city / "clinic_visits.csv"), "--qi", "patient_dob,sex,postal_code",
-                 "--sensitive", "diagnosis", "--policy", str(city / "policies" / "clinic.yaml"),
-                 "--bundle", "review.json", "--rationale", "before release", "--json"]) == 0
+    assert (
+        main(
+            [
+                "assess",
+                str(city / "clinic_visits.csv"),
+                "--qi",
+                "patient_dob,sex,postal_code",
+                "--sensitive",
+                "diagnosis",
+                "--policy",
+                str(city / "policies" / "clinic.yaml"),
+                "--bundle",
+                "review.json",
+                "--rationale",
+                "before release",
+                "--json",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     b = AssessmentBundle.load(tmp_path / "review.json")
     assert b.rationale == "before release" and b.risk_after is None

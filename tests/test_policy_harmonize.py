@@ -14,7 +14,7 @@ from workbench.errors import ParameterError
 from workbench.governance import Policy, harmonize
 
 
-def P(**changes) -> Policy:  # noqa: N802 - short factory name reads well in tables
+def P(**changes) -> Policy:  # short factory name reads well in tables
     return Policy.from_dict(policy_doc(**changes))
 
 

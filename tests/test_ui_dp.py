@@ -8,7 +8,7 @@ from workbench.dp import Ledger
 
 pytest.importorskip("ipywidgets")
 
-from workbench.ui.dp import DPPanel  # noqa: E402
+from workbench.ui.dp import DPPanel
 
 
 @pytest.fixture(autouse=True)

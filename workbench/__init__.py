@@ -20,8 +20,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from .errors import *  # noqa: E402,F403
-from .errors import __all__ as _errors_all  # noqa: E402
+from .errors import *  # noqa: F403
+from .errors import __all__ as _errors_all
 
 # public name -> (module, attribute)
 _LAZY: dict[str, tuple[str, str]] = {

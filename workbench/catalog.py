@@ -158,7 +158,7 @@ class CatalogEntry:
         if roles_raw is not None:
             try:
                 roles = RoleMap.from_dict(roles_raw)
-            except Exception as exc:  # noqa: BLE001 - re-raised with the dataset named
+            except Exception as exc:  # re-raised with the dataset named
                 raise ConfigError(
                     f"catalog dataset {name!r}: roles are malformed ({exc}); expected "
                     "{direct_identifiers: [...], quasi_identifiers: [...], sensitive: [...]}"
@@ -193,7 +193,7 @@ class CatalogEntry:
             try:
                 if RoleMap.from_dict(written).to_dict() == self.roles.to_dict():
                     return _thaw(written)
-            except Exception:  # noqa: BLE001 - fall back to the canonical form
+            except Exception:  # fall back to the canonical form
                 pass
         out: dict[str, list[str]] = {}
         for key in ("direct_identifiers", "quasi_identifiers", "sensitive"):

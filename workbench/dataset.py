@@ -82,8 +82,13 @@ class Dataset:
         else:
             pdf = as_pandas(frame)
             return cls.from_frame(pdf, name=name, department=department)
-        return cls(data=frame, name=name, department=department, n_rows=n,
-                   column_types=MappingProxyType(types))
+        return cls(
+            data=frame,
+            name=name,
+            department=department,
+            n_rows=n,
+            column_types=MappingProxyType(types),
+        )
 
 
 def as_pandas(obj: Any) -> pd.DataFrame:

@@ -169,7 +169,7 @@ def run_foreground(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> 
     by a signal.
     """
 
-    def _raise(signum, frame):  # noqa: ARG001
+    def _raise(signum, frame):
         raise _Stop(signum)
 
     previous = {s: signal.signal(s, _raise) for s in _STOP_SIGNALS}

@@ -58,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _print_text(result) -> None:  # noqa: ANN001
+def _print_text(result) -> None:
     print(
         f"workbench check {result.target}: policy {result.policy} "
         f"(sha256 {result.policy_sha256[:12]}), {result.records} records"

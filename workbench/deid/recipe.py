@@ -59,7 +59,7 @@ _EXTRA_STEP_KEYS = {"pseudonymize": {"key_source"}}
 class _NoAliasLoader(yaml.SafeLoader):
     """Safe loader that refuses aliases (entity expansion bombs) instead of expanding them."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D102
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.constructor.ConstructorError(
@@ -293,7 +293,7 @@ class Recipe:
         if len(text.encode("utf-8")) > MAX_RECIPE_BYTES:
             raise ConfigError(f"{source}: recipe larger than {MAX_RECIPE_BYTES:,} bytes")
         try:
-            doc = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - safe loader subclass
+            doc = yaml.load(text, Loader=_NoAliasLoader)  # safe loader subclass
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" line {mark.line + 1}:" if mark is not None else ""

@@ -103,12 +103,12 @@ __all__ = [
 ]
 
 # civic safeguards: minimization, intake review, sharing, disclosure requests, public register
-from .disclosure import DisclosureRegister, DisclosureRequest, DisclosureRules  # noqa: E402
-from .intake import review_intake  # noqa: E402
-from .minimize import FieldPurposes, minimize  # noqa: E402
-from .oversight import OversightBody, load_oversight  # noqa: E402
-from .publish import publish_register  # noqa: E402
-from .sharing import Agreements, SharingInventory  # noqa: E402
+from .disclosure import DisclosureRegister, DisclosureRequest, DisclosureRules
+from .intake import review_intake
+from .minimize import FieldPurposes, minimize
+from .oversight import OversightBody, load_oversight
+from .publish import publish_register
+from .sharing import Agreements, SharingInventory
 
 __all__ += [
     "Agreements",

@@ -263,7 +263,7 @@ def _open_regular(path: Path, what: str) -> Any:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise ProvenanceError(f"{path}: the {what} is not a regular file")
-        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+        return open(path, "rb")  # the caller closes it
     except OSError as exc:
         raise ProvenanceError(
             f"{path}: the {what} cannot be read ({exc.strerror or type(exc).__name__})"
@@ -471,10 +471,10 @@ class ProvenanceLog:
             fh = None
             if shared:
                 with contextlib.suppress(OSError):
-                    fh = open(lock, "rb")  # noqa: SIM115 - closed below
+                    fh = open(lock, "rb")  # closed below
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                fh = open(lock, "a")  # noqa: SIM115 - closed below
+                fh = open(lock, "a")  # closed below
             try:
                 if fh is not None:
                     fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)

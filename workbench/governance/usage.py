@@ -154,7 +154,7 @@ def identity() -> Identity:
         raise ParameterError("WORKBENCH_IDENTITY_HOOK", spec, "package.module:function")
     try:
         got = getattr(importlib.import_module(module), func)()
-    except Exception as exc:  # noqa: BLE001 - a broken hook must stop the read, loudly
+    except Exception as exc:  # a broken hook must stop the read, loudly
         raise ParameterError(
             "WORKBENCH_IDENTITY_HOOK", spec, f"a working hook ({type(exc).__name__})"
         ) from None

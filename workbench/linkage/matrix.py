@@ -513,7 +513,7 @@ def join_risk_matrix(
         if key not in loaded[n].columns:
             try:
                 loaded[n] = attach_demo_key(catalog, n, loaded[n], key)
-            except Exception:  # noqa: BLE001 - no key: cumulative joins are skipped
+            except Exception:  # no key: cumulative joins are skipped
                 continue
             key_source = "demo"
         elif key_source is None:

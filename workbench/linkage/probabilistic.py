@@ -505,7 +505,7 @@ def _weights(linker: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         model = linker.misc.save_model_to_json()
-    except Exception:  # noqa: BLE001 - the weights are informative only
+    except Exception:  # the weights are informative only
         return out
     for comp in model.get("comparisons", []):
         levels = []

@@ -956,7 +956,7 @@ class _Writer:
         if fmt == "csv":
             import pyarrow.csv as pacsv
 
-            self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()/abort()
+            self._fh = open(self.tmp, "wb")  # closed in close()/abort()
             if header:
                 self._fh.write((",".join(schema.names) + "\n").encode())
             options = pacsv.WriteOptions(include_header=False, quoting_style="none")
@@ -980,7 +980,7 @@ class _Writer:
     def abort(self) -> None:
         try:
             self.close()
-        except Exception:  # noqa: BLE001 - best effort on the error path
+        except Exception:  # best effort on the error path
             pass
         self.tmp.unlink(missing_ok=True)
 
@@ -1336,7 +1336,7 @@ def _write_catalog(path: Path, ext: str) -> None:
     from .._io import atomic_write_text
 
     doc = catalog_document(ext)
-    _CatalogDumper = _catalog_dumper()  # noqa: N806 - a class
+    _CatalogDumper = _catalog_dumper()  # a class
     if path.exists():
         try:
             old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -56,7 +56,7 @@ def guarded(errors: ErrorBox) -> Callable[[Callable[..., Any]], Callable[..., An
             try:
                 errors.clear()
                 return fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - shown to the user, logged server-side
+            except Exception as exc:  # shown to the user, logged server-side
                 errors.show(exc)
                 return None
 

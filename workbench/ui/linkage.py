@@ -65,7 +65,7 @@ class CatalogFrames:
                 self._truth[name] = attach_demo_key(
                     self.catalog, name, self.frame(name), TRUTH_COLUMN
                 )
-            except Exception:  # noqa: BLE001 - no ground truth outside the synthetic city
+            except Exception:  # no ground truth outside the synthetic city
                 self._truth[name] = None
         return self._truth[name]
 

@@ -220,7 +220,7 @@ def reacting(errors: Any) -> Callable[[Subscriber], Subscriber]:
         def wrapper(state: AppState, changed: frozenset[str]) -> None:
             try:
                 fn(state, changed)
-            except Exception as exc:  # noqa: BLE001 - shown in the panel, logged server-side
+            except Exception as exc:  # shown in the panel, logged server-side
                 errors.show(exc)
 
         wrapper.__name__ = getattr(fn, "__name__", "subscriber")

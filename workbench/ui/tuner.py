@@ -567,7 +567,7 @@ class TunerPanel:
 
             if Path(ds.source).resolve() == sample_path("adult").resolve():
                 return adult_hierarchy_paths().get(column)
-        except Exception:  # noqa: BLE001 - samples missing: no files to offer
+        except Exception:  # samples missing: no files to offer
             return None
         return None
 
