@@ -140,3 +140,29 @@ def test_cli_lists_samples(capsys):
     listed = json.loads(capsys.readouterr().out)
     assert {d["name"] for d in listed} >= {"adult", "survey", "city"}
     assert all(set(d) == {"name", "path", "rows", "description"} for d in listed)
+
+
+def test_cli_help_defaults_match_the_generator() -> None:
+    """`samples` shows its defaults without importing the generator; they must agree with it."""
+    from workbench.cli import _samples
+    from workbench.deid.pseudonym import DEFAULT_KEY_ENV
+    from workbench.samples import city
+
+    assert _samples._DEFAULT_RESIDENTS == city.DEFAULT_RESIDENTS
+    assert _samples._DEFAULT_SEED == city.DEFAULT_SEED
+    assert tuple(_samples._DATASETS) == tuple(city.DATASETS)
+    assert DEFAULT_KEY_ENV == "WORKBENCH_PSEUDONYM_KEY" == city.PSEUDONYM_KEY_ENV
+
+
+def test_help_imports_no_data_stack() -> None:
+    """`workbench --help` stays light: no pandas, numpy, DuckDB or plotly import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom workbench.cli import build_parser\nbuild_parser()\n"
+        "print(sorted(m for m in ('pandas', 'numpy', 'duckdb', 'plotly', 'scipy') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

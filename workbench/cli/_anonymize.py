@@ -95,7 +95,7 @@ def hierarchies_from_args(args: argparse.Namespace) -> dict[str, str]:
 
 def add_release_arguments(p: argparse.ArgumentParser) -> None:
     """``--direct-identifiers/--key-file``: every command that writes record-level data."""
-    from ..deid.release import RELEASE_MODES
+    from .._release_modes import RELEASE_MODES
 
     p.add_argument(
         "--direct-identifiers",

@@ -12,7 +12,6 @@ import argparse
 import os
 from pathlib import Path
 
-from ..bundle import AssessmentBundle
 from ..errors import ParameterError
 from ..serve import (
     DEFAULT_MAX_KERNELS,
@@ -93,6 +92,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ParameterError("--identifiers", args.identifiers, "to be used with --static")
     if args.bundle:
         bundle_path = Path(args.bundle).resolve()
+        from ..bundle import AssessmentBundle
+
         AssessmentBundle.load(bundle_path)  # fail early, with a clear message, on a bad bundle
     else:
         from ..demo import sample_bundle_path

@@ -6,8 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..samples import city
 from ..samples._registry import list_samples
+
+# defaults shown in --help; the generator itself (pandas) loads only when a command runs
+_DEFAULT_RESIDENTS = 20_000
+_DEFAULT_SEED = 2026
+_DATASETS = ("clinic", "housing", "social", "transit", "voters")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,14 +37,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p_gen.add_argument(
         "--residents",
         type=int,
-        default=city.DEFAULT_RESIDENTS,
-        help=f"number of residents (default {city.DEFAULT_RESIDENTS})",
+        default=_DEFAULT_RESIDENTS,
+        help=f"number of residents (default {_DEFAULT_RESIDENTS})",
     )
     p_gen.add_argument(
         "--seed",
         type=int,
-        default=city.DEFAULT_SEED,
-        help=f"random seed (default {city.DEFAULT_SEED})",
+        default=_DEFAULT_SEED,
+        help=f"random seed (default {_DEFAULT_SEED})",
     )
     p_gen.add_argument(
         "--out",
@@ -60,9 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write a city department file with the true resident id or a keyed pseudonym",
         description="Adds resident_id (--truth, for scoring linkage) and/or person_key "
         "(--pseudonym: HMAC-SHA256 of the resident id with the key from "
-        f"{city.PSEUDONYM_KEY_ENV} or --key-file, for authorised joins).",
+        "the environment (WORKBENCH_PSEUDONYM_KEY) or --key-file, for authorised joins).",
     )
-    p_exp.add_argument("name", choices=city.DATASETS, help="city dataset")
+    p_exp.add_argument("name", choices=_DATASETS, help="city dataset")
     p_exp.add_argument("--out", type=Path, required=True, help="output .csv or .parquet file")
     p_exp.add_argument("--truth", action="store_true", help="add the resident_id column")
     p_exp.add_argument("--pseudonym", action="store_true", help="add the person_key column")
@@ -70,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--key-file",
         type=Path,
         default=None,
-        help=f"file holding the pseudonym key (wins over ${city.PSEUDONYM_KEY_ENV}; at least "
+        help="file holding the pseudonym key (wins over $WORKBENCH_PSEUDONYM_KEY; at least "
         "16 bytes)",
     )
     p_exp.add_argument(
@@ -117,6 +121,8 @@ def _short(path: Path) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from ..samples import city
+
     result = city.generate(
         args.residents, args.seed, args.out, format=args.format, force=args.force
     )
@@ -143,6 +149,8 @@ def _export(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DirectIdentifierWarning)
+        from ..samples import city
+
         result = city.export_release(
             args.name,
             args.out,

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from .._io import write_table
+from .._release_modes import RELEASE_MODES
 from ..dataset import as_pandas
 from ..errors import ParameterError
 from .pseudonym import DEFAULT_KEY_ENV, load_pseudonym_key, pseudonymize_values
@@ -46,7 +47,6 @@ __all__ = [
     "write_release",
 ]
 
-RELEASE_MODES = ("drop", "pseudonymize", "keep")
 """How direct identifiers are handled; ``drop`` is the default."""
 
 PSEUDONYM_SUFFIX = "_pseudonym"

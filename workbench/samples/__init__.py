@@ -6,17 +6,31 @@ synthetic city at any size and exports department files with ground truth or pse
 
 from __future__ import annotations
 
-from . import city
+import importlib
+from typing import Any
+
 from ._registry import SampleInfo, adult_hierarchy_paths, list_samples, sample_path, samples_dir
-from .city import (
-    PLANTED_FACTS,
-    REFERENCE_DATE,
-    CityGenerationResult,
-    PlantedFact,
-    export,
-    generate,
-    read_ground_truth,
-)
+
+# the city generator (pandas, numpy, the pseudonym code) loads on first use, so that
+# `workbench --help` and `samples list` stay light
+_CITY_NAMES = {
+    "PLANTED_FACTS",
+    "REFERENCE_DATE",
+    "CityGenerationResult",
+    "PlantedFact",
+    "export",
+    "generate",
+    "read_ground_truth",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "city":
+        return importlib.import_module(".city", __name__)
+    if name in _CITY_NAMES:
+        return getattr(importlib.import_module(".city", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "city",
