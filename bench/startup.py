@@ -40,7 +40,9 @@ def main() -> None:
             f"{20 + i % 7},{'MF'[i % 2]},{1000 + i % 3},{'abc'[i % 3]}" for i in range(20)
         ]
         small.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        env = dict(os.environ, WORKBENCH_PROVENANCE="off")
+        env = dict(os.environ, WORKBENCH_PROVENANCE="off", WORKBENCH_USE_LOG="off")
+        # as users run it: compiled bytecode is cached (this sandbox disables that by default)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         py = sys.executable
         cases = {
             "python -c pass": [py, "-c", "pass"],
@@ -77,7 +79,11 @@ def main() -> None:
     out.write_text(
         json.dumps(
             {
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "load_average": os.getloadavg()[0],
+                },
                 "repeat": args.repeat,
                 "targets_s": {"workbench --help": 0.3, "workbench assess (20 rows)": 0.5},
                 "results": results,
