@@ -393,8 +393,10 @@ def _guess_correct(guess: pd.Series, truth: pd.Series, tolerance: float) -> np.n
         g = guess.to_numpy(dtype=float, na_value=np.nan)
         t = truth.to_numpy(dtype=float, na_value=np.nan)
         return np.abs(g - t) <= tolerance * np.abs(t)
-    g, t = guess.astype("string").to_numpy(), truth.astype("string").to_numpy()
-    return np.array([x == y for x, y in zip(g, t, strict=True)], dtype=bool)
+    # a missing secret is a value like any other: guessing "missing" right is a success
+    g = guess.astype("string").fillna("\x00<NA>").to_numpy(dtype=object)
+    t = truth.astype("string").fillna("\x00<NA>").to_numpy(dtype=object)
+    return g == t
 
 
 def inference(

@@ -234,6 +234,8 @@ def synthesize(
             .release()
         )
         out = table.synthesize(rows).to_pandas()
+    # mbi writes rows grouped by value; shuffle so that row order carries nothing
+    out = out.iloc[np.random.default_rng(seed).permutation(len(out))]
     for c in cols:
         out[c] = out[c].astype("string")
     return SynthResult(
