@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import copy
+import csv
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from workbench._io import atomic_write_text
+from workbench.governance.provenance import register_operation
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT / "data" / "samples" / "city"
@@ -59,3 +64,38 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("WORKBENCH_PROVENANCE_KEY", raising=False)
     monkeypatch.setenv("WORKBENCH_USER", "tester")
     return tmp_path
+
+
+# -- in-process operations for the replay tests (registered by the tests, never by the package)
+
+
+@register_operation("sort_lines")
+def _sort_lines(inputs: list[Path], outputs: list[Path], header: bool = True) -> None:
+    """Deterministic reference operation: the input's lines sorted (header kept first)."""
+    lines = inputs[0].read_text(encoding="utf-8").splitlines()
+    head, body = (lines[:1], lines[1:]) if header else ([], lines)
+    atomic_write_text(outputs[0], "\n".join(head + sorted(body)) + "\n", sources=inputs)
+
+
+@register_operation("drop_columns")
+def _drop_columns(inputs: list[Path], outputs: list[Path], columns: Sequence[str] = ()) -> None:
+    """Deterministic CSV transform: remove the named columns (for example direct identifiers)."""
+    from workbench.errors import ColumnNotFoundError
+
+    with open(inputs[0], encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0] if rows else []
+    for col in columns:
+        if col not in header:
+            raise ColumnNotFoundError(col, header, str(inputs[0]))
+    keep = [i for i, c in enumerate(header) if c not in set(columns)]
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            for row in rows:
+                w.writerow([row[i] for i in keep])
+
+    from workbench._io import atomic_write
+
+    atomic_write(outputs[0], write, sources=inputs)

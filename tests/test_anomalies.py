@@ -203,3 +203,30 @@ def test_cli_anomalies_end_to_end(tmp_path, monkeypatch, capsys) -> None:
     record_use("clinic", purpose="care review", rows=50, user="ann", log=quiet)
     assert main(["access", "anomalies", "--use-log", str(quiet)]) == 0
     assert main(["access", "anomalies", "--use-log", str(tmp_path / "none.jsonl")]) == 2
+
+
+def test_identity_hook_names_who_reads(tmp_path, monkeypatch) -> None:
+    import sys
+
+    hook = tmp_path / "sso_hook.py"
+    hook.write_text(
+        "def who():\n    return ('dr.lee', 'steward')\n"
+        "def broken():\n    raise RuntimeError('no session')\n"
+        "def odd():\n    return 42\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "use.jsonl"
+    monkeypatch.setenv("WORKBENCH_IDENTITY_HOOK", "sso_hook:who")
+    record_use("clinic", purpose="care review", rows=1, log=path)
+    (e,) = list(read_use_log(path))
+    assert (e.user, e.role) == ("dr.lee", "steward")
+    record_use("clinic", purpose="care review", rows=1, log=path, user="ann", role="analyst")
+    assert (list(read_use_log(path))[-1].user, list(read_use_log(path))[-1].role) == (
+        "ann",
+        "analyst",
+    )
+    for bad in ("sso_hook:broken", "sso_hook:odd", "sso_hook", "no_such_module_x:who"):
+        monkeypatch.setenv("WORKBENCH_IDENTITY_HOOK", bad)
+        with pytest.raises(ParameterError, match="WORKBENCH_IDENTITY_HOOK"):
+            record_use("clinic", purpose="p", log=path)
+    sys.modules.pop("sso_hook", None)

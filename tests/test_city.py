@@ -88,10 +88,11 @@ def osa_distance(a: str, b: str) -> int:
 
 
 def without_governance(doc: dict) -> dict:
-    """A catalog without the entries other modules add (policies, confirmed crosswalk)."""
+    """A catalog without the entries other modules add (policies, hosting, confirmed crosswalk)."""
     doc = json.loads(json.dumps(doc))
     for entry in doc.get("datasets", {}).values():
         entry.pop("policy", None)
+        entry.pop("hosting", None)
     doc["crosswalk"] = []
     return doc
 

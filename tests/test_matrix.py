@@ -38,7 +38,12 @@ def test_all_pairs_and_internal_triples(matrix):
         assert 0 <= p.likelihood <= 1 and 0 <= p.harm <= 1
         expected = "high" if p.score >= 0.2 else "medium" if p.score >= 0.05 else "low"
         assert p.level == expected
-        assert p.advice.decision in {"permit", "permit_after_deidentification", "keep_isolated"}
+        assert p.advice.decision in {
+            "permit",
+            "permit_after_deidentification",
+            "keep_isolated",
+            "not_permitted_by_policy",
+        }
         assert p.advice.reasons
         assert ("voters" in p.datasets) == (p.kind == "linkage")
         assert (p.combined is None) == ("voters" in p.datasets)

@@ -146,3 +146,14 @@ def test_ethics_review_dashboard_verdict_and_leak_refusal(tmp_path) -> None:
     for value in PLANTED.values():
         for part in value.split():
             assert part not in text
+
+
+def test_05_differential_privacy(tmp_path) -> None:
+    ledger = tmp_path / "residents.jsonl"
+    nb = run("05_differential_privacy.ipynb", ledger_path=str(ledger), epsilon=0.25)
+    assert shows_a_widget(nb)
+    text = widget_text(nb)
+    assert "wb-dp-accuracy" in text and "95 % of the time" in text
+    assert "Nothing has been spent" in text
+    assert "How wrong will the statistics be?" in text  # the error-against-epsilon chart
+    assert not ledger.exists()  # moving sliders and showing accuracy spends nothing

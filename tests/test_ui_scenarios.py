@@ -69,3 +69,24 @@ def test_empty_selection_says_what_to_do(catalog: Catalog) -> None:
     panel.chosen.value = ()
     panel.evaluate_button.click()
     assert "at least one release and one scenario" in (panel.errors.last_error or "")
+
+
+def test_dashboard_shows_the_scenario_matrix_and_a_stale_review() -> None:
+    import pandas as pd
+
+    from workbench.bundle import AssessmentBundle
+    from workbench.scenarios import Scenario
+    from workbench.ui.review import ReviewDashboard
+
+    rel = Release("extract", pd.DataFrame({"zone": ["a", "a", "b"], "dx": ["x", "y", "x"]}))
+    m = evaluate_scenarios([rel], [Scenario("nb", attacker_model="prosecutor", knows=("zone",))])
+    doc = m.to_dict()
+    doc["reassessment"] = {
+        "releases": [
+            {"release": "extract", "status": "stale", "words": "extract: stale, changed: voters"}
+        ]
+    }
+    b = AssessmentBundle.build("Scenario review", scenarios=doc)
+    shown = ReviewDashboard(b).body.outputs[0]["data"]["text/html"]
+    assert "Threat scenarios" in shown and "worst is nb" in shown
+    assert "stale" in shown and "changed: voters" in shown

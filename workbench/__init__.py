@@ -63,6 +63,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ProvenanceLog": ("workbench.governance", "ProvenanceLog"),
     "record_operation": ("workbench.governance", "record_operation"),
     "render_for": ("workbench.governance", "render_for"),
+    # differential privacy
+    "dp_release": ("workbench.dp", "dp_release"),
+    "dp_accuracy": ("workbench.dp", "dp_accuracy"),
+    "Ledger": ("workbench.dp", "Ledger"),
     # review
     "AssessmentBundle": ("workbench.bundle", "AssessmentBundle"),
     "render_html": ("workbench.report", "render_html"),

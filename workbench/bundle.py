@@ -94,6 +94,7 @@ class AssessmentBundle:
     linkage: Mapping[str, Any] | None = None
     matrix: Mapping[str, Any] | None = None
     scenarios: Mapping[str, Any] | None = None
+    dp: Mapping[str, Any] | None = None
     policy: Mapping[str, Any] | None = None
     gate: Mapping[str, Any] | None = None
     provenance: tuple[Mapping[str, Any], ...] = ()
@@ -122,6 +123,7 @@ class AssessmentBundle:
         linkage: Any = None,
         matrix: Any = None,
         scenarios: Any = None,
+        dp: Any = None,
         policy: Any = None,
         gate: Any = None,
         provenance: Iterable[Any] = (),
@@ -158,6 +160,7 @@ class AssessmentBundle:
             linkage=opt(linkage),
             matrix=opt(matrix),
             scenarios=opt(scenarios),
+            dp=opt(dp),
             policy=opt(policy),
             gate=opt(gate),
             provenance=tuple(_jsonable(as_dict(p)) for p in provenance),

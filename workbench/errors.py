@@ -35,6 +35,7 @@ __all__ = [
     "InputLimitError",
     "SqlSandboxError",
     "FileSystemError",
+    "BudgetExceededError",
 ]
 
 
@@ -217,3 +218,19 @@ class FileSystemError(WorkbenchError, OSError):
         if exc.filename2:
             path = f"{exc.filename} -> {exc.filename2}"
         return cls(what, path)
+
+
+class BudgetExceededError(WorkbenchError):
+    """A differentially private release would spend more than its population's budget.
+
+    Raised before any noise is drawn; nothing is written and the ledger is unchanged. The CLI maps
+    it to exit code 1 (a privacy check failed).
+    """
+
+    def __init__(
+        self, message: str, spent: float = 0.0, budget: float = 0.0, requested: float = 0.0
+    ) -> None:
+        self.spent = spent
+        self.budget = budget
+        self.requested = requested
+        super().__init__(message)

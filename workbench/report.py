@@ -298,6 +298,42 @@ def _scenarios_section(b: AssessmentBundle) -> Section | None:
     )
 
 
+def _dp_section(b: AssessmentBundle) -> Section | None:
+    """A DP release with its 95 % error bars, and the population's privacy-loss ledger: spend
+    per release, the budget left, and the non-DP releases of the same people."""
+    d = b.dp
+    if not d:
+        return None
+    from .dp.charts import ledger_spending, release_error_bars
+
+    release, ledger = d.get("release") or {}, d.get("ledger") or {}
+    figs = []
+    if release:
+        figs.append(release_error_bars(release))
+    if ledger:
+        figs.append(ledger_spending(ledger))
+    budget = ledger.get("budget") or {}
+    rows = [
+        ("population", ledger.get("population")),
+        ("privacy unit", release.get("privacy_unit")),
+        ("max contributions per person", release.get("max_contributions")),
+        ("epsilon spent by this release", release.get("epsilon_spent")),
+        ("budget epsilon", budget.get("epsilon")),
+        ("remaining epsilon", ledger.get("remaining_epsilon", budget.get("remaining_epsilon"))),
+    ]
+    tables = [table_html([r for r in rows if r[1] is not None], ["differential privacy", ""])]
+    others = ledger.get("non_dp_releases") or []
+    if others:
+        keys = [k for k in others[0] if not isinstance(others[0][k], Mapping | list)]
+        tables.append(table_html([[o.get(k) for k in keys] for o in others], keys))
+    return Section(
+        "dp",
+        "Differential privacy and the privacy-loss ledger",
+        tables=tuple(tables),
+        figures=tuple(figs),
+    )
+
+
 def _policy_rows(h: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """The effective (harmonized) policy in the order a reviewer reads it."""
     p = h.get("policy") if isinstance(h.get("policy"), Mapping) else h
@@ -401,6 +437,7 @@ def sections(bundle: AssessmentBundle | Mapping[str, Any], role: str = "reviewer
         ("utility", lambda f: _utility_section(b)),
         ("linkage", lambda f: _linkage_section(b)),
         ("scenarios", lambda f: _scenarios_section(b)),
+        ("dp", lambda f: _dp_section(b)),
         ("governance", lambda f: _governance_section(b, f)),
     )
     figures = review_figures(b)

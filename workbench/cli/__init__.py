@@ -41,6 +41,11 @@ COMMANDS = [
     "provenance",
     "retention",
     "access",
+    "minimize",
+    "intake-review",
+    "disclosure",
+    "register",
+    "dp",
     "synth",
 ]
 
@@ -58,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         # every listed sub-command must import (with only the core installed: heavy imports
         # live inside the commands); a broken one fails loudly instead of vanishing from --help
-        importlib.import_module(f"{__name__}._{name}").register(sub)
+        # a hyphenated sub-command lives in _<name with underscores>.py
+        importlib.import_module(f"{__name__}._{name.replace('-', '_')}").register(sub)
     for name in _SQL_SOURCE_COMMANDS:
         if name in sub.choices:
             sub.choices[name].add_argument(

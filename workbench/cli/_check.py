@@ -30,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--user", help="who runs the check (default WORKBENCH_USER, then USER)")
     p.add_argument("--access-log", help="access log: the user must hold a role allowed raw rows")
     p.add_argument("--reviews", help="reviewed-combinations registry (default next to catalog)")
+    p.add_argument("--recipient", help="who receives the release (sharing is checked)")
+    p.add_argument(
+        "--recipient-kind",
+        choices=("department", "vendor", "other government"),
+        help="kind of recipient: a department, a vendor, another government",
+    )
+    p.add_argument("--agreements", help="data-use agreements (default governance/agreements.yaml)")
     p.add_argument("--strict", action="store_true", help="treat review flags as failures")
     p.add_argument(
         "--approve",
@@ -93,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
         strict=args.strict,
         reviews=args.reviews,
         access_log=args.access_log,
+        recipient=args.recipient,
+        recipient_kind=args.recipient_kind,
+        agreements=args.agreements,
         population_size=args.population_size,
         **{
             name: load(path).to_pandas()

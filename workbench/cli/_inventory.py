@@ -35,14 +35,53 @@ def register(subparsers: Any) -> None:
         default=0.2,
         help="records-at-risk threshold on 1/k (default 0.2)",
     )
+    p.add_argument(
+        "--sharing",
+        nargs="?",
+        const="",
+        metavar="SHARING.yaml",
+        help="list every practice that shares individual-level data, those touching sensitive "
+        "status first (default governance/sharing.yaml beside the catalog)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=run)
+
+
+def _run_sharing(args: argparse.Namespace) -> int:
+    from ..catalog import Catalog
+    from ..errors import ConfigError
+    from ..governance.sharing import SharingInventory, default_governance_file
+    from . import print_json
+
+    path = args.sharing or default_governance_file(args.catalog, "sharing.yaml")
+    if path is None:
+        raise ConfigError(
+            "no sharing inventory: give --sharing FILE or add governance/sharing.yaml"
+        )
+    catalog = Catalog.load(args.catalog)
+    rows = SharingInventory.load(path).review(catalog)
+    if args.json:
+        print_json({"sharing_inventory": str(path), "practices": rows})
+        return 0
+    print(f"sharing practices of {catalog.name} ({path}), sensitive status first:")
+    for r in rows:
+        kind = "formal" if r["formal"] else "INFORMAL"
+        print(f"  {r['id']}  {r['dataset']} -> {r['recipient']} ({r['recipient_kind']}), {kind}")
+        fields = [f"{f}*" if f in r["sensitive_fields"] else f for f in r["fields"]]
+        print(f"        fields: {', '.join(fields)}")
+        print(f"        legal basis: {r['legal_basis']}; {r['frequency']}; hosting: {r['hosting']}")
+        for c in r["concerns"]:
+            print(f"        concern: {c}")
+    print("(* sensitive status)")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
     from ..catalog import Catalog, inventory
     from . import print_json
 
+    if args.sharing is not None:
+        return _run_sharing(args)
     if not 0 < args.threshold <= 1:
         raise ParameterError("threshold", args.threshold, "a number in (0, 1]")
     catalog = Catalog.load(args.catalog)

@@ -101,3 +101,25 @@ __all__ = [
     "verify_log",
     "view_kind_of",
 ]
+
+# civic safeguards: minimization, intake review, sharing, disclosure requests, public register
+from .disclosure import DisclosureRegister, DisclosureRequest, DisclosureRules  # noqa: E402
+from .intake import review_intake  # noqa: E402
+from .minimize import FieldPurposes, minimize  # noqa: E402
+from .oversight import OversightBody, load_oversight  # noqa: E402
+from .publish import publish_register  # noqa: E402
+from .sharing import Agreements, SharingInventory  # noqa: E402
+
+__all__ += [
+    "Agreements",
+    "DisclosureRegister",
+    "DisclosureRequest",
+    "DisclosureRules",
+    "FieldPurposes",
+    "OversightBody",
+    "SharingInventory",
+    "load_oversight",
+    "minimize",
+    "publish_register",
+    "review_intake",
+]

@@ -581,6 +581,14 @@ def _n_rows(data: Any) -> int | None:
         return None
 
 
+def _columns(data: Any) -> list[str]:
+    from ..dataset import Dataset
+
+    if isinstance(data, Dataset):
+        return list(data.columns)
+    return [str(c) for c in getattr(data, "columns", [])]
+
+
 def _has_column(data: Any, col: str) -> bool:
     from ..dataset import Dataset
 
@@ -588,6 +596,37 @@ def _has_column(data: Any, col: str) -> bool:
         return col in data.columns
     cols = getattr(data, "columns", None)
     return cols is not None and col in [str(c) for c in cols]
+
+
+def _sharing_findings(
+    cat: Any,
+    cat_path: str | None,
+    t: _Target,
+    pol: Policy,
+    recipient: str | None,
+    recipient_kind: str | None,
+    purpose: str | None,
+    agreements: Any,
+) -> list[Finding]:
+    """Hosting, sharing and data-use agreement rules (:mod:`workbench.governance.sharing`)."""
+    from .sharing import RECIPIENT_KINDS, Agreements, default_governance_file, release_findings
+
+    if recipient_kind is not None and recipient_kind not in RECIPIENT_KINDS:
+        raise ParameterError("recipient_kind", recipient_kind, ", ".join(RECIPIENT_KINDS))
+    in_catalog = cat is not None and all(n in cat.datasets for n in t.names)
+    if agreements is None and in_catalog:
+        agreements = default_governance_file(cat_path, "agreements.yaml")
+    if agreements is not None and not isinstance(agreements, Agreements):
+        agreements = Agreements.load(agreements)
+    return release_findings(
+        cat if in_catalog else None,
+        t.names if in_catalog else (),
+        pol,
+        recipient=recipient,
+        recipient_kind=recipient_kind,
+        purpose=purpose,
+        agreements=agreements if in_catalog else None,
+    )
 
 
 # -------------------------------------------------------------------------------- gate log
@@ -648,6 +687,10 @@ def gate(
     population_table: Any = None,
     research_subset: Any = None,
     population_size: float | None = None,
+    field_purposes: Any = None,
+    recipient: str | None = None,
+    recipient_kind: str | None = None,
+    agreements: Any = None,
 ) -> GateResult:
     """Check ``target`` against its policy and return every finding.
 
@@ -672,6 +715,16 @@ def gate(
     population_table, research_subset, population_size : optional
         What privacy models beyond the data need (k-map, delta-presence, population
         uniqueness); without them those policy thresholds are flagged for review.
+    field_purposes : FieldPurposes or path, optional
+        Which fields each purpose needs (default ``purposes.yaml`` beside the catalog); with a
+        ``purpose``, fields it does not need fail as ``unneeded_field``.
+    recipient, recipient_kind : str, optional
+        Who receives the release (kind ``department``, ``vendor`` or ``other government``):
+        sharing outside the owning departments fails unless the policy allows sharing.
+    agreements : Agreements or path, optional
+        Data-use agreements (default ``governance/agreements.yaml`` beside the catalog); a
+        combination needs a valid one. Hosting declared in the catalog is checked against
+        ``third_party_hosting`` (:mod:`workbench.governance.sharing`).
     strict : bool
         Treat review flags as failures.
     record : bool
@@ -721,6 +774,15 @@ def gate(
                 f"{', '.join(pol.consent_scope) or 'none'}). Do not use the data for it.",
             )
         )
+        from .minimize import open_purposes, unneeded_field_findings
+
+        fp = open_purposes(field_purposes, cat_path)
+        if fp is not None:
+            columns = _columns(t.data)
+            findings += unneeded_field_findings(columns, t.names, purpose, fp)
+    findings += _sharing_findings(
+        cat, cat_path, t, pol, recipient, recipient_kind, purpose, agreements
+    )
     if len(t.names) > 1:
         reg = (
             reviews

@@ -100,7 +100,8 @@ def harmonize(policies: Sequence[Policy], name: str | None = None) -> Harmonizat
     minimum k and minimum l (per attribute) take the maximum, maximum risks and the records-at-
     risk share and threshold take the minimum; sharing and third-party hosting are allowed only if
     all sources allow them; encryption at rest is required if any source requires it; sensitivity
-    weights take the maximum per attribute.
+    weights take the maximum per attribute; the differential-privacy budget takes the smallest
+    epsilon and the smallest delta (a source without ``dp_budget`` sets no limit).
 
     Parameters
     ----------
@@ -197,6 +198,16 @@ def harmonize(policies: Sequence[Policy], name: str | None = None) -> Harmonizat
         for attr, w in p.sensitivity.items():
             weights[attr] = max(weights.get(attr, w), w)
 
+    budgets = [p.dp_budget for p in policies if p.dp_budget is not None]
+    dp_budget = None
+    if budgets:  # most protective: the smallest epsilon and the smallest delta
+        dp_budget = MappingProxyType(
+            {
+                "epsilon": min(float(b["epsilon"]) for b in budgets),
+                "delta": min(float(b.get("delta", 0.0)) for b in budgets),
+            }
+        )
+
     encryption = [p.encryption_at_rest for p in policies]
     if len(policies) == 1 and name is None:
         return Harmonization(policy=policies[0], sources=names, conflicts=tuple(conflicts))
@@ -215,5 +226,6 @@ def harmonize(policies: Sequence[Policy], name: str | None = None) -> Harmonizat
         access=AccessTiers(**tiers),
         sensitivity=MappingProxyType(weights),
         thresholds=thresholds,
+        dp_budget=dp_budget,
     )
     return Harmonization(policy=effective, sources=names, conflicts=tuple(conflicts))

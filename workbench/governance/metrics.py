@@ -51,6 +51,11 @@ class ProgrammeMetrics:
         rewrite it unnoticed); ``None`` when there is no log.
     operations : Mapping[str, int]
         Provenance records per operation.
+    disclosure_requests : Mapping[str, int] or None
+        External requests for individual-level data by outcome (permitted, refused, referred =
+        still open); ``None`` when no disclosure register is given.
+    median_hours_to_disclosure_decision : float or None
+        Median hours from a request's receipt to its decision (by the rules or the board).
     """
 
     now: str
@@ -66,6 +71,8 @@ class ProgrammeMetrics:
     provenance_intact: bool | None
     operations: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     provenance_signed: bool | None = None
+    disclosure_requests: MappingProxyType | None = None
+    median_hours_to_disclosure_decision: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +89,10 @@ class ProgrammeMetrics:
             "provenance_intact": self.provenance_intact,
             "operations": dict(self.operations),
             "provenance_signed": self.provenance_signed,
+            "disclosure_requests": None
+            if self.disclosure_requests is None
+            else dict(self.disclosure_requests),
+            "median_hours_to_disclosure_decision": self.median_hours_to_disclosure_decision,
         }
 
 
@@ -90,8 +101,13 @@ def programme_metrics(
     gate_log: str | os.PathLike | None = None,
     access_log: str | os.PathLike | AccessLog | None = None,
     now: str | date | datetime | None = None,
+    disclosure: Any = None,
 ) -> ProgrammeMetrics:
-    """Compute :class:`ProgrammeMetrics` from the gate, provenance and access logs."""
+    """Compute :class:`ProgrammeMetrics` from the gate, provenance and access logs.
+
+    ``disclosure`` is a :class:`~workbench.governance.disclosure.DisclosureRegister`: its
+    requests by outcome and time to decision join the metrics.
+    """
     now_dt = parse_now(now)
     runs = read_gate_log(gate_log)
     latest: dict[str, dict[str, Any]] = {}
@@ -128,6 +144,11 @@ def programme_metrics(
     delays = alog.revocation_delays()
     review = alog.review(now=now_dt)
     overdue = sum(1 for f in review.flags if f.kind == "expired")
+    dstats = None
+    if disclosure is not None:
+        from .disclosure import disclosure_statistics
+
+        dstats = disclosure_statistics(disclosure.cases())
     return ProgrammeMetrics(
         now=_iso(now_dt),
         datasets_checked=len(latest),
@@ -142,4 +163,10 @@ def programme_metrics(
         provenance_intact=intact,
         provenance_signed=signed,
         operations=MappingProxyType(dict(Counter(r.get("operation") for r in records))),
+        disclosure_requests=None
+        if dstats is None
+        else MappingProxyType(dict(dstats["by_outcome"])),
+        median_hours_to_disclosure_decision=None
+        if dstats is None
+        else dstats["median_hours_to_decision"],
     )

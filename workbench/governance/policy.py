@@ -120,6 +120,23 @@ POLICY_SCHEMA: dict[str, Any] = {
             # one key per registered privacy model (workbench.models)
             "properties": _threshold_schema(),
         },
+        "dp_budget": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["epsilon"],
+            "properties": {
+                "epsilon": {"type": "number", "exclusiveMinimum": 0},
+                "delta": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+            },
+            "description": "total differential-privacy loss allowed for the dataset's population "
+            "(workbench dp); a combination takes the smallest",
+        },
+        "dp_public_keys": {
+            "type": "object",
+            "additionalProperties": {**_TEXT_LIST, "minItems": 1},
+            "description": "group keys of a column that are public (workbench dp releases a noisy "
+            "count for every one of them, empty ones included)",
+        },
     },
 }
 
@@ -298,6 +315,8 @@ class Policy:
     sensitivity: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     description: str | None = None
     source: str | None = None
+    dp_budget: Mapping[str, float] | None = None
+    dp_public_keys: Mapping[str, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -321,6 +340,12 @@ class Policy:
             sensitivity=MappingProxyType({k: v for k, v in (d.get("sensitivity") or {}).items()}),
             thresholds=Thresholds.from_dict(d["thresholds"]),
             source=None if source is None else str(source),
+            dp_budget=None
+            if d.get("dp_budget") is None
+            else MappingProxyType(dict(d["dp_budget"])),
+            dp_public_keys=None
+            if d.get("dp_public_keys") is None
+            else MappingProxyType({k: tuple(v) for k, v in d["dp_public_keys"].items()}),
         )
 
     @classmethod
@@ -361,6 +386,10 @@ class Policy:
         if self.sensitivity:
             out["sensitivity"] = dict(self.sensitivity)
         out["thresholds"] = self.thresholds.to_dict()
+        if self.dp_budget is not None:
+            out["dp_budget"] = dict(self.dp_budget)
+        if self.dp_public_keys is not None:
+            out["dp_public_keys"] = {k: list(v) for k, v in self.dp_public_keys.items()}
         return out
 
     def to_yaml(self) -> str:

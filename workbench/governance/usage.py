@@ -24,10 +24,12 @@ from typing import Any
 from ..errors import ParameterError
 
 __all__ = [
+    "Identity",
     "ProjectPeriod",
     "UNSPECIFIED",
     "UseEvent",
     "default_use_log_path",
+    "identity",
     "last_use",
     "project_periods",
     "read_use_log",
@@ -102,6 +104,7 @@ def record_use(
     if path is None:
         return None
     names = (datasets,) if isinstance(datasets, str) else tuple(datasets)
+    who = identity() if user is None or role is None else Identity(user, role)
     if not purpose or not str(purpose).strip():
         if os.environ.get("WORKBENCH_REQUIRE_PURPOSE", "").strip() not in ("", "0", "false"):
             raise ParameterError(
@@ -110,8 +113,8 @@ def record_use(
         purpose = UNSPECIFIED
     event = UseEvent(
         timestamp=datetime.now(),
-        user=current_user(user),
-        role=role or os.environ.get("WORKBENCH_ROLE") or None,
+        user=user or who.user or current_user(None),
+        role=role or who.role or os.environ.get("WORKBENCH_ROLE") or None,
         datasets=names,
         purpose=str(purpose),
         columns=tuple(str(c) for c in columns),
@@ -122,6 +125,48 @@ def record_use(
         project=project or os.environ.get("WORKBENCH_PROJECT") or None,
     )
     return ProvenanceLog(path).append(OPERATION, parameters=event.to_parameters(), user=event.user)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is acting, as an identity provider says (``None``: fall back to the OS user)."""
+
+    user: str | None = None
+    role: str | None = None
+
+
+def identity() -> Identity:
+    """The acting person from the configured identity-provider hook, else nobody in particular.
+
+    ``WORKBENCH_IDENTITY_HOOK=package.module:function`` names a function (installed code an
+    administrator configures, never content read from data) returning a user name, a
+    ``(user, role)`` pair or a mapping with ``user`` and ``role`` -- for example one that reads
+    the single-sign-on session. Without a hook the OS user (``WORKBENCH_USER``, ``USER``) acts.
+    A hook that fails or returns something else is an error, not a silent fallback.
+    """
+    import importlib
+
+    spec = os.environ.get("WORKBENCH_IDENTITY_HOOK", "").strip()
+    if not spec:
+        return Identity()
+    module, _, func = spec.partition(":")
+    if not module or not func.isidentifier():
+        raise ParameterError("WORKBENCH_IDENTITY_HOOK", spec, "package.module:function")
+    try:
+        got = getattr(importlib.import_module(module), func)()
+    except Exception as exc:  # noqa: BLE001 - a broken hook must stop the read, loudly
+        raise ParameterError(
+            "WORKBENCH_IDENTITY_HOOK", spec, f"a working hook ({type(exc).__name__})"
+        ) from None
+    if isinstance(got, str) and got.strip():
+        return Identity(got.strip())
+    if isinstance(got, tuple) and len(got) == 2 and all(isinstance(x, str | None) for x in got):
+        return Identity(*got)
+    if isinstance(got, dict) and isinstance(got.get("user"), str):
+        return Identity(got["user"], got.get("role"))
+    raise ParameterError(
+        "WORKBENCH_IDENTITY_HOOK", spec, "a hook returning a user name, (user, role) or a mapping"
+    )
 
 
 def _parse_time(text: str) -> datetime:

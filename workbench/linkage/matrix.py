@@ -47,6 +47,8 @@ from .forms import BIRTH, POSTAL, FieldForm, convert, detect_form
 from .harmonize import STANDARD_AGE_BANDS, _field_name, _pick, coarsen_form
 from .sensitivity import Exposure, harm_category, harm_weights
 
+NOT_PERMITTED = "not_permitted_by_policy"
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog import Catalog
 
@@ -153,8 +155,9 @@ class Coarsening:
 
 @dataclass(frozen=True)
 class Advice:
-    """What to do with a pair: ``permit``, ``permit_after_deidentification`` or
-    ``keep_isolated``, with reasons in plain words and the risk after coarsening."""
+    """What to do with a pair: ``permit``, ``permit_after_deidentification``,
+    ``keep_isolated`` or ``not_permitted_by_policy``, with reasons in plain words and the risk
+    after coarsening."""
 
     decision: str
     reasons: tuple[str, ...]
@@ -528,6 +531,8 @@ def join_risk_matrix(
     if triples:
         for combo in itertools.combinations([n for n in internal if n in keys], 3):
             trip.append(_assess(ws, combo, sens, qis, meta, w, lv))
+    pairs = [_respect_policies(catalog, p) for p in pairs]
+    trip = [_respect_policies(catalog, p) for p in trip]
     return RiskMatrix(
         catalog.name,
         tuple(names),
@@ -540,6 +545,32 @@ def join_risk_matrix(
         ref,
         time.perf_counter() - started,
     )
+
+
+def _respect_policies(catalog: Catalog, pair: PairRisk) -> PairRisk:
+    """Withhold "permit" from an internal join the datasets' policies forbid.
+
+    The risk score says what a join would expose; the policies say whether the join may happen at
+    all. ``workbench check a+b`` fails a combination with no common purpose or consent, hosting a
+    policy forbids, or no valid data-use agreement; the advice must not say otherwise, so it
+    becomes ``not_permitted_by_policy`` with the gate's reasons
+    (:func:`workbench.governance.sharing.combination_blocks`, one definition for both).
+    """
+    from dataclasses import replace
+
+    from ..governance.sharing import combination_blocks
+
+    if pair.kind != "internal join" or pair.advice.decision == "keep_isolated":
+        return pair
+    blocks = combination_blocks(catalog, pair.datasets)
+    if not blocks:
+        return pair
+    reasons = (
+        *pair.advice.reasons,
+        "Not permitted by policy, whatever the risk: " + " ".join(blocks),
+    )
+    advice = replace(pair.advice, decision=NOT_PERMITTED, reasons=reasons, coarsen=())
+    return replace(pair, advice=advice)
 
 
 def _evaluate(

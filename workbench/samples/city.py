@@ -1288,11 +1288,19 @@ def catalog_document(ext: str = ".csv") -> dict[str, Any]:
             "purpose": entry["purpose"],
             "roles": entry["roles"],
             "external": entry.get("external", False),
+            "population": "residents",
             "metadata": {**entry["metadata"], "synthetic": True},
         }
     return {
         "name": "city",
         "reference_date": REFERENCE_DATE.isoformat(),
+        "populations": {
+            "residents": {
+                "description": "People living in the city; every dataset's privacy unit is a "
+                "resident, so differentially private releases about any of them charge one "
+                "privacy-loss ledger.",
+            }
+        },
         "datasets": datasets,
         "crosswalk": [],
         # The files carry no join key; demo joins attach one from the ground truth. Declared
@@ -1322,7 +1330,7 @@ def _catalog_dumper() -> type:
 
 
 def _write_catalog(path: Path, ext: str) -> None:
-    """Write catalog.yaml, keeping ``policy`` and ``crosswalk`` entries of an existing catalog."""
+    """Write catalog.yaml, keeping ``policy``, ``hosting`` and ``crosswalk`` of an existing catalog."""
     import yaml
 
     from .._io import atomic_write_text
@@ -1335,8 +1343,10 @@ def _write_catalog(path: Path, ext: str) -> None:
         except yaml.YAMLError:
             old = {}
         for name, entry in (old.get("datasets") or {}).items():
-            if name in doc["datasets"] and isinstance(entry, dict) and "policy" in entry:
-                doc["datasets"][name]["policy"] = entry["policy"]
+            if name in doc["datasets"] and isinstance(entry, dict):
+                for key in ("policy", "hosting"):  # added by governance, kept
+                    if key in entry:
+                        doc["datasets"][name][key] = entry[key]
         if old.get("crosswalk"):
             doc["crosswalk"] = old["crosswalk"]
     header = (

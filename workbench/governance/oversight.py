@@ -1,0 +1,141 @@
+"""The oversight body: its members, their public keys, the quorum, and who is conflicted.
+
+Why: safeguards for data that can endanger residents work only if the decisions that bend them
+are taken by a body, not by whoever holds the data. Each member signs their own decision with
+their own Ed25519 key (:mod:`workbench.governance.signing`); the board file publishes only public
+keys. A decision needs ``quorum`` concurring signed votes of distinct members, none of them
+conflicted (the requester, or the officer who referred the matter)::
+
+    name: Data Oversight Board
+    quorum: 2
+    members:
+      - id: okafor
+        name: Dr. A. Okafor
+        role: chair, ethicist
+        public_key: <base64 of the 32 raw bytes, as 'workbench provenance keygen' prints>
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError, KeyMissingError, PrivacyWarning
+from .minimize import read_yaml_bounded
+from .signing import fingerprint, load_public_key, verify_signature
+
+__all__ = ["Member", "OversightBody", "load_oversight"]
+
+MAX_MEMBERS = 100
+_PUBLIC_RE = re.compile(r"^[A-Za-z0-9+/]{43}=$")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One board member: an id, a display name, a role and the public key of their signatures."""
+
+    id: str
+    name: str
+    role: str
+    public_key: str
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.public_key)
+
+    def verifies(self, payload: bytes, signature: object) -> bool:
+        """Whether ``signature`` is this member's signature of ``payload`` (fails closed)."""
+        return verify_signature(self.public_key, payload, signature)
+
+    def to_public_dict(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "fingerprint": self.fingerprint,
+        }
+
+
+@dataclass(frozen=True)
+class OversightBody:
+    """The configured board (see the module docstring for the file)."""
+
+    name: str
+    quorum: int
+    members: tuple[Member, ...]
+    source: str | None = None
+
+    def member(self, member_id: str) -> Member | None:
+        return next((m for m in self.members if m.id == member_id), None)
+
+    def conflicts(self, member_id: str, parties: Iterable[str]) -> tuple[str, ...]:
+        """The parties (requester, referring officer) that ``member_id`` is; empty if none.
+
+        Compared case- and space-insensitively so that 'J.Rivera ' is 'j.rivera'.
+        """
+
+        def norm(s: str) -> str:
+            return " ".join(str(s).casefold().split())
+
+        return tuple(p for p in parties if p and norm(p) == norm(member_id))
+
+    @classmethod
+    def from_dict(cls, doc: Any, source: str | None = None) -> OversightBody:
+        where = source or "oversight"
+        if not isinstance(doc, Mapping) or set(doc) - {"name", "quorum", "members"}:
+            raise ConfigError(f"{where}: expected a mapping with name, quorum and members")
+        name = doc.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where}: name must be a non-empty text")
+        raw = doc.get("members")
+        if not isinstance(raw, list) or not raw or len(raw) > MAX_MEMBERS:
+            raise ConfigError(f"{where}: members must be a list of 1 to {MAX_MEMBERS} members")
+        members: list[Member] = []
+        for i, m in enumerate(raw):
+            at = f"{where}: members[{i}]"
+            if not isinstance(m, Mapping) or set(m) - {"id", "name", "role", "public_key"}:
+                raise ConfigError(f"{at}: expected id, name, role and public_key")
+            for k in ("id", "name", "public_key"):
+                if not isinstance(m.get(k), str) or not m[k].strip():
+                    raise ConfigError(f"{at}.{k}: expected a non-empty text")
+            if not _PUBLIC_RE.match(m["public_key"]):
+                raise ConfigError(f"{at}.public_key: expected the base64 of a 32-byte public key")
+            try:
+                load_public_key(m["public_key"])
+            except KeyMissingError:
+                raise ConfigError(f"{at}.public_key: not an Ed25519 public key") from None
+            members.append(Member(m["id"], m["name"], str(m.get("role") or ""), m["public_key"]))
+        ids = [m.id for m in members]
+        if len(set(ids)) != len(ids):
+            raise ConfigError(f"{where}: member ids must be distinct")
+        if len({m.public_key for m in members}) != len(members):
+            raise ConfigError(f"{where}: each member must have their own key")
+        quorum = doc.get("quorum")
+        if isinstance(quorum, bool) or not isinstance(quorum, int) or not 1 <= quorum <= len(ids):
+            raise ConfigError(
+                f"{where}: quorum must be a whole number from 1 to the {len(ids)} member(s)"
+            )
+        if quorum == 1:
+            warnings.warn(
+                f"{where}: quorum 1 lets a single member decide alone; a board protects against "
+                "one person's error only with a quorum of 2 or more",
+                PrivacyWarning,
+                stacklevel=2,
+            )
+        return cls(name, quorum, tuple(members), source)
+
+    def to_public_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "quorum": self.quorum,
+            "members": [m.to_public_dict() for m in self.members],
+        }
+
+
+def load_oversight(path: str | os.PathLike) -> OversightBody:
+    """Read and validate the oversight-body file."""
+    return OversightBody.from_dict(read_yaml_bounded(path, "oversight file"), str(path))
