@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,13 @@ def _generate_parser() -> argparse.ArgumentParser:
     g.add_argument("--privacy-unit", default="row", help="person column, or 'row'")
     g.add_argument("--contributions", type=int, default=1, help="rows one unit may contribute")
     g.add_argument("--rows", type=int, help="rows to generate (default: the DP table size)")
-    g.add_argument("--ledger", help="privacy-loss ledger of the population")
-    g.add_argument("--population", default="", help="population the ledger covers")
-    g.add_argument("--budget", help="EPSILON[,DELTA] budget of a new ledger")
+    g.add_argument("--ledger", required=True, help="privacy-loss ledger of the population")
+    g.add_argument("--population", help="population of the data (outside a catalog)")
+    g.add_argument(
+        "--budget", help="EPSILON[,DELTA] budget of a new ledger when no policy gives one"
+    )
+    g.add_argument("--policy", action="append", default=[], help="policy of the data (repeat)")
+    g.add_argument("--catalog", help="catalog: DATA may then be a dataset name or a+b")
     g.add_argument("--output", required=True, metavar="SYNTH.csv")
     g.add_argument("--seed", type=int, default=0, help="seed of the per-unit truncation")
     g.add_argument("--json", action="store_true")
@@ -108,8 +113,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_generate(outer: argparse.Namespace, a: argparse.Namespace) -> int:
     from .._io import atomic_write_text, write_table
-    from ..loading import load
-    from ..synth.generate import synthesize
+    from ..catalog import Catalog
+    from ..errors import BudgetExceededError
+    from ..synth.generate import synth_release
     from . import _check_provenance_writable, print_json, record
 
     cols = [c.strip() for c in a.columns.split(",") if c.strip()]
@@ -121,26 +127,37 @@ def _run_generate(outer: argparse.Namespace, a: argparse.Namespace) -> int:
             raise ParameterError(f"bins[{col}]", "not numbers", "numeric edges") from None
     keys = _pairs(a.keys, "keys", "|")
     _check_provenance_writable()
-    data = load(a.data)
-    res = synthesize(
-        data,
-        cols,
-        method=a.method,
-        epsilon=a.epsilon,
-        delta=a.delta,
-        privacy_unit=a.privacy_unit,
-        contributions=a.contributions,
-        keys=keys,
-        bins=bins,
-        rows=a.rows,
-        seed=a.seed,
-    )
+    catalog = Catalog.load(a.catalog) if a.catalog else None
+    try:
+        res = synth_release(
+            a.data,
+            cols,
+            ledger=a.ledger,
+            population=a.population,
+            budget=a.budget,
+            policies=a.policy,
+            catalog=catalog,
+            method=a.method,
+            epsilon=a.epsilon,
+            delta=a.delta,
+            privacy_unit=a.privacy_unit,
+            contributions=a.contributions,
+            keys=keys,
+            bins=bins,
+            rows=a.rows,
+            seed=a.seed,
+        )
+    except BudgetExceededError as exc:
+        print(f"workbench synth: refused: {exc}", file=sys.stderr)
+        return 1
     doc = res.to_dict()
-    out = write_table(a.output, res.data, sources=[a.data])
+    sources = [a.data] if Path(a.data).is_file() else []
+    out = write_table(a.output, res.data, sources=sources)
     spec = Path(str(out) + ".synth.json")
     atomic_write_text(spec, json.dumps(doc, indent=2) + "\n")
-    outer._argv = ["synth", *outer.rest]
-    record(outer, "synthesize", inputs=[a.data], outputs=[str(out), str(spec)], parameters=doc)
+    # no recipe to replay: running it again would spend the budget again
+    outer._argv = []
+    record(outer, "synthesize", inputs=sources, outputs=[str(out), str(spec)], parameters=doc)
     doc = {"output": str(out), "spec": str(spec), **doc}
     if a.json:
         print_json(doc)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,15 @@ import pandas as pd
 from ..dataset import as_pandas, check_columns
 from ..errors import ParameterError, PrivacyWarning
 
-__all__ = ["METHODS", "SynthResult", "bin_columns", "bin_labels", "synthesize"]
+__all__ = [
+    "METHODS",
+    "SynthResult",
+    "bin_columns",
+    "bin_labels",
+    "plan_charge",
+    "synthesize",
+    "synth_release",
+]
 
 METHODS = ("mst", "aim")
 _MISSING = "<missing>"
@@ -57,10 +65,14 @@ class SynthResult:
     columns: tuple[str, ...]
     bins: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     discovered: tuple[str, ...] = ()
+    charge: Mapping[str, float] = field(default_factory=dict)
+    ledger: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Parameters and budget (never a value of the data)."""
         return {
+            "charge": dict(self.charge),
+            "ledger": None if self.ledger is None else dict(self.ledger),
             "method": self.method,
             "epsilon": self.epsilon,
             "delta": self.delta,
@@ -108,6 +120,25 @@ def bin_columns(frame: Any, bins: Mapping[str, Sequence[float]]) -> pd.DataFrame
     return df
 
 
+def plan_charge(epsilon: float, delta: float) -> tuple[dict[str, float], Any]:
+    """OpenDP privacy loss to ask for, and the ledger :class:`~workbench.dp.Charge` it costs.
+
+    Pure DP (``delta == 0``, every category public): OpenDP runs MST/AIM under
+    ``epsilon``-DP; the ledger converts it as every pure-epsilon release, ``rho = epsilon^2/2``.
+    With ``delta > 0`` (categories discovered): half of ``delta`` goes to the stable-key
+    threshold, and the synthesis runs under ``rho``-zCDP with the largest ``rho`` that converts
+    to (``epsilon``, ``delta``)-DP with the other half, as :mod:`workbench.dp` releases do.
+    """
+    from ..dp import Charge, rho_for_epsilon, zcdp_epsilon
+
+    if delta == 0:
+        return {"epsilon": float(epsilon)}, Charge(epsilon**2 / 2, 0.0, float(epsilon), 0.0)
+    delta_keys = delta / 2
+    rho = rho_for_epsilon(epsilon, delta - delta_keys)
+    own = zcdp_epsilon(rho, delta - delta_keys)
+    return {"rho": rho, "delta": delta_keys}, Charge(rho, delta_keys, own, float(delta))
+
+
 def _truncate(df: pd.DataFrame, unit: str, k: int, seed: int) -> pd.DataFrame:
     """Keep at most ``k`` rows per unit, chosen at random per unit (data-independent)."""
     rng = np.random.default_rng(seed)
@@ -130,6 +161,7 @@ def synthesize(
     bins: Mapping[str, Sequence[float]] | None = None,
     rows: int | None = None,
     seed: int = 0,
+    before_noise: Callable[[Any], Mapping[str, Any] | None] | None = None,
 ) -> SynthResult:
     """Generate a DP synthetic table of ``columns`` with OpenDP's MST or AIM.
 
@@ -152,6 +184,9 @@ def synthesize(
         Rows to generate (default: about the DP estimate of the table's size).
     seed : int
         Seed of the per-unit truncation only (OpenDP's noise cannot be seeded).
+    before_noise : callable, optional
+        Called with the :class:`~workbench.dp.Charge` after every check and before OpenDP runs
+        (:func:`synth_release` charges the ledger there); may raise to stop the synthesis.
     """
     from .._extras import require
 
@@ -216,7 +251,8 @@ def synthesize(
     import polars as pl
 
     dp.enable_features("contrib")
-    loss = {"epsilon": float(epsilon)} | ({"delta": float(delta)} if delta > 0 else {})
+    loss, charge = plan_charge(float(epsilon), float(delta))
+    ledger = before_noise(charge) if before_noise is not None else None
     lazy = pl.from_pandas(df).lazy()
     algorithm = dp.mbi.MST() if method == "mst" else dp.mbi.AIM()
     with warnings.catch_warnings():
@@ -248,4 +284,87 @@ def synthesize(
         tuple(cols),
         {c: tuple(e) for c, e in bins.items()},
         tuple(undiscovered),
+        charge.to_dict(),
+        ledger,
     )
+
+
+def synth_release(
+    data: Any,
+    columns: Sequence[str],
+    *,
+    ledger: Any,
+    population: str | None = None,
+    budget: Any = None,
+    policies: Sequence[Any] = (),
+    catalog: Any = None,
+    user: str | None = None,
+    **synth_args: Any,
+) -> SynthResult:
+    """:func:`synthesize`, charged to the population's privacy-loss ledger before any noise.
+
+    The ledger and its budget work as for DP releases (:func:`workbench.dp.dp_release`): a new
+    ledger takes the policies' ``dp_budget`` or ``budget``; a charge past the budget raises
+    :class:`~workbench.errors.BudgetExceededError` and nothing is synthesized or written.
+    """
+    from ..dp import Budget, Ledger, resolve_sources
+
+    led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+    if isinstance(budget, str):
+        budget = Budget.parse(budget)
+    src = resolve_sources(
+        data,
+        privacy_unit=synth_args.get("privacy_unit", "row"),
+        catalog=catalog,
+        population=population,
+        policies=policies,
+    )
+    # public keys the catalog declares fill the columns the caller gave none for
+    given = {**dict(synth_args.get("keys") or {}), **dict(synth_args.get("bins") or {})}
+    declared = {c: list(v) for c, v in src.keys.items() if c in columns and c not in given}
+    if declared:
+        synth_args["keys"] = {**dict(synth_args.get("keys") or {}), **declared}
+    pop = src.population
+    if pop is None:
+        if not led.exists():
+            raise ParameterError(
+                "population", None, "the population the data's people belong to (e.g. residents)"
+            )
+        pop = led.state().population
+    new_budget, source, explicit = src.budget, src.budget_source, False
+    if budget is not None:
+        explicit = True
+        new_budget = budget if new_budget is None else budget.min(new_budget)
+        source = source or "--budget"
+
+    def charge_ledger(charge: Any) -> dict[str, Any]:
+        entry, state = led.charge(
+            charge,
+            population=pop,
+            budget=new_budget,
+            budget_source=source,
+            explicit_budget=explicit,
+            datasets=src.names,
+            departments=[d for d in src.departments if d],
+            description=f"synthetic data ({synth_args.get('method', 'mst')}) of "
+            f"{', '.join(columns)}",
+            release={
+                "kind": "synthetic data",
+                "method": synth_args.get("method", "mst"),
+                "columns": list(columns),
+                "privacy_unit": synth_args.get("privacy_unit", "row"),
+                "contributions": synth_args.get("contributions", 1),
+            },
+            inputs=[i for i in src.inputs if isinstance(i, str)],
+            user=user,
+        )
+        return {
+            "path": str(led.path),
+            "population": pop,
+            "entry": entry.seq,
+            "entry_hash": entry.hash,
+            "epsilon_spent_total": state.spent.epsilon,
+            "budget": {**state.budget.to_dict(), "remaining_epsilon": state.remaining_epsilon},
+        }
+
+    return synthesize(src.data, columns, before_noise=charge_ledger, **synth_args)
