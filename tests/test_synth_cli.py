@@ -136,6 +136,8 @@ def test_evaluate_a_copy_shows_the_attacks_and_the_linkage(tables, tmp_path, cap
     link = doc["privacy"]["linkage"]
     assert link["correct_reidentifications"] == link["real_training_table_correct"] > 0
     assert link["beats_random_baseline"] is True
+    # the holdout people are on the roll too (100 of them), but a copy names none of them
+    assert link["holdout_control_correct"] == 0
     uniq = doc["privacy"]["sample_uniques"]
     assert uniq["coinciding_with_a_training_unique"] == uniq["training_sample_uniques"]
 

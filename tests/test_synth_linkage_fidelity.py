@@ -42,6 +42,21 @@ def test_a_copy_of_the_training_rows_reidentifies_who_the_training_table_does():
     assert r.baseline_mean == pytest.approx(2 / 5)
 
 
+def test_claims_on_holdout_people_are_the_control():
+    # the holdout person H1 is on the roll; a synthetic record with H1's key names H1 correctly,
+    # which says nothing about the training people: it is counted as control, not as correct
+    voters = pd.concat(
+        [VOTERS, pd.DataFrame({"pid": ["H1"], "year": [2000], "sex": ["F"], "zip": ["h"]})]
+    )
+    hold = pd.DataFrame({"pid": ["H1"], "year": [2000], "sex": ["F"], "zip": ["h"]})
+    syn = pd.DataFrame({"year": [2000, 1950], "sex": ["F", "F"], "zip": ["h", "a"]})
+    r = link_synthetic(syn, TRAIN, voters, "pid", ON, holdout=hold)
+    assert r.claimed == 2
+    assert r.correct == 1  # P1
+    assert r.control == 1  # H1
+    assert r.to_dict()["holdout_control_correct"] == 1
+
+
 def test_a_synthetic_record_naming_an_outsider_is_not_a_reidentification():
     syn = pd.DataFrame({"year": [1990, 1990], "sex": ["M", "M"], "zip": ["e", "e"]})
     r = link_synthetic(syn, TRAIN, VOTERS, "pid", ON)

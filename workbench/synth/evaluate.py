@@ -121,7 +121,8 @@ def evaluate(
     cols = list(columns) if columns is not None else [c for c in s.columns if c != truth]
     if len(cols) < 2:
         raise ParameterError("columns", cols, "at least two columns to evaluate")
-    r_full, h = as_pandas(real), as_pandas(holdout)
+    r_full, h_full = as_pandas(real), as_pandas(holdout)
+    h = h_full
     for name, f in (("real", r_full), ("synthetic", s), ("holdout", h)):
         check_columns(f, cols, name)
     bins = dict(bins or {})
@@ -152,7 +153,12 @@ def evaluate(
             raise ParameterError("truth", None, "the identity column of the attacker's table")
         check_columns(r_full, [truth], "real")
         train_t = _numbers(r).assign(**{truth: r_full[truth].to_numpy()})
-        link = link_synthetic(_numbers(s), train_t, attacker, truth, on, release=release, seed=seed)
+        hold_t = None
+        if truth in h_full.columns:  # the control: people the generator never saw
+            hold_t = _numbers(h).assign(**{truth: h_full[truth].to_numpy()})
+        link = link_synthetic(
+            _numbers(s), train_t, attacker, truth, on, release=release, holdout=hold_t, seed=seed
+        )
     return SynthEvaluation(
         tuple(cols),
         {"real": len(r), "synthetic": len(s), "holdout": len(h)},

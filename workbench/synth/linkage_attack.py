@@ -12,7 +12,11 @@ about the training data; it is counted as wrong.)
 The **random-assignment baseline** gives each synthetic record a voter drawn uniformly; it is
 correct with probability ``#(correctly linkable voters with the record's key) / #voters``. The
 number of correct guesses is a sum of independent Bernoulli variables; its mean and a 95 %
-interval (simulated, grouped by probability) are reported. The same attack on a k-anonymous
+interval (simulated, grouped by probability) are reported. It is a weak baseline: a model of
+the population also names people who happen to be unique in the register. The **control** is
+therefore the number of claims that name, correctly, a person of a *holdout* table (people the
+generator never saw) when the holdout is at least as well covered by the register: only the
+excess of training over holdout hits is memorisation. The same attack on a k-anonymous
 release of the same data (which keeps the truth column) is :func:`link_exact` itself.
 """
 
@@ -23,6 +27,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..dataset import as_pandas, check_columns
 from ..linkage._codes import joint_keys
@@ -44,6 +49,7 @@ class SyntheticLinkage:
     baseline_ci: tuple[float, float]
     training_correct: int  # the same attack on the real training table (the upper reference)
     release: dict[str, Any] | None = None  # the same attack on a k-anonymous release
+    control: int | None = None  # claims that name a holdout person (whom the model never saw)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +62,7 @@ class SyntheticLinkage:
             "random_baseline_ci95": list(self.baseline_ci),
             "beats_random_baseline": self.correct > self.baseline_ci[1],
             "real_training_table_correct": self.training_correct,
+            "holdout_control_correct": self.control,
             "k_anonymous_release": self.release,
         }
 
@@ -68,6 +75,7 @@ def link_synthetic(
     on: Any = "auto",
     *,
     release: Any = None,
+    holdout: Any = None,
     reference_date: date | None = None,
     simulations: int = 2000,
     seed: int = 0,
@@ -76,23 +84,19 @@ def link_synthetic(
 
     ``training`` and ``attacker`` hold the ``truth`` column (who each row is); ``synthetic``
     must not. ``release`` (optional) is a k-anonymous release of ``training`` with ``truth``.
+    ``holdout`` (optional, with ``truth``): people the generator never saw; claims that name one
+    of them correctly are the control, what the model's picture of the population alone yields.
     """
     s, t, a = as_pandas(synthetic), as_pandas(training), as_pandas(attacker)
     check_columns(t, [truth], "the training table")
     check_columns(a, [truth], "the attacker's table")
     s = s.drop(columns=[truth], errors="ignore")
-    # the training table's own linkage: which voter rows it re-identifies correctly
-    pair_t = prepare_pair(t, a, on, truth, reference_date)
-    names = list(pair_t.names)
-    kt, ka_t = joint_keys(pair_t.left, pair_t.right, names)
-    mc_t = match_counts(kt, ka_t)
-    tr, ta = _truth_codes(t, a, truth)
-    training_correct = score_truth(mc_t, tr, ta)[0]
-    good_rows = np.unique(
-        mc_t.unique_row[
-            (mc_t.candidates == 1) & (tr >= 0) & (ta[np.maximum(mc_t.unique_row, 0)] == tr)
-        ]
-    )
+    names, good_rows, training_correct = _correct_voter_rows(t, a, on, truth, reference_date)
+    control = None
+    if holdout is not None:
+        h = as_pandas(holdout)
+        check_columns(h, [truth], "the holdout table")
+        _, control_rows, _ = _correct_voter_rows(h, a, on, truth, reference_date)
     # the synthetic table, joined with the same crosswalk
     pair_s = prepare_pair(s, a, on, None, reference_date)
     names_s = list(pair_s.names)
@@ -108,6 +112,8 @@ def link_synthetic(
     mc = match_counts(ks, ka)
     claimed = mc.candidates == 1
     correct = int((claimed & np.isin(mc.unique_row, good_rows)).sum())
+    if holdout is not None:
+        control = int((claimed & np.isin(mc.unique_row, control_rows)).sum())
     # random assignment: P(correct) = #(good voter rows with the record's key) / #voters
     n_a = len(a)
     good_key = ka[good_rows] if len(good_rows) else np.zeros(0, dtype=np.int64)
@@ -142,4 +148,19 @@ def link_synthetic(
         ci,
         int(training_correct),
         rel,
+        control,
     )
+
+
+def _correct_voter_rows(
+    table: pd.DataFrame, a: pd.DataFrame, on: Any, truth: str, reference_date: date | None
+) -> tuple[list[str], np.ndarray, int]:
+    """Join fields, and the attacker rows that ``table``'s own records re-identify correctly."""
+    pair = prepare_pair(table, a, on, truth, reference_date)
+    names = list(pair.names)
+    kt, ka = joint_keys(pair.left, pair.right, names)
+    mc = match_counts(kt, ka)
+    tr, ta = _truth_codes(table, a, truth)
+    correct = score_truth(mc, tr, ta)[0]
+    ok = (mc.candidates == 1) & (tr >= 0) & (ta[np.maximum(mc.unique_row, 0)] == tr)
+    return names, np.unique(mc.unique_row[ok]), int(correct)
