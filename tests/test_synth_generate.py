@@ -88,3 +88,34 @@ def test_mst_generates_the_requested_rows_within_the_public_categories():
     d = res.to_dict()
     assert d["epsilon"] == 2.0 and d["delta"] == 0.0 and d["contributions"] == 2
     assert "pid" not in res.data.columns
+
+
+def test_plan_charge_pure_and_approximate():
+    from workbench.dp import zcdp_epsilon
+    from workbench.synth.generate import plan_charge
+
+    loss, charge = plan_charge(1.0, 0.0)
+    assert loss == {"epsilon": 1.0}
+    assert (charge.rho, charge.delta, charge.epsilon) == (0.5, 0.0, 1.0)
+    loss, charge = plan_charge(1.0, 1e-6)
+    assert loss["delta"] == charge.delta == 5e-7  # half of delta pays for key discovery
+    # the rest converts to at most the requested epsilon at the other half of delta
+    assert zcdp_epsilon(loss["rho"], 5e-7) <= 1.0
+    assert charge.epsilon <= 1.0 and charge.epsilon_delta == 1e-6
+
+
+@pytest.mark.slow
+def test_aim_discovers_categories_under_dp_when_delta_is_given():
+    res = synthesize(
+        DATA,
+        ["age", "sex", "inc"],
+        method="aim",
+        epsilon=2.0,
+        delta=1e-6,
+        keys={"sex": ["F", "M"]},
+        bins=BINS,
+        rows=50,
+    )
+    assert res.discovered == ("inc",)
+    assert res.charge["delta"] == 5e-7
+    assert set(res.data["inc"].dropna()) <= {"a", "b", "c"}
