@@ -63,6 +63,8 @@ class SyntheticLinkage:
             "beats_random_baseline": self.correct > self.baseline_ci[1],
             "real_training_table_correct": self.training_correct,
             "holdout_control_correct": self.control,
+            # only an excess over the control is memorisation of the training people
+            "excess_over_control": None if self.control is None else self.correct - self.control,
             "k_anonymous_release": self.release,
         }
 
