@@ -57,6 +57,8 @@ def test_wilson_rejects_impossible_counts():
 def test_risk_is_zero_when_main_equals_control_and_one_when_control_fails():
     a = SuccessRate(5, 10, 0.5, 0.1)
     assert attack_risk(a, a)[0] == 0.0
+    # a main attack below the control is clipped to no risk
+    assert attack_risk(SuccessRate(2, 10, 0.2, 0.0), a)[0] == 0.0
     r, _ = attack_risk(SuccessRate(9, 10, 0.9, 0.0), SuccessRate(0, 10, 0.0, 0.0))
     assert r == pytest.approx(0.9)
     # hand-computed: (0.6 - 0.2) / (1 - 0.2) = 0.5; error sqrt((0.1/0.8)^2 + (0.05*0.4/0.64)^2)

@@ -111,15 +111,19 @@ def wilson(successes: int, trials: int, confidence: float = 0.95) -> SuccessRate
 def attack_risk(main: SuccessRate, control: SuccessRate) -> tuple[float, tuple[float, float]]:
     """``(r_main - r_control) / (1 - r_control)`` with its propagated error (Giomi et al. eq. 1).
 
+    The point estimate is clipped at 0 as Anonymeter reports it; the interval is around the
+    unclipped value.
+
     The error is first-order propagation of the two Wilson half-widths (as Anonymeter's
     ``residual_success``); the interval is clipped to [0, 1].
     """
     c = min(control.value, 1 - 1e-12)
-    risk = (main.value - c) / (1 - c)
+    raw = (main.value - c) / (1 - c)
+    risk = max(0.0, raw)  # a main attack worse than the control is no risk (as Anonymeter)
     d_main = 1 / (1 - c)
     d_control = (main.value - 1) / (1 - c) ** 2
     err = math.sqrt((d_main * main.error) ** 2 + (d_control * control.error) ** 2)
-    return risk, (max(0.0, risk - err), min(1.0, risk + err))
+    return risk, (max(0.0, raw - err), min(1.0, raw + err))
 
 
 @dataclass(frozen=True)
