@@ -274,9 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if extra is None:
                 raise
             return _fail(
-                args,
-                MissingExtraError(extra, exc.name or "", f"`workbench {args.command}`"),
-                journal,
+                args, MissingExtraError(extra, exc.name or "", f"`workbench {args.command}`"), journal
             )
         except OSError as exc:  # the operating system refused a read or write
             return _fail(args, FileSystemError.from_os_error(exc), journal)
