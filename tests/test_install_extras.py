@@ -158,7 +158,7 @@ def test_every_extra_module_is_declared_in_pyproject() -> None:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     core = " ".join(meta["dependencies"]).lower()
     extras = meta["optional-dependencies"]
-    dist = {"IPython": "ipykernel", "jupyter_server": "jupyterlab"}
+    dist = {"IPython": "ipykernel", "jupyter_server": "jupyterlab", "sklearn": "scikit-learn"}
     for module, extra in EXTRA_OF.items():
         package = dist.get(module, module).lower()
         assert package not in core, f"{package} is in the core dependencies"

@@ -27,6 +27,8 @@ EXTRA_OF: dict[str, str] = {
     "splink": "linkage",
     "pyspark": "spark",
     "opendp": "dp",
+    "mbi": "synth",
+    "sklearn": "synth",
     "polars": "test",
 }
 

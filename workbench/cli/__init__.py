@@ -47,6 +47,7 @@ COMMANDS = [
     "disclosure",
     "register",
     "dp",
+    "synth",
 ]
 
 

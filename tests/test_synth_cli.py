@@ -1,0 +1,151 @@
+"""``workbench synth`` and ``workbench synth evaluate``: the ledger charge, refusal, JSON sections."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.cli import main
+from workbench.dp import Ledger
+
+
+def _people(n: int, seed: int) -> pd.DataFrame:
+    r = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "pid": [f"P{seed}_{i}" for i in range(n)],
+            "year": r.integers(1930, 2005, n),
+            "zip": r.choice([f"z{i:02d}" for i in range(40)], n),
+            "sex": r.choice(["F", "M"], n),
+            "job": r.choice([f"j{i:02d}" for i in range(30)], n),
+            "income": r.choice(list("abcdefgh"), n),
+        }
+    )
+
+
+@pytest.fixture
+def tables(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PROVENANCE", str(tmp_path / "prov.jsonl"))
+    monkeypatch.chdir(tmp_path)
+    train, hold = _people(400, 1), _people(400, 2)
+    train.to_csv("train.csv", index=False)
+    hold.to_csv("holdout.csv", index=False)
+    # the attacker's register names every training person and 100 others
+    voters = pd.concat([train, hold.iloc[:100]]).sample(frac=1, random_state=0)
+    voters[["pid", "year", "zip", "sex"]].to_csv("voters.csv", index=False)
+    return train, hold
+
+
+GEN = [
+    "synth",
+    "train.csv",
+    "--columns",
+    "year,sex,income",
+    "--bins",
+    "year=1950,1970,1990",
+    "--keys",
+    "sex=F|M",
+    "--keys",
+    "income=a|b|c|d|e|f|g|h",
+    "--privacy-unit",
+    "pid",
+    "--population",
+    "residents",
+    "--ledger",
+    "ledger.jsonl",
+    "--output",
+    "synth.csv",
+]
+
+
+def test_a_synthesis_past_the_budget_is_refused_and_writes_nothing(tables, tmp_path, capsys):
+    code = main([*GEN, "--epsilon", "1.0", "--budget", "0.5"])
+    assert code == 1
+    assert "refused" in capsys.readouterr().err
+    assert not (tmp_path / "synth.csv").exists()
+    assert not (tmp_path / "synth.csv.synth.json").exists()
+    assert not Ledger(tmp_path / "ledger.jsonl").exists()  # not even created
+
+
+def test_the_ledger_is_required(tables):
+    with pytest.raises(SystemExit) as e:
+        main([*[a for a in GEN if a not in ("--ledger", "ledger.jsonl")], "--epsilon", "1"])
+    assert e.value.code == 2
+
+
+@pytest.mark.slow
+def test_synthesis_charges_the_ledger_then_evaluate_reads_its_bins(tables, tmp_path, capsys):
+    assert main([*GEN, "--epsilon", "1.0", "--budget", "1.5", "--rows", "300", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rows"] == 300 and doc["charge"]["epsilon"] == 1.0
+    assert doc["charge"]["rho"] == pytest.approx(0.5)  # pure epsilon: rho = epsilon^2 / 2
+    state = Ledger(tmp_path / "ledger.jsonl").state()
+    assert len(state.entries) == 1
+    assert state.entries[0].charge.epsilon == 1.0
+    syn = pd.read_csv(tmp_path / "synth.csv", dtype=str)
+    assert list(syn.columns) == ["year", "sex", "income"]
+    assert set(syn["year"].dropna()) <= {"<1950", "[1950, 1970[", "[1970, 1990[", ">=1990"}
+    # a second synthesis would pass the budget (1 + 1 > 1.5): refused, ledger unchanged
+    assert main([*GEN, "--epsilon", "1.0", "--output", "again.csv"]) == 1
+    assert len(Ledger(tmp_path / "ledger.jsonl").state().entries) == 1
+    assert not (tmp_path / "again.csv").exists()
+    # evaluate bins the real tables with the recorded edges
+    code = main(
+        ["synth", "evaluate", "train.csv", "synth.csv", "--holdout", "holdout.csv", "--json"]
+    )
+    assert code == 0
+    ev = json.loads(capsys.readouterr().out)
+    assert ev["columns"] == ["year", "sex", "income"]
+    assert ev["fidelity"]["one_way_tv"]["year"] < 0.5
+
+
+def test_evaluate_a_copy_shows_the_attacks_and_the_linkage(tables, tmp_path, capsys):
+    train, _ = tables
+    train.drop(columns="pid").to_csv("copy.csv", index=False)
+    code = main(
+        [
+            "synth",
+            "evaluate",
+            "train.csv",
+            "copy.csv",
+            "--holdout",
+            "holdout.csv",
+            "--columns",
+            "year,zip,sex,job,income",
+            "--attacker",
+            "voters.csv",
+            "--truth",
+            "pid",
+            "--on",
+            "year,zip,sex",
+            "--attacks",
+            "150",
+            "--json",
+        ]
+    )
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) >= {"fidelity", "privacy"}
+    assert doc["fidelity"]["one_way_tv_max"] == 0.0
+    risks = {a["attack"]: a["risk"] for a in doc["privacy"]["attacks"]}
+    assert risks["singling_out"] > 0.8 and risks["inference"] > 0.8
+    assert doc["privacy"]["distance_to_closest_record"]["share_dcr_zero_training"] == 1.0
+    link = doc["privacy"]["linkage"]
+    assert link["correct_reidentifications"] == link["real_training_table_correct"] > 0
+    assert link["beats_random_baseline"] is True
+    # the holdout people are on the roll too (100 of them), but a copy names none of them
+    assert link["holdout_control_correct"] == 0
+    uniq = doc["privacy"]["sample_uniques"]
+    assert uniq["coinciding_with_a_training_unique"] == uniq["training_sample_uniques"]
+
+
+def test_evaluate_needs_attacker_and_truth_together(tables, tmp_path, capsys):
+    code = main(
+        ["synth", "evaluate", "train.csv", "train.csv", "--holdout", "holdout.csv"]
+        + ["--columns", "year,sex", "--attacker", "voters.csv"]
+    )
+    assert code == 2
+    assert "truth" in capsys.readouterr().err
