@@ -519,3 +519,25 @@ def test_one_hmac_and_one_table_writer():
         assert _sources_with(writer) == {"_io.py"}
     # per-record risk scores (row number, class sizes, risks: no data values) are not a release
     assert _sources_with(".to_csv(") == {"_io.py", "cli/_assess.py"}
+
+
+def test_check_without_a_policy_still_fails_on_direct_identifiers(tmp_path, capsys):
+    """`workbench check FILE` with no policy: a file holding visit_id fails (exit 1); a clean
+    file still needs a policy to pass (exit 2, as before)."""
+    from workbench.cli import main
+
+    dirty = tmp_path / "anon.csv"
+    pd.DataFrame({"visit_id": [f"V{i:06d}" for i in range(50)], "sex": ["f", "m"] * 25}).to_csv(
+        dirty, index=False
+    )
+    assert main(["check", str(dirty), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["findings"][0]["rule"] == "direct_identifier_present"
+    assert doc["findings"][0]["columns"] == ["visit_id"]
+    assert "V000001" not in json.dumps(doc)
+    clean = tmp_path / "clean.csv"
+    pd.DataFrame({"age_band": ["20-29", "30-39"] * 25, "sex": ["f", "m"] * 25}).to_csv(
+        clean, index=False
+    )
+    assert main(["check", str(clean), "--json"]) == 2
+    assert "no policy in force" in capsys.readouterr().err

@@ -123,9 +123,49 @@ def run(args: argparse.Namespace) -> int:
             return 1
         reg = ReviewRegistry(args.reviews or default_reviews_path(args.catalog))
         reg.approve(first.datasets, first.policy_sha256, reviewer=args.user, note=args.note)
+    if not args.policy and not args.catalog:
+        # no policy in force: the one check that needs none still runs, so an "anonymized" file
+        # that holds a direct identifier fails (exit 1) instead of being waved through
+        found = _direct_identifiers_without_policy(args)
+        if found:
+            doc = {
+                "target": args.target,
+                "passed": False,
+                "exit_code": 1,
+                "findings": [
+                    {
+                        "rule": "direct_identifier_present",
+                        "status": "fail",
+                        "columns": [d.column for d in found],
+                        "message": "Direct identifiers present: "
+                        + "; ".join(f"{d.column} ({d.reason})" for d in found)
+                        + ". Drop or pseudonymize them before release.",
+                    }
+                ],
+                "notes": ["no policy in force: only the direct-identifier check ran"],
+            }
+            if args.json:
+                print_json(doc)
+            else:
+                print(f"FAIL {args.target}: {doc['findings'][0]['message']}")
+                print("  (no policy in force: only the direct-identifier check ran)")
+            return 1
     result = gate(args.target, record=not args.no_record, **kwargs)
     if args.json:
         print_json(result.to_dict())
     else:
         _print_text(result)
     return result.exit_code
+
+
+def _direct_identifiers_without_policy(args: argparse.Namespace) -> list:
+    """The release rule's direct identifiers of a data file (``[]`` for anything else)."""
+    from pathlib import Path
+
+    from ..loading import load
+    from ..roles import RoleMap, find_direct_identifiers
+
+    if "+" in args.target or not Path(args.target).is_file():
+        return []
+    roles = RoleMap.load(args.roles) if args.roles else None
+    return list(find_direct_identifiers(load(args.target), roles))
