@@ -23,9 +23,9 @@ def register(subparsers: Any) -> None:
     r.add_argument("catalog", metavar="CATALOG", help="today's catalog YAML")
     r.add_argument(
         "--register",
-        required=True,
         metavar="REGISTER.jsonl",
-        help="the register written by `workbench scenarios --register`",
+        help="the register written by `workbench scenarios --register` (default: "
+        "reviews/releases.jsonl beside the catalog)",
     )
     r.add_argument("--force", action="store_true", help="re-evaluate every release, changed or not")
     r.add_argument(
@@ -39,10 +39,14 @@ def register(subparsers: Any) -> None:
 
 
 def run_reassess(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ..catalog import Catalog
     from ..scenarios import reassess
     from . import print_json
 
+    if args.register is None:
+        args.register = str(Path(args.catalog).parent / "reviews" / "releases.jsonl")
     result = reassess(Catalog.load(args.catalog), args.register, force=args.force)
     if args.bundle:
         mark_bundle(args.bundle, result)
