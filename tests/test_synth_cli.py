@@ -149,3 +149,29 @@ def test_evaluate_needs_attacker_and_truth_together(tables, tmp_path, capsys):
     )
     assert code == 2
     assert "truth" in capsys.readouterr().err
+
+
+def test_evaluate_bundle_is_reviewable_and_leak_checked(tables, tmp_path, capsys):
+    """`synth evaluate --bundle` writes an assessment bundle the report and the dashboard draw;
+    no identifier value of the real table (the pid column) reaches it."""
+    from workbench.bundle import AssessmentBundle
+    from workbench.ui.review import ReviewDashboard
+
+    train, _ = tables
+    train.drop(columns="pid").to_csv("copy.csv", index=False)
+    args = ["synth", "evaluate", "train.csv", "copy.csv", "--holdout", "holdout.csv",
+            "--columns", "year,zip,sex,job,income", "--attacks", "60"]  # fmt: skip
+    assert main([*args, "--bundle", "b.json"]) == 0
+    capsys.readouterr()
+    text = (tmp_path / "b.json").read_text()
+    assert not [p for p in train["pid"] if p in text]
+    b = AssessmentBundle.load(tmp_path / "b.json")
+    risks = {a["attack"]: a["risk"] for a in b.synthetic["privacy"]["attacks"]}
+    assert risks["singling_out"] > 0.8  # a copy of the training rows
+    assert main(["report", "b.json", "-o", "r.html"]) == 0
+    page = (tmp_path / "r.html").read_text()
+    assert "Synthetic data: fidelity and the attacks it must resist" in page
+    assert "singling_out" in page and "distance to closest record" in page
+    shown = ReviewDashboard(b).body.outputs[0]["data"]["text/html"]
+    assert "Synthetic data: fidelity" in shown
+    assert main([*args, "--bundle", "train.csv"]) == 2  # never over an input

@@ -95,6 +95,7 @@ class AssessmentBundle:
     matrix: Mapping[str, Any] | None = None
     scenarios: Mapping[str, Any] | None = None
     dp: Mapping[str, Any] | None = None
+    synthetic: Mapping[str, Any] | None = None
     policy: Mapping[str, Any] | None = None
     gate: Mapping[str, Any] | None = None
     provenance: tuple[Mapping[str, Any], ...] = ()
@@ -124,6 +125,7 @@ class AssessmentBundle:
         matrix: Any = None,
         scenarios: Any = None,
         dp: Any = None,
+        synthetic: Any = None,
         policy: Any = None,
         gate: Any = None,
         provenance: Iterable[Any] = (),
@@ -161,6 +163,7 @@ class AssessmentBundle:
             matrix=opt(matrix),
             scenarios=opt(scenarios),
             dp=opt(dp),
+            synthetic=opt(synthetic),
             policy=opt(policy),
             gate=opt(gate),
             provenance=tuple(_jsonable(as_dict(p)) for p in provenance),
