@@ -179,6 +179,30 @@ def _isolated_workbench_logs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "wb-cache"))
 
 
+@pytest.fixture(scope="module")
+def spark():
+    """A local Spark session per test module (one definition for every Spark test; the
+    session-end fixture ends PySpark's JVM). A missing PySpark or Java fails, never skips.
+
+    Per module, not per session: ``workbench dp release --engine spark`` stops the session it
+    used, as a CLI command must, and a test checks that.
+    """
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession  # ImportError fails the test: no silent skip
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("workbench-tests")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
 def full_screenshot(page, path: Path, width: int = 1280) -> None:
     """Screenshot the whole page; Voila scrolls inside its own container, so grow the viewport."""
     height = page.evaluate(

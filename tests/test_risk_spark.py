@@ -5,8 +5,6 @@ Never skipped silently: a missing PySpark or Java is a test failure, not a skip.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,24 +25,6 @@ DATA = pd.DataFrame(
         "diagnosis": ["flu", "cold", "flu", "flu", "flu", "asthma", "flu", "cold"],
     }
 )
-
-
-@pytest.fixture(scope="module")
-def spark():
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession  # ImportError fails the test: no silent skip
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("workbench-risk-test")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _spark_frame(spark):
