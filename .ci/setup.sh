@@ -28,6 +28,8 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-liberation
   # the PySpark engine test needs a Java runtime (Debian 12: OpenJDK 17)
   command -v java >/dev/null 2>&1 || apt_install openjdk-17-jre-headless
+  # PostgreSQL source tests start a throwaway cluster with Debian's server binaries
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
 fi
 
 if [ ! -x .venv/bin/uv ]; then

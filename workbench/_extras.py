@@ -30,6 +30,8 @@ EXTRA_OF: dict[str, str] = {
     "mbi": "synth",
     "sklearn": "synth",
     "polars": "test",
+    "ibis": "postgres",
+    "psycopg": "postgres",
 }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ._redact import display_source
+
 __all__ = [
     "WorkbenchError",
     "InputError",
@@ -59,12 +61,12 @@ class LoadError(InputError):
         line: int | None = None,
         column: str | None = None,
     ) -> None:
-        self.path = None if path is None else str(path)
+        self.path = None if path is None else display_source(path)
         self.line = line
         self.column = column
         where = []
         if path is not None:
-            where.append(str(path))
+            where.append(self.path)
         if line is not None:
             where.append(f"line {line}")
         if column is not None:
@@ -107,7 +109,7 @@ class ColumnNotFoundError(InputError, KeyError):
     def __init__(self, column: str, available: Iterable[str], source: str | None = None) -> None:
         self.column = column
         self.available = list(available)
-        where = f" in {source}" if source else ""
+        where = f" in {display_source(source)}" if source else ""
         shown = ", ".join(map(str, self.available[:30]))
         more = "" if len(self.available) <= 30 else f", ... ({len(self.available)} columns)"
         super().__init__(f"column {column!r} not found{where}; available: {shown}{more}")

@@ -19,6 +19,9 @@ __all__ = [
     "XLSX_MAX_COMPRESSION_RATIO",
     "XLSX_MAX_MEMBERS",
     "XLSX_MAX_SECONDS",
+    "PG_STATEMENT_TIMEOUT_SECONDS",
+    "PG_CONNECT_TIMEOUT_SECONDS",
+    "SQL_MAX_CHARS",
 ]
 
 #: Cells a worksheet may declare (its ``<dimension>``) or hold once read (rows x columns,
@@ -41,3 +44,13 @@ XLSX_MAX_MEMBERS = 10_000
 #: reads roughly 10 000 to 100 000 cells a second, so a sheet within XLSX_MAX_CELLS normally
 #: finishes well inside this; the bound stops a worksheet built to be slow.
 XLSX_MAX_SECONDS = 300.0
+
+#: A database read (PostgreSQL ``statement_timeout``, also the idle-in-transaction bound) stops
+#: after this many seconds: a query over a huge table or a slow view must not hang an ETL gate.
+PG_STATEMENT_TIMEOUT_SECONDS = 600.0
+
+#: Seconds to wait for a database server to accept the connection.
+PG_CONNECT_TIMEOUT_SECONDS = 15.0
+
+#: Longest SQL text accepted as a database query: a query is a few lines, not a payload.
+SQL_MAX_CHARS = 100_000

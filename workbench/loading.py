@@ -286,6 +286,10 @@ def load(
         sheet=sheet,
         lazy_threshold=lazy_threshold,
     )
+    if isinstance(source, str) and source[:12].lower().startswith(("postgresql:/", "postgres:/")):
+        from .postgres import load_postgres
+
+        return load_postgres(source, name=name, department=department)
     if _is_sql(source, sql):
         return _load_sql(
             str(source),
