@@ -85,6 +85,7 @@ def _print_text(result) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._redact import display_source
     from ..governance.gate import gate
     from ..governance.reviews import ReviewRegistry, default_reviews_path
     from ..loading import load
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         found = _direct_identifiers_without_policy(args)
         if found:
             doc = {
-                "target": args.target,
+                "target": display_source(args.target),
                 "passed": False,
                 "exit_code": 1,
                 "findings": [
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print_json(doc)
             else:
-                print(f"FAIL {args.target}: {doc['findings'][0]['message']}")
+                print(f"FAIL {display_source(args.target)}: {doc['findings'][0]['message']}")
                 print("  (no policy in force: only the direct-identifier check ran)")
             return 1
     result = gate(args.target, record=not args.no_record, **kwargs)
@@ -159,13 +160,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _direct_identifiers_without_policy(args: argparse.Namespace) -> list:
-    """The release rule's direct identifiers of a data file (``[]`` for anything else)."""
+    """The release rule's direct identifiers of a data file or database table (else ``[]``)."""
     from pathlib import Path
 
     from ..loading import load
+    from ..postgres import is_database_url
     from ..roles import RoleMap, find_direct_identifiers
 
-    if "+" in args.target or not Path(args.target).is_file():
+    if not is_database_url(args.target) and ("+" in args.target or not Path(args.target).is_file()):
         return []
     roles = RoleMap.load(args.roles) if args.roles else None
     return list(find_direct_identifiers(load(args.target), roles))

@@ -233,6 +233,13 @@ def _resolve_target(
                 f"combination {text!r}: {', '.join(map(repr, missing))} not in the catalog; "
                 f"available: {', '.join(cat.datasets)}"
             )
+    from ..postgres import is_database_url
+
+    if is_database_url(text):  # the rows stay in the database; provenance records its fingerprint
+        from ..loading import load
+
+        data = load(text)
+        return _data_target(data, data.name, (), qis, sensitive, roles, cat_path)
     path = Path(text)
     if not path.exists():
         where = " or a catalog dataset name (give --catalog)" if cat is None else ""
