@@ -8,20 +8,13 @@ must equal the figure DuckDB computes from the same CSV.
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import pwd
-import secrets
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 import workbench as wb
+from tests._pgserver import ServerMissing, throwaway_server
 from workbench import limits
 from workbench.cli import main as cli_main
 from workbench.errors import InputLimitError, LoadError, ParameterError, SqlSandboxError
@@ -30,37 +23,6 @@ from workbench.postgres import check_query, check_table_name, is_database_url, r
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT / "data" / "samples" / "city"
 QIS = ["sex", "postal_code", "patient_dob"]
-
-
-def _pg_bin() -> Path:
-    found = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
-    )
-    if not found and shutil.which("initdb"):
-        found = [shutil.which("initdb")]
-    if not found:
-        pytest.fail(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found: install Debian's "
-            "'postgresql' package (bash .ci/setup.sh test does)"
-        )
-    return Path(found[-1]).parent
-
-
-def _as_server_user() -> list[str]:
-    """PostgreSQL refuses to run as root: run it as the 'postgres' user the package creates."""
-    if os.geteuid() != 0:
-        return []
-    try:
-        pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.fail("running as root and no 'postgres' user: install Debian's 'postgresql'")
-    return ["runuser", "-u", "postgres", "--"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 _PG_TYPES = {"BIGINT": "bigint", "DOUBLE": "double precision", "VARCHAR": "text", "DATE": "date"}
@@ -85,57 +47,31 @@ def _load_table(conn, name: str, csv: Path, typed: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
+def pg():
     """A running server with the city tables; yields (url_without_password, password)."""
     import psycopg
 
-    bindir = _pg_bin()
-    prefix = _as_server_user()
-    root = Path(tempfile.mkdtemp(prefix="wbpg-"))
-    password = secrets.token_urlsafe(18)
-    pwfile = root / "pw"
-    pwfile.write_text(password)
-    if prefix:
-        uid = pwd.getpwnam("postgres").pw_uid
-        for p in (root, pwfile):
-            os.chown(p, uid, -1)
-    port = _free_port()
-    data = root / "data"
-    run = dict(check=True, capture_output=True, timeout=120)
-    subprocess.run(
-        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "scram-sha-256",
-         f"--pwfile={pwfile}", "-U", "wb", "--no-sync", "-E", "UTF8", "--locale=C"],
-        **run,
-    )  # fmt: skip
-    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l",
-         str(root / "log"), "start"],
-        **run,
-    )  # fmt: skip
+    server = throwaway_server()
+    try:
+        host, port, password = server.__enter__()
+    except ServerMissing as exc:
+        pytest.fail(str(exc))
     try:
         with psycopg.connect(
-            host="127.0.0.1", port=port, user="wb", password=password, dbname="postgres",
-            autocommit=True,
-        ) as conn:  # fmt: skip
+            host=host, port=port, user="wb", password=password, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute("CREATE DATABASE city")
         with psycopg.connect(
-            host="127.0.0.1", port=port, user="wb", password=password, dbname="city",
-            autocommit=True,
-        ) as conn:  # fmt: skip
+            host=host, port=port, user="wb", password=password, dbname="city", autocommit=True
+        ) as conn:
             _load_table(conn, "clinic", CITY / "clinic_visits.csv", typed=True)
             _load_table(conn, "clinic_text", CITY / "clinic_visits.csv", typed=False)
             conn.execute("CREATE SCHEMA health")
             conn.execute("CREATE TABLE health.housing AS SELECT 1 AS x")
             _load_table(conn, "housing", CITY / "housing_assistance.csv", typed=True)
-        yield f"postgresql://wb@127.0.0.1:{port}/city", password
+        yield f"postgresql://wb@{host}:{port}/city", password
     finally:
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture()
