@@ -97,3 +97,72 @@ def test_sql_text_is_never_echoed_in_progress(tmp_path, small_csv, monkeypatch, 
     err = capsys.readouterr().err
     assert "workbench assess: scan query ..." in err
     assert "SECRETVALUE" not in err and "clinic.csv" not in err
+
+
+class _Pipe(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+def test_heartbeat_is_silent_for_a_run_shorter_than_its_delay():
+    out = _Pipe()
+    with Progress("matrix", True, stream=out).heartbeat(after=0.5, every=0.05):
+        time.sleep(0.1)
+    assert out.getvalue() == ""
+
+
+def test_heartbeat_speaks_once_the_delay_passes_and_gives_the_total():
+    out = _Pipe()
+    with Progress("matrix", True, stream=out).heartbeat(after=0.05, every=0.05):
+        time.sleep(0.4)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "workbench matrix: working ..."
+    assert any(line.startswith("workbench matrix: still working (") for line in lines[1:-1])
+    assert re.fullmatch(
+        r"workbench matrix: done in 0\.[3-9] s|workbench matrix: done in \d+\.\d s", lines[-1]
+    )
+    assert not any(t.name == "progress-heartbeat" for t in threading.enumerate())
+
+
+def test_disabled_heartbeat_never_speaks():
+    out = _Pipe()
+    with Progress("matrix", False, stream=out).heartbeat(after=0.0, every=0.01):
+        time.sleep(0.1)
+    assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(("flags", "shown"), [([], True), (["--json"], False)])
+def test_a_command_without_phases_gets_the_heartbeat(monkeypatch, capsys, flags, shown):
+    """Commands without --progress (matrix, link, combine, ...) are not silent when slow."""
+    import workbench.cli as cli
+    from workbench.cli import _progress
+
+    real = _progress.Progress.heartbeat
+    monkeypatch.setattr(
+        _progress.Progress, "heartbeat", lambda self, after=2.0, every=10.0: real(self, 0.05, 10)
+    )
+    parser = cli.build_parser()
+    args = parser.parse_args(["samples", "list", *flags])
+    assert not hasattr(args, "progress")
+
+    def slow(_args):
+        time.sleep(0.3)
+        return 0
+
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser, slow))
+    assert main(["samples", "list", *flags]) == 0
+    err = capsys.readouterr().err
+    assert ("workbench samples: working ..." in err) == shown
+    assert ("workbench samples: done in" in err) == shown
+
+
+def _with_func(parser, func):
+    real_parse = parser.parse_args
+
+    def parse(argv=None):
+        ns = real_parse(argv)
+        ns.func = func
+        return ns
+
+    parser.parse_args = parse
+    return parser

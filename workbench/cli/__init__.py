@@ -259,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 records = False  # listing writes nothing and records nothing
             if records and not getattr(args, "no_record", False):
                 _check_provenance_writable()
-            code = int(args.func(args) or 0)
+            code = _run_with_heartbeat(args)
             if code in (0, 1):  # 1 = a check found risk; the run itself happened
                 _auto_record(args)
             return code
@@ -281,6 +281,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         except OSError as exc:  # the operating system refused a read or write
             return _fail(args, FileSystemError.from_os_error(exc), journal)
+
+
+def _run_with_heartbeat(args: argparse.Namespace) -> int:
+    """Run the command; one that reports no phases of its own still says it is working.
+
+    Commands with ``--progress`` report their phases (scan, build, search, write) themselves;
+    every other command that runs longer than a couple of seconds gets a heartbeat on stderr
+    (off with ``--json``), so no long run is silent.
+    """
+    from ._progress import Progress
+
+    if hasattr(args, "progress"):
+        return int(args.func(args) or 0)
+    progress = Progress(args.command, enabled=not getattr(args, "json", False))
+    with progress.heartbeat():
+        return int(args.func(args) or 0)
 
 
 def _fail(args: argparse.Namespace, exc: BaseException, journal: OutputJournal) -> int:

@@ -83,6 +83,47 @@ class Progress:
             if self.enabled:
                 self._say(f"{name} done in {elapsed:.1f} s")
 
+    @contextmanager
+    def heartbeat(self, after: float = 2.0, every: float = 10.0) -> Iterator[None]:
+        """Say that a command without phases of its own is still working, once it runs long.
+
+        Nothing is printed for a run shorter than ``after`` seconds, so quick commands stay
+        quiet; past it, one line, then one every ``every`` seconds (rewritten in place on a
+        terminal), and the total time at the end. Lines name the command only, never data.
+        """
+        t0 = time.perf_counter()
+        stop = threading.Event()
+        spoke = threading.Event()
+
+        def beat() -> None:
+            if stop.wait(after):
+                return
+            spoke.set()
+            self._say("working ...")
+            tty = _is_tty(self.stream)
+            while not stop.wait(self.tick if tty else every):
+                elapsed = time.perf_counter() - t0
+                if tty:
+                    self.stream.write(f"\r  {elapsed:.0f} s")
+                    self.stream.flush()
+                else:
+                    self._say(f"still working ({elapsed:.0f} s)")
+
+        ticker = None
+        if self.enabled:
+            ticker = threading.Thread(target=beat, daemon=True, name="progress-heartbeat")
+            ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if ticker is not None:
+                ticker.join()
+                if spoke.is_set():
+                    if _is_tty(self.stream):
+                        self.stream.write("\r\033[K")
+                    self._say(f"done in {time.perf_counter() - t0:.1f} s")
+
     def _tick(self, name: str, t0: float, stop: threading.Event) -> None:
         while not stop.wait(self.tick):
             self.stream.write(f"\r  {name} {time.perf_counter() - t0:.0f} s")
