@@ -246,6 +246,19 @@ def _describe_data(item: Any) -> dict[str, Any]:
         ) from None
 
 
+def _input_paths(items: Iterable[Any]) -> list[str]:
+    """The file paths among a record's inputs (paths, Datasets with a source, dicts)."""
+    out = []
+    for item in items:
+        if isinstance(item, str | os.PathLike):
+            out.append(str(item))
+        elif isinstance(item, Mapping) and isinstance(item.get("path"), str):
+            out.append(item["path"])
+        elif isinstance(getattr(item, "source", None), str):
+            out.append(item.source)
+    return out
+
+
 def _policy_ref(policy: Any) -> dict[str, Any] | None:
     if policy is None:
         return None
@@ -690,6 +703,11 @@ def record_operation(
         if path is None:
             return None
         target = ProvenanceLog(path)
+    inputs = list(inputs)
+    if policy is None:  # the policy in force for the inputs, so retention knows every output
+        from .in_force import policy_in_force
+
+        policy = policy_in_force(_input_paths(inputs)).policy
     if recipe is not None and "argv" in recipe and "cwd" not in recipe:
         recipe = {**recipe, "cwd": str(Path.cwd())}
     return target.append(
