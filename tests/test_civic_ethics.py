@@ -164,3 +164,84 @@ def test_one_definition_of_the_board_rules():
         src = inspect.getsource(module)
         assert "quorum_decision(" in src and "why_not_eligible(" in src
         assert ">= self.oversight.quorum" not in src and "conflicts(" not in src
+
+
+# --------------------------------------------------------------------------------- the city
+def test_sample_city_ethics_reviews():
+    from workbench.governance.oversight import load_oversight
+
+    gov = CITY / "governance"
+    log = EthicsReviews(gov / "ethics.jsonl", load_oversight(gov / "oversight.yaml"))
+    by_id = {r.id: r for r in log.reviews()}
+    approved, rejected, still_open = by_id["E-2025-001"], by_id["E-2025-002"], by_id["E-2025-003"]
+    assert approved.outcome == APPROVED and [v.member for v in approved.votes] == [
+        "okafor",
+        "mbeki",
+    ]
+    assert approved.refused_votes[0]["reason"].endswith("is the filing officer")
+    assert rejected.outcome == REJECTED
+    assert still_open.outcome == OPEN
+    assert still_open.refused_votes[0]["reason"] == "conflict of interest: 'mbeki' is the applicant"
+    # the approval is tied to today's harmonized policy of housing + social
+    from workbench.governance._catalog import combination_policy
+
+    sha = combination_policy(CITY / "catalog.yaml", ["housing", "social"]).policy.sha256
+    assert log.approved(["social", "housing"], sha).id == "E-2025-001"
+
+
+def test_gate_counts_the_board_approval(isolated):  # noqa: F811
+    from workbench.governance.gate import _board_approval
+
+    cat = CITY / "catalog.yaml"
+    from workbench.governance._catalog import combination_policy
+
+    def sha(names):
+        return combination_policy(cat, names).policy.sha256
+
+    assert _board_approval(cat, ("housing", "social"), sha(["housing", "social"])).id == (
+        "E-2025-001"
+    )
+    assert _board_approval(cat, ("clinic", "social"), sha(["clinic", "social"])) is None  # open
+    assert _board_approval(cat, ("clinic", "transit"), sha(["clinic", "transit"])) is None
+    assert _board_approval(None, ("housing", "social"), sha(["housing", "social"])) is None
+
+
+def test_cli_file_vote_list_and_metrics(isolated, monkeypatch, capsys):  # noqa: F811
+    import shutil
+
+    from workbench.cli import main
+    from workbench.governance.signing import write_private_key
+
+    city = isolated / "city"
+    shutil.copytree(CITY / "policies", city / "policies")
+    shutil.copy(CITY / "catalog.yaml", city / "catalog.yaml")
+    for f in CITY.glob("*.csv"):
+        (city / f.name).symlink_to(f)
+    board, keys = _board()
+    (city / "governance").mkdir()
+    (city / "governance" / "oversight.yaml").write_text(
+        json.dumps({"name": "B", "quorum": 2, "members": [vars(m) for m in board.members]})
+    )
+    cat = str(city / "catalog.yaml")
+    base = ["ethics", "file", "--catalog", cat, "--purpose", "evaluation", "--user", "m2"]
+    assert main([*base, "--id", "E1", "--datasets", "housing+social", "--applicant", "m3"]) == 0
+    assert "E1: open" in capsys.readouterr().out
+    for m in ("m0", "m1", "m3"):
+        write_private_key(keys[m], isolated / f"{m}.pem")
+    vote = ["ethics", "vote", "E1", "--catalog", cat, "--decision", "approve"]
+    assert main([*vote, "--member", "m3", "--key-file", str(isolated / "m3.pem")]) == 1
+    assert "is the applicant" in capsys.readouterr().out
+    monkeypatch.setenv("WORKBENCH_MEMBER_KEY", str(isolated / "m0.pem"))
+    assert main([*vote, "--member", "m0"]) == 0
+    assert main([*vote, "--member", "m1", "--key-file", str(isolated / "m1.pem")]) == 0
+    out = capsys.readouterr().out
+    assert "E1: approved" in out and "PRIVATE" not in out
+    assert main(["ethics", "list", "--catalog", cat, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["statistics"]["by_outcome"] == {APPROVED: 1, REJECTED: 0, OPEN: 0}
+    assert main(["metrics", "--catalog", cat, "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["ethics_reviews"] == {APPROVED: 1, REJECTED: 0, OPEN: 0}
+    assert m["disclosure_requests"] is None  # no register in this city
+    assert main(["metrics", "--catalog", cat]) == 0
+    assert "ethics reviews: approved 1" in capsys.readouterr().out

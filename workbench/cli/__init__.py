@@ -46,6 +46,8 @@ COMMANDS = [
     "minimize",
     "intake-review",
     "disclosure",
+    "ethics",
+    "metrics",
     "register",
     "dp",
     "synth",
