@@ -128,3 +128,23 @@ def test_assess_per_record_of_clinic_data_is_encrypted(tmp_path, key_file):
          "--per-record", str(out)]
     )  # fmt: skip
     assert code in (0, 1) and out.read_bytes().startswith(MAGIC)
+
+
+def test_replay_compares_decrypted_content(tmp_path, monkeypatch, capsys):
+    """Nonces differ run to run, so the ciphertexts differ; the replay compares the decrypted
+    content and passes, and the key (from the environment) is in no record."""
+    key = generate_key_text()
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV, key)
+    monkeypatch.chdir(tmp_path)
+    assert main([*ANON, str(CLINIC), "--output", "out.csv"]) == 0
+    capsys.readouterr()
+    assert main(["provenance", "replay"]) == 0
+    out = capsys.readouterr().out
+    assert "OK: replayed" in out and "1 encrypted: by decrypted content" in out
+    assert key not in _log_text()
+    assert _files(tmp_path) == ["out.csv"]  # the replay's scratch copy is gone
+    # an edited ciphertext on disk is not waved through
+    blob = bytearray((tmp_path / "out.csv").read_bytes())
+    blob[100] ^= 1
+    (tmp_path / "out.csv").write_bytes(bytes(blob))
+    assert main(["provenance", "replay"]) != 0
