@@ -108,7 +108,12 @@ def test_voter_roll_output_stays_plaintext(tmp_path, key_file):
     assert json.loads(_log_text().strip().splitlines()[-1])["policy"]["name"] == "voters"
 
 
-def test_run_failing_after_the_encrypted_write_leaves_nothing(tmp_path, key_file, capsys):
+def test_run_failing_after_the_encrypted_write_leaves_nothing(
+    tmp_path, key_file, capsys, monkeypatch
+):
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     out = tmp_path / "clinic_anon.csv"
     blocker = tmp_path / "bundle.json"
     blocker.mkdir()  # the bundle cannot be written: the command fails after the output
@@ -118,6 +123,7 @@ def test_run_failing_after_the_encrypted_write_leaves_nothing(tmp_path, key_file
     )  # fmt: skip
     assert code == 2
     assert _files(tmp_path) == ["keys/city.key"]  # output rolled back, no temporary file
+    assert _files(private_tmp) == []
     assert "female" not in capsys.readouterr().err
 
 
@@ -148,3 +154,12 @@ def test_replay_compares_decrypted_content(tmp_path, monkeypatch, capsys):
     blob[100] ^= 1
     (tmp_path / "out.csv").write_bytes(bytes(blob))
     assert main(["provenance", "replay"]) != 0
+
+
+def test_samples_export_of_clinic_is_encrypted_and_records_its_policy(tmp_path, key_file):
+    out = tmp_path / "clinic.csv"
+    code = main(["--encryption-key-file", str(key_file), "samples", "export", "clinic",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0 and out.read_bytes().startswith(MAGIC)
+    rec = json.loads(_log_text().strip().splitlines()[-1])
+    assert rec["operation"] == "samples-export" and rec["policy"]["name"] == "clinic"

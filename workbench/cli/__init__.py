@@ -195,6 +195,7 @@ def _auto_record(args: argparse.Namespace) -> None:
             return
         operation = f"samples-{action}"
     inputs = [getattr(args, a) for a in ins if getattr(args, a, None)]
+    inputs += getattr(args, "_record_inputs", [])  # files a command found itself
     outputs = [getattr(args, a) for a in outs if getattr(args, a, None)]
     params = {
         k: v for k, v in vars(args).items() if not k.startswith("_") and k not in _NOT_PARAMETERS
