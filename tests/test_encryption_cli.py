@@ -163,3 +163,19 @@ def test_samples_export_of_clinic_is_encrypted_and_records_its_policy(tmp_path, 
     assert code == 0 and out.read_bytes().startswith(MAGIC)
     rec = json.loads(_log_text().strip().splitlines()[-1])
     assert rec["operation"] == "samples-export" and rec["policy"]["name"] == "clinic"
+
+
+def test_a_named_policy_requiring_encryption_applies_to_a_loose_file(tmp_path, key_file):
+    """No catalog knows the file, but the command names the policy in force (--policy)."""
+    from tests._helpers_governance import policy_doc
+    from workbench.governance import Policy
+
+    Policy.from_dict(policy_doc(encryption_at_rest=True)).save(tmp_path / "p.yaml")
+    Policy.from_dict(policy_doc(encryption_at_rest=False)).save(tmp_path / "q.yaml")
+    src = tmp_path / "loose.csv"
+    pd.read_csv(VOTERS, dtype=str).head(200).to_csv(src, index=False)
+    for policy, encrypted in (("p.yaml", True), ("q.yaml", False)):
+        out = tmp_path / f"out_{policy}.csv"
+        argv = [*ANON, str(src), "--output", str(out), "--policy", str(tmp_path / policy)]
+        assert main(["--encryption-key-file", str(key_file), *argv]) == 0
+        assert out.read_bytes().startswith(MAGIC) is encrypted

@@ -311,6 +311,8 @@ _DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl"
 
 def _in_force(args: argparse.Namespace) -> object:
     """The policy in force for the data files a command names (see governance.in_force)."""
+    from pathlib import Path
+
     from ..governance.in_force import policy_in_force
 
     inputs: list[str] = []
@@ -322,7 +324,10 @@ def _in_force(args: argparse.Namespace) -> object:
                 inputs.append(v)
     catalog = getattr(args, "catalog", None)
     catalog = catalog if isinstance(catalog, str) and catalog.endswith((".yaml", ".yml")) else None
-    return policy_in_force(inputs, catalog=catalog)
+    named = getattr(args, "policy", None)  # --policy files given for the command
+    named = [named] if isinstance(named, str) else list(named or [])
+    policies = [p for p in named if isinstance(p, str) and Path(p).is_file()]
+    return policy_in_force(inputs, catalog=catalog, policies=policies)
 
 
 def _fail(args: argparse.Namespace, exc: BaseException, journal: OutputJournal) -> int:

@@ -126,7 +126,10 @@ def policy_in_force(
             names.append(name)
             resolved.append(Policy.load(entry.policy))
             cat_path = cat_path or str(getattr(cat, "path", "") or "") or None
-    resolved += [Policy.load(p) for p in policies]
+    for p in policies:  # named ones join (the same policy twice counts once)
+        pol = Policy.load(p)
+        if all(pol.sha256 != r.sha256 for r in resolved):
+            resolved.append(pol)
     if not resolved:
         policy = None
     elif len(resolved) == 1:
