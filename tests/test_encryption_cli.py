@@ -179,3 +179,14 @@ def test_a_named_policy_requiring_encryption_applies_to_a_loose_file(tmp_path, k
         argv = [*ANON, str(src), "--output", str(out), "--policy", str(tmp_path / policy)]
         assert main(["--encryption-key-file", str(key_file), *argv]) == 0
         assert out.read_bytes().startswith(MAGIC) is encrypted
+
+
+def test_an_unreadable_catalog_beside_the_data_fails_closed(tmp_path):
+    from workbench.errors import ConfigError
+
+    (tmp_path / "catalog.yaml").write_text("datasets: [unclosed\n")
+    (tmp_path / "d.csv").write_text("a\n1\n")
+    with pytest.raises(ConfigError, match="policy in force for it is unknown"):
+        policy_in_force([tmp_path / "d.csv"])
+    (tmp_path / "catalog.yaml").write_text("name: x\ndatasets:\n  a:\n    file: other.csv\n")
+    assert policy_in_force([tmp_path / "d.csv"]).policy is None  # readable, file not declared

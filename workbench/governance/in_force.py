@@ -6,7 +6,8 @@ declares those files:
 
 1. the catalog the command names (``--catalog``), else
 2. ``WORKBENCH_CATALOG``, else
-3. a ``catalog.yaml`` in the directory of each input file (as the sample city ships).
+3. a ``catalog.yaml`` in the directory of each input file (as the sample city ships); one that
+   cannot be read is an error (fail closed: it may declare a policy that requires encryption).
 
 Each input file declared by a dataset of that catalog contributes its dataset's policy; several
 are harmonized (:func:`workbench.governance.harmonize.harmonize`, the one rule). Explicit
@@ -81,8 +82,12 @@ def _catalogs(files: Sequence[Path], catalog: Any) -> list[Any]:
         if c not in seen and c.is_file():
             try:
                 seen[c] = open_catalog(c)
-            except (ConfigError, PolicyError, OSError):
-                continue  # a broken neighbouring catalog is not this command's input
+            except (ConfigError, PolicyError, OSError) as exc:
+                # fails closed: the catalog may declare a policy that requires encryption
+                raise ConfigError(
+                    f"{c}: the catalog beside {f.name} cannot be read, so the policy in force "
+                    f"for it is unknown ({exc})"
+                ) from None
     return list(seen.values())
 
 
