@@ -281,3 +281,16 @@ def test_large_table_streams_in_chunks(key: EncryptionKey, tmp_path: Path, monke
     blob = out.read_bytes()
     assert len(_chunks(blob)[1]) == -(-len(decrypt_file_bytes(out)) // 4096)
     assert load(out).data["x"].tolist() == list(range(3000))
+
+
+def test_transient_key_for_scratch_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """A scratch extract written and read back inside the block; unreadable after it."""
+    monkeypatch.delenv(ENCRYPTION_KEY_ENV, raising=False)
+    out = tmp_path / "scratch.csv.enc"
+    with _crypto.transient_key() as k:
+        write_table(out, FRAME)
+        assert load(out).data["note"].tolist()[0] == SECRET
+        (tmp_path / "k").write_text(generate_key_text())
+        assert load_encryption_key(tmp_path / "k").key != k.key  # an explicit file still wins
+    with pytest.raises(KeyMissingError):
+        load(out)

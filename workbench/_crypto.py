@@ -84,6 +84,7 @@ __all__ = [
     "encryption_required",
     "required_by",
     "encryption_key_file",
+    "transient_key",
 ]
 
 ENCRYPTION_KEY_ENV = "WORKBENCH_ENCRYPTION_KEY"
@@ -173,10 +174,35 @@ def encryption_key_file(path: str | os.PathLike | None) -> Iterator[None]:
         _KEY_FILE.reset(token)
 
 
+_TRANSIENT: contextvars.ContextVar[EncryptionKey | None] = contextvars.ContextVar(
+    "workbench_transient_key", default=None
+)
+
+
+@contextlib.contextmanager
+def transient_key() -> Iterator[EncryptionKey]:
+    """A fresh random key for scratch files written and read back inside this block.
+
+    For internal extracts that never leave a call (the demo bundle's linkage scoring): they are
+    still encrypted on disk, and the key dies with the block, so nothing can read them later.
+    """
+    key = EncryptionKey(os.urandom(32), "transient")
+    token = _TRANSIENT.set(key)
+    try:
+        yield key
+    finally:
+        _TRANSIENT.reset(token)
+
+
 def load_encryption_key(
     key_file: str | os.PathLike | None = None, env_var: str = ENCRYPTION_KEY_ENV
 ) -> EncryptionKey:
-    """Read the key by the rule of the module docstring; raises :class:`KeyMissingError`."""
+    """Read the key by the rule of the module docstring; raises :class:`KeyMissingError`.
+
+    Inside :func:`transient_key` (and without an explicit ``key_file``) the transient key wins.
+    """
+    if key_file is None and _TRANSIENT.get() is not None:
+        return _TRANSIENT.get()
     named = key_file if key_file is not None else _KEY_FILE.get()
     if named is not None:
         path = Path(named)
