@@ -270,8 +270,8 @@ class EncryptingWriter(io.RawIOBase):
     """A binary, write-only file object that encrypts what is written, chunk by chunk.
 
     At most one chunk of plaintext is held in memory, so a large table streams through.
-    :meth:`close` writes the final chunk; a writer closed by an exception (``abort``) writes no
-    final chunk, so the partial file can never be read as complete.
+    :meth:`close` writes the final chunk; :meth:`abort` (on an exception) writes none, so the
+    partial file can never be read as complete.
     """
 
     def __init__(self, raw: IO[bytes], key: EncryptionKey, chunk_size: int | None = None) -> None:
@@ -318,6 +318,12 @@ class EncryptingWriter(io.RawIOBase):
     def content_sha256(self) -> str:
         """SHA-256 of the plaintext written so far (what a replay compares)."""
         return self._digest.hexdigest()
+
+    def abort(self) -> None:
+        """Close without the final chunk: the partial file can never be read as complete."""
+        self._finished = True
+        self._buf.clear()
+        super().close()
 
     def close(self) -> None:
         if not self.closed and not self._finished:

@@ -339,14 +339,18 @@ def _write_encrypted(path: Path, write: Callable[[Any], None], key: Any, suffix:
 
     with open(path, "wb") as raw:
         enc = EncryptingWriter(raw, key)
-        if suffix == ".xlsx":  # openpyxl seeks in its zip: build it in memory, then encrypt
-            buf = io.BytesIO()
-            write(buf)
-            enc.write(buf.getbuffer())
-            del buf
-        else:
-            write(enc)
-        enc.close()  # an exception above skips the final chunk: atomic_write removes the file
+        try:
+            if suffix == ".xlsx":  # openpyxl seeks in its zip: build it in memory, then encrypt
+                buf = io.BytesIO()
+                write(buf)
+                enc.write(buf.getbuffer())
+                del buf
+            else:
+                write(enc)
+        except BaseException:
+            enc.abort()  # no final chunk; atomic_write removes the partial file
+            raise
+        enc.close()
 
 
 def _has_carriage_return(frame: Any) -> bool:
