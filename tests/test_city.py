@@ -645,9 +645,20 @@ def test_export_reads_the_format_the_catalog_names(tmp_path):
     pd.testing.assert_frame_equal(csv_export, parquet_export)
 
 
-def test_export_from_the_committed_city(tmp_path):
+def test_export_from_the_committed_city(tmp_path, monkeypatch):
+    # issue #17: social's policy says encryption_at_rest, so the export is encrypted and is
+    # read back through load with the key (plaintext is refused without one)
+    from workbench._crypto import ENCRYPTION_KEY_ENV, MAGIC, generate_key_text
+    from workbench.errors import EncryptionRequiredError
+    from workbench.loading import load
+
+    monkeypatch.delenv(ENCRYPTION_KEY_ENV, raising=False)
+    with pytest.raises(EncryptionRequiredError, match="policy 'social'"):
+        city.export("social", tmp_path / "social.csv", truth=True)
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV, generate_key_text())
     out = city.export("social", tmp_path / "social.csv", truth=True)
-    frame = read(tmp_path, out.name)
+    assert out.read_bytes().startswith(MAGIC)
+    frame = load(out, infer_types=False).data
     assert frame.resident_id.str.fullmatch(r"R\d{6}").all()
     assert len(frame) == len(read(CITY, "social_services.csv"))
 

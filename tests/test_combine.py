@@ -129,6 +129,10 @@ def test_city_pseudonym_key_column_gives_the_same_answer(
     from workbench.samples.city import export
 
     monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "test-key-not-secret")
+    # issue #17: clinic's policy requires encryption at rest, so its export needs a key
+    from workbench._crypto import ENCRYPTION_KEY_ENV, generate_key_text
+
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV, generate_key_text())
     doc = yaml.safe_load(CATALOG.read_text())
     for n in ("clinic", "transit"):
         export(n, tmp_path / f"{n}.csv", pseudonym=True, source_dir=CITY)

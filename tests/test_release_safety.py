@@ -405,15 +405,32 @@ def test_key_file_wins_over_the_environment_in_every_caller(caller, tmp_path, mo
     assert via(key_file) == hmac16("k" * 16, "R000001")
 
 
+def encrypted_at_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An encryption key in the environment: the city's clinic policy requires it."""
+    from workbench._crypto import ENCRYPTION_KEY_ENV, generate_key_text
+
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV, generate_key_text())
+
+
+def read_encrypted(path: Path) -> pd.DataFrame:
+    from workbench._crypto import MAGIC
+    from workbench.loading import load
+
+    assert path.read_bytes().startswith(MAGIC)
+    return load(path, infer_types=False).data
+
+
 def test_city_export_uses_the_same_key_rule(tmp_path, monkeypatch):
     rid = city.read_ground_truth("clinic")["resident_id"][0]
     key_file = tmp_path / "dept.key"
     key_file.write_text(FILE_KEY + "\n")
     monkeypatch.setenv(ENV, KEY)
 
+    encrypted_at_rest(monkeypatch)  # clinic's policy (issue #17)
+
     def first_key(**kw):
         path = city.export("clinic", tmp_path / "c.csv", pseudonym=True, **kw)
-        return pd.read_csv(path, dtype=str)["person_key"][0]
+        return read_encrypted(path)["person_key"][0]
 
     assert first_key() == hmac16(KEY, rid)
     assert first_key(key_file=key_file) == hmac16(FILE_KEY, rid)
@@ -468,8 +485,9 @@ def test_samples_export_truth_requires_keep(tmp_path, capsys):
 
 def test_samples_export_pseudonymize_mode(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV, KEY)
+    encrypted_at_rest(monkeypatch)  # clinic's policy (issue #17)
     path = city.export("clinic", tmp_path / "c.csv", direct_identifiers="pseudonymize")
-    out = pd.read_csv(path, dtype=str)
+    out = read_encrypted(path)
     source = pd.read_csv(city._source_dir(None) / "clinic_visits.csv", dtype=str)
     assert out.columns[0] == "visit_id_pseudonym"
     assert out["visit_id_pseudonym"].tolist() == [hmac16(KEY, v) for v in source["visit_id"]]
@@ -517,8 +535,9 @@ def test_one_hmac_and_one_table_writer():
     assert _sources_with("hmac.new(") == {"deid/pseudonym.py"}
     for writer in (".to_excel(", ".to_parquet("):
         assert _sources_with(writer) == {"_io.py"}
-    # per-record risk scores (row number, class sizes, risks: no data values) are not a release
-    assert _sources_with(".to_csv(") == {"_io.py", "cli/_assess.py"}
+    # per-record risk scores go through write_table too since issue #17: under a policy with
+    # encryption_at_rest they are encrypted like every other table
+    assert _sources_with(".to_csv(") == {"_io.py"}
 
 
 def test_check_without_a_policy_still_fails_on_direct_identifiers(tmp_path, capsys):

@@ -250,6 +250,8 @@ def write_table(
     frame: Any,
     sources: Iterable[str | Path] = (),
     sep: str | None = None,
+    *,
+    encrypt: bool | None = None,
 ) -> Path:
     """Write a pandas DataFrame atomically; the format follows the suffix.
 
@@ -257,27 +259,98 @@ def write_table(
     TSV and Excel outputs go through :func:`escape_formulas`; Parquet is typed and never
     evaluated, so it is written as is. Every writer of record-level data calls this, through
     :func:`workbench.deid.release.write_release`.
+
+    Encryption at rest (:mod:`workbench._crypto`): the table is written encrypted when a policy
+    in force requires it (:func:`workbench._crypto.encryption_required`), when the name ends in
+    ``.enc`` (``out.csv.enc``: the format is the suffix before it) or when ``encrypt=True``.
+    The policy in force is the CLI's (set for the whole command), else the one found for
+    ``sources`` (:func:`workbench.governance.in_force.policy_in_force`: the catalog declaring
+    them; an encrypted source). The plaintext then never touches the disk: it streams through the encrypting writer into the
+    atomic temporary file (Excel is built in memory first, as openpyxl needs to seek).
+    ``encrypt=False`` where encryption is required raises :class:`EncryptionRequiredError`, as
+    does a missing key.
     """
+    from ._crypto import ENCRYPTED_SUFFIX, inner_suffix, key_for_output, required_by
+
     target = Path(path)
-    suffix = target.suffix.lower()
+    suffix = inner_suffix(target)
     if suffix not in TABLE_SUFFIXES:
-        raise ParameterError("output", str(path), "a file ending in " + ", ".join(TABLE_SUFFIXES))
+        raise ParameterError(
+            "output",
+            str(path),
+            "a file ending in " + ", ".join(TABLE_SUFFIXES) + f" (optionally + {ENCRYPTED_SUFFIX})",
+        )
+    sources = [s for s in sources if s is not None]
+    reasons = required_by()
+    if not reasons and sources:  # a notebook or library caller: the sources' policy decides
+        from .governance.in_force import policy_in_force
+
+        reasons = policy_in_force(sources).encryption_reasons
+    if target.suffix.lower() == ENCRYPTED_SUFFIX:
+        reasons += (f"the output name ({ENCRYPTED_SUFFIX})",)
+    if encrypt:
+        reasons += ("the caller (encrypt=True)",)
+    if encrypt is False and reasons:
+        from .errors import EncryptionRequiredError
+
+        raise EncryptionRequiredError(
+            f"{target}: refusing to write plaintext: {', '.join(reasons)} requires encryption "
+            "at rest"
+        )
+    write = _table_writer(frame, suffix, sep)
+    if not reasons:
+        return atomic_write(target, lambda p: _write_plain(p, write), sources)
+    key = key_for_output(target, reasons)
+    return atomic_write(target, lambda p: _write_encrypted(p, write, key, suffix), sources)
+
+
+def _table_writer(frame: Any, suffix: str, sep: str | None) -> Callable[[Any], None]:
+    """A function writing the table to a binary file object."""
+    import io
+
     if suffix == ".parquet":
-        return atomic_write(target, lambda p: frame.to_parquet(p, index=False), sources)
+        return lambda fh: frame.to_parquet(fh, index=False)
     safe = escape_formulas(frame)
     if suffix == ".xlsx":
-        return atomic_write(
-            target, lambda p: safe.to_excel(p, index=False, engine="openpyxl"), sources
-        )
+        return lambda fh: safe.to_excel(fh, index=False, engine="openpyxl")
     delim = sep if sep is not None else ("," if suffix == ".csv" else "\t")
     # Python's csv quotes only the line terminator's characters: a bare carriage return in a
     # text cell would split the row for readers, so such a table quotes every text field
     quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
-    return atomic_write(
-        target,
-        lambda p: safe.to_csv(p, index=False, sep=delim, lineterminator="\n", quoting=quoting),
-        sources,
-    )
+
+    def write_csv(fh: Any) -> None:
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=True)
+        safe.to_csv(text, index=False, sep=delim, lineterminator="\n", quoting=quoting)
+        text.flush()
+        text.detach()
+
+    return write_csv
+
+
+def _write_plain(path: Path, write: Callable[[Any], None]) -> None:
+    with open(path, "wb") as fh:
+        write(fh)
+
+
+def _write_encrypted(path: Path, write: Callable[[Any], None], key: Any, suffix: str) -> None:
+    import io
+
+    from ._crypto import EncryptingWriter
+
+    with open(path, "wb") as raw:
+        enc = EncryptingWriter(raw, key)
+        try:
+            if suffix == ".xlsx":  # openpyxl seeks in its zip: build it in memory, then encrypt
+                buf = io.BytesIO()
+                write(buf)
+                enc.write(buf.getbuffer())
+                del buf
+            else:
+                write(enc)
+        except BaseException:
+            enc.abort()  # no final chunk; atomic_write removes the partial file
+            raise
+        enc.close()
 
 
 def _has_carriage_return(frame: Any) -> bool:

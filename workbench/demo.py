@@ -98,13 +98,16 @@ def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 3) -> As
 def _linkage_sections() -> dict[str, Any]:
     """The clinic extract linked to the public voter roll (scored with ground truth), and the
     city's join-risk matrix: why the clinic data must not leave the department as it is."""
+    from ._crypto import transient_key
     from .catalog import Catalog
     from .linkage import join_risk_matrix, link_exact
     from .loading import load
     from .samples import city, sample_path
 
     catalog = Catalog.load(sample_path("city"))
-    with tempfile.TemporaryDirectory(prefix="wb-sample-") as tmp:
+    # clinic's policy requires encryption at rest: the scratch extracts are encrypted with a
+    # key that lives only for this block
+    with tempfile.TemporaryDirectory(prefix="wb-sample-") as tmp, transient_key():
         released = load(city.export("clinic", Path(tmp) / "clinic.csv", truth=True))
         attacker = load(city.export("voters", Path(tmp) / "voters.csv", truth=True))
         linkage = link_exact(

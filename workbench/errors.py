@@ -32,6 +32,11 @@ __all__ = [
     "ProvenanceError",
     "AccessDeniedError",
     "KeyMissingError",
+    "EncryptionRequiredError",
+    "DecryptionError",
+    "WrongKeyError",
+    "TamperedFileError",
+    "TruncatedFileError",
     "MissingExtraError",
     "PrivacyWarning",
     "LinkageWarning",
@@ -165,7 +170,28 @@ class AccessDeniedError(WorkbenchError, PermissionError):
 
 
 class KeyMissingError(InputError):
-    """A pseudonymization key was required but not found in the environment or key file."""
+    """A key (pseudonymization, encryption) was required but not found in the environment or
+    key file."""
+
+
+class EncryptionRequiredError(KeyMissingError):
+    """A policy in force requires encryption at rest and no key was found: plaintext refused."""
+
+
+class DecryptionError(LoadError):
+    """An encrypted file cannot be read back; the message names the file (never content)."""
+
+
+class WrongKeyError(DecryptionError):
+    """The file was encrypted with another key (its header names a different key id)."""
+
+
+class TamperedFileError(DecryptionError):
+    """A chunk fails authentication: edited, reordered, or spliced from another file."""
+
+
+class TruncatedFileError(DecryptionError):
+    """The file ends before its final chunk: it was cut short (or the write never finished)."""
 
 
 class MissingExtraError(ConfigError, ModuleNotFoundError):

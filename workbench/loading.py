@@ -537,6 +537,12 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
+def _sha256_path(path: Path) -> str:
+    from ._io import sha256_file
+
+    return sha256_file(path)
+
+
 def _check_exists(path: Path) -> None:
     if not path.exists():
         parent = path.parent if str(path.parent) else Path(".")
@@ -559,18 +565,35 @@ def _load_file(
     lazy: bool | None,
     con: Any = None,
 ) -> Dataset:
+    from ._crypto import ENCRYPTED_SUFFIX, MAX_DECRYPTED_BYTES, decrypt_file_bytes, is_encrypted
+
     _check_exists(path)
-    fmt = _format_of(path)
+    encrypted = is_encrypted(path)
+    if path.suffix.lower() == ENCRYPTED_SUFFIX:
+        fmt = _format_of(path.with_name(path.stem))
+    else:
+        fmt = _format_of(path)
     size = path.stat().st_size
     if size == 0:
         raise EmptyFileError("the file is empty (0 bytes)", path)
+    if encrypted:  # decrypted in memory, never to disk; the hash is of the file's bytes
+        digest = _sha256_path(path)
+        raw = decrypt_file_bytes(path, max_bytes=MAX_DECRYPTED_BYTES)
+        lazy = False
+        if not raw:
+            raise EmptyFileError("the decrypted content is empty (0 bytes)", path)
+    elif path.suffix.lower() == ENCRYPTED_SUFFIX:
+        from .errors import DecryptionError
+
+        raise DecryptionError("named .enc but not a workbench encrypted file", path)
     if lazy is None:
         lazy = size > opts.lazy_threshold
     if lazy and fmt in ("csv", "parquet"):
         return _load_lazy(path, fmt, opts, name=name, department=department, con=con)
-    with open(path, "rb") as fh:
-        raw = fh.read()
-    digest = hashlib.sha256(raw).hexdigest()
+    if not encrypted:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        digest = hashlib.sha256(raw).hexdigest()
     if fmt == "csv":
         frame, info = _read_csv(raw, path, opts)
     elif fmt == "parquet":

@@ -7,6 +7,7 @@ core functions as the notebooks. Exit codes: 0 success, 1 a privacy check failed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
@@ -45,6 +46,8 @@ COMMANDS = [
     "minimize",
     "intake-review",
     "disclosure",
+    "ethics",
+    "metrics",
     "register",
     "dp",
     "synth",
@@ -60,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
+    parser.add_argument(
+        "--encryption-key-file",
+        metavar="PATH",
+        help="key file for data encrypted at rest (wins over $WORKBENCH_ENCRYPTION_KEY): "
+        "outputs of data whose policy says encryption_at_rest are written encrypted with it, "
+        "and encrypted inputs are read with it",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         # every listed sub-command must import (with only the core installed: heavy imports
@@ -100,6 +110,9 @@ def record(
     """
     from ..governance.provenance import record_operation
 
+    if policy is None:  # the policy in force for the command's inputs (retention, encryption)
+        in_force = getattr(args, "_in_force", None)
+        policy = None if in_force is None else in_force.policy
     record_operation(
         operation,
         inputs=list(inputs),
@@ -182,6 +195,7 @@ def _auto_record(args: argparse.Namespace) -> None:
             return
         operation = f"samples-{action}"
     inputs = [getattr(args, a) for a in ins if getattr(args, a, None)]
+    inputs += getattr(args, "_record_inputs", [])  # files a command found itself
     outputs = [getattr(args, a) for a in outs if getattr(args, a, None)]
     params = {
         k: v for k, v in vars(args).items() if not k.startswith("_") and k not in _NOT_PARAMETERS
@@ -240,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     leaves the files as they were: every file it created is removed and every file it replaced is
     put back, so no output exists without its provenance record; no temporary file remains.
     """
+    from .._crypto import encryption_key_file, encryption_required
     from .._io import output_journal
 
     parser = build_parser()
@@ -249,8 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    with output_journal() as journal:
+    with contextlib.ExitStack() as stack:
+        journal = stack.enter_context(output_journal())
         try:
+            stack.enter_context(encryption_key_file(args.encryption_key_file))
+            args._in_force = _in_force(args)
+            stack.enter_context(encryption_required(*args._in_force.encryption_reasons))
             records = args.command in _AUTO_RECORD or args.command in _SELF_RECORDING
             if (
                 args.command == "samples"
@@ -297,6 +316,34 @@ def _run_with_heartbeat(args: argparse.Namespace) -> int:
     progress = Progress(args.command, enabled=not getattr(args, "json", False))
     with progress.heartbeat():
         return int(args.func(args) or 0)
+
+
+# Arguments naming outputs: never read as inputs when the policy in force is looked up.
+_OUTPUT_ARGUMENTS = frozenset(
+    {"output", "out", "per_record", "roles_out", "save_crosswalk", "bundle", "chart", "spec"}
+)
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".json", ".jsonl", ".enc")
+
+
+def _in_force(args: argparse.Namespace) -> object:
+    """The policy in force for the data files a command names (see governance.in_force)."""
+    from pathlib import Path
+
+    from ..governance.in_force import policy_in_force
+
+    inputs: list[str] = []
+    for name, value in vars(args).items():
+        if name.startswith("_") or name in _OUTPUT_ARGUMENTS:
+            continue
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(v, str) and v.lower().endswith(_DATA_SUFFIXES) and len(v) < 4096:
+                inputs.append(v)
+    catalog = getattr(args, "catalog", None)
+    catalog = catalog if isinstance(catalog, str) and catalog.endswith((".yaml", ".yml")) else None
+    named = getattr(args, "policy", None)  # --policy files given for the command
+    named = [named] if isinstance(named, str) else list(named or [])
+    policies = [p for p in named if isinstance(p, str) and Path(p).is_file()]
+    return policy_in_force(inputs, catalog=catalog, policies=policies)
 
 
 def _fail(args: argparse.Namespace, exc: BaseException, journal: OutputJournal) -> int:

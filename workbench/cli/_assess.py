@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write
+from .._io import write_table
 from ..errors import ParameterError
 from . import add_bundle_arguments, save_bundle_and_record
 from ._progress import Progress, add_progress_arguments, source_label
@@ -201,9 +201,7 @@ def run(args: argparse.Namespace) -> int:
     if args.per_record:
         with progress.phase("write", Path(args.per_record).name):
             frame = profile.per_record(suda=args.suda)
-            atomic_write(
-                args.per_record, lambda tmp: frame.to_csv(tmp, index=False), sources=sources
-            )
+            write_table(args.per_record, frame, sources=sources)
     return _report(args, profile, data)
 
 

@@ -165,6 +165,8 @@ def _export(args: argparse.Namespace) -> int:
     # with --truth) and what was done, names only
     args.direct_identifiers = result.release.mode
     args.release = release
+    # the files read: their policy (through the catalog beside them) is recorded with the output
+    args._record_inputs = [str(s) for s in result.sources if s is not None]
     added = [c for c, on in (("resident_id", args.truth), ("person_key", args.pseudonym)) if on]
     if args.json:
         from . import print_json

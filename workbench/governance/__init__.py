@@ -20,6 +20,7 @@ from .access import (
 )
 from .gate import Finding, GateResult, PolicyViolationError, gate, read_gate_log
 from .harmonize import Conflict, Harmonization, harmonize
+from .in_force import InForce, policy_in_force
 from .metrics import ProgrammeMetrics, programme_metrics
 from .policy import (
     POLICY_SCHEMA,
@@ -49,7 +50,7 @@ from .provenance import (
     verify_log,
 )
 from .retention import RetentionItem, RetentionReport, purge, retention_status
-from .reviews import Review, ReviewRegistry
+from .reviews import EthicsReview, EthicsReviews, Review, ReviewRegistry
 
 __all__ = [
     "DEFAULT_ROLES",
@@ -76,6 +77,10 @@ __all__ = [
     "RetentionReport",
     "Review",
     "ReviewRegistry",
+    "EthicsReview",
+    "EthicsReviews",
+    "InForce",
+    "policy_in_force",
     "TamperIssue",
     "Thresholds",
     "VerifyResult",

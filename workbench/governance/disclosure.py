@@ -42,7 +42,14 @@ from typing import Any
 
 from ..errors import ConfigError, ParameterError, ProvenanceError
 from .minimize import read_yaml_bounded
-from .oversight import OversightBody
+from .oversight import (
+    OversightBody,
+    Vote,
+    key_mismatch,
+    quorum_decision,
+    vote_payload,
+    why_not_eligible,
+)
 from .provenance import ProvenanceLog, parse_time, utc_now, verify_log
 from .signing import SigningKey
 
@@ -240,16 +247,6 @@ class DisclosureRequest:
 
 
 @dataclass(frozen=True)
-class Vote:
-    """One member's signed decision on a referral."""
-
-    member: str
-    decision: str
-    signed_at: str
-    reason: str = ""
-
-
-@dataclass(frozen=True)
 class Case:
     """A request and everything that happened to it, rebuilt from the register."""
 
@@ -301,15 +298,8 @@ class VoteResult:
 
 
 def _vote_payload(request_id: str, request_hash: str, member: str, decision: str, at: str) -> bytes:
-    doc = {
-        "kind": OP_VOTE,
-        "request_id": request_id,
-        "request_hash": request_hash,
-        "member": member,
-        "decision": decision,
-        "signed_at": at,
-    }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    subject = {"request_id": request_id, "request_hash": request_hash}
+    return vote_payload(OP_VOTE, subject, member, decision, at)
 
 
 def _iso(now: datetime | None) -> str:
@@ -482,23 +472,14 @@ class DisclosureRegister:
         """Why ``member_id`` may not vote on the case now (``None`` when they may)."""
         if b.outcome != REFERRED or b.decided_at is not None:
             return f"the request is already {b.outcome}; it is not open for votes"
-        if self.oversight.member(member_id) is None:
-            return f"{member_id!r} is not a member of {self.oversight.name}"
-        conflict = self.oversight.conflicts(member_id, (b.request.requester, b.officer))
-        if conflict:
-            role = (
-                "the requester" if conflict[0] == b.request.requester else "the referring officer"
-            )
-            return f"conflict of interest: {member_id!r} is {role}"
-        if any(v.member == member_id for v in b.votes):
-            return f"{member_id!r} has already voted"
-        return None
+        parties = {"the requester": b.request.requester, "the referring officer": b.officer}
+        return why_not_eligible(self.oversight, member_id, parties, b.votes)
 
     def _settle(self, b: _Building, at: str) -> None:
-        for decision in ("permit", "refuse"):
-            if sum(v.decision == decision for v in b.votes) >= self.oversight.quorum:
-                b.outcome = _DECISIONS[decision]
-                b.decided_at = at
+        decision = quorum_decision(self.oversight, b.votes, ("permit", "refuse"))
+        if decision is not None:
+            b.outcome = _DECISIONS[decision]
+            b.decided_at = at
 
     # ------------------------------------------------------------------------ writing
     def file(
@@ -573,13 +554,8 @@ class DisclosureRegister:
                 case.decided_at,
             )
             why = self._why_not(b, member_id)
-            member = self.oversight.member(member_id)
-            if (
-                why is None
-                and member is not None
-                and member_signing.public_text != member.public_key
-            ):
-                why = f"the key given is not {member_id!r}'s key ({member.fingerprint})"
+            if why is None:
+                why = key_mismatch(self.oversight, member_id, member_signing.public_text)
             if why is not None:
                 self.log.append(
                     OP_VOTE_REFUSED,

@@ -646,6 +646,24 @@ def default_gate_log_path() -> Path | None:
     return (prov.parent if prov else Path.cwd() / ".workbench") / "gate.jsonl"
 
 
+def _board_approval(catalog_path: Any, names: Any, policy_sha256: str) -> Any:
+    """The oversight board's ethics review approving this combination under this policy.
+
+    Read from ``governance/ethics.jsonl`` beside the catalog with the board of
+    ``governance/oversight.yaml`` (every vote's signature checked again); ``None`` without them.
+    """
+    if catalog_path is None:
+        return None
+    gov = Path(catalog_path).parent / "governance"
+    if not (gov / "ethics.jsonl").is_file() or not (gov / "oversight.yaml").is_file():
+        return None
+    from .oversight import load_oversight
+    from .reviews import EthicsReviews
+
+    reviews = EthicsReviews(gov / "ethics.jsonl", load_oversight(gov / "oversight.yaml"))
+    return reviews.approved(names, policy_sha256)
+
+
 def read_gate_log(path: str | os.PathLike | None = None) -> list[dict[str, Any]]:
     """Every gate result recorded, oldest first."""
     p = Path(path) if path is not None else default_gate_log_path()
@@ -799,7 +817,20 @@ def gate(
             )
         )
         rev = reg.find(t.names, pol.sha256)
-        if rev is not None:
+        board = None if rev is not None else _board_approval(t.catalog_path, t.names, pol.sha256)
+        if board is not None:
+            votes = ", ".join(f"{v.member} {v.decision}" for v in board.votes)
+            findings.append(
+                Finding(
+                    "review:combination",
+                    PASS,
+                    [v.member for v in board.votes],
+                    None,
+                    f"Combination approved by the oversight board in ethics review {board.id} "
+                    f"on {(board.decided_at or '')[:10]} ({votes}).",
+                )
+            )
+        elif rev is not None:
             findings.append(
                 Finding(
                     "review:combination",

@@ -17,9 +17,9 @@ from typing import Any
 from ..errors import ProvenanceError
 from .access import AccessLog, parse_now
 from .gate import read_gate_log
-from .provenance import ProvenanceLog, _iso, default_log_path, verify_log
+from .provenance import ProvenanceLog, _iso, default_log_path, parse_time, verify_log
 
-__all__ = ["ProgrammeMetrics", "programme_metrics"]
+__all__ = ["ProgrammeMetrics", "programme_metrics", "release_checks", "days_to_delete"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,22 @@ class ProgrammeMetrics:
         still open); ``None`` when no disclosure register is given.
     median_hours_to_disclosure_decision : float or None
         Median hours from a request's receipt to its decision (by the rules or the board).
+    releases_checked, releases_passing : int
+        Every gate check recorded in the (signed) provenance log -- each release candidate
+        checked, not only each target's latest -- and how many passed.
+    share_releases_passing : float or None
+        ``releases_passing / releases_checked``.
+    median_days_to_delete, max_days_to_delete : float or None
+        Days from an output's retention horizon to its deletion by ``retention --purge``, from
+        the purge records of the provenance log (0 when purged the moment it expired).
+    deletions : int
+        Outputs purged, with a recorded horizon.
+    overdue_deletions : int
+        Outputs past their horizon and still on disk now (the purge job is not running).
+    ethics_reviews : Mapping[str, int] or None
+        Ethics reviews by outcome (approved, rejected, open); ``None`` without an ethics log.
+    median_hours_to_ethics_decision : float or None
+        Median hours from an ethics review's filing to the board's quorum.
     """
 
     now: str
@@ -73,6 +89,15 @@ class ProgrammeMetrics:
     provenance_signed: bool | None = None
     disclosure_requests: MappingProxyType | None = None
     median_hours_to_disclosure_decision: float | None = None
+    releases_checked: int = 0
+    releases_passing: int = 0
+    share_releases_passing: float | None = None
+    median_days_to_delete: float | None = None
+    max_days_to_delete: float | None = None
+    deletions: int = 0
+    overdue_deletions: int = 0
+    ethics_reviews: MappingProxyType | None = None
+    median_hours_to_ethics_decision: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,7 +118,38 @@ class ProgrammeMetrics:
             if self.disclosure_requests is None
             else dict(self.disclosure_requests),
             "median_hours_to_disclosure_decision": self.median_hours_to_disclosure_decision,
+            "releases_checked": self.releases_checked,
+            "releases_passing": self.releases_passing,
+            "share_releases_passing": self.share_releases_passing,
+            "median_days_to_delete": self.median_days_to_delete,
+            "max_days_to_delete": self.max_days_to_delete,
+            "deletions": self.deletions,
+            "overdue_deletions": self.overdue_deletions,
+            "ethics_reviews": None if self.ethics_reviews is None else dict(self.ethics_reviews),
+            "median_hours_to_ethics_decision": self.median_hours_to_ethics_decision,
         }
+
+
+def release_checks(records: list[dict[str, Any]]) -> tuple[int, int]:
+    """(checked, passed) over every ``check`` record: each release candidate's gate result."""
+    checks = [r for r in records if r.get("operation") == "check"]
+    passed = sum(1 for r in checks if (r.get("parameters") or {}).get("passed") is True)
+    return len(checks), passed
+
+
+def days_to_delete(records: list[dict[str, Any]]) -> list[float]:
+    """Days from each purged output's horizon to the purge that deleted it (never negative)."""
+    out = []
+    for r in records:
+        if r.get("operation") != "purge":
+            continue
+        for item in r.get("inputs") or []:
+            horizon = item.get("horizon") if isinstance(item, dict) else None
+            if not horizon:
+                continue  # purged before horizons were recorded: not measurable
+            delta = parse_time(r["timestamp"]) - parse_time(horizon)
+            out.append(max(0.0, delta.total_seconds() / 86400))
+    return out
 
 
 def programme_metrics(
@@ -102,11 +158,16 @@ def programme_metrics(
     access_log: str | os.PathLike | AccessLog | None = None,
     now: str | date | datetime | None = None,
     disclosure: Any = None,
+    ethics: Any = None,
+    catalog: Any = None,
 ) -> ProgrammeMetrics:
     """Compute :class:`ProgrammeMetrics` from the gate, provenance and access logs.
 
     ``disclosure`` is a :class:`~workbench.governance.disclosure.DisclosureRegister`: its
-    requests by outcome and time to decision join the metrics.
+    requests by outcome and time to decision join the metrics. ``ethics`` is an
+    :class:`~workbench.governance.reviews.EthicsReviews` log (reviews by outcome, time to the
+    board's decision). ``catalog`` resolves the current retention of outputs for the overdue
+    count (as ``workbench retention --catalog``).
     """
     now_dt = parse_now(now)
     runs = read_gate_log(gate_log)
@@ -149,6 +210,16 @@ def programme_metrics(
         from .disclosure import disclosure_statistics
 
         dstats = disclosure_statistics(disclosure.cases())
+    checked, passed_checks = release_checks(records)
+    deletes = days_to_delete(records)
+    overdue_del = 0
+    if plog is not None and records and intact:
+        from .retention import retention_status
+
+        overdue_del = len(retention_status(plog, catalog=catalog, now=now_dt).due)
+    estats = None
+    if ethics is not None:
+        estats = ethics.statistics()
     return ProgrammeMetrics(
         now=_iso(now_dt),
         datasets_checked=len(latest),
@@ -169,4 +240,15 @@ def programme_metrics(
         median_hours_to_disclosure_decision=None
         if dstats is None
         else dstats["median_hours_to_decision"],
+        releases_checked=checked,
+        releases_passing=passed_checks,
+        share_releases_passing=(passed_checks / checked) if checked else None,
+        median_days_to_delete=float(statistics.median(deletes)) if deletes else None,
+        max_days_to_delete=max(deletes) if deletes else None,
+        deletions=len(deletes),
+        overdue_deletions=overdue_del,
+        ethics_reviews=None if estats is None else MappingProxyType(dict(estats["by_outcome"])),
+        median_hours_to_ethics_decision=None
+        if estats is None
+        else estats["median_hours_to_decision"],
     )

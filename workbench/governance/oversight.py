@@ -17,10 +17,11 @@ conflicted (the requester, or the officer who referred the matter)::
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,16 @@ from ..errors import ConfigError, KeyMissingError, PrivacyWarning
 from .minimize import read_yaml_bounded
 from .signing import fingerprint, load_public_key, verify_signature
 
-__all__ = ["Member", "OversightBody", "load_oversight"]
+__all__ = [
+    "Member",
+    "OversightBody",
+    "Vote",
+    "load_oversight",
+    "vote_payload",
+    "why_not_eligible",
+    "key_mismatch",
+    "quorum_decision",
+]
 
 MAX_MEMBERS = 100
 _PUBLIC_RE = re.compile(r"^[A-Za-z0-9+/]{43}=$")
@@ -139,3 +149,71 @@ class OversightBody:
 def load_oversight(path: str | os.PathLike) -> OversightBody:
     """Read and validate the oversight-body file."""
     return OversightBody.from_dict(read_yaml_bounded(path, "oversight file"), str(path))
+
+
+# --------------------------------------------------------------------- board decisions
+# One definition of how the board decides, used by disclosure referrals and ethics reviews.
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One member's signed decision on a matter before the board."""
+
+    member: str
+    decision: str
+    signed_at: str
+    reason: str = ""
+
+
+def vote_payload(
+    kind: str, subject: Mapping[str, str], member: str, decision: str, at: str
+) -> bytes:
+    """The bytes a member signs: the kind of matter, what it is (id and hash), who, what, when.
+
+    The subject's hash ties the vote to the exact matter filed, so a vote cannot be moved to
+    another request or review.
+    """
+    doc = {"kind": kind, **subject, "member": member, "decision": decision, "signed_at": at}
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def why_not_eligible(
+    body: OversightBody,
+    member_id: str,
+    parties: Mapping[str, str],
+    votes: Sequence[Vote],
+) -> str | None:
+    """Why ``member_id`` may not vote on a matter (``None`` when they may).
+
+    ``parties`` maps a role in the matter ("the requester", "the referring officer", "the
+    applicant") to who holds it; a member who is one of them is conflicted and refused.
+    """
+    if body.member(member_id) is None:
+        return f"{member_id!r} is not a member of {body.name}"
+    for role, who in parties.items():
+        if body.conflicts(member_id, (who,)):
+            return f"conflict of interest: {member_id!r} is {role}"
+    if any(v.member == member_id for v in votes):
+        return f"{member_id!r} has already voted"
+    return None
+
+
+def key_mismatch(body: OversightBody, member_id: str, signing_public_text: str) -> str | None:
+    """Why a signing key is not ``member_id``'s published key (``None`` when it is)."""
+    member = body.member(member_id)
+    if member is not None and signing_public_text != member.public_key:
+        return f"the key given is not {member_id!r}'s key ({member.fingerprint})"
+    return None
+
+
+def quorum_decision(
+    body: OversightBody, votes: Sequence[Vote], decisions: Sequence[str]
+) -> str | None:
+    """The decision ``quorum`` distinct counted votes agree on, or ``None`` while none does.
+
+    Votes reaching here are already checked (distinct, unconflicted members, their own keys).
+    """
+    for decision in decisions:
+        if sum(v.decision == decision for v in votes) >= body.quorum:
+            return decision
+    return None

@@ -43,6 +43,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .._crypto import ENCRYPTION_KEY_ENV
 from .._io import atomic_write_text, sha256_file
 from ..errors import ParameterError, ProvenanceError, WorkbenchError
 from .signing import (
@@ -137,6 +138,9 @@ def _secret_values() -> list[str]:
     key = os.environ.get("WORKBENCH_PSEUDONYM_KEY")
     if key and key.strip():
         out.append(key)
+    enc = os.environ.get(ENCRYPTION_KEY_ENV, "").strip()
+    if enc and not os.path.isfile(enc):  # the key itself, not the path of its file
+        out.append(enc)
     signing = os.environ.get(PROVENANCE_KEY_ENV, "").strip()
     if is_inline_key(signing):  # PEM or base64 key material, not a path
         out.append(signing)
@@ -244,6 +248,19 @@ def _describe_data(item: Any) -> dict[str, Any]:
         raise ParameterError(
             "inputs/outputs", type(item).__name__, "file paths, Datasets, frames or dicts"
         ) from None
+
+
+def _input_paths(items: Iterable[Any]) -> list[str]:
+    """The file paths among a record's inputs (paths, Datasets with a source, dicts)."""
+    out = []
+    for item in items:
+        if isinstance(item, str | os.PathLike):
+            out.append(str(item))
+        elif isinstance(item, Mapping) and isinstance(item.get("path"), str):
+            out.append(item["path"])
+        elif isinstance(getattr(item, "source", None), str):
+            out.append(item.source)
+    return out
 
 
 def _policy_ref(policy: Any) -> dict[str, Any] | None:
@@ -690,6 +707,11 @@ def record_operation(
         if path is None:
             return None
         target = ProvenanceLog(path)
+    inputs = list(inputs)
+    if policy is None:  # the policy in force for the inputs, so retention knows every output
+        from .in_force import policy_in_force
+
+        policy = policy_in_force(_input_paths(inputs)).policy
     if recipe is not None and "argv" in recipe and "cwd" not in recipe:
         recipe = {**recipe, "cwd": str(Path.cwd())}
     return target.append(
@@ -1286,6 +1308,23 @@ def _replay_argv(
     return out
 
 
+def _same_plaintext(a: Path, b: Path) -> bool:
+    """Whether two encrypted files decrypt to the same content (False if either cannot).
+
+    The key comes from ``WORKBENCH_ENCRYPTION_KEY`` (a recorded key file is redacted, as the
+    pseudonym key's is: secrets for a replay come from the environment).
+    """
+    from .._crypto import content_sha256, is_encrypted, load_encryption_key
+
+    if not (is_encrypted(a) and is_encrypted(b)):
+        return False
+    try:
+        key = load_encryption_key()
+        return content_sha256(a, key) == content_sha256(b, key)
+    except WorkbenchError:
+        return False
+
+
 def _select_record(plog: ProvenanceLog, record: int | None) -> dict[str, Any]:
     chosen = None
     for rec in plog.iter_records():
@@ -1341,7 +1380,8 @@ def replay(
     if _contains_redacted(recipe):
         raise ProvenanceError(
             f"{where}: the recipe contains a redacted secret; pass secrets through "
-            "the environment (WORKBENCH_PSEUDONYM_KEY) so that runs can be replayed"
+            "the environment (WORKBENCH_PSEUDONYM_KEY, WORKBENCH_ENCRYPTION_KEY) so that runs "
+            "can be replayed"
         )
     items = [i for i in rec.get("inputs") or [] if isinstance(i, Mapping)]
     for item in items:
@@ -1441,17 +1481,21 @@ def replay(
         else:
             raise ProvenanceError(f"{where}: recipe needs 'argv' or 'operation'")
         compared = []
+        by_content = 0
         for o in outputs:
             new = Path(mapping[os.path.normpath(o["path"])])
             disk = Path(o["path"])
-            compared.append(
-                (
-                    o["path"],
-                    o.get("sha256"),
-                    sha256_file(new) if new.is_file() else None,
-                    sha256_file(disk) if disk.is_file() else None,
-                )
-            )
+            new_hash = sha256_file(new) if new.is_file() else None
+            disk_hash = sha256_file(disk) if disk.is_file() else None
+            if (
+                new_hash is not None
+                and disk_hash is not None
+                and new_hash != disk_hash
+                and _same_plaintext(new, disk)
+            ):
+                new_hash = disk_hash  # encrypted: fresh nonces, identical decrypted content
+                by_content += 1
+            compared.append((o["path"], o.get("sha256"), new_hash, disk_hash))
     ok = bool(compared) and all(r is not None and r == n == d for _, r, n, d in compared)
     if not compared:
         msg = "the record has no file outputs to compare"
@@ -1459,6 +1503,7 @@ def replay(
         msg = (
             f"replayed record {index} ({op}): all {len(compared)} output hash(es) match, "
             "re-run and on disk"
+            + (f" ({by_content} encrypted: by decrypted content)" if by_content else "")
         )
     else:
         problems = []

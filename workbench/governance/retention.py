@@ -220,7 +220,16 @@ def purge(
     for item in report.items:
         if item.status == "due" and sha256_file(item.path) == item.sha256:
             Path(item.path).unlink()
-            deleted.append({"path": item.path, "sha256": item.sha256})
+            # the horizon is kept so that "time to delete" (horizon -> deletion) is measurable
+            # from the signed log alone (workbench.governance.metrics)
+            deleted.append(
+                {
+                    "path": item.path,
+                    "sha256": item.sha256,
+                    "policy": item.policy,
+                    "horizon": item.horizon,
+                }
+            )
             item = RetentionItem(**{**item.__dict__, "status": "purged"})
         items.append(item)
     seq = None
