@@ -374,7 +374,10 @@ def test_cli_anonymize_from_postgres_equals_the_csv(pgenv, tmp_path, capsys):
     args = ["--qi", ",".join(QIS), "--k", "5", "--json"]
     a, b = tmp_path / "pg.csv", tmp_path / "csv.csv"
     assert cli_main(["anonymize", f"{url}?table=clinic", *args, "--output", str(a)]) == 0
-    assert cli_main(["anonymize", str(CITY / "clinic_visits.csv"), *args, "--output", str(b)]) == 0
+    # a copy away from the city catalog, whose clinic policy encrypts outputs at rest
+    plain = tmp_path / "clinic_visits.csv"
+    plain.write_bytes((CITY / "clinic_visits.csv").read_bytes())
+    assert cli_main(["anonymize", str(plain), *args, "--output", str(b)]) == 0
     capsys.readouterr()
     pa_, pb = pd.read_csv(a, dtype=str), pd.read_csv(b, dtype=str)
     assert "visit_id" not in pa_.columns
