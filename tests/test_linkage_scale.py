@@ -219,3 +219,26 @@ def test_planted_matches_recovered_where_pairwise_posteriors_find_none(monkeypat
     assert res.many_matches == 0.0  # one-to-one posteriors above 0.5: one candidate at most
     # calibrated: the expected count is within 10 % of the correct claims
     assert res.expected_reidentifications == pytest.approx(res.correct_reidentifications, rel=0.1)
+
+
+def test_scored_pairs_stay_in_the_engine(monkeypatch) -> None:
+    """Splink's predictions are reduced in DuckDB; no pair table is brought into pandas (#12)."""
+    from splink.internals.linker_components.inference import LinkerInference
+
+    predict = LinkerInference.predict
+    calls = []
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the scored pairs were materialized in Python")
+
+    def guarded(self, *args, **kwargs):
+        pairs = predict(self, *args, **kwargs)
+        for method in ("as_pandas_dataframe", "as_record_list", "as_pyarrow_table", "as_dict"):
+            setattr(pairs, method, refuse)  # the instance's, not Splink's class
+        calls.append(pairs)
+        return pairs
+
+    monkeypatch.setattr(LinkerInference, "predict", guarded)
+    released, attacker = _voter_roll(4_000, 2_000)
+    res = link_probabilistic(released, attacker, on="dob,sex,postal_code", truth="pid")
+    assert len(calls) == 1 and res.scored_pairs > 0 and res.precision >= 0.95
