@@ -115,10 +115,14 @@ print(t.num_rows)
 """
 
 
+#: one untimed run of each command first (bytecode caches, file cache); ``--no-warm-up`` skips it
+WARM_UP = True
+
+
 def _alternate(cases: dict[str, list[str]], runs: int) -> dict:
     """Run each command ``runs`` times, alternating them; median time, max peak memory."""
     samples: dict[str, list[dict]] = {k: [] for k in cases}
-    for cmd in cases.values():  # warm: bytecode caches and the file cache, not timed
+    for cmd in cases.values() if WARM_UP else ():  # warm: not timed
         _run(cmd)
     for _ in range(runs):
         for name, cmd in cases.items():
@@ -129,6 +133,7 @@ def _alternate(cases: dict[str, list[str]], runs: int) -> dict:
             "seconds": [round(s["seconds"], 3) for s in runs_],
             "median_cpu_s": statistics.median(s["cpu_s"] for s in runs_),
             "peak_mb": max(s["maxrss_mb"] for s in runs_),
+            "stdout": runs_[-1]["stdout"],
         }
         for name, runs_ in samples.items()
     }
@@ -282,7 +287,7 @@ def bench_link(rows: int, runs: int, probabilistic: bool = False) -> dict:
     name = "workbench_link_probabilistic" if probabilistic else "workbench_link"
     baseline = [sys.executable, "-c", _JOIN_BASELINE, str(files["released"]), str(files["roll"])]
     res = _alternate({"duckdb_join": baseline, name: cmd}, runs)
-    doc = json.loads(_run(cmd)["stdout"])  # the result, for the record (not timed)
+    doc = json.loads(res[name]["stdout"])  # the last timed run's result, for the record
     keys = (
         "released_records",
         "attacker_records",
@@ -315,12 +320,22 @@ COMMANDS = {
 }
 
 
+def _drop_stdout(doc: dict) -> None:
+    for value in doc.values():
+        if isinstance(value, dict):
+            value.pop("stdout", None)
+            _drop_stdout(value)
+
+
 def main() -> None:
+    global WARM_UP
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     ap.add_argument("--commands", nargs="+", choices=sorted(COMMANDS), default=["assess"])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-warm-up", action="store_true", help="skip the untimed first runs")
     args = ap.parse_args()
+    WARM_UP = not args.no_warm_up
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     doc.update(
         {
@@ -336,7 +351,9 @@ def main() -> None:
     for rows in args.rows:
         for command in args.commands:
             res = COMMANDS[command](rows, args.runs)
+            _drop_stdout(res)
             res["load_average"] = os.getloadavg()
+            res["warm_up"] = WARM_UP
             res["runs"] = args.runs
             cases[f"{command}/{rows}"] = res
             RESULTS.parent.mkdir(parents=True, exist_ok=True)

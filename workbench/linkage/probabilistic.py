@@ -582,7 +582,11 @@ def _one_to_one(
                pow(2.0, match_weight) * {1 - prior!r} / {prior!r} AS bf
         FROM {src}"""
     )
-    sums = con.execute("SELECT sum(bf) FROM _wb_pairs GROUP BY r_id").fetchnumpy()
+    # ordered sums: the same floats in the same order on every run (parallel aggregation
+    # would otherwise change the last bits, and with them pi and the posteriors)
+    sums = con.execute(
+        "SELECT sum(bf ORDER BY a_id) AS b FROM _wb_pairs GROUP BY r_id ORDER BY r_id"
+    ).fetchnumpy()
     b = np.asarray(next(iter(sums.values())), dtype=float) if sums else np.zeros(0)
     n_without = max(n_released - len(b), 0)
     pi = min(max(prior * n_attacker, 1e-9), 1 - 1e-9)
@@ -601,7 +605,9 @@ def _one_to_one(
     df = con.execute(
         f"""SELECT r_id, a_id, p AS match_probability FROM (
               SELECT r_id, a_id,
-                     {lam!r} * bf / ({base!r} + {lam!r} * sum(bf) OVER (PARTITION BY r_id)) AS p
+                     {lam!r} * bf / ({base!r} + {lam!r} * sum(bf) OVER (
+                       PARTITION BY r_id ORDER BY a_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS p
               FROM _wb_pairs)
             WHERE p >= {float(threshold)!r}
             ORDER BY r_id, a_id"""
