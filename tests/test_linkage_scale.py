@@ -240,5 +240,7 @@ def test_scored_pairs_stay_in_the_engine(monkeypatch) -> None:
 
     monkeypatch.setattr(LinkerInference, "predict", guarded)
     released, attacker = _voter_roll(4_000, 2_000)
-    res = link_probabilistic(released, attacker, on="dob,sex,postal_code", truth="pid")
+    res = link_probabilistic(
+        released, attacker, on="dob,sex,postal_code", truth="pid", u_max_pairs=50_000
+    )
     assert len(calls) == 1 and res.scored_pairs > 0 and res.precision >= 0.95
