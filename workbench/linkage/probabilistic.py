@@ -331,7 +331,9 @@ def link_probabilistic(
     released, attacker, on, truth, reference_date, crosswalk, pair
         As in :func:`~workbench.linkage.link_exact`; the truth column is never compared.
     threshold : float
-        Match probability at or above which a candidate pair is accepted, in (0, 1).
+        One-to-one match probability (the posterior that the attacker record is *the* match of
+        the released record) at or above which a candidate is accepted, in (0, 1). Above 0.5
+        a record has at most one accepted candidate.
     seed : int
         Seed of the random sampling used to estimate ``u`` (same seed, same result).
     u_max_pairs : float
