@@ -12,6 +12,10 @@ code, marital status, income band, a diagnosis), written once to ``bench/data/sc
 within 2x of DuckDB's; ``anonymize`` with automatic hierarchies within 1.3x of the same run with
 given hierarchies.
 
+``link`` and ``link_probabilistic`` link a generated release (half of a population, with typos)
+against the population's voter roll (``ensure_link_data``); their baseline is the bare DuckDB
+join of the two files' GROUP BY tables on the shared facts.
+
 Usage::
 
     .venv/bin/python bench/scaling.py --rows 1000000 10000000
@@ -111,10 +115,14 @@ print(t.num_rows)
 """
 
 
+#: one untimed run of each command first (bytecode caches, file cache); ``--no-warm-up`` skips it
+WARM_UP = True
+
+
 def _alternate(cases: dict[str, list[str]], runs: int) -> dict:
     """Run each command ``runs`` times, alternating them; median time, max peak memory."""
     samples: dict[str, list[dict]] = {k: [] for k in cases}
-    for cmd in cases.values():  # warm: bytecode caches and the file cache, not timed
+    for cmd in cases.values() if WARM_UP else ():  # warm: not timed
         _run(cmd)
     for _ in range(runs):
         for name, cmd in cases.items():
@@ -125,6 +133,7 @@ def _alternate(cases: dict[str, list[str]], runs: int) -> dict:
             "seconds": [round(s["seconds"], 3) for s in runs_],
             "median_cpu_s": statistics.median(s["cpu_s"] for s in runs_),
             "peak_mb": max(s["maxrss_mb"] for s in runs_),
+            "stdout": runs_[-1]["stdout"],
         }
         for name, runs_ in samples.items()
     }
@@ -174,6 +183,7 @@ def bench_anonymize(rows: int, runs: int) -> dict:
         given = _save_auto_hierarchies(path, Path(tmp))
         base = [WORKBENCH, "anonymize", str(path), "--qi", qi, "--k", "5", "--json"]
         cases = {
+            "duckdb_group_by": [sys.executable, "-c", _BASELINE, str(path), "parquet", qi],
             "auto_hierarchies": base,
             "given_hierarchies": [
                 *base,
@@ -184,10 +194,13 @@ def bench_anonymize(rows: int, runs: int) -> dict:
     auto, given = res["auto_hierarchies"], res["given_hierarchies"]
     res["time_ratio"] = auto["median_s"] / given["median_s"]
     res["cpu_ratio"] = auto["median_cpu_s"] / given["median_cpu_s"]
+    res["ratio_to_duckdb"] = auto["median_s"] / res["duckdb_group_by"]["median_s"]
+    res["memory_ratio_to_duckdb"] = auto["peak_mb"] / res["duckdb_group_by"]["peak_mb"]
     print(
         f"anonymize {rows:>8,} auto {res['auto_hierarchies']['median_s']:7.2f} s | given "
         f"{res['given_hierarchies']['median_s']:7.2f} s | ratio {res['time_ratio']:.2f}x "
-        f"cpu {res['cpu_ratio']:.2f}x",
+        f"cpu {res['cpu_ratio']:.2f}x | to DuckDB GROUP BY {res['ratio_to_duckdb']:.2f}x "
+        f"memory {auto['peak_mb']:.0f} MB ({res['memory_ratio_to_duckdb']:.2f}x)",
         flush=True,
     )
     return res
@@ -208,19 +221,121 @@ def _save_auto_hierarchies(path: Path, out: Path) -> dict[str, Path]:
     return files
 
 
+def ensure_link_data(rows: int) -> dict[str, Path]:
+    """A voter roll of ``rows`` people and a release of half of them, with typos (seeded).
+
+    Shared facts: birth date (70 years), sex, a 5-digit postal code (400 codes): about
+    ``rows / 20M`` random exact agreements per released record, so exact linkage's unique
+    matches are mostly right; 5 % of released birth dates are a day off, 4 % of postal codes
+    have a wrong first digit. ``person_id`` is the ground truth (``--truth``), never compared.
+    """
+    import duckdb
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    out = {n: DATA / f"link_{n}_{rows}.parquet" for n in ("released", "roll")}
+    if all(p.exists() for p in out.values()):
+        return out
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    u = "(hash(i, {s}) % 1000000) / 1000000.0"
+    roll = f"""
+        SELECT i AS person_id,
+          DATE '1940-01-01' + (floor(70 * 365 * {u.format(s=21)}))::INTEGER AS birth_date,
+          CASE WHEN {u.format(s=22)} < 0.5 THEN 'F' ELSE 'M' END AS sex,
+          (10000 + floor(400 * {u.format(s=23)}))::INTEGER::VARCHAR AS postal_code
+        FROM range({rows}) t(i)
+    """
+    released = f"""
+        SELECT person_id,
+          CASE WHEN hash(person_id, 91) % 20 = 0 THEN birth_date + 1 ELSE birth_date END
+            AS birth_date, sex,
+          CASE WHEN hash(person_id, 92) % 25 = 0 THEN '9' || substr(postal_code, 2)
+               ELSE postal_code END AS postal_code,
+          ['none', 'asthma', 'diabetes'][1 + (hash(person_id, 94) % 3)::INTEGER] AS diagnosis
+        FROM ({roll}) WHERE hash(person_id, 93) % 2 = 0
+    """
+    for name, query in (("roll", roll), ("released", released)):
+        tmp = out[name].with_name(out[name].name + ".tmp")
+        con.execute(f"COPY ({query}) TO '{tmp}' (FORMAT parquet)")
+        os.replace(tmp, out[name])
+    return out
+
+
+_JOIN_BASELINE = r"""
+import sys, duckdb
+released, roll = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+keys = "birth_date, sex, postal_code"
+q = (
+    f"WITH r AS (SELECT {keys}, count(*) AS fr FROM read_parquet('{released}') GROUP BY ALL), "
+    f"a AS (SELECT {keys}, count(*) AS fa FROM read_parquet('{roll}') GROUP BY ALL) "
+    "SELECT count(*), sum(fr * 1.0 / fa), sum(CASE WHEN fa = 1 THEN fr END) "
+    f"FROM r JOIN a USING ({keys})"
+)
+print(con.sql(q).fetchall())
+"""
+
+
+def bench_link(rows: int, runs: int, probabilistic: bool = False) -> dict:
+    """``workbench link`` (exact or probabilistic) against the bare DuckDB GROUP BY join."""
+    files = ensure_link_data(rows)
+    cmd = [WORKBENCH, "link", str(files["released"]), str(files["roll"]), "--truth", "person_id"]
+    cmd += ["--reference-date", "2026-01-01", "--json"]
+    if probabilistic:
+        cmd.append("--probabilistic")
+    name = "workbench_link_probabilistic" if probabilistic else "workbench_link"
+    baseline = [sys.executable, "-c", _JOIN_BASELINE, str(files["released"]), str(files["roll"])]
+    res = _alternate({"duckdb_join": baseline, name: cmd}, runs)
+    doc = json.loads(res[name]["stdout"])  # the last timed run's result, for the record
+    keys = (
+        "released_records",
+        "attacker_records",
+        "one_match",
+        "correct_unique_matches",
+        "correct_reidentifications",
+        "precision",
+        "recall",
+        "scored_pairs",
+    )
+    res["result"] = {k: doc[k] for k in keys if k in doc}
+    ours, base = res[name], res["duckdb_join"]
+    res["time_ratio"] = ours["median_s"] / base["median_s"]
+    res["memory_ratio"] = ours["peak_mb"] / base["peak_mb"]
+    print(
+        f"{name} {rows:>11,} workbench {ours['median_s']:7.2f} s {ours['peak_mb']:7.0f} MB | "
+        f"duckdb {base['median_s']:7.2f} s {base['peak_mb']:7.0f} MB | ratio time "
+        f"{res['time_ratio']:.2f}x memory {res['memory_ratio']:.2f}x | {res['result']}",
+        flush=True,
+    )
+    return res
+
+
 COMMANDS = {
+    "link": bench_link,
+    "link_probabilistic": lambda rows, runs: bench_link(rows, runs, probabilistic=True),
     "assess": bench_assess,
     "assess_coarse": lambda rows, runs: bench_assess(rows, runs, COARSE_QIS),
     "anonymize": bench_anonymize,
 }
 
 
+def _drop_stdout(doc: dict) -> None:
+    for value in doc.values():
+        if isinstance(value, dict):
+            value.pop("stdout", None)
+            _drop_stdout(value)
+
+
 def main() -> None:
+    global WARM_UP
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     ap.add_argument("--commands", nargs="+", choices=sorted(COMMANDS), default=["assess"])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-warm-up", action="store_true", help="skip the untimed first runs")
     args = ap.parse_args()
+    WARM_UP = not args.no_warm_up
     doc = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     doc.update(
         {
@@ -236,7 +351,10 @@ def main() -> None:
     for rows in args.rows:
         for command in args.commands:
             res = COMMANDS[command](rows, args.runs)
+            _drop_stdout(res)
             res["load_average"] = os.getloadavg()
+            res["warm_up"] = WARM_UP
+            res["runs"] = args.runs
             cases[f"{command}/{rows}"] = res
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             tmp = RESULTS.with_suffix(".tmp")

@@ -12,11 +12,16 @@ Comparison levels by common form: dates exact / one or two edits (typos); years 
 within one / within two years (the off-by-one of age from birth year, and data-entry slips);
 postal codes exact / one edit / same 3-digit prefix; everything else exact.
 
+Match probabilities are one-to-one posteriors (see :func:`_one_to_one`): a person appears at
+most once in the attacker's file, so a released record's candidates share its probability of
+being linkable. Splink's pairwise posterior ignores that and, with a pair prior falling as
+``1 / n_attacker``, scores no pair at all on files of a million rows (#12).
+
 The attacker's decision rule: for each released record, the attacker-side candidates whose
 match probability reaches ``threshold``; the top-scoring candidate is claimed (ties -> lowest
 row). The expected number of correct re-identifications sums, over released records with a
-candidate, ``p_top / sum(p)`` - the posterior that the top candidate is the right one if exactly
-one candidate is; with equal scores this is the ``1 / f_A`` of exact linkage.
+candidate, the top candidate's posterior; with ``f_A`` equal candidates and every released
+person in the attacker's file this is the ``1 / f_A`` of exact linkage.
 """
 
 from __future__ import annotations
@@ -326,7 +331,9 @@ def link_probabilistic(
     released, attacker, on, truth, reference_date, crosswalk, pair
         As in :func:`~workbench.linkage.link_exact`; the truth column is never compared.
     threshold : float
-        Match probability at or above which a candidate pair is accepted, in (0, 1).
+        One-to-one match probability (the posterior that the attacker record is *the* match of
+        the released record) at or above which a candidate is accepted, in (0, 1). Above 0.5
+        a record has at most one accepted candidate.
     seed : int
         Seed of the random sampling used to estimate ``u`` (same seed, same result).
     u_max_pairs : float
@@ -369,8 +376,8 @@ def link_probabilistic(
         cand[counts.index.to_numpy()] = counts.to_numpy()
         first = grp.head(1)
         top_row[first["r_id"].to_numpy()] = first["a_id"].to_numpy()
-        sums = grp["match_probability"].sum()
-        expected = float((first.set_index("r_id")["match_probability"] / sums).sum())
+        # one-to-one posteriors already share each record's probability among its candidates
+        expected = float(first["match_probability"].sum())
     kwargs: dict[str, Any] = {}
     if truth is not None:
         tr, ta = _truth_codes(r, a, truth)
@@ -476,28 +483,138 @@ def _run_splink(
                     estimate_without_term_frequencies=True,
                     max_pairs=float(em_pairs) if rule.pairs > em_pairs else None,
                 )
-            pred = linker.inference.predict(
-                threshold_match_probability=threshold, warning_mode="never"
-            )
-            df = pred.as_pandas_dataframe()
             weights = _weights(linker)
+            prior = _pair_prior(linker)
+            floor = _SCORE_FLOOR / prior  # Bayes factor below which no pair is kept
+            pred = linker.inference.predict(
+                threshold_match_weight=float(np.log2(_SCORE_FLOOR / (1 - prior))),
+                warning_mode="never",
+            )
+            out = _one_to_one(
+                db.duckdb_con,
+                pred.physical_name,
+                prior=prior,
+                n_attacker=len(pair.right),
+                n_released=len(pair.left),
+                unscored_m=_unscored_m_mass(weights, floor),
+                threshold=threshold,
+            )
         finally:
             with contextlib.suppress(Exception):
                 db.duckdb_con.close()
-    if len(df) == 0:
-        return pd.DataFrame({"r_id": [], "a_id": [], "match_probability": []}), weights
-    left_is_attacker = df["source_dataset_l"].astype(str) == "a_attacker"
-    a_id = np.where(left_is_attacker, df["unique_id_l"], df["unique_id_r"]).astype(np.int64)
-    r_id = np.where(left_is_attacker, df["unique_id_r"], df["unique_id_l"]).astype(np.int64)
-    out = pd.DataFrame(
-        {
-            "r_id": r_id,
-            "a_id": a_id,
-            "match_probability": df["match_probability"].astype(float).to_numpy(),
-        }
+    return out, weights
+
+
+#: pairs whose prior odds times Bayes factor is below this are not scored (see _one_to_one)
+_SCORE_FLOOR = 1e-4
+
+
+def _pair_prior(linker: Any) -> float:
+    """Splink's ``probability_two_random_records_match`` (estimated from exact agreement)."""
+    model = linker.misc.save_model_to_json()
+    lam = float(model.get("probability_two_random_records_match", 1e-4))
+    return min(max(lam, 1e-15), 0.5)
+
+
+def _unscored_m_mass(weights: dict[str, Any], floor: float) -> float:
+    """Share of true matches whose Bayes factor falls below ``floor`` (never scored).
+
+    Enumerates the comparison levels' product under the trained ``m`` (at most a few thousand
+    combinations). Their realised Bayes factors sum, over the attacker's records, to about
+    ``n_attacker * m(unscored)`` (the expectation of ``m/u`` under ``u`` restricted to the
+    region), which is what the one-to-one posterior adds for them.
+    """
+    tables = []
+    for levels in weights.values():
+        rows = [
+            (float(lvl["m"]), float(lvl["u"]))
+            for lvl in levels
+            if lvl.get("m") is not None and lvl.get("u")
+        ]
+        if rows:
+            tables.append(rows)
+    if not tables or np.prod([len(t) for t in tables]) > 1_000_000:
+        return 0.0
+    mass = 0.0
+    for combo in itertools.product(*tables):
+        m = float(np.prod([c[0] for c in combo]))
+        bf = float(np.prod([c[0] / c[1] for c in combo]))
+        if bf < floor:
+            mass += m
+    return min(mass, 1.0)
+
+
+def _one_to_one(
+    con: Any,
+    table: str,
+    prior: float,
+    n_attacker: int,
+    n_released: int,
+    unscored_m: float,
+    threshold: float,
+    iterations: int = 200,
+) -> pd.DataFrame:
+    """Posterior that each scored attacker record is *the* match of its released record.
+
+    Fellegi-Sunter scores each pair alone: ``p = lam BF / (1 - lam + lam BF)`` with the pair
+    prior ``lam`` falling as ``1 / n_attacker``. On large files (the files of #12: 1M rows)
+    no pair reaches a fixed threshold even when it is the released record's only candidate,
+    because the pairwise model ignores that a person appears at most once in the attacker's
+    file. With that constraint (Sadinle 2017, "Bayesian estimation of bipartite matchings for
+    record linkage", JASA 112(518), in its per-record form), a released record is in the
+    attacker's file with probability ``pi`` (the share of linkable released records), at any
+    of the ``n_attacker`` positions alike, and the posterior of candidate ``j`` is
+
+        (pi / n_A) BF_j / ((1 - pi) + pi * m(unscored) + (pi / n_A) * sum_k BF_k)
+
+    the sum over the record's scored candidates; ``m(unscored)`` stands for the attacker
+    records below the scoring floor (their Bayes factors sum to about ``n_A m(unscored)``).
+    A unique candidate is then judged by how many random records would share its agreement
+    (``n_A / BF``) and by ``pi``, which do not shrink with N. ``pi`` is estimated by EM on the
+    scored pairs (the mixing weight only; ``m`` and ``u`` are Splink's), starting from Splink's
+    prior times ``n_A``. Runs in the engine: only per-record sums come to Python.
+    """
+    src = f'"{table}"'
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _wb_pairs AS
+        SELECT CASE WHEN source_dataset_l = 'a_attacker' THEN unique_id_r ELSE unique_id_l END
+                 AS r_id,
+               CASE WHEN source_dataset_l = 'a_attacker' THEN unique_id_l ELSE unique_id_r END
+                 AS a_id,
+               pow(2.0, match_weight) * {1 - prior!r} / {prior!r} AS bf
+        FROM {src}"""
     )
-    out = out[out["match_probability"] >= threshold]
-    return out.reset_index(drop=True), weights
+    # ordered sums: the same floats in the same order on every run (parallel aggregation
+    # would otherwise change the last bits, and with them pi and the posteriors)
+    sums = con.execute(
+        "SELECT sum(bf ORDER BY a_id) AS b FROM _wb_pairs GROUP BY r_id ORDER BY r_id"
+    ).fetchnumpy()
+    b = np.asarray(next(iter(sums.values())), dtype=float) if sums else np.zeros(0)
+    n_without = max(n_released - len(b), 0)
+    pi = min(max(prior * n_attacker, 1e-9), 1 - 1e-9)
+    for _ in range(iterations):
+        lam = pi / n_attacker
+        rest = pi * unscored_m
+        den = (1 - pi) + rest + lam * b
+        linked = ((lam * b + rest) / den).sum() + n_without * rest / ((1 - pi) + rest)
+        new = min(max(linked / max(n_released, 1), 1e-9), 1 - 1e-9)
+        if abs(new - pi) < 1e-10:
+            pi = new
+            break
+        pi = new
+    lam = float(pi / n_attacker)
+    base = float((1 - pi) + pi * unscored_m)
+    df = con.execute(
+        f"""SELECT r_id, a_id, p AS match_probability FROM (
+              SELECT r_id, a_id,
+                     {lam!r} * bf / ({base!r} + {lam!r} * sum(bf) OVER (
+                       PARTITION BY r_id ORDER BY a_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS p
+              FROM _wb_pairs)
+            WHERE p >= {float(threshold)!r}
+            ORDER BY r_id, a_id"""
+    ).df()
+    return df.astype({"r_id": np.int64, "a_id": np.int64, "match_probability": float})
 
 
 def _weights(linker: Any) -> dict[str, Any]:
