@@ -27,6 +27,7 @@ from .lattice import (
     exhaustive_search,
     prepare,
 )
+from .live_utility import LiveUtility
 from .metrics import (
     METRICS,
     average_class_size,
@@ -63,6 +64,7 @@ __all__ = [
     "anonymize",
     "exhaustive_search",
     "mondrian",
+    "LiveUtility",
     "METRICS",
     "loss_metric",
     "precision_metric",
