@@ -8,6 +8,7 @@ utility with :mod:`~workbench.deid.utility`.
 
 from . import transforms as _transforms
 from . import utility as _utility
+from .accuracy import ClassificationAccuracy, TargetAccuracy, classification_accuracy
 from .frontier import FrontierPoint, FrontierResult, frontier
 from .hierarchy import (
     Hierarchy,
@@ -65,6 +66,9 @@ __all__ = [
     "exhaustive_search",
     "mondrian",
     "LiveUtility",
+    "classification_accuracy",
+    "ClassificationAccuracy",
+    "TargetAccuracy",
     "METRICS",
     "loss_metric",
     "precision_metric",
