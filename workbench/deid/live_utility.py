@@ -40,7 +40,6 @@ from .utility import (
     CrosstabChange,
     UtilityReport,
     _cramers_v_cells,
-    _cramers_v_table,
     _is_star,
     _label,
     _numeric_distances,
@@ -112,6 +111,8 @@ class LiveUtility:
         self._others = [self._encode_other(frame[c]) for c in self.columns if c not in ctx.qis]
         self._other_by_name = {o.name: o for o in self._others}
         self._pearson_original: dict[tuple[str, str], float | None] = {}
+        self._codes: dict[int, tuple] = {}
+        self._cells: dict[tuple[int, int], tuple] = {}
 
     # -- encoding --------------------------------------------------------------------------
     def _encode_other(self, s: pd.Series) -> _Other:
@@ -161,24 +162,17 @@ class LiveUtility:
         n_kept = n - n_sup
         w_o = self._ext_cnt
         w_t = w_o * ~sup[self._ext_base]
-        qi_ids: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
         attrs: dict[str, AttributeComparison] = {}
         for i, q in enumerate(ctx.qis):
-            labels = list(ctx.hierarchies_list[i].values(node[i]))
-            miss = labels.index(_MISSING) if _MISSING in labels else len(labels)
-            m = max(len(labels), miss + 1)
-            code = ctx.level_codes(i, node[i])[self._ext_base]
-            o_id = np.where(self._ext_na[:, i], miss, code)
-            qi_ids[q] = (o_id, code, m)
-            co = np.bincount(o_id, weights=w_o, minlength=m)
-            ct = np.bincount(code, weights=w_t, minlength=m)
+            labels, miss, o_id, t_id, co = self._qi_codes(i, node[i])
+            ct = np.bincount(t_id, weights=w_t, minlength=len(co))
             attrs[q] = self._qi_attribute(q, labels, miss, co, ct, n, n_kept)
         kept_base = ~sup
         for o in self._others:
             attrs[o.name] = self._other_attribute(o, kept_base, n, n_kept)
         crosstabs, correlations = [], []
-        for a, b in itertools.combinations(ctx.qis, 2):
-            ct, cv_o, cv_t = self._pair(qi_ids[a], qi_ids[b], w_o, w_t, n, n_kept)
+        for (i, a), (j, b) in itertools.combinations(enumerate(ctx.qis), 2):
+            ct, cv_o, cv_t = self._pair(i, j, node[i], node[j], w_t, n, n_kept)
             crosstabs.append(CrosstabChange((a, b), *ct))
             correlations.append(CorrelationChange((a, b), "cramers_v", cv_o, cv_t))
         num = [c for c in self.columns if c in self._other_by_name and attrs[c].kind == "numeric"]
@@ -248,31 +242,55 @@ class LiveUtility:
             dist = _numeric_distances(vals[a > 0], a[a > 0], vals[b > 0], b[b > 0])
         return AttributeComparison(o.name, "numeric", "values", None, *dist, 0)
 
-    def _pair(
-        self,
-        a: tuple[np.ndarray, np.ndarray, int],
-        b: tuple[np.ndarray, np.ndarray, int],
-        w_o: np.ndarray,
-        w_t: np.ndarray,
-        n: int,
-        n_kept: int,
-    ) -> tuple[tuple[float, float, int], float | None, float | None]:
-        (ao, at, ma), (bo, bt, mb) = a, b
-        # one cell space for both sides: (label of a, label of b)
+    def _qi_codes(
+        self, i: int, level: int
+    ) -> tuple[list[str], int, np.ndarray, np.ndarray, np.ndarray]:
+        """A QI at a level: labels, the "<missing>" code, original and released label codes
+        per row and the original counts (cached: they do not depend on suppression)."""
+        cached = self._codes.get(i)  # the current level of each QI only (memory: rows x QIs)
+        hit = cached[1] if cached is not None and cached[0] == level else None
+        if hit is None:
+            ctx = self.ctx
+            labels = list(ctx.hierarchies_list[i].values(level))
+            miss = labels.index(_MISSING) if _MISSING in labels else len(labels)
+            m = max(len(labels), miss + 1)
+            t_id = ctx.level_codes(i, level)[self._ext_base]
+            o_id = np.where(self._ext_na[:, i], miss, t_id)
+            co = np.bincount(o_id, weights=self._ext_cnt, minlength=m)
+            hit = (labels, miss, o_id, t_id, co)
+            self._codes[i] = (level, hit)
+        return hit
+
+    def _pair_cells(self, i: int, j: int, li: int, lj: int) -> tuple:
+        """The cells of a two-way table of two QIs at their levels, both sides in one cell
+        space, and the original side's counts and Cramér's V (kept for the current levels
+        of each pair: only the released counts change with k or suppression)."""
+        hit = self._cells.get((i, j))
+        if hit is not None and hit[0] == (li, lj):
+            return hit[1]
+        _, _, ao, at, _ = self._qi_codes(i, li)
+        _, _, bo, bt, cb = self._qi_codes(j, lj)
+        mb = len(cb)
+        ma = len(self._qi_codes(i, li)[4])
         ko, kt = ao * mb + bo, at * mb + bt
         span = ma * mb
-        if span <= 4 * len(ko) + _DENSE_SLACK:  # dense: a table of every label pair
-            co = np.bincount(ko, weights=w_o, minlength=span)
-            ct = np.bincount(kt, weights=w_t, minlength=span)
-            v_o = _cramers_v_table(co.reshape(ma, mb))
-            v_t = _cramers_v_table(ct.reshape(ma, mb)) if n_kept else None
+        if span <= 4 * len(ko) + _DENSE_SLACK:  # dense: every label pair is a cell
+            inv_o, inv_t, cells = ko, kt, np.arange(span)
         else:  # sparse: only the pairs present
-            keys, inv = np.unique(np.concatenate([ko, kt]), return_inverse=True)
+            cells, inv = np.unique(np.concatenate([ko, kt]), return_inverse=True)
             inv = inv.reshape(-1)
-            co = np.bincount(inv[: len(ko)], weights=w_o, minlength=len(keys))
-            ct = np.bincount(inv[len(ko) :], weights=w_t, minlength=len(keys))
-            ra, rb = keys // mb, keys % mb
-            v_o, v_t = _table_v(ra, rb, co), _table_v(ra, rb, ct)
+            inv_o, inv_t = inv[: len(ko)], inv[len(ko) :]
+        co = np.bincount(inv_o, weights=self._ext_cnt, minlength=len(cells))
+        ra, rb = cells // mb, cells % mb
+        out = (inv_t, co, ra, rb, _cramers_v_cells(ra, rb, co))
+        self._cells[i, j] = ((li, lj), out)
+        return out
+
+    def _pair(
+        self, i: int, j: int, li: int, lj: int, w_t: np.ndarray, n: int, n_kept: int
+    ) -> tuple[tuple[float, float, int], float | None, float | None]:
+        inv_t, co, ra, rb, v_o = self._pair_cells(i, j, li, lj)
+        ct = np.bincount(inv_t, weights=w_t, minlength=len(co))
         po = co / n
         pt = ct / n_kept if n_kept else np.zeros_like(ct)
         present = (co > 0) | (ct > 0)
@@ -282,7 +300,7 @@ class LiveUtility:
             _tv_aligned(po[present], pt[present]),
             int(present.sum()),
         )
-        return change, v_o, v_t
+        return change, v_o, (_cramers_v_cells(ra, rb, ct) if n_kept else None)
 
 
 def _numeric_dtype(dtype: Any) -> bool:
@@ -315,10 +333,3 @@ def _distances(xo: np.ndarray, co: np.ndarray, xt: np.ndarray, ct: np.ndarray) -
     if not len(va) or not len(vb):
         return (None,) * 5
     return _numeric_distances(va, wa, vb, wb)
-
-
-def _table_v(ra: np.ndarray, rb: np.ndarray, counts: np.ndarray) -> float | None:
-    ok = counts > 0
-    if not ok.any():
-        return None
-    return _cramers_v_cells(ra[ok], rb[ok], counts[ok])

@@ -428,7 +428,7 @@ def _cramers_v_table(obs: np.ndarray) -> float | None:
 
 
 def _cramers_v_cells(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> float | None:
-    """Cramér's V from the non-empty cells of a table: (row code, column code, count).
+    """Cramér's V from the cells of a table: (row code, column code, count), codes >= 0.
 
     ``chi2 = sum (O - E)^2 / E = n (sum O^2 / (R C) - 1)`` over the non-empty cells, since the
     expected counts sum to ``n``: a table of 30,000 dates by 300 postal codes costs its
@@ -437,16 +437,16 @@ def _cramers_v_cells(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> 
     counts = np.asarray(counts, float)
     keep = counts > 0
     rows, cols, counts = rows[keep], cols[keep], counts[keep]
-    _, ri = np.unique(rows, return_inverse=True)
-    _, ci = np.unique(cols, return_inverse=True)
-    ri, ci = ri.reshape(-1), ci.reshape(-1)
-    r, c = (int(ri.max()) + 1, int(ci.max()) + 1) if len(counts) else (0, 0)
     n = float(counts.sum())
-    if min(r, c) < 2 or n == 0:
+    if n == 0:
         return None
-    row_sum = np.bincount(ri, weights=counts, minlength=r)
-    col_sum = np.bincount(ci, weights=counts, minlength=c)
-    chi2 = n * (float(np.sum(counts**2 / (row_sum[ri] * col_sum[ci]))) - 1.0)
+    # codes are small non-negative integers (label codes): sums by bincount, no sort
+    row_sum = np.bincount(rows, weights=counts)
+    col_sum = np.bincount(cols, weights=counts)
+    r, c = int(np.count_nonzero(row_sum)), int(np.count_nonzero(col_sum))
+    if min(r, c) < 2:
+        return None
+    chi2 = n * (float(np.sum(counts**2 / (row_sum[rows] * col_sum[cols]))) - 1.0)
     return math.sqrt(max(chi2, 0.0) / (n * (min(r, c) - 1)))
 
 

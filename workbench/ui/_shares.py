@@ -22,14 +22,15 @@ def shares_from_counts(
     n = float(c.sum())
     if n <= 0:
         return {}
-    names = [str(x) for x in labels]
-    order = sorted(range(len(c)), key=lambda i: (-c[i], names[i]))  # ties: by label
+    # only labels with min_count records can be drawn: sort those (a million-value column
+    # costs its frequent labels, not a Python sort of every label)
+    big = np.flatnonzero(c >= min_count)
+    names = np.asarray([str(labels[i]) for i in big], dtype=str)
+    order = big[np.lexsort((names, -c[big]))] if len(big) else big  # ties: by label
     out: dict[str, float] = {}
     kept = 0.0
-    for i in order:
-        if len(out) >= top or c[i] < min_count:
-            break
-        out[names[i]] = float(c[i]) / n
+    for i in order[:top]:
+        out[str(labels[i])] = float(c[i]) / n
         kept += float(c[i])
     if n - kept > 0:
         out["other"] = out.get("other", 0.0) + (n - kept) / n
