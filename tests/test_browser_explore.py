@@ -59,19 +59,20 @@ def test_changing_qis_in_the_browser_updates_numbers_and_chart(explore_url, page
     full_screenshot(page, shot_dir / "explore_before.png")
     page.set_viewport_size({"width": 1280, "height": 1000})
 
-    picker = page.locator(".wb-qi-picker select")
-    initial = sorted(
-        o.strip()
-        for o in picker.evaluate("s => Array.from(s.selectedOptions).map(o => o.value || o.text)")
+    picker = page.locator(".wb-qi-picker")
+    checked = (
+        "el => Array.from(el.querySelectorAll('.wb-check'))"
+        ".filter(c => c.querySelector('input').checked).map(c => c.innerText.trim()).sort()"
     )
+    initial = picker.evaluate(checked)
     k0, y0 = _expected(["patient_dob", "sex", "postal_code"])
     assert initial == ["patient_dob", "postal_code", "sex"]
     assert page.inner_text(".wb-risk-summary .wb-k").strip() == f"k = {k0}"
     assert page.evaluate(HIST_Y) == y0
 
-    # the officer drops the date of birth: the attacker knows only sex and postal code
-    labels = picker.evaluate("s => Array.from(s.options).map(o => o.text)")
-    picker.select_option(label=[lbl for lbl in labels if lbl.strip() in ("sex", "postal_code")])
+    # the officer drops the date of birth with one plain click: the other QIs must stay
+    # (regression: the <select multiple> kept only the clicked QI)
+    picker.locator(".wb-check", has_text="patient_dob").locator("input").click()
     k1, y1 = _expected(["sex", "postal_code"])
     assert k1 != k0 and y1 != y0
     page.wait_for_function(
@@ -82,6 +83,9 @@ def test_changing_qis_in_the_browser_updates_numbers_and_chart(explore_url, page
     page.wait_for_function(
         f"(y) => JSON.stringify(({HIST_Y})()) === JSON.stringify(y)", arg=y1, timeout=60_000
     )
+    assert picker.evaluate(checked) == ["postal_code", "sex"]
+    page.locator(".wb-risk-summary").scroll_into_view_if_needed()
+    picker.screenshot(path=str(shot_dir / "explore_qi_picker_after_click.png"))
     page.wait_for_timeout(500)
     full_screenshot(page, shot_dir / "explore_after.png")
     assert page.locator(".jp-CodeCell .jp-InputArea, .cm-editor").count() == 0

@@ -174,3 +174,32 @@ def test_mondrian_is_a_step_too(tmp_path) -> None:
     assert eff.k >= 6 and eff.records_suppressed == 0
     assert "Mondrian: ranges of age, zip with at least 6 records each" in p.table.value
     assert "type: mondrian" in p.recipe.to_yaml()
+
+
+def test_classification_accuracy_view_calls_the_core(tmp_path) -> None:
+    from _helpers_ui import random_frame
+
+    from workbench.deid.accuracy import classification_accuracy
+
+    frame = random_frame(300)
+    store = store_for(frame, ["age", "zip"], ["diagnosis"], direct=["record_id"])
+    tuner = TunerPanel(store, tmp_path, k=2, suppression=0.5, auto_search=False)
+    p = PipelinePanel(store, tuner, tmp_path)
+    assert p.target.value == "diagnosis" and "record_id" not in p.target.options
+    p.kind.value = "generalize"
+    p.add_step(p.build_step())
+    p.accuracy_button.click()
+    assert p.errors.last_error is None, p.errors.last_error
+    res = p.accuracy_result
+    assert "record_id" not in res.features and "diagnosis" not in res.features
+    expected = classification_accuracy(
+        frame, p.entry.results[-1].data, ["diagnosis"], res.features, seed=2026
+    )
+    assert res.to_dict() == expected.to_dict()
+    t = res.target("diagnosis")
+    assert f"{t.released:.1%}" in p.accuracy.value
+    assert "predicts diagnosis correctly" in p.accuracy.value
+    assert not p.accuracy_button.disabled and p.busy.value == ""
+    # a threshold change does not touch the data: the result stays
+    store.set(threshold=0.3)
+    assert p.accuracy_result is res

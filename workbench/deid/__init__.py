@@ -8,6 +8,7 @@ utility with :mod:`~workbench.deid.utility`.
 
 from . import transforms as _transforms
 from . import utility as _utility
+from .accuracy import ClassificationAccuracy, TargetAccuracy, classification_accuracy
 from .frontier import FrontierPoint, FrontierResult, frontier
 from .hierarchy import (
     Hierarchy,
@@ -27,6 +28,7 @@ from .lattice import (
     exhaustive_search,
     prepare,
 )
+from .live_utility import LiveUtility
 from .metrics import (
     METRICS,
     average_class_size,
@@ -63,6 +65,10 @@ __all__ = [
     "anonymize",
     "exhaustive_search",
     "mondrian",
+    "LiveUtility",
+    "classification_accuracy",
+    "ClassificationAccuracy",
+    "TargetAccuracy",
     "METRICS",
     "loss_metric",
     "precision_metric",

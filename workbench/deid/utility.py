@@ -345,32 +345,65 @@ def total_variation(p: Mapping[Any, float], q: Mapping[Any, float]) -> float:
 
     Reference: Levin, Peres & Wilmer (2009), *Markov Chains and Mixing Times*, sec. 4.1.
     """
-    keys = set(p) | set(q)
-    return 0.5 * float(sum(abs(p.get(x, 0.0) - q.get(x, 0.0)) for x in keys))
+    keys = list(set(p) | set(q))
+    return _tv_aligned(
+        np.array([p.get(x, 0.0) for x in keys], float),
+        np.array([q.get(x, 0.0) for x in keys], float),
+    )
 
 
-def wasserstein(a: np.ndarray, b: np.ndarray) -> float:
+def _tv_aligned(p: np.ndarray, q: np.ndarray) -> float:
+    """Total variation of two share vectors over the same categories (the one definition)."""
+    return 0.5 * float(np.abs(np.asarray(p, float) - np.asarray(q, float)).sum())
+
+
+def wasserstein(
+    a: np.ndarray,
+    b: np.ndarray,
+    a_weights: np.ndarray | None = None,
+    b_weights: np.ndarray | None = None,
+) -> float:
     """Wasserstein-1 (earth mover's) distance between two samples (Vaserstein 1969).
 
-    Equals the area between the two empirical CDFs; computed by ``scipy.stats``.
+    Equals the area between the two empirical CDFs; computed by ``scipy.stats``. Weights are
+    record counts, so distinct values with their counts give the distance of the records.
     """
     from scipy.stats import wasserstein_distance
 
     a, b = np.asarray(a, float), np.asarray(b, float)
     if len(a) == 0 or len(b) == 0:
         return float("nan")
-    return float(wasserstein_distance(a, b))
+    return float(wasserstein_distance(a, b, a_weights, b_weights))
 
 
 def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
     """Two-sample Kolmogorov-Smirnov statistic ``sup |F_a - F_b|`` (Smirnov 1948)."""
-    a, b = np.sort(np.asarray(a, float)), np.sort(np.asarray(b, float))
-    if len(a) == 0 or len(b) == 0:
+    va, wa = np.unique(np.asarray(a, float), return_counts=True)
+    vb, wb = np.unique(np.asarray(b, float), return_counts=True)
+    return _ks_weighted(va, wa, vb, wb)
+
+
+def _ks_weighted(va: np.ndarray, wa: np.ndarray, vb: np.ndarray, wb: np.ndarray) -> float:
+    """KS statistic of two samples given as sorted distinct values and their counts."""
+    ta, tb = float(np.sum(wa)), float(np.sum(wb))
+    if ta == 0 or tb == 0:
         return float("nan")
-    grid = np.concatenate([a, b])
-    fa = np.searchsorted(a, grid, side="right") / len(a)
-    fb = np.searchsorted(b, grid, side="right") / len(b)
+    grid = np.concatenate([va, vb])
+    ca, cb = (
+        np.concatenate([[0.0], np.cumsum(wa, dtype=float)]),
+        np.concatenate([[0.0], np.cumsum(wb, dtype=float)]),
+    )
+    fa = ca[np.searchsorted(va, grid, side="right")] / ta
+    fb = cb[np.searchsorted(vb, grid, side="right")] / tb
     return float(np.max(np.abs(fa - fb)))
+
+
+def _mean_sd(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof 1) of values repeated ``counts`` times."""
+    n = float(np.sum(counts))
+    mean = float(np.sum(values * counts) / n)
+    sd = math.sqrt(float(np.sum(counts * (values - mean) ** 2)) / (n - 1)) if n > 1 else 0.0
+    return mean, sd
 
 
 def cramers_v(x: Sequence[Any], y: Sequence[Any]) -> float | None:
@@ -382,13 +415,39 @@ def cramers_v(x: Sequence[Any], y: Sequence[Any]) -> float | None:
     cx, ux = pd.factorize(np.asarray(x, dtype=object), use_na_sentinel=False)
     cy, uy = pd.factorize(np.asarray(y, dtype=object), use_na_sentinel=False)
     r, c = len(ux), len(uy)
-    n = len(cx)
-    if min(r, c) < 2 or n == 0:
+    if min(r, c) < 2 or len(cx) == 0:
         return None
-    obs = np.bincount(cx * c + cy, minlength=r * c).reshape(r, c).astype(float)
-    expected = obs.sum(axis=1, keepdims=True) @ obs.sum(axis=0, keepdims=True) / n
-    chi2 = float(((obs - expected) ** 2 / expected).sum())
-    return math.sqrt(chi2 / (n * (min(r, c) - 1)))
+    return _cramers_v_table(np.bincount(cx * c + cy, minlength=r * c).reshape(r, c))
+
+
+def _cramers_v_table(obs: np.ndarray) -> float | None:
+    """Cramér's V of a table of counts (empty rows and columns are not categories)."""
+    obs = np.asarray(obs, float)
+    rows, cols = np.nonzero(obs)
+    return _cramers_v_cells(rows, cols, obs[rows, cols])
+
+
+def _cramers_v_cells(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> float | None:
+    """Cramér's V from the cells of a table: (row code, column code, count), codes >= 0.
+
+    ``chi2 = sum (O - E)^2 / E = n (sum O^2 / (R C) - 1)`` over the non-empty cells, since the
+    expected counts sum to ``n``: a table of 30,000 dates by 300 postal codes costs its
+    non-empty cells, not its 9 million cells.
+    """
+    counts = np.asarray(counts, float)
+    keep = counts > 0
+    rows, cols, counts = rows[keep], cols[keep], counts[keep]
+    n = float(counts.sum())
+    if n == 0:
+        return None
+    # codes are small non-negative integers (label codes): sums by bincount, no sort
+    row_sum = np.bincount(rows, weights=counts)
+    col_sum = np.bincount(cols, weights=counts)
+    r, c = int(np.count_nonzero(row_sum)), int(np.count_nonzero(col_sum))
+    if min(r, c) < 2:
+        return None
+    chi2 = n * (float(np.sum(counts**2 / (row_sum[rows] * col_sum[cols]))) - 1.0)
+    return math.sqrt(max(chi2, 0.0) / (n * (min(r, c) - 1)))
 
 
 def il1s(
@@ -589,7 +648,8 @@ def _shares(s: pd.Series) -> dict[Any, float]:
 def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
     ok = ~(np.isnan(a) | np.isnan(b))
     a, b = a[ok], b[ok]
-    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+    # a constant side has no correlation (min == max is exact; a float std may not be 0)
+    if len(a) < 2 or a.min() == a.max() or b.min() == b.max():
         return None
     return float(np.corrcoef(a, b)[0, 1])
 
@@ -625,6 +685,21 @@ def _stat_values(
             v = v.dropna()
             out[key] = float(getattr(v, kind)()) if len(v) else None
     return out
+
+
+def _numeric_distances(
+    va: np.ndarray, wa: np.ndarray, vb: np.ndarray, wb: np.ndarray
+) -> tuple[float, float | None, float, float, float]:
+    """Wasserstein, Wasserstein / original sd, KS and both means, from distinct values and counts.
+
+    The one place these are computed: :func:`compare` passes each side's distinct values with
+    their record counts, and so does the class-table comparison of the tuner.
+    """
+    w = wasserstein(va, vb, wa, wb)
+    mo, sd = _mean_sd(va, wa)
+    mt, _ = _mean_sd(vb, wb)
+    wn = w / sd if sd > 0 else (0.0 if w == 0 else None)
+    return w, wn, _ks_weighted(va, wa, vb, wb), mo, mt
 
 
 def compare(
@@ -715,11 +790,9 @@ def compare(
         if pc.num_o is not None and pc.num_t is not None:
             a, b = pc.num_o[~np.isnan(pc.num_o)], pc.num_t[~np.isnan(pc.num_t)]
             if len(a) and len(b):
-                w = wasserstein(a, b)
-                sd = float(np.std(a, ddof=1)) if len(a) > 1 else 0.0
-                wn = w / sd if sd > 0 else (0.0 if w == 0 else None)
-                ks = ks_statistic(a, b)
-                mo, mt = float(a.mean()), float(b.mean())
+                w, wn, ks, mo, mt = _numeric_distances(
+                    *np.unique(a, return_counts=True), *np.unique(b, return_counts=True)
+                )
         kind = "numeric" if pc.num_o is not None else "categorical"
         attrs.append(AttributeComparison(col, kind, pc.basis, tv, w, wn, ks, mo, mt, pc.stars))
 

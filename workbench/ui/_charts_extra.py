@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from ..charts import as_dict, empty_figure
+from ._shares import shares_from_counts
 
 __all__ = [
     "FigureSlot",
@@ -169,32 +170,6 @@ def linkage_scenarios(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
     return fig
 
 
-def shares_from_counts(
-    labels: Sequence[str], counts: Sequence[float] | np.ndarray, top: int = 15, min_count: int = 5
-) -> dict[str, float]:
-    """Share per label, the ``top`` largest with at least ``min_count`` records, rest "other".
-
-    Same pooling rule as :func:`workbench.bundle.category_shares` (rare values can single
-    people out, so they never reach a chart), but from pre-aggregated counts.
-    """
-    c = np.asarray(counts, dtype=np.float64)
-    n = float(c.sum())
-    if n <= 0:
-        return {}
-    names = [str(x) for x in labels]
-    order = sorted(range(len(c)), key=lambda i: (-c[i], names[i]))  # ties: by label
-    out: dict[str, float] = {}
-    kept = 0.0
-    for i in order:
-        if len(out) >= top or c[i] < min_count:
-            break
-        out[names[i]] = float(c[i]) / n
-        kept += float(c[i])
-    if n - kept > 0:
-        out["other"] = out.get("other", 0.0) + (n - kept) / n
-    return out
-
-
 _SPECIAL_LAST = ("*", "other", "NA", "missing")
 _LEADING_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _DATE_LABEL_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m")
@@ -234,37 +209,59 @@ def distribution_side_by_side(
     Two panels rather than grouped bars: after generalization the categories differ (ages vs
     age bands), so putting them on one axis would compare nothing.
     """
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=(f"original {column}", f"{released_label} {column}"),
-        shared_yaxes=True,
-        horizontal_spacing=0.06,
-    )
-    for col, (name, shares, color) in enumerate(
-        [("original", original, "#7f7f7f"), (released_label, released, "#1f77b4")], start=1
+    # one figure built in one pass (two x axes side by side, the y axis shared): make_subplots
+    # and per-trace updates validate the layout again and again (a third of a slider change)
+    traces, layout = [], {}
+    gap = 0.06
+    domains = ([0.0, 0.5 - gap / 2], [0.5 + gap / 2, 1.0])
+    titles = (f"original {column}", f"{released_label} {column}")
+    for i, (name, shares, color) in enumerate(
+        [("original", original, "#7f7f7f"), (released_label, released, "#1f77b4")]
     ):
         cats = natural_order(list(shares))
-        fig.add_trace(
-            go.Bar(
-                name=name,
-                x=cats,
-                y=[shares[c] for c in cats],
-                marker_color=color,
-                hovertemplate=f"{name}: %{{x}}<br>%{{y:.1%}} of records<extra></extra>",
-            ),
-            row=1,
-            col=col,
+        axis = "" if i == 0 else "2"
+        traces.append(
+            {
+                "type": "bar",
+                "name": name,
+                "x": cats,
+                "y": [shares[c] for c in cats],
+                "marker": {"color": color},
+                "xaxis": f"x{axis}",
+                "yaxis": "y",
+                "hovertemplate": f"{name}: %{{x}}<br>%{{y:.1%}} of records<extra></extra>",
+            }
         )
-        fig.update_xaxes(type="category", categoryorder="array", categoryarray=cats, row=1, col=col)
-    fig.update_yaxes(tickformat=".0%", title_text="share of records", row=1, col=1)
-    fig.update_layout(
-        title=f"Distribution of {column}: original and released",
-        height=360,
-        margin={"l": 60, "r": 20, "t": 70, "b": 60},
-        showlegend=False,
-        template="plotly_white",
+        layout[f"xaxis{axis}"] = {
+            "domain": domains[i],
+            "anchor": "y",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": cats,
+        }
+    layout["yaxis"] = {"tickformat": ".0%", "title": {"text": "share of records"}}
+    layout["annotations"] = [
+        {
+            "text": t,
+            "x": sum(d) / 2,
+            "y": 1.0,
+            "xref": "paper",
+            "yref": "paper",
+            "xanchor": "center",
+            "yanchor": "bottom",
+            "showarrow": False,
+            "font": {"size": 16},
+        }
+        for t, d in zip(titles, domains, strict=True)
+    ]
+    return go.Figure(
+        data=traces,
+        layout={
+            **layout,
+            "title": {"text": f"Distribution of {column}: original and released"},
+            "height": 360,
+            "margin": {"l": 60, "r": 20, "t": 70, "b": 60},
+            "showlegend": False,
+            "template": "plotly_white",
+        },
     )
-    return fig

@@ -14,10 +14,19 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as widgets
+import traitlets
 
 from ..errors import WorkbenchError
 
-__all__ = ["ErrorBox", "ProgressBar", "html_block", "guarded", "k_meaning", "at_risk_meaning"]
+__all__ = [
+    "ErrorBox",
+    "MultiCheck",
+    "ProgressBar",
+    "html_block",
+    "guarded",
+    "k_meaning",
+    "at_risk_meaning",
+]
 
 
 class ErrorBox:
@@ -65,6 +74,87 @@ def guarded(errors: ErrorBox) -> Callable[[Callable[..., Any]], Callable[..., An
         return wrapper
 
     return deco
+
+
+class MultiCheck(widgets.VBox):
+    """A multi-select a plain click cannot empty: one checkbox per option.
+
+    A ``SelectMultiple`` is an HTML ``<select multiple>``: a plain click selects the clicked
+    option *only*, so an officer who clicks one more quasi-identifier loses all the others
+    (Ctrl/Shift-click is needed, and nobody knows it). A click on a checkbox toggles that
+    option alone. Same interface as ``SelectMultiple`` for the panels: ``options`` (tuple of
+    strings), ``value`` (tuple, in option order; unknown values are refused), observable
+    ``value``.
+    """
+
+    value = traitlets.Tuple()
+    options = traitlets.Tuple()
+    description = traitlets.Unicode("")
+
+    def __init__(
+        self,
+        options: Any = (),
+        value: Any = (),
+        description: str = "",
+        width: str = "160px",
+        **kwargs: Any,
+    ) -> None:
+        self._boxes: dict[str, widgets.Checkbox] = {}
+        self._syncing = False
+        self._width = width
+        self._title = widgets.HTML("")
+        self._grid = widgets.Box(layout=widgets.Layout(flex_flow="row wrap", max_width="100%"))
+        super().__init__(children=[self._title, self._grid], **kwargs)
+        self.description = description
+        self.options = tuple(options)
+        self.value = tuple(value)
+
+    @traitlets.observe("description")
+    def _on_description(self, change: dict[str, Any]) -> None:
+        self._title.value = f"<b>{html.escape(change['new'])}</b>" if change["new"] else ""
+
+    @traitlets.validate("value")
+    def _valid_value(self, proposal: dict[str, Any]) -> tuple[str, ...]:
+        wanted = tuple(proposal["value"])
+        unknown = [v for v in wanted if v not in self.options]
+        if unknown:
+            raise traitlets.TraitError(f"{len(unknown)} value(s) not among the options")
+        return tuple(o for o in self.options if o in wanted)
+
+    @traitlets.observe("options")
+    def _on_options(self, change: dict[str, Any]) -> None:
+        boxes = {}
+        for opt in change["new"]:
+            cb = widgets.Checkbox(
+                value=False,
+                description=str(opt),
+                indent=False,
+                layout=widgets.Layout(width=self._width),
+            )
+            cb.add_class("wb-check")
+            cb.observe(self._on_box, names="value")
+            boxes[opt] = cb
+        self._boxes = boxes
+        self._grid.children = tuple(boxes.values())
+        self.value = tuple(v for v in self.value if v in boxes)
+        self._sync_boxes()
+
+    @traitlets.observe("value")
+    def _on_value(self, change: dict[str, Any]) -> None:
+        self._sync_boxes()
+
+    def _sync_boxes(self) -> None:
+        self._syncing = True
+        try:
+            for opt, cb in self._boxes.items():
+                cb.value = opt in self.value
+        finally:
+            self._syncing = False
+
+    def _on_box(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        self.value = tuple(o for o, cb in self._boxes.items() if cb.value)
 
 
 class ProgressBar:

@@ -46,10 +46,17 @@ from ..deid.transforms import (
 )
 from ..errors import ParameterError
 from ..risk import class_size_summary, prosecutor_risk
-from ._common import ErrorBox, at_risk_meaning, guarded, k_meaning
+from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
 from .state import AppState, Store, reacting, safe_name
 
-__all__ = ["PipelinePanel", "STEP_KINDS", "StepEffect", "describe_step", "step_effect"]
+__all__ = [
+    "PipelinePanel",
+    "STEP_KINDS",
+    "StepEffect",
+    "accuracy_html",
+    "describe_step",
+    "step_effect",
+]
 
 #: (label shown, transform kind) in the order offered.
 STEP_KINDS: tuple[tuple[str, str], ...] = (
@@ -282,6 +289,19 @@ class PipelinePanel:
         self.view_button.add_class("wb-utility-views-button")
         self.views = widgets.HTML("")
         self.views.add_class("wb-utility-views")
+        self.target = widgets.Dropdown(options=[], description="predict")
+        self.target.add_class("wb-accuracy-target")
+        self.accuracy_button = widgets.Button(
+            description="Classification accuracy",
+            icon="bullseye",
+            layout=widgets.Layout(width="auto"),
+        )
+        self.accuracy_button.add_class("wb-accuracy-button")
+        self.accuracy_progress = ProgressBar("models")
+        self.accuracy_progress.bar.layout.width = "200px"
+        self.accuracy = widgets.HTML("")
+        self.accuracy.add_class("wb-accuracy")
+        self.accuracy_result: Any = None
         self.table = widgets.HTML("")
         self.table.add_class("wb-pipeline-steps")
         self.history = widgets.HTML("")
@@ -298,6 +318,7 @@ class PipelinePanel:
         self.release_button.on_click(g(self._on_release))
         self.bundle_button.on_click(g(self._on_bundle))
         self.view_button.on_click(g(self._on_views))
+        self.accuracy_button.on_click(g(self._on_accuracy))
         store.subscribe(reacting(self.errors)(self._on_state))
         wrap = widgets.Layout(flex_flow="row wrap", align_items="flex-start")
         self.ui = widgets.VBox(
@@ -333,6 +354,15 @@ class PipelinePanel:
                 self.saved,
                 widgets.Box([self.view_a, self.view_b, self.view_button], layout=wrap),
                 self.views,
+                widgets.HTML(
+                    "<p>Does the release still predict what matters? A simple model (logistic "
+                    "regression) is trained on the original records and on the released ones; "
+                    "both predict the original value of the same held-out people.</p>"
+                ),
+                widgets.Box(
+                    [self.target, self.accuracy_button, self.accuracy_progress.widget], layout=wrap
+                ),
+                self.accuracy,
             ],
             layout=widgets.Layout(max_width="100%"),
         )
@@ -359,6 +389,11 @@ class PipelinePanel:
         if len(state.qis) >= 2:
             self.view_a.value, self.view_b.value = state.qis[0], state.qis[1]
         self.views.value = ""
+        targets = [c for c in cols if c not in state.direct_identifiers]
+        self.target.options = targets
+        preferred = [c for c in state.sensitive if c in targets] or targets[-1:]
+        self.target.value = preferred[0] if preferred else None
+        self.accuracy.value, self.accuracy_result = "", None
         self.k.value = int(self.tuner.k.value)
         self.last_run = None
         self.saved.value = ""
@@ -642,6 +677,50 @@ class PipelinePanel:
     def _on_views(self, _: Any = None) -> None:
         self.show_views()
 
+    def _on_accuracy(self, _: Any = None) -> None:
+        self.show_accuracy()
+
+    def show_accuracy(self, max_records: int = 10_000) -> Any:
+        """Classification accuracy of the current steps' release for the chosen target.
+
+        A heavier step (two models): the button is disabled and the progress shown while it
+        runs. Direct identifiers are never features.
+        """
+        from ..deid.accuracy import classification_accuracy
+
+        st = self.store.state
+        if st.dataset is None or not self.target.value:
+            return None
+        original = as_pandas(st.dataset)
+        e = self.entry
+        data = e.results[-1].data if e.results else original
+        feats = [
+            c
+            for c in data.columns
+            if c in original.columns and c not in st.direct_identifiers and c != self.target.value
+        ]
+        self.accuracy_button.disabled = True
+        self.busy.value = "<span class='wb-busy'>working: training the models…</span>"
+        try:
+            res = classification_accuracy(
+                original,
+                data,
+                [self.target.value],
+                feats,
+                seed=2026,
+                max_records=max_records,
+                progress=self.accuracy_progress,
+            )
+        finally:
+            self.accuracy_button.disabled = False
+            self.busy.value = ""
+        self.accuracy_progress.finish(
+            f"done: {res.records_train:,} records to train, {res.records_test:,} to test"
+        )
+        self.accuracy_result = res
+        self.accuracy.value = accuracy_html(res)
+        return res
+
     def show_views(self) -> None:
         """Attribute summary and the contingency table, original next to released."""
         st = self.store.state
@@ -750,4 +829,33 @@ def summary_html(s: pd.DataFrame) -> str:
         "<div style='max-width:100%;overflow-x:auto'><b>Attributes, original vs released "
         "(suppressed records left out)</b><table class='wb-table'><thead><tr>"
         f"{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def accuracy_html(res: Any) -> str:
+    """Classification accuracy per target in plain words (aggregates only)."""
+    rows, words = [], []
+    for t in res.targets:
+        rel = "n/a" if t.relative is None else f"{t.relative:.0%}"
+        rows.append(
+            f"<tr><td>{html.escape(t.target)}</td><td>{t.classes:,}</td>"
+            f"<td>{t.original:.1%}</td><td class='wb-accuracy-released'>{t.released:.1%}</td>"
+            f"<td>{t.baseline:.1%}</td><td>{rel}</td></tr>"
+        )
+        words.append(
+            f"A model trained on the release predicts {t.target} correctly for "
+            f"{t.released:.0%} of people, against {t.original:.0%} when trained on the original "
+            f"data and {t.baseline:.0%} by always guessing the most common value."
+        )
+    notes = "".join(f"<p class='wb-meaning'>{html.escape(n)}</p>" for n in res.notes)
+    return (
+        "<table class='wb-table'><thead><tr><th>target</th><th>values</th><th>trained on "
+        "original</th><th>trained on release</th><th>guessing the most common</th>"
+        "<th>accuracy kept (ARX relative)</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        + "".join(f"<p class='wb-meaning'>{html.escape(w)}</p>" for w in words)
+        + notes
+        + f"<p style='color:#666'>{html.escape(res.model)}; {res.records_train:,} records to "
+        f"train, {res.records_test:,} to test (seed {res.seed}).</p>"
     )

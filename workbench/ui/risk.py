@@ -7,8 +7,9 @@ affected measures from that class table with the same published functions ``asse
 :func:`~workbench.risk.population_uniqueness`) -- no re-scan -- and only the summary and the
 records-at-risk curve are redrawn.
 
-Browser selectors (Voila): the QI picker is the ``SelectMultiple`` with description
-"Quasi-identifiers" and CSS class ``wb-qi-picker`` (``.wb-qi-picker select``); the numbers are in
+Browser selectors (Voila): the QI picker is a :class:`~workbench.ui._common.MultiCheck` with
+CSS class ``wb-qi-picker``, one checkbox per column (``.wb-qi-picker .wb-check``, its label the
+column name; a plain click toggles that column alone); the numbers are in
 the HTML widget with class ``wb-risk-summary`` (``k = 3``, ``records at risk: ...``); the
 class-size histogram is drawn inside the output with class ``wb-class-size-histogram``
 (``.wb-class-size-histogram .js-plotly-plot``, title ``.gtitle`` "... (k = 3)").
@@ -30,7 +31,7 @@ from ..errors import ParameterError
 from ..risk import assess, journalist_risk, population_uniqueness, prosecutor_risk
 from ..risk.measures import check_threshold
 from ._charts_extra import FigureSlot
-from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
+from ._common import ErrorBox, MultiCheck, ProgressBar, at_risk_meaning, guarded, k_meaning
 from .roles import with_quasi_identifiers
 from .state import AppState, Store, reacting
 
@@ -282,12 +283,11 @@ class RiskPanel:
         self._profile_dict: dict[str, Any] | None = None
         self.figures: dict[str, go.Figure] = {}
         st = store.state
-        self.qi_picker = widgets.SelectMultiple(
+        # checkboxes: a plain click on a <select multiple> kept only the clicked QI
+        self.qi_picker = MultiCheck(
             options=self._qi_options(st),
             value=tuple(c for c in st.qis if c in self._qi_options(st)),
             description="Quasi-identifiers",
-            rows=6,
-            style={"description_width": "130px"},
             layout=widgets.Layout(width="420px"),
         )
         self.qi_picker.add_class("wb-qi-picker")

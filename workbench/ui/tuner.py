@@ -1,12 +1,11 @@
-"""De-identification tuner: hierarchies, levels and targets, with risk and utility live.
+"""De-identification tuner panel: hierarchies, levels and targets, with risk and utility live.
 
-The data are encoded once into a :class:`~workbench.deid.SearchContext` (the class table of
-the QIs' leaf codes). Moving a level slider or a target (k, suppression limit, l) evaluates one
-lattice node on that table -- a roll-up, no re-scan -- so the risk of the released records, the
-class-size histogram and the QI distributions follow the sliders at once; "Find optimal levels"
-runs the search for the least information loss under the targets. The full utility comparison
-(:func:`workbench.deid.compare`) needs the transformed table, so it runs live only up to
-``live_utility_limit`` records, and behind a button above.
+The panel draws and wires; :class:`~workbench.ui.tuner_controller.TunerController` computes
+(no widgets there). The data are encoded once per dataset and QI set; moving a level slider or
+a target (k, suppression limit, l) evaluates one lattice node on the class table and the
+utility report from its row counts -- no pass over the records -- so risk, utility, the
+class-size histogram and the QI distributions follow the sliders at once. "Find optimal levels"
+runs the search (with progress and a busy state).
 
 Outputs (configuration JSON, transformed data) are written atomically into the output folder
 the notebook names, under names derived from the dataset name (sanitised), never over the input.
@@ -16,9 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
+import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,26 +26,26 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import charts
-from .._io import atomic_write_text
-from ..dataset import as_pandas
-from ..deid import (
-    Criteria,
-    Hierarchy,
-    SearchContext,
-    auto_hierarchy,
-    compare,
-    date_hierarchy,
-    identity_hierarchy,
-    masking_hierarchy,
-)
-from ..deid.hierarchy import detect_date_format, looks_like_code, value_strings
-from ..deid.lattice import METRICS, NodeEvaluation
-from ..errors import HierarchyError, ParameterError
-from ..risk import class_size_summary, prosecutor_risk
-from ._charts_extra import FigureSlot, distribution_side_by_side, shares_from_counts
+from ..deid import Criteria, Hierarchy, SearchContext
+from ..deid.lattice import METRICS
+from ._charts_extra import FigureSlot, distribution_side_by_side
 from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
 from .risk import current_risk, risk_is_current
-from .state import AppState, Store, reacting, safe_name
+from .state import AppState, Store, reacting
+from .tuner_controller import (
+    CONFIG_FORMAT,
+    HIERARCHY_KINDS,
+    LIVE_UTILITY_LIMIT,
+    NodeView,
+    TunerController,
+    binned_original_shares,
+    build_hierarchy,
+    default_hierarchy_kind,
+    detect_date_format,
+    evaluate_node,
+    original_shares,
+    released_shares,
+)
 
 __all__ = [
     "TunerPanel",
@@ -59,22 +57,12 @@ __all__ = [
     "evaluate_node",
     "released_shares",
     "original_shares",
+    "binned_original_shares",
+    "utility_html",
+    "tuner_summary_html",
     "LIVE_UTILITY_LIMIT",
     "CONFIG_FORMAT",
 ]
-
-#: Hierarchy builders offered per QI.
-HIERARCHY_KINDS: tuple[tuple[str, str], ...] = (
-    ("automatic", "auto"),
-    ("ARX hierarchy file", "arx"),
-    ("date: day > month > year > decade", "date"),
-    ("code: mask digits from the right", "mask"),
-    ("category: value or *", "identity"),
-)
-#: Records up to which the full utility comparison runs on every change.
-LIVE_UTILITY_LIMIT = 200_000
-CONFIG_FORMAT = "workbench-deid-config"
-_DIST_TOP = 40  # categories drawn per side (rarer ones, and any below 5 records, pooled)
 
 
 def _wrap() -> widgets.Layout:
@@ -82,231 +70,10 @@ def _wrap() -> widgets.Layout:
     return widgets.Layout(flex_flow="row wrap", align_items="flex-start", max_width="100%")
 
 
-# ------------------------------------------------------------------------------------------------
-# Hierarchies
-# ------------------------------------------------------------------------------------------------
-
-
-def default_hierarchy_kind(values: pd.Series, has_file: bool = False) -> str:
-    """ARX file when given; dates by day/month/year; digit codes by masking; else automatic."""
-    if has_file:
-        return "arx"
-    if detect_date_format(values) is not None:
-        return "date"
-    if looks_like_code(values):
-        return "mask"
-    return "auto"
-
-
-def _with_missing_leaf(h: Hierarchy, values: pd.Series, name: str) -> Hierarchy:
-    if not values.isna().any() or h.missing_leaf() is not None:
-        return h
-    top = ["NA"] * (h.levels - 1) + ["*"] if h.levels > 1 else ["NA"]
-    return Hierarchy.from_rows([*h.rows, tuple(top)], name=name)
-
-
-def build_hierarchy(
-    kind: str, values: pd.Series, column: str, arx_file: str | Path | None = None
-) -> tuple[Hierarchy, str]:
-    """Build the hierarchy of ``kind`` for a column; returns it and a sentence describing it."""
-    if kind == "arx":
-        if arx_file is None:
-            raise HierarchyError(f"no ARX hierarchy file is known for column {column!r}")
-        return Hierarchy.from_csv(arx_file, name=column), f"ARX hierarchy {Path(arx_file).name}"
-    if kind == "auto":
-        return auto_hierarchy(values, name=column)
-    present = values.dropna()
-    if kind == "date":
-        fmt = detect_date_format(values)
-        if fmt is None:
-            raise HierarchyError(f"column {column!r} does not hold dates in a known format")
-        h = date_hierarchy(value_strings(present), date_format=fmt, name=column)
-        what = f"dates ({fmt}) generalized to month, year, decade"
-    elif kind == "mask":
-        h = masking_hierarchy(value_strings(present), name=column)
-        what = "characters masked from the right, one per level"
-    elif kind == "identity":
-        h = identity_hierarchy(value_strings(present), name=column)
-        what = "each value, or suppressed (*)"
-    else:
-        raise ParameterError("kind", kind, f"one of {', '.join(k for _, k in HIERARCHY_KINDS)}")
-    return _with_missing_leaf(h, values, column), what
-
-
-def _level_names(kind: str, h: Hierarchy) -> list[str]:
-    if kind == "date" and h.levels == 5:
-        return ["day", "month", "year", "decade", "suppressed (*)"]
-    names = []
-    for j in range(h.levels):
-        n = len(h.values(j))
-        if j == 0:
-            names.append(f"original ({n:,} values)")
-        elif j == h.max_level and n == 1:
-            names.append("suppressed (*)")
-        elif kind == "mask":
-            names.append(f"{j} character{'s' if j > 1 else ''} masked ({n:,} groups)")
-        else:
-            names.append(f"level {j} ({n:,} groups)")
-    return names
-
-
-# ------------------------------------------------------------------------------------------------
-# One lattice node, from the class table only
-# ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class NodeView:
-    """What generalizing to ``levels`` under ``criteria`` does to the data (aggregates only).
-
-    Attributes
-    ----------
-    evaluation : NodeEvaluation
-        Acceptability within the suppression limit, information loss, suppressed records.
-    released_sizes : numpy.ndarray
-        Sizes of the released (not suppressed) equivalence classes.
-    suppressed_rows : numpy.ndarray
-        Per class-table row of the context: suppressed or not.
-    class_ids : numpy.ndarray
-        Per class-table row: its equivalence class at ``levels``.
-    risk : dict
-        Risk of the released records in the ``RiskProfile.to_dict()`` shape (records, classes,
-        k, uniques, class-size histogram, prosecutor risk), plus ``records_total`` and
-        ``suppressed``.
-    """
-
-    levels: Mapping[str, int]
-    criteria: Criteria
-    metric: str
-    evaluation: NodeEvaluation
-    released_sizes: np.ndarray
-    suppressed_rows: np.ndarray
-    class_ids: np.ndarray
-    risk: Mapping[str, Any]
-
-
-def evaluate_node(
-    ctx: SearchContext,
-    levels: Mapping[str, int],
-    criteria: Criteria,
-    threshold: float = 0.2,
-    metric: str = "loss",
-) -> NodeView:
-    """Evaluate one generalization on the context's class table (no pass over the records).
-
-    The risk block uses the published measures of :mod:`workbench.risk` (class-size summary,
-    prosecutor risk; El Emam 2013) on the released classes: suppressed records are not
-    released, so they are not at risk (ARX's convention).
-    """
-    node = tuple(int(levels[q]) for q in ctx.qis)
-    ev = ctx.evaluate(node, criteria, metric)
-    cid, sizes = ctx.classes(node)
-    # the search's own suppression rule (k, l-diversity, t-closeness per class); limit = all
-    viol, _, _ = ctx._violations(cid, sizes, criteria, ctx.n_records)
-    released = sizes[~viol]
-    summary = class_size_summary(released)
-    pros = prosecutor_risk(released, threshold=threshold)
-    risk = {
-        "qis": list(ctx.qis),
-        "levels": {q: int(v) for q, v in zip(ctx.qis, node, strict=True)},
-        "records": summary.records,
-        "records_total": ctx.n_records,
-        "suppressed": ctx.n_records - summary.records,
-        "classes": summary.classes,
-        "min_class_size": summary.min_class_size,
-        "max_class_size": summary.max_class_size,
-        "mean_class_size": summary.mean_class_size,
-        "sample_uniques": summary.sample_uniques,
-        "sample_uniqueness": summary.sample_uniqueness,
-        "class_size_histogram": {str(k): v for k, v in summary.histogram.items()},
-        "prosecutor": pros.to_dict(),
-        # every privacy model in force, in plain words (the registered models, none named here)
-        "targets": [m.describe() for m in criteria.privacy_models()],
-    }
-    return NodeView(
-        levels={q: int(v) for q, v in zip(ctx.qis, node, strict=True)},
-        criteria=criteria,
-        metric=metric,
-        evaluation=ev,
-        released_sizes=released,
-        suppressed_rows=viol[cid],
-        class_ids=cid,
-        risk=risk,
-    )
-
-
-def released_shares(
-    ctx: SearchContext, view: NodeView, column: str, top: int = 15, min_count: int = 5
-) -> dict[str, float]:
-    """Category shares of a QI in the released table (suppressed records shown as ``*``)."""
-    i = ctx.qis.index(column)
-    h = ctx.hierarchies_list[i]
-    level = view.levels[column]
-    codes = ctx.level_codes(i, level)
-    counts = ctx.base_counts.astype(np.float64)
-    keep = ~view.suppressed_rows
-    labels = list(h.values(level))
-    per = np.bincount(codes[keep], weights=counts[keep], minlength=len(labels))
-    n_sup = float(counts[view.suppressed_rows].sum())
-    if n_sup:
-        if "*" in labels:
-            per[labels.index("*")] += n_sup
-        else:
-            labels.append("*")
-            per = np.append(per, n_sup)
-    return shares_from_counts(labels, per, top=top, min_count=min_count)
-
-
-def original_shares(
-    ctx: SearchContext, column: str, top: int = 15, min_count: int = 5, level: int = 0
-) -> dict[str, float]:
-    """Category shares of a QI in the original records, generalized to ``level``.
-
-    Comparing before and after at the same level shows what generalization and suppression
-    change; raw values next to their generalized form (dates vs decades) compare nothing.
-    """
-    i = ctx.qis.index(column)
-    h = ctx.hierarchies_list[i]
-    labels = list(h.values(level))
-    codes = ctx.base_codes[:, i] if level == 0 else ctx.level_codes(i, level)
-    per = np.bincount(codes, weights=ctx.base_counts.astype(np.float64), minlength=len(labels))
-    return shares_from_counts(labels, per, top=top, min_count=min_count)
-
-
 _BASIS_WORDS = {
     "generalized level": "original mapped to the released level",
     "interval midpoints": "released intervals at their midpoints",
 }
-
-
-def binned_original_shares(ctx: SearchContext, column: str, bins: int = 15) -> dict[str, float]:
-    """Original numeric values in equal-width bins (``{}`` when the leaves are not numbers).
-
-    When most single values are too rare to be drawn (fewer than 5 records each), they would
-    all be pooled into "other"; bins keep the shape of the original distribution visible while
-    still never drawing a value held by fewer than 5 records.
-    """
-    i = ctx.qis.index(column)
-    h = ctx.hierarchies_list[i]
-    values = pd.to_numeric(pd.Series(h.leaves), errors="coerce").to_numpy(dtype=float)
-    counts = np.bincount(
-        ctx.base_codes[:, i], weights=ctx.base_counts.astype(np.float64), minlength=len(values)
-    )
-    ok = ~np.isnan(values) & (counts > 0)
-    if ok.sum() < 2:
-        return {}
-    lo, hi = float(values[ok].min()), float(values[ok].max())
-    width = max((hi - lo) / bins, 1e-12)
-    if float(lo).is_integer() and float(hi).is_integer():
-        width = max(1.0, float(np.ceil(width)))
-    idx = np.minimum(((values[ok] - lo) // width).astype(int), bins - 1)
-    per = np.bincount(idx, weights=counts[ok], minlength=bins)
-    labels = [f"{lo + j * width:g}-{lo + (j + 1) * width:g}" for j in range(bins)]
-    rest = float(counts[~ok].sum())
-    if rest:
-        labels.append("other")
-        per = np.append(per, rest)
-    return shares_from_counts(labels, per, top=_DIST_TOP)
 
 
 def utility_html(report: Any, view: NodeView | None = None) -> str:
@@ -410,7 +177,7 @@ class TunerPanel:
         Search the optimal levels when the panel opens and whenever a target changes (the
         level sliders stay free to move by hand).
     live_utility_limit : int
-        Largest table for which the utility comparison runs on every change.
+        Largest table whose utility is compared on every change (a button above).
     """
 
     def __init__(
@@ -426,21 +193,16 @@ class TunerPanel:
         auto_search: bool = True,
     ) -> None:
         self.store = store
-        self.output_dir = Path(output_dir) if output_dir is not None else None
-        self.hierarchy_files = {str(k_): Path(v) for k_, v in (hierarchy_files or {}).items()}
-        self.live_utility_limit = live_utility_limit
+        self.model = TunerController(store, output_dir, hierarchy_files, live_utility_limit)
+        self.output_dir = self.model.output_dir
         self.errors = ErrorBox()
-        self.ctx: SearchContext | None = None
-        self.view: NodeView | None = None
         self.kinds: dict[str, widgets.Dropdown] = {}
         self.levels: dict[str, widgets.IntSlider] = {}
         self.level_labels: dict[str, widgets.Label] = {}
-        self._kind_of: dict[str, str] = {}
-        self._hierarchies: dict[str, Hierarchy] = {}
-        self._notes: dict[str, str] = {}
-        self._before_cache: dict[tuple[str, int], dict[str, float]] = {}
+        self.last: Any = None  # the last Evaluation shown
+        self.last_timing: dict[str, float] = {}  # seconds until the numbers, then the charts
+        self._drawn: dict[str, Any] = {}  # what each chart shows now (skip unchanged redraws)
         self._syncing = False
-        self._ctx_key: Any = None
         g = guarded(self.errors)
         self.k = widgets.IntSlider(value=k, min=1, max=50, description="k", continuous_update=False)
         self.k.add_class("wb-k-slider")
@@ -454,9 +216,11 @@ class TunerPanel:
             continuous_update=False,
             style={"description_width": "120px"},
         )
+        self.suppression.add_class("wb-suppression-slider")
         self.l_div = widgets.IntSlider(
             value=0, min=0, max=10, description="l (0 = off)", continuous_update=False
         )
+        self.l_div.add_class("wb-l-slider")
         self.metric = widgets.Dropdown(
             options=list(METRICS), value=metric, description="loss metric"
         )
@@ -478,6 +242,9 @@ class TunerPanel:
         self.summary = widgets.HTML("")
         self.summary.add_class("wb-tuner-summary")
         self.utility = widgets.HTML("")
+        self.utility.add_class("wb-tuner-utility")
+        self.timing = widgets.HTML("")
+        self.timing.add_class("wb-tuner-timing")
         self.utility_button = widgets.Button(
             description="Compare utility", icon="balance-scale", layout=widgets.Layout(width="auto")
         )
@@ -523,7 +290,7 @@ class TunerPanel:
                     "that meet the targets.</p>"
                 ),
                 self.qi_rows,
-                widgets.HBox([self.k, self.suppression, self.l_div, self.metric]),
+                widgets.Box([self.k, self.suppression, self.l_div, self.metric], layout=_wrap()),
                 widgets.Box(
                     [self.search_button, self.auto, self.busy, self.progress.widget],
                     layout=_wrap(),
@@ -534,7 +301,7 @@ class TunerPanel:
                 widgets.Box(
                     [
                         widgets.VBox([self.dist_column, self.dist_out.widget]),
-                        widgets.VBox([self.utility, self.utility_button]),
+                        widgets.VBox([self.utility, self.utility_button, self.timing]),
                     ],
                     layout=_wrap(),
                 ),
@@ -543,6 +310,23 @@ class TunerPanel:
             ]
         )
         self.ui.add_class("wb-tuner")
+
+    # ------------------------------------------------------------------ the controller's state
+    @property
+    def ctx(self) -> SearchContext | None:
+        return self.model.ctx
+
+    @property
+    def view(self) -> NodeView | None:
+        return self.model.view
+
+    @property
+    def _hierarchies(self) -> dict[str, Hierarchy]:
+        return self.model.hierarchies
+
+    @property
+    def live_utility_limit(self) -> int:
+        return self.model.live_utility_limit
 
     @contextlib.contextmanager
     def working(self, what: str) -> Iterator[None]:
@@ -556,34 +340,11 @@ class TunerPanel:
             self.busy.value = ""
 
     # ------------------------------------------------------------------ building
-    def _arx_file(self, column: str) -> Path | None:
-        if column in self.hierarchy_files:
-            return self.hierarchy_files[column]
-        ds = self.store.state.dataset
-        if ds is None or not ds.source:
-            return None
-        try:
-            from ..samples import adult_hierarchy_paths, sample_path
-
-            if Path(ds.source).resolve() == sample_path("adult").resolve():
-                return adult_hierarchy_paths().get(column)
-        except Exception:  # samples missing: no files to offer
-            return None
-        return None
-
-    def _frame(self) -> pd.DataFrame:
-        return as_pandas(self.store.state.dataset)
-
     def _rebuild(self, state: AppState) -> None:
         """New QI rows and search context for the current dataset and roles."""
-        key = (id(state.dataset), state.qis, state.sensitive)
-        if key == self._ctx_key:
+        if not self.model.reset(state):
             return
-        self._ctx_key = key
         self.errors.clear()
-        self.ctx, self.view = None, None
-        self._hierarchies, self._notes, self._kind_of = {}, {}, {}
-        self._before_cache = {}
         self.kinds, self.levels, self.level_labels = {}, {}, {}
         if state.dataset is None or not state.qis:
             self.qi_rows.children = (widgets.HTML("<p>Choose quasi-identifiers first.</p>"),)
@@ -594,16 +355,12 @@ class TunerPanel:
                 self._syncing = False
             self._evaluate()
             return
-        frame = self._frame()
         rows = []
         g = guarded(self.errors)
         for q in state.qis:
-            arx = self._arx_file(q)
-            kind = default_hierarchy_kind(frame[q], has_file=arx is not None)
-            options = [(lbl, v) for lbl, v in HIERARCHY_KINDS if v != "arx" or arx is not None]
             dd = widgets.Dropdown(
-                options=options,
-                value=kind,
+                options=self.model.kind_options(q),
+                value=self.model.kinds[q],
                 description=q,
                 style={"description_width": "140px"},
                 layout=widgets.Layout(width="420px"),
@@ -615,7 +372,7 @@ class TunerPanel:
             sl.add_class("wb-level")
             lbl = widgets.Label("")
             self.kinds[q], self.levels[q], self.level_labels[q] = dd, sl, lbl
-            self._set_hierarchy(q, kind)
+            self._sync_slider(q)
             dd.observe(g(self._on_kind), names="value")
             sl.observe(g(self._on_level), names="value")
             rows.append(widgets.HBox([dd, sl, lbl]))
@@ -631,9 +388,8 @@ class TunerPanel:
         if not risk_is_current(self.store.state):  # "before", for the comparison chart
             self.store.set(risk=current_risk(self.store.state))
 
-    def _set_hierarchy(self, q: str, kind: str) -> None:
-        h, what = build_hierarchy(kind, self._frame()[q], q, self._arx_file(q))
-        self._hierarchies[q], self._notes[q], self._kind_of[q] = h, what, kind
+    def _sync_slider(self, q: str) -> None:
+        h = self.model.hierarchies[q]
         sl = self.levels[q]
         self._syncing = True
         try:
@@ -645,14 +401,13 @@ class TunerPanel:
         self._label(q)
 
     def _label(self, q: str) -> None:
-        names = _level_names(self._kind_of[q], self._hierarchies[q])
+        names = self.model.level_names(q)
         self.level_labels[q].value = names[min(self.levels[q].value, len(names) - 1)]
 
     def _prepare(self) -> None:
         st = self.store.state
         with self.working(f"encoding {st.dataset.n_rows:,} records"):
-            self.ctx = SearchContext(st.dataset, st.qis, dict(self._hierarchies), st.sensitive)
-        self._before_cache = {}
+            self.model.encode()
         if self.auto.value:
             self.run_search()
         else:
@@ -660,10 +415,7 @@ class TunerPanel:
 
     # ------------------------------------------------------------------ evaluating
     def criteria(self) -> Criteria:
-        l_val = int(self.l_div.value) or None
-        if l_val is not None and not self.store.state.sensitive:
-            l_val = None
-        return Criteria(k=int(self.k.value), l=l_val, suppression=float(self.suppression.value))
+        return self.model.criteria(self.k.value, self.suppression.value, self.l_div.value)
 
     def current_levels(self) -> dict[str, int]:
         return {q: int(sl.value) for q, sl in self.levels.items()}
@@ -673,71 +425,34 @@ class TunerPanel:
             self._evaluate_now()
 
     def _evaluate_now(self) -> None:
-        st = self.store.state
         if self.ctx is None:
-            self.view = None
+            self.model.view = None
+            self.last = None
             self.summary.value = "<div class='wb-tuner-numbers'>No quasi-identifiers.</div>"
             self._redraw()
             return
-        view = evaluate_node(
-            self.ctx, self.current_levels(), self.criteria(), st.threshold, self.metric.value
-        )
-        self.view = view
-        report = None
-        if self.ctx.n_records <= self.live_utility_limit:
-            report = self._compare(view)
-        self.summary.value = tuner_summary_html(view)
-        self.utility.value = utility_html(report, view)
-        # the original granularity next to the released one (not both at the released level)
-        dists = {
-            q: {
-                "before": self._before(q, 0),
-                "after": released_shares(self.ctx, view, q, top=_DIST_TOP),
-            }
-            for q in self.ctx.qis
-        }
-        self.store.set(
-            transform_config=self.config(),
-            risk_after=dict(view.risk),
-            utility=report,
-            distributions=dists,
+        t0 = time.perf_counter()
+        ev = self.model.evaluate(self.current_levels(), self.criteria(), self.metric.value)
+        self.last = ev
+        self.summary.value = tuner_summary_html(ev.view)
+        self.utility.value = utility_html(ev.utility, ev.view)
+        numbers = time.perf_counter() - t0  # the browser shows the numbers from here on
+        self.timing.value = (
+            f"<span style='color:#888;font-size:0.85em'>risk and utility computed in "
+            f"{numbers * 1000:,.0f} ms</span>"
         )
         self._redraw()
-
-    def _before(self, q: str, level: int = 0) -> dict[str, float]:
-        if (q, level) not in self._before_cache:
-            shares = original_shares(self.ctx, q, top=_DIST_TOP, level=level)
-            if level == 0 and shares.get("other", 0.0) > 0.2:
-                shares = binned_original_shares(self.ctx, q) or shares
-            self._before_cache[q, level] = shares
-        return self._before_cache[q, level]
+        self.last_timing = {"numbers": numbers, "charts": time.perf_counter() - t0 - numbers}
 
     def transformed(self) -> tuple[pd.DataFrame, np.ndarray]:
         """The generalized table at the current levels (direct identifiers dropped)."""
-        if self.ctx is None:
-            raise ParameterError("quasi-identifiers", [], "at least one quasi-identifier")
-        out, sup = self.ctx.transform(self.current_levels(), self.criteria())
-        drop = [c for c in self.store.state.direct_identifiers if c in out.columns]
-        return out.drop(columns=drop), sup
+        return self.model.transformed(self.current_levels(), self.criteria())
 
-    def _compare(self, view: NodeView) -> Any:
-        st = self.store.state
-        out, sup = self.transformed()
-        original = self._frame()[list(out.columns)]
-        return (
-            compare(
-                original,
-                out,
-                suppressed=sup,
-                qis=list(self.ctx.qis),
-                hierarchies=dict(self._hierarchies),
-                levels=dict(view.levels),
-                information_loss=False,
-            )
-            if st.dataset is not None
-            else None
-        )
+    def config(self) -> dict[str, Any]:
+        """The settings as saved to JSON: enough to redo the transformation on the same file."""
+        return self.model.config(self.current_levels(), self.criteria(), self.metric.value)
 
+    # ------------------------------------------------------------------ drawing
     def _risk_dicts(self) -> tuple[dict, dict]:
         st = self.store.state
         before = {}
@@ -777,47 +492,26 @@ class TunerPanel:
         return fig
 
     def _redraw(self) -> None:
+        """Redraw the charts whose data changed (a chart costs more than its numbers)."""
         if not hasattr(self, "hist_fig"):  # constructing: figures are built with their data
             return
         before, after = self._risk_dicts()
-        self.compare_fig.show(self._fig("compare", before, after))
-        self.hist_fig.show(self._fig("hist", before, after))
-        self.dist_out.show(self._dist_figure())
-
-    # ------------------------------------------------------------------ configuration
-    def config(self) -> dict[str, Any]:
-        """The settings as saved to JSON: enough to redo the transformation on the same file."""
-        st = self.store.state
-        ds = st.dataset
-        ev = self.view.evaluation if self.view is not None else None
-        return {
-            "format": CONFIG_FORMAT,
-            "version": 1,
-            "dataset": {
-                "name": ds.name if ds is not None else None,
-                "file": Path(ds.source).name if ds is not None and ds.source else None,
-                "sha256": ds.sha256 if ds is not None else None,
-            },
-            "strategy": "full-domain generalization with record suppression",
-            "qis": list(st.qis),
-            "sensitive": list(st.sensitive),
-            "direct_identifiers_dropped": list(st.direct_identifiers),
-            "hierarchies": {
-                q: {
-                    "kind": self._kind_of[q],
-                    "levels": self._hierarchies[q].levels,
-                    "description": self._notes.get(q, ""),
-                }
-                for q in self._kind_of
-            },
-            "levels": self.current_levels(),
-            "criteria": self.criteria().to_dict(),
-            "metric": self.metric.value,
-            "score": None if ev is None else ev.score,
-            "acceptable": None if ev is None else bool(ev.acceptable),
-            "suppressed": None if ev is None else int(ev.suppressed),
-            "risk_threshold": st.threshold,
-        }
+        col = self.dist_column.value
+        dist = (self.store.state.distributions or {}).get(col)
+        level = self.levels[col].value if col in self.levels else 0
+        for name, key, draw in (
+            (
+                "compare",
+                (before, after),
+                lambda: self.compare_fig.show(self._fig("compare", before, after)),
+            ),
+            ("hist", after, lambda: self.hist_fig.show(self._fig("hist", before, after))),
+            ("dist", (col, level, dist), lambda: self.dist_out.show(self._dist_figure())),
+        ):
+            if name in self._drawn and self._drawn[name] == key:
+                continue
+            draw()
+            self._drawn[name] = key
 
     # ------------------------------------------------------------------ events
     def _on_state(self, state: AppState, changed: frozenset[str]) -> None:
@@ -830,7 +524,8 @@ class TunerPanel:
 
     def _on_kind(self, change: dict[str, Any]) -> None:
         q = change["owner"].description
-        self._set_hierarchy(q, change["new"])
+        self.model.set_hierarchy(q, change["new"])
+        self._sync_slider(q)
         self._prepare()
 
     def _on_level(self, change: dict[str, Any]) -> None:
@@ -851,12 +546,13 @@ class TunerPanel:
 
     def _on_dist_column(self, change: dict[str, Any]) -> None:
         if not self._syncing and hasattr(self, "dist_out"):
-            self.dist_out.show(self._dist_figure())
+            self._redraw()
 
     def _on_utility_button(self, _: Any = None) -> None:
         if self.view is None:
             return
-        report = self._compare(self.view)
+        with self.working("comparing utility"):
+            report = self.model.utility(self.view)
         self.utility.value = utility_html(report, self.view)
         self.store.set(utility=report)
 
@@ -872,7 +568,7 @@ class TunerPanel:
             "<span class='wb-busy' style='color:#a60'>&#8987; searching the optimal levels…</span>"
         )
         try:
-            result = self.ctx.search(self.criteria(), self.metric.value, progress=self.progress)
+            result = self.model.search(self.criteria(), self.metric.value, progress=self.progress)
             if not result.found:
                 self.progress.finish("no transformation meets the targets")
                 self.errors.info(
@@ -886,7 +582,6 @@ class TunerPanel:
                 "transformations checked"
             )
             self.set_levels(result.levels)
-            self.store.set(transform=result)
         finally:
             self.search_button.disabled = False
             self.busy.value = ""
@@ -910,60 +605,22 @@ class TunerPanel:
         self._evaluate()
 
     def _outputs(self, suffix: str) -> Path:
-        if self.output_dir is None:
-            raise ParameterError("output_dir", None, "an output folder given by the notebook")
-        name = safe_name(self.store.state.dataset.name if self.store.state.dataset else None)
-        return self.output_dir / f"{name}{suffix}"
-
-    def _sources(self) -> list[str]:
-        ds = self.store.state.dataset
-        return (
-            [ds.source]
-            if ds is not None and ds.source and not ds.source.startswith("upload:")
-            else []
-        )
-
-    def _record(self, operation: str, path: Path, parameters: Mapping[str, Any]) -> None:
-        from ..governance import record_operation
-
-        st = self.store.state
-        rec = record_operation(
-            operation, inputs=[st.dataset], outputs=[path], parameters=dict(parameters)
-        )
-        if rec is not None:
-            self.store.set(provenance=(*st.provenance, rec))
+        return self.model.output_path(suffix)
 
     def _on_save_config(self, _: Any = None) -> None:
-        path = self._outputs(".deid-config.json")
-        cfg = self.config()
-        atomic_write_text(path, json.dumps(cfg, indent=2) + "\n", sources=self._sources())
-        self._record("deid-config", path, cfg)
+        path = self.model.save_config(self.current_levels(), self.criteria(), self.metric.value)
         self.saved.value = (
             f"<span class='wb-saved'>Saved configuration to {html.escape(path.name)}</span>"
         )
 
     def _on_save_data(self, _: Any = None) -> None:
-        from ..deid.release import write_release
-
-        if self.ctx is None:
-            raise ParameterError("quasi-identifiers", [], "at least one quasi-identifier")
-        st = self.store.state
-        path = self._outputs(".deidentified.csv")
-        out, _sup = self.ctx.transform(self.current_levels(), self.criteria())
-        # the one release path: the confirmed direct identifiers, plus any the release rule
-        # finds (suggested roles of unlisted columns, identifier-like values), are dropped
-        report = write_release(
-            out,
-            path,
-            "drop",
-            roles=st.roles,
-            direct_identifiers=st.direct_identifiers,
-            sources=self._sources(),
-        )
-        self._record("anonymize", path, {**self.config(), "release": report.to_dict()})
+        with self.working("writing the transformed data"):
+            path, report, n = self.model.save_data(
+                self.current_levels(), self.criteria(), self.metric.value
+            )
         dropped = ", ".join(report.dropped) or "none found"
         self.saved.value = (
-            f"<span class='wb-saved'>Saved {len(out):,} records to {html.escape(path.name)} "
+            f"<span class='wb-saved'>Saved {n:,} records to {html.escape(path.name)} "
             f"(direct identifiers dropped: {html.escape(dropped)}; suppressed values written "
             "as *)</span>"
         )
