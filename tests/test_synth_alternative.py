@@ -62,3 +62,19 @@ def test_without_hierarchies_holdout_values_all_have_a_leaf():
     hold.loc[0, "year"] = "1999"  # only in the holdout
     alt = k_anonymous_alternative(train, hold, ["year", "sex"], k=3)
     assert alt.holdout["year"].notna().all()
+
+
+def test_the_report_sets_the_alternative_beside_the_synthetic_table():
+    from workbench.bundle import AssessmentBundle
+    from workbench.report import render_html
+
+    def doc(risk: float, tv: float) -> dict:
+        attack = {"attack": "singling_out", "risk": risk, "risk_ci": [0.0, risk + 0.1]}
+        return {"fidelity": {"two_way_tv_mean": tv}, "privacy": {"attacks": [attack]}}
+
+    synthetic = {**doc(0.0123, 0.456), "k_anonymous_alternative": {"k": 5, **doc(0.789, 0.0321)}}
+    page = render_html(AssessmentBundle.build("t", synthetic=synthetic), plotlyjs="cdn")
+    side = page[page.index("side by side") :]
+    assert "5-anonymous release" in side
+    for figure in ("0.0123", "0.789", "0.456", "0.0321"):
+        assert figure in side
