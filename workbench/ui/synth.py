@@ -128,30 +128,37 @@ class SynthPanel:
         frame = self.src.data
         direct = set(self.src.direct_identifiers) | {privacy_unit}
         options = [c for c in frame.columns if c not in direct]
+        wide = {"description_width": "110px"}
         self.columns = widgets.SelectMultiple(
             options=options,
             value=tuple(c for c in columns if c in options),
             description="Columns",
+            style=wide,
             rows=min(8, max(2, len(options))),
         )
-        self.target = widgets.Dropdown(description="Target")
-        self.unit = widgets.Text(value=privacy_unit, description="Privacy unit", disabled=True)
+        self.target = widgets.Dropdown(description="Target", style=wide)
+        self.unit = widgets.Text(
+            value=privacy_unit, description="Privacy unit", disabled=True, style=wide
+        )
         self.contributions = widgets.IntSlider(
-            value=contributions, min=1, max=10, description="Rows/person"
+            value=contributions, min=1, max=10, description="Rows/person", style=wide
         )
         self.method = widgets.ToggleButtons(options=["mst", "aim"], value=method,
-                                            description="Method")  # fmt: skip
+                                            description="Method", style=wide)  # fmt: skip
         self.epsilon = widgets.FloatLogSlider(
             value=epsilon, base=10, min=-1, max=0.7, step=0.05, description="epsilon",
-            readout_format=".3g",
+            readout_format=".3g", style=wide,
         )  # fmt: skip
-        self.delta = widgets.FloatText(value=delta, description="delta")
-        self.k = widgets.IntSlider(value=k, min=2, max=20, description="k (alternative)")
+        self.delta = widgets.FloatText(value=delta, description="delta", style=wide)
+        self.k = widgets.IntSlider(
+            value=k, min=2, max=20, description="k (alternative)", style=wide
+        )
         self.domains = widgets.HTML()
         self.domains.add_class("wb-synth-domains")
         self.generate_button = widgets.Button(
-            description="Spend and generate", button_style="warning", icon="lock"
-        )
+            description="Spend and generate", button_style="warning", icon="lock",
+            layout=widgets.Layout(width="auto"),
+        )  # fmt: skip
         self.generate_button.add_class("wb-synth-generate")
         self.busy = widgets.HTML("")
         self.busy.add_class("wb-synth-busy")
@@ -164,8 +171,9 @@ class SynthPanel:
                                     f"{html.escape(UNIQUES_MEANING)}</p>")  # fmt: skip
         self.uniques.add_class("wb-synth-uniques")
         self.save_button = widgets.Button(
-            description="Save table, bundle and report", icon="save", disabled=True
-        )
+            description="Save table, bundle and report", icon="save", disabled=True,
+            layout=widgets.Layout(width="auto"),
+        )  # fmt: skip
         self.save_button.add_class("wb-synth-save")
         self.saved = widgets.HTML()
         self.saved.add_class("wb-synth-saved")
@@ -432,7 +440,8 @@ class SynthPanel:
         )
         levels = ", ".join(f"{q} level {lv}" for q, lv in alt.levels.items())
         self.compare.value = (
-            "<table class='wb-table'><tr><th></th><th>synthetic</th>"
+            "<style>.wb-synth-compare td, .wb-synth-compare th {padding: 2px 14px 2px 0; "
+            "text-align: left}</style><table class='wb-table'><tr><th></th><th>synthetic</th>"
             f"<th>{alt.k}-anonymous release</th></tr>{body}</table>"
             f"<p><i>The {alt.k}-anonymous release generalizes {html.escape(levels)}; it is "
             "judged at its own granularity (the real records generalized the same way), so "
