@@ -218,17 +218,19 @@ def _run_evaluate(a: argparse.Namespace) -> int:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
             bins = {str(k): [float(x) for x in v] for k, v in dict(spec.get("bins", {})).items()}
             spec_cols = [str(c) for c in spec.get("columns", [])] or None
-            for col, h in dict(spec.get("hierarchies") or {}).items():
-                source = h.get("source")
-                if not source or not Path(source).is_file():
-                    raise ParameterError(
-                        "spec", str(spec_path), f"the hierarchy file of column {col!r} readable"
-                    )
-                hierarchies[str(col)] = (source, int(h.get("level", 0)))
+            hierarchies = {
+                str(col): (str(h.get("source") or ""), int(h.get("level", 0)))
+                for col, h in dict(spec.get("hierarchies") or {}).items()
+            }
         except (ValueError, TypeError, AttributeError):
             raise ParameterError("spec", str(spec_path), "the JSON written by `synth`") from None
     elif a.spec:
         raise ParameterError("spec", a.spec, "an existing file")
+    for col, (source, _) in hierarchies.items():
+        if not source or not Path(source).is_file():
+            raise ParameterError(
+                "spec", str(spec_path), f"the hierarchy file of column {col!r} readable"
+            )
     cols = [c.strip() for c in a.columns.split(",")] if a.columns else spec_cols
     if (a.attacker is None) != (a.truth is None):
         raise ParameterError("attacker/truth", "one of them", "both --attacker and --truth")
