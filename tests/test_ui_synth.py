@@ -75,7 +75,7 @@ def test_generate_compare_save_then_refuse(tmp_path):
         assert row in compare
     assert UNIQUES_MEANING in panel.uniques.value and "synthetic uniques" in panel.uniques.value
     assert panel.chart.figure is not None and len(panel.chart.figure.data) == 2
-    assert "spent <b>1</b>" in panel.ledger_out.value
+    assert "spent <b>1</b>" in panel.ledger_out.value and "by Housing" in panel.ledger_out.value
     # every attack ran on both releases, with the same targets
     names = [a.attack for a in panel.evaluation.attacks]
     assert names == [a.attack for a in panel.alternative_evaluation.attacks]

@@ -399,6 +399,8 @@ def synth_release(
     policies: Sequence[Any] = (),
     catalog: Any = None,
     user: str | None = None,
+    datasets: Sequence[str] = (),
+    departments: Sequence[str] = (),
     **synth_args: Any,
 ) -> SynthResult:
     """:func:`synthesize`, charged to the population's privacy-loss ledger before any noise.
@@ -406,6 +408,8 @@ def synth_release(
     The ledger and its budget work as for DP releases (:func:`workbench.dp.dp_release`): a new
     ledger takes the policies' ``dp_budget`` or ``budget``; a charge past the budget raises
     :class:`~workbench.errors.BudgetExceededError` and nothing is synthesized or written.
+    ``datasets`` and ``departments`` name, in the ledger, the source of a table passed in
+    memory (e.g. the training half of a catalog dataset).
     """
     from ..dp import Budget, Ledger, resolve_sources
 
@@ -448,8 +452,8 @@ def synth_release(
             budget=new_budget,
             budget_source=source,
             explicit_budget=explicit,
-            datasets=src.names,
-            departments=[d for d in src.departments if d],
+            datasets=list(datasets) or list(src.names),
+            departments=[d for d in (list(departments) or src.departments) if d],
             description=f"synthetic data ({synth_args.get('method', 'mst')}) of "
             f"{', '.join(columns)}",
             release={

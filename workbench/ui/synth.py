@@ -324,6 +324,8 @@ class SynthPanel:
                     hierarchies={c: v for c, v in self.hierarchies.items() if c in cols},
                     rows=self.rows,
                     seed=self.seed,
+                    datasets=self.src.names,
+                    departments=self.src.departments,
                 )  # fmt: skip
             except BudgetExceededError as exc:
                 self.outcome.value = (
