@@ -37,7 +37,9 @@ if [ ! -x .venv/bin/uv ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.8"
 fi
 export VIRTUAL_ENV="$PWD/.venv"
-# start: what the app needs (notebooks, dashboard, linkage, DP); test: everything (requirements.lock)
+# start: what the app needs (notebooks, dashboard, linkage, DP, synthetic data; compiled with
+# `uv pip compile pyproject.toml --extra app --extra linkage --extra dp --extra synth
+#  -c requirements.lock -o requirements-app.lock`); test: everything (requirements.lock)
 lock=requirements.lock
 [ "$mode" = start ] && lock=requirements-app.lock
 .venv/bin/uv pip sync -q --python .venv/bin/python "$lock"

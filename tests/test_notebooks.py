@@ -157,3 +157,24 @@ def test_05_differential_privacy(tmp_path) -> None:
     assert "Nothing has been spent" in text
     assert "How wrong will the statistics be?" in text  # the error-against-epsilon chart
     assert not ledger.exists()  # moving sliders and showing accuracy spends nothing
+
+
+def test_06_synthetic_data(tmp_path) -> None:
+    """Generated once while the notebook runs: the ledger is charged, both releases judged."""
+    from workbench.dp import Ledger
+
+    ledger = tmp_path / "residents.jsonl"
+    nb = run(
+        "06_synthetic_data.ipynb",
+        ledger_path=str(ledger),
+        output_dir=str(tmp_path / "out"),
+        generate_now=True,
+    )
+    assert shows_a_widget(nb)
+    text = widget_text(nb)
+    assert "wb-synth-compare" in text and "5-anonymous release" in text
+    assert "singling out risk" in text and "voter-roll linkage" in text
+    assert "Why sample uniques here are not people" in text
+    assert "wb-synth-done" in text and "wb-synth-refused" not in text
+    assert Ledger(ledger).state().spent.epsilon == pytest.approx(1.0)
+    assert not (tmp_path / "out").exists()  # nothing is saved until the button is pressed

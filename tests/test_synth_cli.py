@@ -175,3 +175,42 @@ def test_evaluate_bundle_is_reviewable_and_leak_checked(tables, tmp_path, capsys
     shown = ReviewDashboard(b).body.outputs[0]["data"]["text/html"]
     assert "Synthetic data: fidelity" in shown
     assert main([*args, "--bundle", "train.csv"]) == 2  # never over an input
+
+
+def test_hierarchy_flag_is_parsed_and_a_missing_file_refused(tables, tmp_path, capsys):
+    from workbench.cli._synth import _hierarchies
+    from workbench.errors import ParameterError
+
+    (tmp_path / "job.csv").write_text("".join(f"j{i:02d};g{i % 3};*\n" for i in range(30)))
+    assert _hierarchies(["job=job.csv:1"]) == {"job": ("job.csv", 1)}
+    assert _hierarchies(["job=job.csv"]) == {"job": ("job.csv", 0)}
+    for bad in ("job", "=job.csv", "job=nothere.csv:1"):
+        with pytest.raises(ParameterError, match="COL=FILE"):
+            _hierarchies([bad])
+    code = main([*GEN, "--epsilon", "1", "--hierarchy", "job=nothere.csv"])
+    assert code == 2 and not (tmp_path / "synth.csv").exists()
+
+
+def test_evaluate_generalizes_the_real_tables_by_the_spec_hierarchy(tables, tmp_path, capsys):
+    """The spec names the hierarchy file and level; a copy of the generalized training rows is
+    then an exact copy (without reading the spec's hierarchy, no row would be)."""
+    train, _ = tables
+    (tmp_path / "job.csv").write_text("".join(f"j{i:02d};g{i % 3};*\n" for i in range(30)))
+    copy = train[["sex", "job"]].copy()
+    copy["job"] = "g" + (copy["job"].str[1:].astype(int) % 3).astype(str)
+    copy.to_csv("copy.csv", index=False)
+    spec = {
+        "columns": ["sex", "job"],
+        "bins": {},
+        "hierarchies": {"job": {"source": "job.csv", "level": 1}},
+    }
+    (tmp_path / "copy.csv.synth.json").write_text(json.dumps(spec))
+    args = ["synth", "evaluate", "train.csv", "copy.csv", "--holdout", "holdout.csv",
+            "--attacks", "30", "--json"]  # fmt: skip
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["privacy"]["distance_to_closest_record"]["share_dcr_zero_training"] == 1.0
+    spec["hierarchies"]["job"]["source"] = "gone.csv"
+    (tmp_path / "copy.csv.synth.json").write_text(json.dumps(spec))
+    assert main(args) == 2
+    assert "hierarchy file of column 'job'" in capsys.readouterr().err

@@ -392,6 +392,20 @@ def _synthetic_section(b: AssessmentBundle) -> Section | None:
     if link:
         keys = [k for k in link if not isinstance(link[k], Mapping | list)]
         tables.append(table_html([(k, link[k]) for k in keys], ["linkage attack", ""]))
+    alt = d.get("k_anonymous_alternative") or {}
+    if alt and attacks:
+        theirs = {a.get("attack"): a for a in (alt.get("privacy") or {}).get("attacks") or []}
+        fa = alt.get("fidelity") or {}
+        rows = [
+            ("two-way total variation (mean)", f.get("two_way_tv_mean"), fa.get("two_way_tv_mean")),
+            *(
+                (f"{at.get('attack')} risk", at.get("risk"), theirs.get(at.get("attack"), {}).get("risk"))
+                for at in attacks
+            ),
+        ]  # fmt: skip
+        tables.append(
+            table_html(rows, ["side by side", "synthetic", f"{alt.get('k')}-anonymous release"])
+        )
     return Section(
         "synthetic",
         "Synthetic data: fidelity and the attacks it must resist",

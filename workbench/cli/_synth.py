@@ -60,6 +60,14 @@ def _generate_parser() -> argparse.ArgumentParser:
         metavar="COL=e1,e2,...",
         help="public bin edges of a numeric column (repeat); never read from the data",
     )
+    g.add_argument(
+        "--hierarchy",
+        action="append",
+        default=[],
+        metavar="COL=FILE[:LEVEL]",
+        help="published hierarchy (ARX CSV) of a column (repeat): the column is generalized to "
+        "LEVEL (default 0, the leaves) and that level's values are its domain",
+    )
     g.add_argument("--privacy-unit", default="row", help="person column, or 'row'")
     g.add_argument("--contributions", type=int, default=1, help="rows one unit may contribute")
     g.add_argument("--rows", type=int, help="rows to generate (default: the DP table size)")
@@ -110,6 +118,23 @@ def _pairs(items: list[str], flag: str, split: str) -> dict[str, list[str]]:
     return out
 
 
+def _hierarchies(items: list[str]) -> dict[str, tuple[str, int]]:
+    """``COL=FILE[:LEVEL]`` flags as ``{col: (file, level)}`` (the file must exist)."""
+    out: dict[str, tuple[str, int]] = {}
+    for item in items:
+        col, sep, rest = item.partition("=")
+        path, level = rest, "0"
+        head, colon, tail = rest.rpartition(":")
+        if colon and tail.isdigit():
+            path, level = head, tail
+        if not sep or not col.strip() or not Path(path).is_file():
+            raise ParameterError(
+                "hierarchy", item.partition("=")[0], "COL=FILE[:LEVEL], FILE existing"
+            )
+        out[col.strip()] = (path, int(level))
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     rest = list(args.rest)
     if rest and rest[0] == "evaluate":
@@ -132,6 +157,7 @@ def _run_generate(outer: argparse.Namespace, a: argparse.Namespace) -> int:
         except ValueError:
             raise ParameterError(f"bins[{col}]", "not numbers", "numeric edges") from None
     keys = _pairs(a.keys, "keys", "|")
+    hierarchies = _hierarchies(a.hierarchy)
     _check_provenance_writable()
     catalog = Catalog.load(a.catalog) if a.catalog else None
     try:
@@ -150,6 +176,7 @@ def _run_generate(outer: argparse.Namespace, a: argparse.Namespace) -> int:
             contributions=a.contributions,
             keys=keys,
             bins=bins,
+            hierarchies=hierarchies,
             rows=a.rows,
             seed=a.seed,
         )
@@ -182,6 +209,7 @@ def _run_evaluate(a: argparse.Namespace) -> int:
 
     spec_path = Path(a.spec) if a.spec else Path(a.synth + ".synth.json")
     bins: dict[str, Any] = {}
+    hierarchies: dict[str, Any] = {}
     spec_cols = None
     if spec_path.is_file():
         if spec_path.stat().st_size > 1 << 20:
@@ -190,10 +218,19 @@ def _run_evaluate(a: argparse.Namespace) -> int:
             spec = json.loads(spec_path.read_text(encoding="utf-8"))
             bins = {str(k): [float(x) for x in v] for k, v in dict(spec.get("bins", {})).items()}
             spec_cols = [str(c) for c in spec.get("columns", [])] or None
+            hierarchies = {
+                str(col): (str(h.get("source") or ""), int(h.get("level", 0)))
+                for col, h in dict(spec.get("hierarchies") or {}).items()
+            }
         except (ValueError, TypeError, AttributeError):
             raise ParameterError("spec", str(spec_path), "the JSON written by `synth`") from None
     elif a.spec:
         raise ParameterError("spec", a.spec, "an existing file")
+    for col, (source, _) in hierarchies.items():
+        if not source or not Path(source).is_file():
+            raise ParameterError(
+                "spec", str(spec_path), f"the hierarchy file of column {col!r} readable"
+            )
     cols = [c.strip() for c in a.columns.split(",")] if a.columns else spec_cols
     if (a.attacker is None) != (a.truth is None):
         raise ParameterError("attacker/truth", "one of them", "both --attacker and --truth")
@@ -203,6 +240,7 @@ def _run_evaluate(a: argparse.Namespace) -> int:
         load(a.holdout),
         cols,
         bins=bins,
+        hierarchies=hierarchies,
         targets=a.target,
         attacker=load(a.attacker) if a.attacker else None,
         truth=a.truth,
@@ -244,15 +282,10 @@ def _run_evaluate(a: argparse.Namespace) -> int:
 
 def _write_bundle(a: argparse.Namespace, doc: dict[str, Any]) -> None:
     """A bundle holding the evaluation (aggregates only), leak-checked against REAL."""
-    from .._io import ensure_not_source
-    from ..assessment import direct_identifier_columns
-    from ..bundle import AssessmentBundle, identifier_values
     from ..loading import load
+    from ..synth.evaluate import write_bundle
 
-    sources = [a.real, a.synth, a.holdout, *(x for x in (a.attacker, a.release) if x)]
-    ensure_not_source(a.bundle, sources)
-    real = load(a.real)
-    forbidden = identifier_values(real, direct_identifier_columns(real))
-    AssessmentBundle.build(f"Synthetic data review: {Path(a.synth).name}", synthetic=doc).save(
-        a.bundle, forbidden=forbidden
+    sources = [a.real, a.synth, a.holdout, a.attacker, a.release]
+    write_bundle(
+        a.bundle, doc, load(a.real), f"Synthetic data review: {Path(a.synth).name}", sources
     )

@@ -34,10 +34,10 @@ from .attacks import (
     singling_out,
 )
 from .fidelity import FidelityReport, fidelity
-from .generate import bin_columns
+from .generate import apply_domains, resolve_hierarchies
 from .linkage_attack import SyntheticLinkage, link_synthetic
 
-__all__ = ["SynthEvaluation", "evaluate", "synthetic_uniques"]
+__all__ = ["SynthEvaluation", "evaluate", "synthetic_uniques", "write_bundle"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ def evaluate(
     columns: Sequence[str] | None = None,
     *,
     bins: Mapping[str, Sequence[float]] | None = None,
+    hierarchies: Mapping[str, Any] | None = None,
     targets: Sequence[str] = (),
     attacker: Any = None,
     truth: str | None = None,
@@ -112,7 +113,8 @@ def evaluate(
 ) -> SynthEvaluation:
     """Evaluate ``synthetic`` against the ``real`` training table and a ``holdout``.
 
-    ``bins`` are the edges used at synthesis: the real tables are binned the same way first.
+    ``bins`` and ``hierarchies`` are the public domains used at synthesis
+    (:meth:`SynthResult.domains`): the real tables are binned and generalized the same way first.
     ``targets`` get a TSTR classifier and an inference attack (default: the last column).
     ``attacker`` and ``truth`` run the linkage attack (``real`` and ``attacker`` hold ``truth``);
     ``release`` adds the same attack on a k-anonymous release.
@@ -126,8 +128,9 @@ def evaluate(
     for name, f in (("real", r_full), ("synthetic", s), ("holdout", h)):
         check_columns(f, cols, name)
     bins = dict(bins or {})
-    r = bin_columns(r_full[cols], bins)
-    h = bin_columns(h[cols], bins)
+    hiers = resolve_hierarchies(hierarchies, warn=False)
+    r = apply_domains(r_full[cols], bins, hiers)
+    h = apply_domains(h[cols], bins, hiers)
     s = s[cols].copy()
     for f in (r, h, s):
         for c in cols:
@@ -168,3 +171,25 @@ def evaluate(
         uniques,
         link,
     )
+
+
+def write_bundle(
+    path: Any,
+    document: Mapping[str, Any],
+    real: Any,
+    title: str,
+    sources: Sequence[Any] = (),
+) -> Any:
+    """Save an assessment bundle holding an evaluation (aggregates only), leak-checked.
+
+    ``document`` is :meth:`SynthEvaluation.to_dict` (possibly with a ``k_anonymous_alternative``
+    entry); ``real`` is the training table, whose direct identifiers' values the bundle must
+    not hold. The one path the CLI and the notebook panel share.
+    """
+    from .._io import ensure_not_source
+    from ..assessment import direct_identifier_columns
+    from ..bundle import AssessmentBundle, identifier_values
+
+    ensure_not_source(path, [s for s in sources if s])
+    forbidden = identifier_values(real, direct_identifier_columns(real))
+    return AssessmentBundle.build(title, synthetic=dict(document)).save(path, forbidden=forbidden)

@@ -18,6 +18,15 @@ What the caller must give, and why
   (independently of anyone else's rows), so adding or removing a person changes at most
   ``contributions`` rows, and OpenDP is told exactly that bound.
 
+* Or **a published hierarchy** (``hierarchies``: an ARX hierarchy file or
+  :class:`~workbench.deid.Hierarchy`, at a level): the column is generalized to that level and
+  the level's values are its domain. This is how a code list (postal codes, occupations) or an
+  interval hierarchy of ages becomes public: a value of the data that is not a leaf becomes
+  missing, exactly as a value outside ``keys`` does, so a category that is only in the data
+  never appears in the synthetic table. A hierarchy built in memory (not read from a file) may
+  have been built from the data (:func:`~workbench.deid.hierarchy.auto_hierarchy` does that);
+  it is accepted with a :class:`~workbench.errors.PrivacyWarning`.
+
 Numeric columns are binned by the caller's edges into labels ``<e0``, ``[e0, e1[``, ...,
 ``>=ek`` before synthesis; the synthetic table holds those labels (the real table binned by
 :func:`bin_columns` is what fidelity and attacks compare against). OpenDP draws its noise from a
@@ -30,6 +39,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +50,8 @@ from ..errors import ParameterError, PrivacyWarning
 
 __all__ = [
     "METHODS",
+    "apply_domains",
+    "resolve_hierarchies",
     "SynthResult",
     "bin_columns",
     "bin_labels",
@@ -67,6 +79,11 @@ class SynthResult:
     discovered: tuple[str, ...] = ()
     charge: Mapping[str, float] = field(default_factory=dict)
     ledger: Mapping[str, Any] | None = None
+    hierarchies: Mapping[str, tuple[Any, int]] = field(default_factory=dict)
+
+    def domains(self) -> dict[str, Any]:
+        """The ``bins`` and ``hierarchies`` keywords that bin real tables the same way."""
+        return {"bins": dict(self.bins), "hierarchies": dict(self.hierarchies)}
 
     def to_dict(self) -> dict[str, Any]:
         """Parameters and budget (never a value of the data)."""
@@ -80,6 +97,10 @@ class SynthResult:
             "contributions": self.contributions,
             "columns": list(self.columns),
             "bins": {c: list(b) for c, b in self.bins.items()},
+            "hierarchies": {
+                c: {"source": h.source, "level": lv, "values": len(h.values(lv))}
+                for c, (h, lv) in self.hierarchies.items()
+            },
             "categories_discovered_under_dp": list(self.discovered),
             "rows": len(self.data),
         }
@@ -117,6 +138,70 @@ def bin_columns(frame: Any, bins: Mapping[str, Sequence[float]]) -> pd.DataFrame
         labels = np.asarray(bin_labels(edges), dtype=object)
         out = np.where(np.isnan(values), None, labels[np.minimum(idx, len(e))])
         df[col] = pd.Series(out, index=df.index, dtype="string")
+    return df
+
+
+def resolve_hierarchies(
+    hierarchies: Mapping[str, Any] | None, *, warn: bool = True
+) -> dict[str, tuple[Any, int]]:
+    """``{column: (Hierarchy, level)}`` from hierarchies, ``(hierarchy, level)`` pairs or paths.
+
+    A path is read as an ARX hierarchy file (level 0: the leaves). A hierarchy that was not read
+    from a file may have been built from the data, which would make its leaves the data's own
+    categories: that gets a :class:`~workbench.errors.PrivacyWarning` (``warn=False`` for a
+    hierarchy the caller already vouched for, e.g. re-applied at evaluation).
+    """
+    from ..deid.hierarchy import Hierarchy
+
+    out: dict[str, tuple[Any, int]] = {}
+    for col, spec in (hierarchies or {}).items():
+        h, level = spec if isinstance(spec, tuple) else (spec, 0)
+        if isinstance(h, str | Path):
+            h = Hierarchy.from_csv(h, name=str(col))
+        if not isinstance(h, Hierarchy):
+            raise ParameterError(
+                f"hierarchies[{col}]", type(h).__name__, "a Hierarchy, a hierarchy file or a pair"
+            )
+        if not isinstance(level, int) or not 0 <= level < h.max_level + (h.levels == 1):
+            raise ParameterError(
+                f"hierarchies[{col}] level",
+                level,
+                f"an integer in 0..{max(h.max_level - 1, 0)} (the top level releases nothing)",
+            )
+        if warn and h.source is None:
+            warnings.warn(
+                f"the hierarchy of column {col!r} was not read from a file: if it was built from "
+                "the data (auto_hierarchy does that), its values are the data's own categories "
+                "and synthesizing over them leaks which exist; use a published code list",
+                PrivacyWarning,
+                stacklevel=3,
+            )
+        out[str(col)] = (h, int(level))
+    return out
+
+
+def apply_domains(
+    frame: Any,
+    bins: Mapping[str, Sequence[float]] | None = None,
+    hierarchies: Mapping[str, tuple[Any, int]] | None = None,
+) -> pd.DataFrame:
+    """Put columns into their public domain: bin numeric ones, generalize hierarchical ones.
+
+    The one transformation the synthesizer's input and the evaluation's real tables share. A
+    value that is not a leaf of its column's hierarchy becomes missing (as a value outside a
+    column's ``keys`` does in OpenDP), and nothing says which value it was.
+    """
+    from ..deid.hierarchy import value_strings
+
+    df = bin_columns(frame, bins or {})
+    for col, (h, level) in (hierarchies or {}).items():
+        check_columns(df, [col], "the table to generalize")
+        spelled = value_strings(df[col])
+        known = spelled.isin(set(h.leaves)).to_numpy()
+        out = pd.Series(pd.NA, index=df.index, dtype="string")
+        if known.any():
+            out[known] = h.generalize(spelled[known], level).astype("string").to_numpy()
+        df[col] = out
     return df
 
 
@@ -159,6 +244,7 @@ def synthesize(
     contributions: int = 1,
     keys: Mapping[str, Sequence[Any]] | None = None,
     bins: Mapping[str, Sequence[float]] | None = None,
+    hierarchies: Mapping[str, Any] | None = None,
     rows: int | None = None,
     seed: int = 0,
     before_noise: Callable[[Any], Mapping[str, Any] | None] | None = None,
@@ -180,6 +266,9 @@ def synthesize(
         Public categories of categorical columns (values outside become missing).
     bins : mapping column -> edges
         Public bin edges of numeric columns.
+    hierarchies : mapping column -> Hierarchy, file, or (hierarchy, level)
+        Published hierarchies: the column is generalized to the level (default 0, the leaves)
+        and that level's values are its domain; values without a leaf become missing.
     rows : int, optional
         Rows to generate (default: about the DP estimate of the table's size).
     seed : int
@@ -207,13 +296,19 @@ def synthesize(
         raise ParameterError("privacy_unit", privacy_unit, "a column not among those synthesized")
     keys = {c: [str(v) for v in vs] for c, vs in (keys or {}).items()}
     bins = {c: [float(x) for x in e] for c, e in (bins or {}).items()}
-    for c in [*keys, *bins]:
+    hiers = resolve_hierarchies(hierarchies)
+    for c in [*keys, *bins, *hiers]:
         if c not in cols:
-            raise ParameterError("keys/bins", c, f"one of the synthesized columns {cols}")
-    both = sorted(set(keys) & set(bins))
+            raise ParameterError(
+                "keys/bins/hierarchies", c, f"one of the synthesized columns {cols}"
+            )
+    both = sorted((set(keys) & set(bins)) | (set(keys) & set(hiers)) | (set(bins) & set(hiers)))
     if both:
-        raise ParameterError("keys/bins", both, "either categories or bins for a column, not both")
-    undiscovered = [c for c in cols if c not in keys and c not in bins]
+        raise ParameterError(
+            "keys/bins/hierarchies", both, "one public domain per column (categories, bins or "
+            "a hierarchy), not two"
+        )  # fmt: skip
+    undiscovered = [c for c in cols if c not in keys and c not in bins and c not in hiers]
     if undiscovered and delta == 0:
         raise ParameterError(
             "delta",
@@ -241,10 +336,14 @@ def synthesize(
     check_columns(df, [*cols, *([] if privacy_unit == "row" else [privacy_unit])], "the data")
     if privacy_unit != "row":
         df = _truncate(df[[*cols, privacy_unit]], privacy_unit, contributions, seed)
-    df = bin_columns(df[cols], bins)
+    df = apply_domains(df[cols], bins, hiers)
     for c in cols:  # every value as text: keys and values compare as strings
         df[c] = df[c].astype("string")
-    all_keys = {**keys, **{c: bin_labels(e) for c, e in bins.items()}}
+    all_keys = {
+        **keys,
+        **{c: bin_labels(e) for c, e in bins.items()},
+        **{c: list(h.values(lv)) for c, (h, lv) in hiers.items()},
+    }
 
     dp = require("opendp.prelude", "DP synthetic data")
     require("mbi", "DP synthetic data")
@@ -286,6 +385,7 @@ def synthesize(
         tuple(undiscovered),
         charge.to_dict(),
         ledger,
+        hiers,
     )
 
 
@@ -299,6 +399,8 @@ def synth_release(
     policies: Sequence[Any] = (),
     catalog: Any = None,
     user: str | None = None,
+    datasets: Sequence[str] = (),
+    departments: Sequence[str] = (),
     **synth_args: Any,
 ) -> SynthResult:
     """:func:`synthesize`, charged to the population's privacy-loss ledger before any noise.
@@ -306,6 +408,8 @@ def synth_release(
     The ledger and its budget work as for DP releases (:func:`workbench.dp.dp_release`): a new
     ledger takes the policies' ``dp_budget`` or ``budget``; a charge past the budget raises
     :class:`~workbench.errors.BudgetExceededError` and nothing is synthesized or written.
+    ``datasets`` and ``departments`` name, in the ledger, the source of a table passed in
+    memory (e.g. the training half of a catalog dataset).
     """
     from ..dp import Budget, Ledger, resolve_sources
 
@@ -320,7 +424,11 @@ def synth_release(
         policies=policies,
     )
     # public keys the catalog declares fill the columns the caller gave none for
-    given = {**dict(synth_args.get("keys") or {}), **dict(synth_args.get("bins") or {})}
+    given = {
+        **dict(synth_args.get("keys") or {}),
+        **dict(synth_args.get("bins") or {}),
+        **dict(synth_args.get("hierarchies") or {}),
+    }
     declared = {c: list(v) for c, v in src.keys.items() if c in columns and c not in given}
     if declared:
         synth_args["keys"] = {**dict(synth_args.get("keys") or {}), **declared}
@@ -344,8 +452,8 @@ def synth_release(
             budget=new_budget,
             budget_source=source,
             explicit_budget=explicit,
-            datasets=src.names,
-            departments=[d for d in src.departments if d],
+            datasets=list(datasets) or list(src.names),
+            departments=[d for d in (list(departments) or src.departments) if d],
             description=f"synthetic data ({synth_args.get('method', 'mst')}) of "
             f"{', '.join(columns)}",
             release={

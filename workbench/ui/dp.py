@@ -24,7 +24,7 @@ from ..errors import BudgetExceededError, ParameterError
 from ._charts_extra import FigureSlot
 from ._common import ErrorBox, guarded
 
-__all__ = ["DPPanel"]
+__all__ = ["DPPanel", "ledger_summary"]
 
 
 def _default_catalog() -> Path:
@@ -191,29 +191,40 @@ class DPPanel:
         self._refresh_ledger()
 
     def _refresh_ledger(self) -> None:
-        if not self.ledger.exists():
-            self.ledger_out.value = (
-                f"<p>Ledger <code>{html.escape(str(self.ledger.path))}</code> has no release "
-                "yet; the first release creates it with the budget of the datasets' policies.</p>"
-            )
-            return
-        state = self.ledger.state()
-        doc = state.to_dict()
-        b = doc["budget"]
-        exposures = "".join(
-            f"<li>{html.escape(x['kind'])}: {html.escape(x['name'])} — "
-            + html.escape(", ".join(f"{k}={v}" for k, v in x["risk"].items()))
-            + "</li>"
-            for x in doc["non_dp_releases"]
+        text, doc = ledger_summary(self.ledger)
+        self.ledger_out.value = text
+        if doc is not None:
+            self.ledger_chart.show(ledger_spending(doc))
+
+
+def ledger_summary(ledger: Ledger) -> tuple[str, dict[str, Any] | None]:
+    """The ledger in words (HTML) and its state as a dict (``None`` before the first charge).
+
+    Shared by every panel that spends the population's budget (DP releases, synthetic data).
+    """
+    if not ledger.exists():
+        return (
+            f"<p>Ledger <code>{html.escape(str(ledger.path))}</code> has no release "
+            "yet; the first release creates it with the budget of the datasets' policies.</p>",
+            None,
         )
-        self.ledger_out.value = (
-            f"<h4>Privacy-loss ledger of population {html.escape(state.population)!s}</h4>"
-            f"<p>Budget epsilon {b['epsilon']:g} (delta {b['delta']:g}), from "
-            f"{html.escape(b['source'] or 'the user')}; spent <b>{doc['epsilon_spent']:.3g}</b>"
-            f" ({html.escape(doc['spent']['bound'])}), remaining <b>{b['remaining_epsilon']:.3g}"
-            f"</b> across {len(doc['releases'])} release(s) by "
-            f"{html.escape(', '.join(doc['departments']) or 'no department')}.</p>"
-            + (f"<p>Non-DP releases of the same population:</p><ul>{exposures}</ul>"
-               if exposures else "")
-        )  # fmt: skip
-        self.ledger_chart.show(ledger_spending(doc))
+    state = ledger.state()
+    doc = state.to_dict()
+    b = doc["budget"]
+    exposures = "".join(
+        f"<li>{html.escape(x['kind'])}: {html.escape(x['name'])} — "
+        + html.escape(", ".join(f"{k}={v}" for k, v in x["risk"].items()))
+        + "</li>"
+        for x in doc["non_dp_releases"]
+    )
+    text = (
+        f"<h4>Privacy-loss ledger of population {html.escape(state.population)!s}</h4>"
+        f"<p>Budget epsilon {b['epsilon']:g} (delta {b['delta']:g}), from "
+        f"{html.escape(b['source'] or 'the user')}; spent <b>{doc['epsilon_spent']:.3g}</b>"
+        f" ({html.escape(doc['spent']['bound'])}), remaining <b>{b['remaining_epsilon']:.3g}"
+        f"</b> across {len(doc['releases'])} release(s) by "
+        f"{html.escape(', '.join(doc['departments']) or 'no department')}.</p>"
+        + (f"<p>Non-DP releases of the same population:</p><ul>{exposures}</ul>"
+           if exposures else "")
+    )  # fmt: skip
+    return text, doc
