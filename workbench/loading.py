@@ -54,13 +54,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ._lazy import lazy_module
 from .dataset import Dataset
 from .errors import (
     ColumnNameError,
@@ -77,6 +76,9 @@ from .errors import (
     SqlSandboxError,
     UnsupportedFormatError,
 )
+
+pd = lazy_module("pandas")
+pc = lazy_module("pyarrow.compute")
 
 __all__ = [
     "load",
@@ -377,7 +379,7 @@ def load_grouped(
         path, delimiter=opts.delimiter, encoding=opts.encoding or enc, quotechar=opts.quotechar
     )
     _check_string_columns(opts, dialect.header, path)
-    check_columns(pd.DataFrame(columns=list(dialect.header)), columns, str(path))
+    check_columns(SimpleNamespace(columns=list(dialect.header)), columns, str(path))
     duck_enc = _DUCKDB_ENCODINGS.get(codecs.lookup(enc).name)
     if duck_enc is None:  # DuckDB reads utf-8 and latin-1 only: the eager loader decodes
         ds = _load_file(path, opts, name=name, department=department, lazy=False)

@@ -39,10 +39,12 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import lazy_module
 from ..dataset import Dataset, as_narwhals, check_columns
 from ..errors import ParameterError
+
+pd = lazy_module("pandas")
 
 __all__ = [
     "MISSING_MODES",
@@ -556,7 +558,30 @@ def _arrow_numbers(col: Any) -> np.ndarray:
     import pyarrow.compute as pc
 
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return _primitive_numpy(pc.cast(arr, pa.float64()), np.float64, np.nan)
+
+
+def _primitive_numpy(arr: Any, dtype: type, fill: float) -> np.ndarray:
+    """A fixed-width Arrow array of ``dtype`` as numpy, nulls replaced by ``fill``.
+
+    Read from the data buffer directly: ``Array.to_numpy``, ``fill_null`` and ``pa.scalar``
+    import pandas (half a second), even for a plain float64 array.
+    """
+    n = len(arr)
+    if n == 0:
+        return np.empty(0, dtype=dtype)
+    validity, data = arr.buffers()[:2]
+    width = np.dtype(dtype).itemsize
+    out = np.frombuffer(data, dtype=dtype, count=n, offset=arr.offset * width)
+    if arr.null_count:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        out = np.where(bits[arr.offset : arr.offset + n].astype(bool), out, fill).astype(dtype)
+    return out
+
+
+# below this many rows, classes are found by sorting the packed keys (np.unique) rather than by
+# hashing them (pd.factorize): same classes, same order, without importing pandas
+_HASH_MIN_ROWS = 100_000
 
 
 def _assemble(
@@ -604,6 +629,10 @@ def _assemble(
             missing=missing,
             weights=weights,
         )
+    elif keys is not None and n_rows < _HASH_MIN_ROWS:  # small: a sort beats importing pandas
+        uniq, ids = np.unique(keys, return_inverse=True)
+        ids = ids.reshape(-1).astype(np.int64)
+        class_codes = _unpack(uniq.astype(np.int64), radices)
     elif keys is not None:
         ids, uniq = pd.factorize(keys)  # hash, then sort only the (few) distinct keys
         order = np.argsort(uniq, kind="stable")
@@ -699,13 +728,14 @@ def _encode_arrow(values: Any) -> tuple[np.ndarray, tuple]:
     enc = pc.dictionary_encode(arr)
     dictionary = enc.dictionary
     k = len(dictionary)
-    order = np.asarray(pc.array_sort_indices(dictionary), dtype=np.int64)
+    sort = pc.array_sort_indices(dictionary)
+    order = _primitive_numpy(pc.cast(sort, pa.int64()), np.int64, -1)
     rank = np.empty(k + 1, dtype=np.int64)
     rank[order] = np.arange(k, dtype=np.int64)
     rank[k] = k
-    raw = np.asarray(enc.indices.fill_null(k).to_numpy(zero_copy_only=False), dtype=np.int64)
+    raw = _primitive_numpy(pc.cast(enc.indices, pa.int64()), np.int64, k)
     codes = rank[raw]
-    values_sorted = dictionary.take(pa.array(order)).to_pylist()
+    values_sorted = dictionary.take(sort).to_pylist()
     if enc.indices.null_count:
         values_sorted.append(None)
     return codes, tuple(values_sorted)

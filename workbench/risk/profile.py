@@ -15,8 +15,8 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import lazy_module
 from ..dataset import Dataset, check_columns
 from ..errors import ColumnNotFoundError, ParameterError
 from .classes import ClassTable, _check_missing, _check_qis, _collect_columns, build_class_table
@@ -30,6 +30,8 @@ from .measures import (
     prosecutor_risk,
 )
 from .population import PopulationUniqueness, population_uniqueness
+
+pd = lazy_module("pandas")
 
 __all__ = ["RiskProfile", "PopulationTableMatch", "assess", "profile_from_table"]
 

@@ -1,0 +1,105 @@
+"""A small command imports only what it uses (issue 11: ``workbench assess`` of a tiny file in
+under 0.5 s), and the deferred imports behave like the eager ones."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from workbench.risk.classes import _arrow_numbers, _encode_arrow, _primitive_numpy, encode_column
+
+# imported by a small assess, they cost more than the rest of the command together
+HEAVY = ("pandas", "cryptography", "yaml", "jsonschema", "scipy")
+
+
+def _modules_after(code: str, cwd: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "WORKBENCH_PROVENANCE": "off", "WORKBENCH_USE_LOG": "off"},
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_small_assess_imports_no_heavy_library(tmp_path):
+    rows = ["age,sex,zip,diagnosis"] + [
+        f"{20 + i % 7},{'MF'[i % 2]},{1000 + i % 3},{'abc'[i % 3]}" for i in range(20)
+    ]
+    (tmp_path / "small.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code = (
+        "import contextlib, io\n"
+        "from workbench.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    assert main(['assess', 'small.csv', '--qi', 'age,sex,zip', "
+        "'--sensitive', 'diagnosis', '--json']) == 0\n"
+        "assert json.loads(out.getvalue())['records'] == 20\n"
+    )
+    code = "import json\n" + code
+    loaded = _modules_after(code, str(tmp_path))
+    assert "duckdb" in loaded  # the scan did run
+    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY)
+    assert heavy == []
+
+
+def test_provenance_module_does_not_import_policies_or_numpy(tmp_path):
+    loaded = _modules_after("import workbench.governance.provenance", str(tmp_path))
+    assert not {"numpy", "yaml", "cryptography", "workbench.governance.policy"} & loaded
+
+
+@pytest.mark.parametrize("name", ["gate", "harmonize", "minimize"])
+def test_governance_function_keeps_its_name_after_its_submodule_is_imported(name):
+    import importlib
+
+    import workbench.governance as governance
+
+    sub = importlib.import_module(f"workbench.governance.{name}")
+    assert getattr(governance, name) is getattr(sub, name)
+    assert callable(getattr(governance, name))
+
+
+def test_governance_exports_every_public_name():
+    import workbench.governance as governance
+
+    for name in governance.__all__:
+        assert getattr(governance, name) is not None
+    with pytest.raises(AttributeError):
+        _ = governance.no_such_name
+
+
+@pytest.mark.parametrize("offset", [0, 3])
+@pytest.mark.parametrize("with_nulls", [False, True])
+def test_primitive_numpy_equals_to_numpy_with_nulls_and_offsets(offset, with_nulls):
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=40)
+    mask = rng.random(40) < 0.3 if with_nulls else np.zeros(40, dtype=bool)
+    arr = pa.array(values, mask=mask)[offset:]
+    got = _arrow_numbers(arr)
+    expected = np.where(mask[offset:], np.nan, values[offset:])
+    np.testing.assert_array_equal(got, expected)
+    ints = pa.array(np.arange(40), type=pa.int64(), mask=mask)[offset:]
+    got_ints = _primitive_numpy(ints, np.int64, -9)
+    np.testing.assert_array_equal(got_ints, np.where(mask[offset:], -9, np.arange(40)[offset:]))
+    assert _primitive_numpy(pa.array([], type=pa.int64()), np.int64, 0).shape == (0,)
+
+
+def test_arrow_encoding_equals_pandas_encoding_on_random_columns():
+    rng = np.random.default_rng(11)
+    for trial in range(20):
+        n = int(rng.integers(1, 60))
+        vals = rng.integers(0, 6, size=n).astype(float)
+        vals[rng.random(n) < 0.2] = np.nan
+        col = pa.array(vals, from_pandas=True)[trial % 3 :]
+        codes, dictionary = _encode_arrow(col)
+        ref_codes, ref_dict = encode_column(np.asarray(vals[trial % 3 :], dtype=object))
+        assert [None if d is None else float(d) for d in dictionary] == [
+            None if d is None or d != d else float(d) for d in ref_dict
+        ]
+        np.testing.assert_array_equal(codes, ref_codes)
