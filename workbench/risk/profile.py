@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._cache import cached
 from .._lazy import lazy_module
 from ..dataset import Dataset, check_columns
 from ..errors import ColumnNotFoundError, ParameterError
@@ -330,14 +331,20 @@ def assess(
     needed = [*qis, *sensitive, *(c for c in (weights, household) if c)]
     check_columns(data, list(dict.fromkeys(needed)), source)
 
-    table = build_class_table(
+    # warm calls on the same dataset reuse its class table (see workbench._cache)
+    table = cached(
         data,
-        qis,
-        weights=weights,
-        sensitive=sensitive,
-        missing=missing,
-        records=True if household else None,
-        source=source,
+        "class_table",
+        (qis, weights, sensitive, missing, bool(household)),
+        lambda: build_class_table(
+            data,
+            qis,
+            weights=weights,
+            sensitive=sensitive,
+            missing=missing,
+            records=True if household else None,
+            source=source,
+        ),
     )
     hh_ids = None
     if household:
