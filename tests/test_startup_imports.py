@@ -103,3 +103,53 @@ def test_arrow_encoding_equals_pandas_encoding_on_random_columns():
             None if d is None or d != d else float(d) for d in ref_dict
         ]
         np.testing.assert_array_equal(codes, ref_codes)
+
+
+# --- a command reads its input file for hashing once (loader and provenance share the digest)
+
+
+def _no_open(*args, **kwargs):
+    raise AssertionError("the file was read again")
+
+
+def test_unchanged_file_is_hashed_once(tmp_path, monkeypatch):
+    import builtins
+    import hashlib
+
+    from workbench import _io
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    first = _io.sha256_file(path)
+    assert first == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    monkeypatch.setattr(builtins, "open", _no_open)
+    assert _io.sha256_file(path) == first
+
+
+def test_rewritten_file_is_hashed_again_even_with_the_same_size_and_mtime(tmp_path):
+    import hashlib
+    import os
+
+    from workbench import _io
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    st = os.stat(path)
+    first = _io.sha256_file(path)
+    path.write_bytes(b"a,b\n1,3\n")  # same size; modification time put back
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _io.sha256_file(path) == hashlib.sha256(b"a,b\n1,3\n").hexdigest() != first
+
+
+def test_loader_digest_is_reused_by_provenance(tmp_path, monkeypatch):
+    import builtins
+
+    from workbench import _io
+    from workbench.loading import load_grouped
+
+    path = tmp_path / "d.csv"
+    path.write_text("age,sex\n" + "".join(f"{20 + i % 5},{'MF'[i % 2]}\n" for i in range(50)))
+    ds, groups = load_grouped(path, ["age", "sex"])
+    assert groups is not None
+    monkeypatch.setattr(builtins, "open", _no_open)
+    assert _io.sha256_file(path) == ds.sha256

@@ -1369,6 +1369,9 @@ def _connect() -> Any:
 
 def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
     """One streaming pass: SHA-256 and encoding validation with exact offsets."""
+    from ._io import file_version, remember_sha256
+
+    version = file_version(path)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_CHARS)
@@ -1385,7 +1388,9 @@ def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
                 if requested is None and codec == "utf-8":
                     if offset == 0 and any(b >= 0x80 for b in part[: exc.start]):
                         _fallback_encoding(part, path, exc)  # raises: mixed encodings
-                    return "latin-1", _finish_hash(fh, digest), False
+                    hexdigest = _finish_hash(fh, digest)
+                    remember_sha256(path, version, hexdigest)
+                    return "latin-1", hexdigest, False
                 buf = tail + part
                 raise _decoding_error(
                     buf,
@@ -1404,6 +1409,7 @@ def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
             chunk = fh.read(_CHUNK)
             digest.update(chunk)
         decoder.decode(b"", final=True)
+    remember_sha256(path, version, digest.hexdigest())
     return enc, digest.hexdigest(), bom
 
 

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .._lazy import lazy_module
+from .._lazy import is_pandas, lazy_module
 from ..dataset import Dataset, as_narwhals, check_columns
 from ..errors import ParameterError
 
@@ -422,7 +422,7 @@ def build_class_table(
     native = _native(data)
     if counts is not None:
         return _build_lazy(data, qis, None, sensitive, missing, source, counts=counts)
-    if isinstance(native, pd.DataFrame):
+    if is_pandas(native):
         return _build_pandas(
             native,
             qis,
@@ -896,7 +896,7 @@ def _collect_columns(data: Any, columns: list[str], source: str | None) -> pd.Da
     """The given columns of every record as pandas, in the engine's row order."""
     check_columns(data, columns, source)
     native = _native(data)
-    if isinstance(native, pd.DataFrame):
+    if is_pandas(native):
         return native[columns]
     lf = as_narwhals(data).select(columns)
     return lf.collect().to_pandas()
