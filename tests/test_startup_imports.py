@@ -153,3 +153,31 @@ def test_loader_digest_is_reused_by_provenance(tmp_path, monkeypatch):
     assert groups is not None
     monkeypatch.setattr(builtins, "open", _no_open)
     assert _io.sha256_file(path) == ds.sha256
+
+
+@pytest.mark.parametrize("prefix_lines", [3, 40_000])  # in the first read, and far past it
+def test_decoding_error_names_the_line_after_a_long_ascii_prefix(tmp_path, prefix_lines):
+    """The streaming check skips decoding ASCII chunks and counts lines only on error."""
+    from workbench.errors import DecodingError
+    from workbench.loading import load
+
+    path = tmp_path / "bad.csv"
+    body = "id,name\n" + "".join(f"{i},plain ascii name {i}\n" for i in range(prefix_lines))
+    path.write_bytes(body.encode() + b"99,J\xf6rg\n1,ok\n")
+    with pytest.raises(DecodingError, match=r"cannot decode byte 0xf6") as info:
+        load(path, encoding="utf-8", lazy=True)
+    assert info.value.line == prefix_lines + 2
+
+
+def test_multibyte_character_split_between_chunks_is_valid(tmp_path, monkeypatch):
+    from workbench import loading
+
+    monkeypatch.setattr(loading, "_CHUNK", 7)  # every multi-byte character straddles reads
+    path = tmp_path / "u.csv"
+    text = "id,name\n" + "".join(f"{i},Jörg Ærø {i}\n" for i in range(200))
+    path.write_text(text, encoding="utf-8")
+    enc, digest, _ = loading._stream_check(path, "utf-8")
+    assert enc == "utf-8"
+    path.write_bytes(text.encode("utf-8")[:-3] + b"\xc3\n")  # a lone lead byte at the end
+    with pytest.raises(Exception, match="decode"):
+        loading._stream_check(path, "utf-8")

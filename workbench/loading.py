@@ -1379,11 +1379,14 @@ def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
         codec = _codec_without_bom(enc)
         decoder = codecs.getincrementaldecoder(codec)()
         digest.update(head)
-        offset, lines, chunk, tail = 0, 0, head, b""
+        # ASCII is valid UTF-8 whatever came before, unless a multi-byte character is pending
+        ascii_ok = codec == "utf-8"
+        offset, chunk, tail = 0, head, b""
         while chunk:
             part = chunk[skip:] if offset == 0 else chunk
             try:
-                decoder.decode(part)
+                if not (ascii_ok and part.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(part)
             except UnicodeDecodeError as exc:
                 if requested is None and codec == "utf-8":
                     if offset == 0 and any(b >= 0x80 for b in part[: exc.start]):
@@ -1399,10 +1402,9 @@ def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
                     codec,
                     exc.reason,
                     base_offset=offset + (skip if offset == 0 else 0) - len(tail),
-                    base_line=lines,
+                    base_line=_count_newlines(path, offset),  # error path only: read again
                     head=head,
                 ) from None
-            lines += chunk.count(b"\n")
             offset += len(chunk)
             nl = chunk.rfind(b"\n")
             tail = chunk[nl + 1 :] if nl >= 0 else tail + chunk
@@ -1411,6 +1413,16 @@ def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
         decoder.decode(b"", final=True)
     remember_sha256(path, version, digest.hexdigest())
     return enc, digest.hexdigest(), bom
+
+
+def _count_newlines(path: Path, end: int) -> int:
+    """Line breaks in the first ``end`` bytes of ``path`` (to name the line of an error)."""
+    n = 0
+    with open(path, "rb") as fh:
+        while end > 0 and (chunk := fh.read(min(_CHUNK, end))):
+            n += chunk.count(b"\n")
+            end -= len(chunk)
+    return n
 
 
 def _finish_hash(fh: Any, digest: Any) -> str:
