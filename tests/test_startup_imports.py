@@ -181,3 +181,22 @@ def test_multibyte_character_split_between_chunks_is_valid(tmp_path, monkeypatch
     path.write_bytes(text.encode("utf-8")[:-3] + b"\xc3\n")  # a lone lead byte at the end
     with pytest.raises(Exception, match="decode"):
         loading._stream_check(path, "utf-8")
+
+
+def test_small_assess_process_prints_nothing_on_stderr(tmp_path):
+    """DuckDB 2.0 prints "nanobind: leaked ..." at exit after narwhals' DuckDB backend ran with
+    pyarrow and without pandas; the class table is grouped in DuckDB's own API instead."""
+    (tmp_path / "s.csv").write_text("age,sex,dx\n" + "".join(f"{i % 4},F,x\n" for i in range(9)))
+    env = {"PATH": "/usr/bin:/bin", "WORKBENCH_PROVENANCE": "off", "WORKBENCH_USE_LOG": "off"}
+    for qis in (["age", "sex"], ["age"]):
+        args = ["assess", "s.csv", "--qi", ",".join(qis), "--sensitive", "dx", "--json"]
+        out = subprocess.run(
+            [sys.executable, "-m", "workbench", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+        )
+        assert out.returncode == 0
+        assert out.stderr == ""
+        assert json.loads(out.stdout)["records"] == 9

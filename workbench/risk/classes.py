@@ -470,6 +470,9 @@ def _build_lazy(
     counts: str | None = None,
 ) -> ClassTable:
     """One GROUP BY over the QIs (and sensitive attributes) through narwhals, one collect."""
+    relation = _duckdb_relation(data)
+    if relation is not None:
+        return _build_duckdb(data, relation, qis, weights, sensitive, missing, source, counts)
     import narwhals as nw
 
     lf = as_narwhals(data)
@@ -489,23 +492,7 @@ def _build_lazy(
             .collect()
             .to_arrow()
         )
-        n = _arrow_numbers(grouped.column("__n"))
-        if len(n) and (
-            (
-                _arrow_numbers(grouped.column("__nn")) != _arrow_numbers(grouped.column("__rows"))
-            ).any()
-            or np.nanmin(_arrow_numbers(grouped.column("__nmin"))) < 1
-        ):
-            raise ParameterError("counts", counts, "whole numbers >= 1 (no missing)")
-        return _assemble(
-            {c: grouped.column(c) for c in qis},
-            n.astype(np.int64),
-            None,
-            {s: grouped.column(s) for s in sensitive},
-            missing,
-            False,
-            None,
-        )
+        return _finish_counted(grouped, counts, qis, sensitive, missing)
     if weights and not schema[weights].is_numeric():
         # Text weights: parse them in pandas to name the first bad row.
         frame = _collect_columns(data, _unique([*qis, *sensitive, weights]), source)
@@ -522,6 +509,41 @@ def _build_lazy(
         ]
     keys = _unique([*qis, *sensitive])
     grouped = lf.group_by(keys, drop_null_keys=False).agg(*aggs).collect().to_arrow()
+    return _finish_grouped(data, grouped, qis, weights, sensitive, missing, source)
+
+
+def _finish_counted(
+    grouped: Any, counts: str, qis: tuple[str, ...], sensitive: tuple[str, ...], missing: str
+) -> ClassTable:
+    """Class table from an Arrow GROUP BY of pre-grouped rows (``__n``, ``__nmin``, ``__nn``,
+    ``__rows``): every row's count must be a whole number >= 1."""
+    n = _arrow_numbers(grouped.column("__n"))
+    if len(n) and (
+        (_arrow_numbers(grouped.column("__nn")) != _arrow_numbers(grouped.column("__rows"))).any()
+        or np.nanmin(_arrow_numbers(grouped.column("__nmin"))) < 1
+    ):
+        raise ParameterError("counts", counts, "whole numbers >= 1 (no missing)")
+    return _assemble(
+        {c: grouped.column(c) for c in qis},
+        n.astype(np.int64),
+        None,
+        {s: grouped.column(s) for s in sensitive},
+        missing,
+        False,
+        None,
+    )
+
+
+def _finish_grouped(
+    data: Any,
+    grouped: Any,
+    qis: tuple[str, ...],
+    weights: str | None,
+    sensitive: tuple[str, ...],
+    missing: str,
+    source: str | None,
+) -> ClassTable:
+    """Class table from an Arrow GROUP BY result with ``__n`` (and the weight aggregates)."""
     wsum = None
     if weights:
         wsum = _arrow_numbers(grouped.column("__wsum"))
@@ -550,6 +572,70 @@ def _build_lazy(
         False,
         weights,
     )
+
+
+_DUCKDB_INTEGERS = frozenset(
+    "TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT".split()
+)
+
+
+def _duckdb_relation(data: Any) -> Any:
+    """The DuckDB relation behind ``data``, or ``None``."""
+    import sys
+
+    duckdb = sys.modules.get("duckdb")
+    native = _native(data)
+    if duckdb is not None and isinstance(native, duckdb.DuckDBPyRelation):
+        return native
+    return None
+
+
+def _build_duckdb(
+    data: Any,
+    rel: Any,
+    qis: tuple[str, ...],
+    weights: str | None,
+    sensitive: tuple[str, ...],
+    missing: str,
+    source: str | None,
+    counts: str | None,
+) -> ClassTable:
+    """:func:`_build_lazy` for a DuckDB relation: the same GROUP BY in DuckDB's own API.
+
+    Same aggregates as the narwhals path; written directly because narwhals' DuckDB backend
+    with pyarrow and without pandas makes DuckDB print "nanobind: leaked ..." at exit.
+    """
+    from ..loading import _sql_ident as ident
+
+    types = {c: str(t).upper() for c, t in zip(rel.columns, rel.types, strict=True)}
+    keys = _unique([*qis, *sensitive])
+    if counts is not None:
+        if types[counts] not in _DUCKDB_INTEGERS:
+            raise ParameterError("counts", counts, "a column of whole numbers of records")
+        c = ident(counts)
+        aggs = [f"sum({c}) AS __n", f"min({c}) AS __nmin", f"count({c}) AS __nn"]
+        grouped = _duckdb_group(rel, keys, [*aggs, "count(*) AS __rows"])
+        return _finish_counted(grouped, counts, qis, sensitive, missing)
+    numeric = _DUCKDB_INTEGERS | {"FLOAT", "DOUBLE"}
+    if weights and not (types[weights] in numeric or types[weights].startswith("DECIMAL")):
+        # Text weights: parse them in pandas to name the first bad row.
+        frame = _collect_columns(data, _unique([*qis, *sensitive, weights]), source)
+        return _build_pandas(frame, qis, weights, sensitive, missing, records=False, source=source)
+    aggs = ["count(*) AS __n"]
+    if weights:
+        w = f"CAST({ident(weights)} AS DOUBLE)"
+        aggs += [f"sum({w}) AS __wsum", f"min({w}) AS __wmin", f"count({w}) AS __wcount"]
+    grouped = _duckdb_group(rel, keys, aggs)
+    return _finish_grouped(data, grouped, qis, weights, sensitive, missing, source)
+
+
+def _duckdb_group(rel: Any, keys: list[str], aggs: list[str]) -> Any:
+    """``SELECT keys, aggs ... GROUP BY keys`` (missing values form groups) as an Arrow table."""
+    from ..loading import _sql_ident as ident
+
+    cols = ", ".join(ident(k) for k in keys)
+    out = rel.aggregate(", ".join([cols, *aggs]), cols).arrow()
+    return out.read_all() if hasattr(out, "read_all") else out
 
 
 def _arrow_numbers(col: Any) -> np.ndarray:
