@@ -200,3 +200,14 @@ def test_small_assess_process_prints_nothing_on_stderr(tmp_path):
         assert out.returncode == 0
         assert out.stderr == ""
         assert json.loads(out.stdout)["records"] == 9
+
+
+def test_risk_package_imports_measures_on_demand(tmp_path):
+    loaded = _modules_after("from workbench.risk import assess, build_class_table", str(tmp_path))
+    assert not {"workbench.risk.sensitive", "workbench.risk.suda", "workbench.models"} & loaded
+    import workbench.risk as risk
+
+    for name in risk.__all__:
+        assert getattr(risk, name) is not None
+    with pytest.raises(AttributeError):
+        _ = risk.no_such_measure
