@@ -211,3 +211,13 @@ def test_lazy_and_raw_frames_are_not_cached():
         "entries": 0,
         "bytes": 0,
     }
+
+
+def test_shared_class_table_cannot_be_written_in_place():
+    ds = Dataset.from_frame(_random_table(5))
+    table = assess(ds, ["age", "sex"], sensitive=["dx"]).table
+    assert assess(ds, ["age", "sex"], sensitive=["dx"]).table is table  # shared by warm calls
+    with pytest.raises(ValueError, match="read-only"):
+        table.counts[0] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        table.sensitive["dx"].counts[0] = 0

@@ -37,7 +37,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["MAX_ENTRIES", "cached", "clear", "disabled", "estimate_nbytes", "stats"]
+__all__ = [
+    "MAX_ENTRIES",
+    "cached",
+    "clear",
+    "disabled",
+    "estimate_nbytes",
+    "read_only",
+    "stats",
+]
 
 T = TypeVar("T")
 
@@ -111,6 +119,24 @@ def estimate_nbytes(value: Any, depth: int = 2) -> int:
     if attrs is not None:
         return sum(estimate_nbytes(v, depth - 1) for v in attrs.values())
     return 0
+
+
+def read_only(value: T, depth: int = 2) -> T:
+    """Mark the numpy arrays of ``value`` (its fields and mappings) read-only; return it.
+
+    A cached value is shared by every warm call: an in-place write by one caller must fail
+    loudly rather than change what the next caller gets.
+    """
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif depth >= 0:
+        if is_dataclass(value) and not isinstance(value, type):
+            for f in fields(value):
+                read_only(getattr(value, f.name), depth - 1)
+        elif hasattr(value, "items") and hasattr(value, "values"):
+            for v in value.values():
+                read_only(v, depth - 1)
+    return value
 
 
 def cached(

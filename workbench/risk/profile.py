@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._cache import cached
+from .._cache import cached, read_only
 from .._lazy import lazy_module
 from ..dataset import Dataset, check_columns
 from ..errors import ColumnNotFoundError, ParameterError
@@ -336,14 +336,16 @@ def assess(
         data,
         "class_table",
         (qis, weights, sensitive, missing, bool(household)),
-        lambda: build_class_table(
-            data,
-            qis,
-            weights=weights,
-            sensitive=sensitive,
-            missing=missing,
-            records=True if household else None,
-            source=source,
+        lambda: read_only(
+            build_class_table(
+                data,
+                qis,
+                weights=weights,
+                sensitive=sensitive,
+                missing=missing,
+                records=True if household else None,
+                source=source,
+            )
         ),
     )
     hh_ids = None
