@@ -211,3 +211,26 @@ def test_risk_package_imports_measures_on_demand(tmp_path):
         assert getattr(risk, name) is not None
     with pytest.raises(AttributeError):
         _ = risk.no_such_measure
+
+
+def test_grouped_scan_beside_the_check_rescans_when_latin1_shows_up_late(tmp_path):
+    """The scan starts with the encoding of the first bytes; a latin-1 byte far past them makes
+    the check settle on latin-1 and the file is scanned again, as the sequential code did."""
+    import threading
+
+    from workbench.loading import load, load_grouped
+    from workbench.risk import build_class_table
+
+    path = tmp_path / "late.csv"
+    ascii_rows = "".join(f"{i % 7},plain\n" for i in range(60_000))  # ~480 KB of ASCII
+    path.write_bytes(b"k,name\n" + ascii_rows.encode() + b"3,Ren\xe9\n")
+    before = threading.active_count()
+    ds, groups = load_grouped(path, ["k", "name"])
+    assert threading.active_count() == before  # the check's thread is gone
+    assert ds.options["encoding"] == "latin-1"
+    got = build_class_table(groups, ["k", "name"], counts="__n")
+    ref = build_class_table(load(path, lazy=False), ["k", "name"])
+    assert got.dictionaries == ref.dictionaries
+    assert got.counts.tolist() == ref.counts.tolist()
+    assert "René" in got.dictionaries[1]
+    assert ds.sha256 == load(path, lazy=False).sha256

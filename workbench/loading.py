@@ -339,10 +339,6 @@ def load_grouped(
         (other formats, SQL, encodings DuckDB cannot read): then the dataset is what
         :func:`load` gives with ``lazy=True`` and the caller groups it as usual.
     """
-    import duckdb
-
-    from .dataset import check_columns
-
     for bad in ("lazy", "lazy_threshold"):
         if bad in options:
             raise ParameterError(bad, options[bad], "no such option for load_grouped")
@@ -374,23 +370,29 @@ def load_grouped(
     keys = ", ".join(_sql_ident(c) for c in columns)
     if fmt == "parquet":  # typed already: grouping the lazy dataset is the one scan
         return _load_lazy(path, fmt, opts, name=name, department=department, con=con), None
-    enc, digest, _ = _stream_check(path, opts.encoding)
-    dialect = sniff_csv(
-        path, delimiter=opts.delimiter, encoding=opts.encoding or enc, quotechar=opts.quotechar
-    )
-    _check_string_columns(opts, dialect.header, path)
-    check_columns(SimpleNamespace(columns=list(dialect.header)), columns, str(path))
-    duck_enc = _DUCKDB_ENCODINGS.get(codecs.lookup(enc).name)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The SHA-256 and encoding check is a sequential read of its own: it runs in a thread beside
+    # DuckDB's scan (both release the GIL), which starts with the encoding the file's first
+    # bytes give (the check's own first guess). The check's errors come first, as in load().
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-check") as pool:
+        check = pool.submit(_stream_check, path, opts.encoding)
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(_SNIFF_CHARS)
+            guess = _detect_encoding_prefix(head, path, opts.encoding, complete=False)[0]
+            scan = _scan_raw_csv(con, path, opts, columns, keys, guess)
+        except Exception:
+            check.result()  # raises the check's error, if it found one
+            raise
+        enc, digest, _ = check.result()
+    if enc != guess:  # a byte past the first ones was not UTF-8: the file is read as latin-1
+        scan = _scan_raw_csv(con, path, opts, columns, keys, enc)
+    dialect, duck_enc, read, failed = scan
     if duck_enc is None:  # DuckDB reads utf-8 and latin-1 only: the eager loader decodes
         ds = _load_file(path, opts, name=name, department=department, lazy=False)
         return ds, None
-    read = _csv_read(path, dialect, duck_enc)
-    try:  # the one scan: raw text grouped, kept in DuckDB (as large as the class table)
-        con.execute(
-            f"CREATE TEMP TABLE __workbench_raw AS SELECT {keys}, count(*) AS __n "
-            f"FROM {read} GROUP BY ALL"
-        )
-    except duckdb.Error:
+    if failed:
         _csv_failed(path, enc, dialect)
     raw = con.table("__workbench_raw")
     stats = raw.aggregate(", ".join(["sum(__n)", *_type_checks(columns, opts)])).fetchall()[0]
@@ -406,6 +408,35 @@ def load_grouped(
     info = {**dialect.to_dict(), "encoding": enc, "decimal": opts.decimal, "columns": columns}
     ds = _lazy_dataset(rel, path, name, department, digest, n_rows, fmt, info, opts)
     return ds, groups
+
+
+def _scan_raw_csv(
+    con: Any, path: Path, opts: _Options, columns: list[str], keys: str, enc: str
+) -> tuple[CsvDialect, str | None, str | None, bool]:
+    """Sniff the file as ``enc``, check its header and group its raw text by ``keys`` into
+    ``__workbench_raw``: (dialect, DuckDB encoding or None, the read_csv call, scan failed)."""
+    import duckdb
+
+    from .dataset import check_columns
+
+    dialect = sniff_csv(
+        path, delimiter=opts.delimiter, encoding=opts.encoding or enc, quotechar=opts.quotechar
+    )
+    _check_string_columns(opts, dialect.header, path)
+    check_columns(SimpleNamespace(columns=list(dialect.header)), columns, str(path))
+    duck_enc = _DUCKDB_ENCODINGS.get(codecs.lookup(enc).name)
+    if duck_enc is None:
+        return dialect, None, None, False
+    read = _csv_read(path, dialect, duck_enc)
+    con.execute("DROP TABLE IF EXISTS __workbench_raw")
+    try:  # the one scan: raw text grouped, kept in DuckDB (as large as the class table)
+        con.execute(
+            f"CREATE TEMP TABLE __workbench_raw AS SELECT {keys}, count(*) AS __n "
+            f"FROM {read} GROUP BY ALL"
+        )
+    except duckdb.Error:
+        return dialect, duck_enc, read, True
+    return dialect, duck_enc, read, False
 
 
 def sniff_csv(
