@@ -370,22 +370,21 @@ def load_grouped(
     keys = ", ".join(_sql_ident(c) for c in columns)
     if fmt == "parquet":  # typed already: grouping the lazy dataset is the one scan
         return _load_lazy(path, fmt, opts, name=name, department=department, con=con), None
-    from concurrent.futures import ThreadPoolExecutor
-
     # The SHA-256 and encoding check is a sequential read of its own: it runs in a thread beside
     # DuckDB's scan (both release the GIL), which starts with the encoding the file's first
     # bytes give (the check's own first guess). The check's errors come first, as in load().
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-check") as pool:
-        check = pool.submit(_stream_check, path, opts.encoding)
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(_SNIFF_CHARS)
-            guess = _detect_encoding_prefix(head, path, opts.encoding, complete=False)[0]
-            scan = _scan_raw_csv(con, path, opts, columns, keys, guess)
-        except Exception:
-            check.result()  # raises the check's error, if it found one
-            raise
-        enc, digest, _ = check.result()
+    check = _Background(_stream_check, path, opts.encoding)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_CHARS)
+        guess = _detect_encoding_prefix(head, path, opts.encoding, complete=False)[0]
+        scan = _scan_raw_csv(con, path, opts, columns, keys, guess)
+    except Exception:
+        check.result()  # raises the check's error, if it found one
+        raise
+    finally:
+        check.join()
+    enc, digest, _ = check.result()
     if enc != guess:  # a byte past the first ones was not UTF-8: the file is read as latin-1
         scan = _scan_raw_csv(con, path, opts, columns, keys, enc)
     dialect, duck_enc, read, failed = scan
@@ -408,6 +407,35 @@ def load_grouped(
     info = {**dialect.to_dict(), "encoding": enc, "decimal": opts.decimal, "columns": columns}
     ds = _lazy_dataset(rel, path, name, department, digest, n_rows, fmt, info, opts)
     return ds, groups
+
+
+class _Background:
+    """``func(*args)`` in a thread; :meth:`result` joins it and returns or raises its outcome.
+
+    A plain thread (``concurrent.futures`` would import ``logging`` for every command)."""
+
+    def __init__(self, func: Any, *args: Any) -> None:
+        import threading
+
+        self._outcome: tuple[bool, Any] = (False, None)
+        self._thread = threading.Thread(target=self._run, args=(func, args), name="workbench")
+        self._thread.start()
+
+    def _run(self, func: Any, args: tuple) -> None:
+        try:
+            self._outcome = (True, func(*args))
+        except BaseException as exc:  # handed to the caller by result()
+            self._outcome = (False, exc)
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
 
 
 def _scan_raw_csv(
