@@ -24,10 +24,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> float:
+def _time(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one process (CPU: user + system, from ``wait4``).
+
+    Run in the repository root, so ``-m workbench`` is this checkout whatever the caller's
+    working directory (``-m`` puts the working directory first on ``sys.path``).
+    """
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
-    return time.perf_counter() - t0
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd[2:4]} failed")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -59,22 +70,31 @@ def main() -> None:
             ],
         }
         times: dict[str, list[float]] = {k: [] for k in cases}
+        cpu: dict[str, list[float]] = {k: [] for k in cases}
+        load_before = os.getloadavg()[0]
         for cmd in cases.values():  # warm the page cache once
             _time(cmd, env)
         for _ in range(args.repeat):  # alternated, so load changes hit every case alike
             for name, cmd in cases.items():
-                times[name].append(_time(cmd, env))
+                wall, used = _time(cmd, env)
+                times[name].append(wall)
+                cpu[name].append(used)
     base = statistics.median(times["python -c pass"])
     results = {
         name: {
             "median_s": round(statistics.median(t), 4),
             "min_s": round(min(t), 4),
             "overhead_over_python_s": round(statistics.median(t) - base, 4),
+            # CPU time moves less with the machine's load than wall time
+            "cpu_median_s": round(statistics.median(cpu[name]), 4),
         }
         for name, t in times.items()
     }
     for name, r in results.items():
-        print(f"{name:32s} median {r['median_s']:.3f} s  (+{r['overhead_over_python_s']:.3f} s)")
+        print(
+            f"{name:32s} median {r['median_s']:.3f} s  (+{r['overhead_over_python_s']:.3f} s)"
+            f"  cpu {r['cpu_median_s']:.3f} s"
+        )
     out = ROOT / "bench" / "results" / "startup.json"
     out.write_text(
         json.dumps(
@@ -83,6 +103,7 @@ def main() -> None:
                     "cpus": os.cpu_count(),
                     "python": platform.python_version(),
                     "load_average": os.getloadavg()[0],
+                    "load_average_before": load_before,
                 },
                 "repeat": args.repeat,
                 "targets_s": {"workbench --help": 0.3, "workbench assess (20 rows)": 0.5},

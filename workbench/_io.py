@@ -37,13 +37,43 @@ __all__ += ["output_journal", "OutputJournal"]
 _CHUNK = 1 << 20
 
 
+# SHA-256 of files this process read, by (device, inode, size, modification and change time in
+# ns): a command hashes its input once (the loader), not again for its provenance record
+_DIGESTS: dict[tuple[int, ...], str] = {}
+_MAX_DIGESTS = 256
+
+
+def file_version(path: str | Path) -> tuple[int, ...]:
+    """What changes whenever a file's content does (any write updates ``st_ctime_ns``)."""
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def remember_sha256(path: str | Path, version: tuple[int, ...], digest: str) -> None:
+    """Record ``digest`` as the hash of ``path`` read at ``version`` if it is still unchanged."""
+    if file_version(path) != version:
+        return
+    if len(_DIGESTS) >= _MAX_DIGESTS:
+        _DIGESTS.pop(next(iter(_DIGESTS)))
+    _DIGESTS[version] = digest
+
+
 def sha256_file(path: str | Path) -> str:
-    """Content SHA-256 of a file, streamed so large files do not load into memory."""
+    """Content SHA-256 of a file, streamed so large files do not load into memory.
+
+    A file this process hashed already and that has not changed since is not read again.
+    """
+    version = file_version(path)
+    known = _DIGESTS.get(version)
+    if known is not None:
+        return known
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
-    return h.hexdigest()
+    digest = h.hexdigest()
+    remember_sha256(path, version, digest)
+    return digest
 
 
 def ensure_not_source(output: str | Path, sources: Iterable[str | Path]) -> None:

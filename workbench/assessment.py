@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from ._lazy import lazy_module
 from .bundle import AssessmentBundle, category_shares, identifier_values
 from .dataset import Dataset, as_pandas
+
+pd = lazy_module("pandas")
 
 __all__ = [
     "released_rows",
@@ -85,14 +86,14 @@ def risk_options(
     ``threshold`` that contradicts the policy is refused: the review would show two different
     "records at risk" figures.
     """
+    sens = list(sensitive)
+    thr = 0.2 if threshold is None else float(threshold)
+    if not policies:  # without a policy, policies (YAML, schema, models) are not even imported
+        return thr, sens
     from .errors import ParameterError
     from .governance import harmonize
 
     pols = _policies(policies)
-    sens = list(sensitive)
-    thr = 0.2 if threshold is None else float(threshold)
-    if not pols:
-        return thr, sens
     th = harmonize(pols).policy.thresholds
     rar = th.max_records_at_risk
     if rar is not None:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from ._lazy import is_pandas, lazy_module
 from .errors import ColumnNotFoundError
+
+pd = lazy_module("pandas")
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -60,7 +61,7 @@ class Dataset:
     @property
     def is_lazy(self) -> bool:
         """True when the rows stay in DuckDB rather than in a pandas frame."""
-        return not isinstance(self.data, pd.DataFrame)
+        return not is_pandas(self.data)
 
     def to_pandas(self) -> pd.DataFrame:
         """The rows as a pandas DataFrame (materialises a DuckDB relation)."""
@@ -73,7 +74,7 @@ class Dataset:
     @classmethod
     def from_frame(cls, frame: Any, name: str = "data", department: str | None = None) -> Dataset:
         """Wrap an in-memory frame (pandas, polars, DuckDB relation) without copying."""
-        if isinstance(frame, pd.DataFrame):
+        if is_pandas(frame):
             types = {str(c): str(t) for c, t in frame.dtypes.items()}
             n = len(frame)
         elif hasattr(frame, "columns") and hasattr(frame, "types") and hasattr(frame, "aggregate"):
@@ -95,7 +96,7 @@ def as_pandas(obj: Any) -> pd.DataFrame:
     """Return ``obj`` (Dataset, pandas, polars, narwhals, DuckDB relation) as a pandas DataFrame."""
     if isinstance(obj, Dataset):
         obj = obj.data
-    if isinstance(obj, pd.DataFrame):
+    if is_pandas(obj):
         return obj
     if hasattr(obj, "df") and hasattr(obj, "aggregate"):  # duckdb relation
         return obj.df()

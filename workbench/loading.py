@@ -54,13 +54,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ._lazy import lazy_module
 from .dataset import Dataset
 from .errors import (
     ColumnNameError,
@@ -77,6 +76,9 @@ from .errors import (
     SqlSandboxError,
     UnsupportedFormatError,
 )
+
+pd = lazy_module("pandas")
+pc = lazy_module("pyarrow.compute")
 
 __all__ = [
     "load",
@@ -341,10 +343,6 @@ def load_grouped(
         (other formats, SQL, encodings DuckDB cannot read): then the dataset is what
         :func:`load` gives with ``lazy=True`` and the caller groups it as usual.
     """
-    import duckdb
-
-    from .dataset import check_columns
-
     for bad in ("lazy", "lazy_threshold"):
         if bad in options:
             raise ParameterError(bad, options[bad], "no such option for load_grouped")
@@ -376,23 +374,28 @@ def load_grouped(
     keys = ", ".join(_sql_ident(c) for c in columns)
     if fmt == "parquet":  # typed already: grouping the lazy dataset is the one scan
         return _load_lazy(path, fmt, opts, name=name, department=department, con=con), None
-    enc, digest, _ = _stream_check(path, opts.encoding)
-    dialect = sniff_csv(
-        path, delimiter=opts.delimiter, encoding=opts.encoding or enc, quotechar=opts.quotechar
-    )
-    _check_string_columns(opts, dialect.header, path)
-    check_columns(pd.DataFrame(columns=list(dialect.header)), columns, str(path))
-    duck_enc = _DUCKDB_ENCODINGS.get(codecs.lookup(enc).name)
+    # The SHA-256 and encoding check is a sequential read of its own: it runs in a thread beside
+    # DuckDB's scan (both release the GIL), which starts with the encoding the file's first
+    # bytes give (the check's own first guess). The check's errors come first, as in load().
+    check = _Background(_stream_check, path, opts.encoding)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_CHARS)
+        guess = _detect_encoding_prefix(head, path, opts.encoding, complete=False)[0]
+        scan = _scan_raw_csv(con, path, opts, columns, keys, guess)
+    except Exception:
+        check.result()  # raises the check's error, if it found one
+        raise
+    finally:
+        check.join()
+    enc, digest, _ = check.result()
+    if enc != guess:  # a byte past the first ones was not UTF-8: the file is read as latin-1
+        scan = _scan_raw_csv(con, path, opts, columns, keys, enc)
+    dialect, duck_enc, read, failed = scan
     if duck_enc is None:  # DuckDB reads utf-8 and latin-1 only: the eager loader decodes
         ds = _load_file(path, opts, name=name, department=department, lazy=False)
         return ds, None
-    read = _csv_read(path, dialect, duck_enc)
-    try:  # the one scan: raw text grouped, kept in DuckDB (as large as the class table)
-        con.execute(
-            f"CREATE TEMP TABLE __workbench_raw AS SELECT {keys}, count(*) AS __n "
-            f"FROM {read} GROUP BY ALL"
-        )
-    except duckdb.Error:
+    if failed:
         _csv_failed(path, enc, dialect)
     raw = con.table("__workbench_raw")
     stats = raw.aggregate(", ".join(["sum(__n)", *_type_checks(columns, opts)])).fetchall()[0]
@@ -408,6 +411,64 @@ def load_grouped(
     info = {**dialect.to_dict(), "encoding": enc, "decimal": opts.decimal, "columns": columns}
     ds = _lazy_dataset(rel, path, name, department, digest, n_rows, fmt, info, opts)
     return ds, groups
+
+
+class _Background:
+    """``func(*args)`` in a thread; :meth:`result` joins it and returns or raises its outcome.
+
+    A plain thread (``concurrent.futures`` would import ``logging`` for every command)."""
+
+    def __init__(self, func: Any, *args: Any) -> None:
+        import threading
+
+        self._outcome: tuple[bool, Any] = (False, None)
+        self._thread = threading.Thread(target=self._run, args=(func, args), name="workbench")
+        self._thread.start()
+
+    def _run(self, func: Any, args: tuple) -> None:
+        try:
+            self._outcome = (True, func(*args))
+        except BaseException as exc:  # handed to the caller by result()
+            self._outcome = (False, exc)
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
+
+
+def _scan_raw_csv(
+    con: Any, path: Path, opts: _Options, columns: list[str], keys: str, enc: str
+) -> tuple[CsvDialect, str | None, str | None, bool]:
+    """Sniff the file as ``enc``, check its header and group its raw text by ``keys`` into
+    ``__workbench_raw``: (dialect, DuckDB encoding or None, the read_csv call, scan failed)."""
+    import duckdb
+
+    from .dataset import check_columns
+
+    dialect = sniff_csv(
+        path, delimiter=opts.delimiter, encoding=opts.encoding or enc, quotechar=opts.quotechar
+    )
+    _check_string_columns(opts, dialect.header, path)
+    check_columns(SimpleNamespace(columns=list(dialect.header)), columns, str(path))
+    duck_enc = _DUCKDB_ENCODINGS.get(codecs.lookup(enc).name)
+    if duck_enc is None:
+        return dialect, None, None, False
+    read = _csv_read(path, dialect, duck_enc)
+    con.execute("DROP TABLE IF EXISTS __workbench_raw")
+    try:  # the one scan: raw text grouped, kept in DuckDB (as large as the class table)
+        con.execute(
+            f"CREATE TEMP TABLE __workbench_raw AS SELECT {keys}, count(*) AS __n "
+            f"FROM {read} GROUP BY ALL"
+        )
+    except duckdb.Error:
+        return dialect, duck_enc, read, True
+    return dialect, duck_enc, read, False
 
 
 def sniff_csv(
@@ -1394,6 +1455,9 @@ def _connect() -> Any:
 
 def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
     """One streaming pass: SHA-256 and encoding validation with exact offsets."""
+    from ._io import file_version, remember_sha256
+
+    version = file_version(path)
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_CHARS)
@@ -1401,16 +1465,21 @@ def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
         codec = _codec_without_bom(enc)
         decoder = codecs.getincrementaldecoder(codec)()
         digest.update(head)
-        offset, lines, chunk, tail = 0, 0, head, b""
+        # ASCII is valid UTF-8 whatever came before, unless a multi-byte character is pending
+        ascii_ok = codec == "utf-8"
+        offset, chunk, tail = 0, head, b""
         while chunk:
             part = chunk[skip:] if offset == 0 else chunk
             try:
-                decoder.decode(part)
+                if not (ascii_ok and part.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(part)
             except UnicodeDecodeError as exc:
                 if requested is None and codec == "utf-8":
                     if offset == 0 and any(b >= 0x80 for b in part[: exc.start]):
                         _fallback_encoding(part, path, exc)  # raises: mixed encodings
-                    return "latin-1", _finish_hash(fh, digest), False
+                    hexdigest = _finish_hash(fh, digest)
+                    remember_sha256(path, version, hexdigest)
+                    return "latin-1", hexdigest, False
                 buf = tail + part
                 raise _decoding_error(
                     buf,
@@ -1419,17 +1488,27 @@ def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
                     codec,
                     exc.reason,
                     base_offset=offset + (skip if offset == 0 else 0) - len(tail),
-                    base_line=lines,
+                    base_line=_count_newlines(path, offset),  # error path only: read again
                     head=head,
                 ) from None
-            lines += chunk.count(b"\n")
             offset += len(chunk)
             nl = chunk.rfind(b"\n")
             tail = chunk[nl + 1 :] if nl >= 0 else tail + chunk
             chunk = fh.read(_CHUNK)
             digest.update(chunk)
         decoder.decode(b"", final=True)
+    remember_sha256(path, version, digest.hexdigest())
     return enc, digest.hexdigest(), bom
+
+
+def _count_newlines(path: Path, end: int) -> int:
+    """Line breaks in the first ``end`` bytes of ``path`` (to name the line of an error)."""
+    n = 0
+    with open(path, "rb") as fh:
+        while end > 0 and (chunk := fh.read(min(_CHUNK, end))):
+            n += chunk.count(b"\n")
+            end -= len(chunk)
+    return n
 
 
 def _finish_hash(fh: Any, digest: Any) -> str:

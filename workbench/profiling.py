@@ -34,12 +34,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from ._lazy import lazy_module
 from .dataset import Dataset
 from .errors import ColumnNotFoundError, ParameterError
+
+pd = lazy_module("pandas")
+pc = lazy_module("pyarrow.compute")
 
 if TYPE_CHECKING:  # pragma: no cover
     from .roles import RoleMap, RoleSuggestions

@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..samples._registry import list_samples
-
 # defaults shown in --help; the generator itself (pandas) loads only when a command runs
 _DEFAULT_RESIDENTS = 20_000
 _DEFAULT_SEED = 2026
@@ -96,6 +94,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from ..samples._registry import list_samples
+
     samples = list_samples()
     if getattr(args, "json", False):
         from . import print_json

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._cache import cached
 from ..dataset import as_pandas, check_columns
 from ..errors import HierarchyError, ParameterError, PrivacyWarning
 from ..models import (
@@ -1127,9 +1129,7 @@ def anonymize(
         )
     if strategy not in ("lattice", "exhaustive"):
         raise ParameterError("strategy", strategy, "'lattice' or 'mondrian'")
-    ctx = SearchContext(
-        data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies, **tables
-    )
+    ctx = _search_context(data, qis, hierarchies, sensitive, sensitive_hierarchies, tables)
     return ctx.search(
         crit,
         metric,
@@ -1137,6 +1137,62 @@ def anonymize(
         return_data=return_data,
         exhaustive=strategy == "exhaustive",
     )
+
+
+def _hierarchy_key(h: Any) -> Any:
+    """A hierarchy as a cache key: the object itself (frozen; by identity), or a file by path,
+    size and modification time; ``None`` when it cannot be keyed."""
+    if isinstance(h, Hierarchy):
+        return h
+    if isinstance(h, (str, Path)):
+        try:
+            st = os.stat(h)
+        except OSError:
+            return None
+        return ("file", os.path.abspath(h), st.st_size, st.st_mtime_ns, st.st_ino)
+    return None
+
+
+def _search_context(
+    data: Any,
+    qis: Sequence[str],
+    hierarchies: Mapping[str, Hierarchy | str | Path] | None,
+    sensitive: Sequence[str],
+    sensitive_hierarchies: Mapping[str, Hierarchy | str | Path] | None,
+    tables: Mapping[str, Any],
+) -> SearchContext:
+    """The :class:`SearchContext` of ``data``: built once per dataset, hierarchies and columns,
+    then reused by warm calls (its encodings, hierarchies and roll-up caches; see
+    :mod:`workbench._cache`). Population tables and research subsets are not cached."""
+
+    def build() -> SearchContext:
+        return SearchContext(
+            data, qis, hierarchies, sensitive, sensitive_hierarchies=sensitive_hierarchies, **tables
+        )
+
+    if tables.get("population") is not None or tables.get("research_subset") is not None:
+        return build()
+    hkeys = []
+    for mapping in (hierarchies or {}, sensitive_hierarchies or {}):
+        items = []
+        for col, h in mapping.items():
+            hk = _hierarchy_key(h)
+            if hk is None:
+                return build()
+            items.append((str(col), hk))
+        hkeys.append(tuple(sorted(items, key=lambda kv: kv[0])))
+    key = (tuple(qis), tuple(sensitive), *hkeys, tables.get("population_size"))
+    return cached(data, "search_context", key, build, _context_nbytes)
+
+
+def _context_nbytes(ctx: SearchContext) -> int:
+    """Bytes a search context holds and may grow to: its arrays, plus the roll-up caches it
+    fills as searches run (one array per QI level and per level combination of a group)."""
+    from .._cache import estimate_nbytes
+
+    own = estimate_nbytes({k: v for k, v in vars(ctx).items() if k != "frame"})
+    combos = sum(int(np.prod([ctx.heights[i] for i in g])) for g in ctx._groups)
+    return own + 8 * ctx.n_base * (combos + int(ctx.heights.sum()))
 
 
 def exhaustive_search(

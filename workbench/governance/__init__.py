@@ -7,124 +7,113 @@ derived outputs past their horizon; :func:`render_for` keeps record-level data f
 only see aggregates; :func:`programme_metrics` summarises it all.
 """
 
-from .access import (
-    DEFAULT_ROLES,
-    AccessFlag,
-    AccessLog,
-    AccessPolicy,
-    AccessReview,
-    Grant,
-    enforce,
-    render_for,
-    view_kind_of,
-)
-from .gate import Finding, GateResult, PolicyViolationError, gate, read_gate_log
-from .harmonize import Conflict, Harmonization, harmonize
-from .in_force import InForce, policy_in_force
-from .metrics import ProgrammeMetrics, programme_metrics
-from .policy import (
-    POLICY_SCHEMA,
-    VIEW_KINDS,
-    AccessTiers,
-    Policy,
-    RecordsAtRisk,
-    Retention,
-    Thresholds,
-    load_policy,
-    validate_policy,
-)
-from .provenance import (
-    ProvenanceLog,
-    ReplayResult,
-    TamperIssue,
-    VerifyResult,
-    current_user,
-    default_log_path,
-    export_prov,
-    record_operation,
-    redact,
-    register_operation,
-    registered_operations,
-    replay,
-    run_operation,
-    verify_log,
-)
-from .retention import RetentionItem, RetentionReport, purge, retention_status
-from .reviews import EthicsReview, EthicsReviews, Review, ReviewRegistry
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_ROLES",
-    "POLICY_SCHEMA",
-    "VIEW_KINDS",
-    "AccessFlag",
-    "AccessLog",
-    "AccessPolicy",
-    "AccessReview",
-    "AccessTiers",
-    "Conflict",
-    "Finding",
-    "GateResult",
-    "Grant",
-    "Harmonization",
-    "Policy",
-    "PolicyViolationError",
-    "ProgrammeMetrics",
-    "ProvenanceLog",
-    "RecordsAtRisk",
-    "ReplayResult",
-    "Retention",
-    "RetentionItem",
-    "RetentionReport",
-    "Review",
-    "ReviewRegistry",
-    "EthicsReview",
-    "EthicsReviews",
-    "InForce",
-    "policy_in_force",
-    "TamperIssue",
-    "Thresholds",
-    "VerifyResult",
-    "current_user",
-    "default_log_path",
-    "enforce",
-    "export_prov",
-    "gate",
-    "harmonize",
-    "load_policy",
-    "programme_metrics",
-    "purge",
-    "read_gate_log",
-    "record_operation",
-    "redact",
-    "register_operation",
-    "registered_operations",
-    "render_for",
-    "replay",
-    "retention_status",
-    "run_operation",
-    "validate_policy",
-    "verify_log",
-    "view_kind_of",
-]
+import importlib
+import sys
+from types import ModuleType
+from typing import Any
 
-# civic safeguards: minimization, intake review, sharing, disclosure requests, public register
-from .disclosure import DisclosureRegister, DisclosureRequest, DisclosureRules
-from .intake import review_intake
-from .minimize import FieldPurposes, minimize
-from .oversight import OversightBody, load_oversight
-from .publish import publish_register
-from .sharing import Agreements, SharingInventory
+# public name -> submodule; imported on first use so that ``workbench.governance.provenance``
+# (every CLI command records) does not import policies, models and numpy with it
+_LAZY: dict[str, str] = {
+    "DEFAULT_ROLES": "access",
+    "AccessFlag": "access",
+    "AccessLog": "access",
+    "AccessPolicy": "access",
+    "AccessReview": "access",
+    "Grant": "access",
+    "enforce": "access",
+    "render_for": "access",
+    "view_kind_of": "access",
+    "Finding": "gate",
+    "GateResult": "gate",
+    "PolicyViolationError": "gate",
+    "gate": "gate",
+    "read_gate_log": "gate",
+    "Conflict": "harmonize",
+    "Harmonization": "harmonize",
+    "harmonize": "harmonize",
+    "InForce": "in_force",
+    "policy_in_force": "in_force",
+    "ProgrammeMetrics": "metrics",
+    "programme_metrics": "metrics",
+    "POLICY_SCHEMA": "policy",
+    "VIEW_KINDS": "policy",
+    "AccessTiers": "policy",
+    "Policy": "policy",
+    "RecordsAtRisk": "policy",
+    "Retention": "policy",
+    "Thresholds": "policy",
+    "load_policy": "policy",
+    "validate_policy": "policy",
+    "ProvenanceLog": "provenance",
+    "ReplayResult": "provenance",
+    "TamperIssue": "provenance",
+    "VerifyResult": "provenance",
+    "current_user": "provenance",
+    "default_log_path": "provenance",
+    "export_prov": "provenance",
+    "record_operation": "provenance",
+    "redact": "provenance",
+    "register_operation": "provenance",
+    "registered_operations": "provenance",
+    "replay": "provenance",
+    "run_operation": "provenance",
+    "verify_log": "provenance",
+    "RetentionItem": "retention",
+    "RetentionReport": "retention",
+    "purge": "retention",
+    "retention_status": "retention",
+    "Review": "reviews",
+    "ReviewRegistry": "reviews",
+    "EthicsReview": "reviews",
+    "EthicsReviews": "reviews",
+    "DisclosureRegister": "disclosure",
+    "DisclosureRequest": "disclosure",
+    "DisclosureRules": "disclosure",
+    "review_intake": "intake",
+    "FieldPurposes": "minimize",
+    "minimize": "minimize",
+    "OversightBody": "oversight",
+    "load_oversight": "oversight",
+    "publish_register": "publish",
+    "Agreements": "sharing",
+    "SharingInventory": "sharing",
+}
 
-__all__ += [
-    "Agreements",
-    "DisclosureRegister",
-    "DisclosureRequest",
-    "DisclosureRules",
-    "FieldPurposes",
-    "OversightBody",
-    "SharingInventory",
-    "load_oversight",
-    "minimize",
-    "publish_register",
-    "review_intake",
-]
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+class _Package(ModuleType):
+    """Keeps ``gate``, ``harmonize`` and ``minimize`` the functions, not their submodules.
+
+    Importing a submodule sets it as an attribute of the package; eager imports used to rebind
+    the function afterwards. Lazily, the submodule must not take the function's name.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            name in _LAZY
+            and isinstance(value, ModuleType)
+            and value.__name__ == f"{__name__}.{name}"
+        ):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -46,12 +46,21 @@ import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
+from .._lazy import lazy_module
 from ..errors import KeyMissingError, ParameterError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# imported when a key is used: most commands record provenance without signing
+serialization = lazy_module("cryptography.hazmat.primitives.serialization")
+_ed25519 = lazy_module("cryptography.hazmat.primitives.asymmetric.ed25519")
+_crypto_exceptions = lazy_module("cryptography.exceptions")
 
 __all__ = [
     "PROVENANCE_KEY_ENV",
@@ -109,7 +118,7 @@ class SigningKey:
 
 def generate_signing_key() -> SigningKey:
     """A fresh random key (``source='generated'``)."""
-    return SigningKey(Ed25519PrivateKey.generate(), "generated")
+    return SigningKey(_ed25519.Ed25519PrivateKey.generate(), "generated")
 
 
 def public_key_text(public: Ed25519PublicKey) -> str:
@@ -142,7 +151,13 @@ def verify_signature(public: Ed25519PublicKey | str, data: bytes, signature: obj
         pub = load_public_key(public) if isinstance(public, str) else public
         raw = base64.b64decode(signature.encode("ascii"), validate=True)
         pub.verify(raw, data)
-    except (InvalidSignature, ValueError, UnicodeEncodeError, binascii.Error, KeyMissingError):
+    except (
+        _crypto_exceptions.InvalidSignature,
+        ValueError,
+        UnicodeEncodeError,
+        binascii.Error,
+        KeyMissingError,
+    ):
         return False
     return True
 
@@ -161,13 +176,15 @@ def parse_private_key(content: bytes, source: str) -> SigningKey:
             raise ParameterError(
                 "provenance key", f"<PEM from {source}>", "an unencrypted PKCS#8 PEM private key"
             ) from None
-        if not isinstance(key, Ed25519PrivateKey):
+        if not isinstance(key, _ed25519.Ed25519PrivateKey):
             raise ParameterError(
                 "provenance key", f"<{type(key).__name__} from {source}>", "an Ed25519 key"
             )
         return SigningKey(key, source)
     if _RAW_B64_RE.match(text.decode("ascii", errors="replace")):
-        return SigningKey(Ed25519PrivateKey.from_private_bytes(base64.b64decode(text)), source)
+        return SigningKey(
+            _ed25519.Ed25519PrivateKey.from_private_bytes(base64.b64decode(text)), source
+        )
     raise ParameterError(
         "provenance key",
         f"<{len(text)} bytes from {source}>",
@@ -252,7 +269,7 @@ def load_public_key(value: str | os.PathLike | Ed25519PublicKey) -> Ed25519Publi
 
     Raises :class:`KeyMissingError` when ``value`` is none of these.
     """
-    if isinstance(value, Ed25519PublicKey):
+    if isinstance(value, _ed25519.Ed25519PublicKey):
         return value
     text = os.fspath(value).strip()
     if not text.startswith("-----BEGIN") and not _RAW_B64_RE.match(text):
@@ -270,11 +287,11 @@ def load_public_key(value: str | os.PathLike | Ed25519PublicKey) -> Ed25519Publi
     try:
         if text.startswith("-----BEGIN"):
             key = serialization.load_pem_public_key(text.encode("ascii"))
-            if not isinstance(key, Ed25519PublicKey):
+            if not isinstance(key, _ed25519.Ed25519PublicKey):
                 raise ValueError("not Ed25519")
             return key
         if _RAW_B64_RE.match(text):
-            return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
+            return _ed25519.Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
     except (ValueError, UnicodeEncodeError):
         pass
     raise KeyMissingError(

@@ -18,38 +18,51 @@ Examples
 
 from __future__ import annotations
 
-from .classes import MISSING_MODES, ClassTable, SensitiveTable, build_class_table
-from .individual import GlobalRisk, HouseholdRisk, household_risk, individual_risk
-from .measures import (
-    ClassSizeSummary,
-    RiskSummary,
-    class_size_summary,
-    journalist_risk,
-    marketer_risk,
-    prosecutor_risk,
-)
-from .population import (
-    PopulationEstimate,
-    PopulationUniqueness,
-    dankar,
-    pitman,
-    population_uniqueness,
-    snb,
-    zayatz,
-)
-from .profile import PopulationTableMatch, RiskProfile, assess, profile_from_table
-from .sensitive import (
-    BetaLikenessResult,
-    DeltaDisclosureResult,
-    LDiversityResult,
-    TClosenessResult,
-    beta_likeness,
-    delta_disclosure,
-    l_diversity,
-    t_closeness,
-)
-from .subsets import SubsetResult, SubsetStat, qi_subsets
-from .suda import SudaResult, suda2
+import importlib
+from typing import Any
+
+# public name -> submodule, imported on first use: an assess without sensitive attributes, SUDA
+# or QI subsets does not import those measures (nor the privacy models they use)
+_LAZY: dict[str, str] = {
+    "MISSING_MODES": "classes",
+    "ClassTable": "classes",
+    "SensitiveTable": "classes",
+    "build_class_table": "classes",
+    "GlobalRisk": "individual",
+    "HouseholdRisk": "individual",
+    "household_risk": "individual",
+    "individual_risk": "individual",
+    "ClassSizeSummary": "measures",
+    "RiskSummary": "measures",
+    "class_size_summary": "measures",
+    "journalist_risk": "measures",
+    "marketer_risk": "measures",
+    "prosecutor_risk": "measures",
+    "PopulationEstimate": "population",
+    "PopulationUniqueness": "population",
+    "dankar": "population",
+    "pitman": "population",
+    "population_uniqueness": "population",
+    "snb": "population",
+    "zayatz": "population",
+    "PopulationTableMatch": "profile",
+    "RiskProfile": "profile",
+    "assess": "profile",
+    "profile_from_table": "profile",
+    "BetaLikenessResult": "sensitive",
+    "DeltaDisclosureResult": "sensitive",
+    "LDiversityResult": "sensitive",
+    "TClosenessResult": "sensitive",
+    "beta_likeness": "sensitive",
+    "delta_disclosure": "sensitive",
+    "l_diversity": "sensitive",
+    "t_closeness": "sensitive",
+    "SubsetResult": "subsets",
+    "SubsetStat": "subsets",
+    "qi_subsets": "subsets",
+    "SudaResult": "suda",
+    "suda2": "suda",
+}
 
 __all__ = [
     "assess",
@@ -91,3 +104,17 @@ __all__ = [
     "SubsetStat",
     "qi_subsets",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | set(globals()))

@@ -39,10 +39,12 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import is_pandas, lazy_module
 from ..dataset import Dataset, as_narwhals, check_columns
 from ..errors import ParameterError
+
+pd = lazy_module("pandas")
 
 __all__ = [
     "MISSING_MODES",
@@ -420,7 +422,7 @@ def build_class_table(
     native = _native(data)
     if counts is not None:
         return _build_lazy(data, qis, None, sensitive, missing, source, counts=counts)
-    if isinstance(native, pd.DataFrame):
+    if is_pandas(native):
         return _build_pandas(
             native,
             qis,
@@ -468,6 +470,9 @@ def _build_lazy(
     counts: str | None = None,
 ) -> ClassTable:
     """One GROUP BY over the QIs (and sensitive attributes) through narwhals, one collect."""
+    relation = _duckdb_relation(data)
+    if relation is not None:
+        return _build_duckdb(data, relation, qis, weights, sensitive, missing, source, counts)
     import narwhals as nw
 
     lf = as_narwhals(data)
@@ -487,23 +492,7 @@ def _build_lazy(
             .collect()
             .to_arrow()
         )
-        n = _arrow_numbers(grouped.column("__n"))
-        if len(n) and (
-            (
-                _arrow_numbers(grouped.column("__nn")) != _arrow_numbers(grouped.column("__rows"))
-            ).any()
-            or np.nanmin(_arrow_numbers(grouped.column("__nmin"))) < 1
-        ):
-            raise ParameterError("counts", counts, "whole numbers >= 1 (no missing)")
-        return _assemble(
-            {c: grouped.column(c) for c in qis},
-            n.astype(np.int64),
-            None,
-            {s: grouped.column(s) for s in sensitive},
-            missing,
-            False,
-            None,
-        )
+        return _finish_counted(grouped, counts, qis, sensitive, missing)
     if weights and not schema[weights].is_numeric():
         # Text weights: parse them in pandas to name the first bad row.
         frame = _collect_columns(data, _unique([*qis, *sensitive, weights]), source)
@@ -520,6 +509,41 @@ def _build_lazy(
         ]
     keys = _unique([*qis, *sensitive])
     grouped = lf.group_by(keys, drop_null_keys=False).agg(*aggs).collect().to_arrow()
+    return _finish_grouped(data, grouped, qis, weights, sensitive, missing, source)
+
+
+def _finish_counted(
+    grouped: Any, counts: str, qis: tuple[str, ...], sensitive: tuple[str, ...], missing: str
+) -> ClassTable:
+    """Class table from an Arrow GROUP BY of pre-grouped rows (``__n``, ``__nmin``, ``__nn``,
+    ``__rows``): every row's count must be a whole number >= 1."""
+    n = _arrow_numbers(grouped.column("__n"))
+    if len(n) and (
+        (_arrow_numbers(grouped.column("__nn")) != _arrow_numbers(grouped.column("__rows"))).any()
+        or np.nanmin(_arrow_numbers(grouped.column("__nmin"))) < 1
+    ):
+        raise ParameterError("counts", counts, "whole numbers >= 1 (no missing)")
+    return _assemble(
+        {c: grouped.column(c) for c in qis},
+        n.astype(np.int64),
+        None,
+        {s: grouped.column(s) for s in sensitive},
+        missing,
+        False,
+        None,
+    )
+
+
+def _finish_grouped(
+    data: Any,
+    grouped: Any,
+    qis: tuple[str, ...],
+    weights: str | None,
+    sensitive: tuple[str, ...],
+    missing: str,
+    source: str | None,
+) -> ClassTable:
+    """Class table from an Arrow GROUP BY result with ``__n`` (and the weight aggregates)."""
     wsum = None
     if weights:
         wsum = _arrow_numbers(grouped.column("__wsum"))
@@ -550,13 +574,100 @@ def _build_lazy(
     )
 
 
+_DUCKDB_INTEGERS = frozenset(
+    "TINYINT SMALLINT INTEGER BIGINT HUGEINT UTINYINT USMALLINT UINTEGER UBIGINT UHUGEINT".split()
+)
+
+
+def _duckdb_relation(data: Any) -> Any:
+    """The DuckDB relation behind ``data``, or ``None``."""
+    import sys
+
+    duckdb = sys.modules.get("duckdb")
+    native = _native(data)
+    if duckdb is not None and isinstance(native, duckdb.DuckDBPyRelation):
+        return native
+    return None
+
+
+def _build_duckdb(
+    data: Any,
+    rel: Any,
+    qis: tuple[str, ...],
+    weights: str | None,
+    sensitive: tuple[str, ...],
+    missing: str,
+    source: str | None,
+    counts: str | None,
+) -> ClassTable:
+    """:func:`_build_lazy` for a DuckDB relation: the same GROUP BY in DuckDB's own API.
+
+    Same aggregates as the narwhals path; written directly because narwhals' DuckDB backend
+    with pyarrow and without pandas makes DuckDB print "nanobind: leaked ..." at exit.
+    """
+    from ..loading import _sql_ident as ident
+
+    types = {c: str(t).upper() for c, t in zip(rel.columns, rel.types, strict=True)}
+    keys = _unique([*qis, *sensitive])
+    if counts is not None:
+        if types[counts] not in _DUCKDB_INTEGERS:
+            raise ParameterError("counts", counts, "a column of whole numbers of records")
+        c = ident(counts)
+        aggs = [f"sum({c}) AS __n", f"min({c}) AS __nmin", f"count({c}) AS __nn"]
+        grouped = _duckdb_group(rel, keys, [*aggs, "count(*) AS __rows"])
+        return _finish_counted(grouped, counts, qis, sensitive, missing)
+    numeric = _DUCKDB_INTEGERS | {"FLOAT", "DOUBLE"}
+    if weights and not (types[weights] in numeric or types[weights].startswith("DECIMAL")):
+        # Text weights: parse them in pandas to name the first bad row.
+        frame = _collect_columns(data, _unique([*qis, *sensitive, weights]), source)
+        return _build_pandas(frame, qis, weights, sensitive, missing, records=False, source=source)
+    aggs = ["count(*) AS __n"]
+    if weights:
+        w = f"CAST({ident(weights)} AS DOUBLE)"
+        aggs += [f"sum({w}) AS __wsum", f"min({w}) AS __wmin", f"count({w}) AS __wcount"]
+    grouped = _duckdb_group(rel, keys, aggs)
+    return _finish_grouped(data, grouped, qis, weights, sensitive, missing, source)
+
+
+def _duckdb_group(rel: Any, keys: list[str], aggs: list[str]) -> Any:
+    """``SELECT keys, aggs ... GROUP BY keys`` (missing values form groups) as an Arrow table."""
+    from ..loading import _sql_ident as ident
+
+    cols = ", ".join(ident(k) for k in keys)
+    out = rel.aggregate(", ".join([cols, *aggs]), cols).arrow()
+    return out.read_all() if hasattr(out, "read_all") else out
+
+
 def _arrow_numbers(col: Any) -> np.ndarray:
     """A numeric Arrow column as float64 numpy (nulls as NaN)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    return _primitive_numpy(pc.cast(arr, pa.float64()), np.float64, np.nan)
+
+
+def _primitive_numpy(arr: Any, dtype: type, fill: float) -> np.ndarray:
+    """A fixed-width Arrow array of ``dtype`` as numpy, nulls replaced by ``fill``.
+
+    Read from the data buffer directly: ``Array.to_numpy``, ``fill_null`` and ``pa.scalar``
+    import pandas (half a second), even for a plain float64 array.
+    """
+    n = len(arr)
+    if n == 0:
+        return np.empty(0, dtype=dtype)
+    validity, data = arr.buffers()[:2]
+    width = np.dtype(dtype).itemsize
+    out = np.frombuffer(data, dtype=dtype, count=n, offset=arr.offset * width)
+    if arr.null_count:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        out = np.where(bits[arr.offset : arr.offset + n].astype(bool), out, fill).astype(dtype)
+    return out
+
+
+# below this many rows, classes are found by sorting the packed keys (np.unique) rather than by
+# hashing them (pd.factorize): same classes, same order, without importing pandas
+_HASH_MIN_ROWS = 100_000
 
 
 def _assemble(
@@ -604,6 +715,10 @@ def _assemble(
             missing=missing,
             weights=weights,
         )
+    elif keys is not None and n_rows < _HASH_MIN_ROWS:  # small: a sort beats importing pandas
+        uniq, ids = np.unique(keys, return_inverse=True)
+        ids = ids.reshape(-1).astype(np.int64)
+        class_codes = _unpack(uniq.astype(np.int64), radices)
     elif keys is not None:
         ids, uniq = pd.factorize(keys)  # hash, then sort only the (few) distinct keys
         order = np.argsort(uniq, kind="stable")
@@ -699,13 +814,14 @@ def _encode_arrow(values: Any) -> tuple[np.ndarray, tuple]:
     enc = pc.dictionary_encode(arr)
     dictionary = enc.dictionary
     k = len(dictionary)
-    order = np.asarray(pc.array_sort_indices(dictionary), dtype=np.int64)
+    sort = pc.array_sort_indices(dictionary)
+    order = _primitive_numpy(pc.cast(sort, pa.int64()), np.int64, -1)
     rank = np.empty(k + 1, dtype=np.int64)
     rank[order] = np.arange(k, dtype=np.int64)
     rank[k] = k
-    raw = np.asarray(enc.indices.fill_null(k).to_numpy(zero_copy_only=False), dtype=np.int64)
+    raw = _primitive_numpy(pc.cast(enc.indices, pa.int64()), np.int64, k)
     codes = rank[raw]
-    values_sorted = dictionary.take(pa.array(order)).to_pylist()
+    values_sorted = dictionary.take(sort).to_pylist()
     if enc.indices.null_count:
         values_sorted.append(None)
     return codes, tuple(values_sorted)
@@ -866,7 +982,7 @@ def _collect_columns(data: Any, columns: list[str], source: str | None) -> pd.Da
     """The given columns of every record as pandas, in the engine's row order."""
     check_columns(data, columns, source)
     native = _native(data)
-    if isinstance(native, pd.DataFrame):
+    if is_pandas(native):
         return native[columns]
     lf = as_narwhals(data).select(columns)
     return lf.collect().to_pandas()

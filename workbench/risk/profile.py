@@ -15,8 +15,9 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from .._cache import cached, read_only
+from .._lazy import lazy_module
 from ..dataset import Dataset, check_columns
 from ..errors import ColumnNotFoundError, ParameterError
 from .classes import ClassTable, _check_missing, _check_qis, _collect_columns, build_class_table
@@ -30,6 +31,8 @@ from .measures import (
     prosecutor_risk,
 )
 from .population import PopulationUniqueness, population_uniqueness
+
+pd = lazy_module("pandas")
 
 __all__ = ["RiskProfile", "PopulationTableMatch", "assess", "profile_from_table"]
 
@@ -328,14 +331,22 @@ def assess(
     needed = [*qis, *sensitive, *(c for c in (weights, household) if c)]
     check_columns(data, list(dict.fromkeys(needed)), source)
 
-    table = build_class_table(
+    # warm calls on the same dataset reuse its class table (see workbench._cache)
+    table = cached(
         data,
-        qis,
-        weights=weights,
-        sensitive=sensitive,
-        missing=missing,
-        records=True if household else None,
-        source=source,
+        "class_table",
+        (qis, weights, sensitive, missing, bool(household)),
+        lambda: read_only(
+            build_class_table(
+                data,
+                qis,
+                weights=weights,
+                sensitive=sensitive,
+                missing=missing,
+                records=True if household else None,
+                source=source,
+            )
+        ),
     )
     hh_ids = None
     if household:

@@ -50,8 +50,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import lazy_module
 from ..errors import ParameterError
 from ..models import SensitivePairs
 from ..models import l_diversity as _ld
@@ -64,6 +64,8 @@ from ..models.t_closeness import (
     emd_ordered,
     hierarchy_parent_maps,
 )
+
+pd = lazy_module("pandas")
 
 __all__ = [
     "LDiversityResult",

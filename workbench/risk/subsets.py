@@ -31,9 +31,11 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from .._lazy import lazy_module
 from ..errors import ParameterError
+
+pd = lazy_module("pandas")
 
 __all__ = ["SubsetStat", "SubsetResult", "qi_subsets"]
 
