@@ -55,9 +55,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from .errors import (
     DecryptionError,
     EncryptionRequiredError,
@@ -280,6 +277,8 @@ class EncryptingWriter(io.RawIOBase):
         if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
             raise ValueError("chunk_size out of range")
         self._raw = raw
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self._aead = AESGCM(key.key)
         self._chunk = chunk_size
         self._header = _HEADER.pack(MAGIC, VERSION, chunk_size, key.key_id, os.urandom(16))
@@ -384,6 +383,9 @@ def decrypt_stream(
             f"{key.key_id_text}",
             where,
         )
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     aead = AESGCM(key.key)
     index = 0
     total = 0

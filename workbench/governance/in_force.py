@@ -69,7 +69,10 @@ class InForce:
 
 
 def _catalogs(files: Sequence[Path], catalog: Any) -> list[Any]:
-    from ._catalog import open_catalog
+    def open_catalog(path: Any) -> Any:  # catalogs, policies and YAML load only when one exists
+        from ._catalog import open_catalog
+
+        return open_catalog(path)
 
     if catalog is not None:
         return [open_catalog(catalog)]
@@ -103,9 +106,6 @@ def policy_in_force(
     >>> policy_in_force([]).policy is None
     True
     """
-    from .harmonize import harmonize
-    from .policy import Policy
-
     files = []
     for i in inputs:
         if i is None:
@@ -119,7 +119,11 @@ def policy_in_force(
     resolved = []
     names = []
     cat_path = None
-    for cat in _catalogs(files, catalog):
+    policies = list(policies)
+    catalogs = _catalogs(files, catalog)
+    if catalogs or policies:  # policies, YAML and schemas load only when there is one to read
+        from .policy import Policy
+    for cat in catalogs:
         by_file = {e.file.resolve(): n for n, e in cat.datasets.items()}
         for f in files:
             name = by_file.get(f)
@@ -140,6 +144,8 @@ def policy_in_force(
     elif len(resolved) == 1:
         policy = resolved[0]
     else:
+        from .harmonize import harmonize
+
         labels = names + [""] * (len(resolved) - len(names))
         pairs = sorted(zip(labels, resolved, strict=True), key=lambda x: x[0])
         policy = harmonize([p for _, p in pairs], name="+".join(sorted(names)) or None)
