@@ -94,11 +94,12 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _load(path: str, allow_dirs: list[str]) -> Any:
-    """Lazy whatever the size: the rows stay in DuckDB (CSV/TSV, Parquet; others are eager)."""
-    from ..loading import load
+def _load(args: argparse.Namespace, path: str) -> Any:
+    """Lazy whatever the size: the rows stay in DuckDB (CSV/TSV, Parquet; others are eager), or
+    in the engine ``--engine`` chose."""
+    from . import load_source
 
-    return load(path, allow_dirs=allow_dirs, lazy=True)
+    return load_source(args, path, allow_dirs=args.allow_dir, lazy=True)
 
 
 def _grouped_profile(
@@ -113,6 +114,8 @@ def _grouped_profile(
     scan), and a bundle records every column's type: those take the lazy path of :func:`_load`.
     """
     if args.suda or args.per_record or args.household or args.weights or args.bundle:
+        return None, None
+    if args.engine not in (None, "duckdb"):  # the engine groups the file itself
         return None, None
     from ..loading import load_grouped
     from ..risk import build_class_table, profile_from_table
@@ -147,6 +150,7 @@ def _grouped_profile(
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engines import require_engine
     from ..risk import assess
 
     if args.per_record:
@@ -164,17 +168,20 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
+    if args.engine == "spark" and (args.suda or args.per_record or args.household):
+        # record-level results would bring every record to the driver
+        require_engine("assess --suda/--per-record/--household", "spark")
     progress = Progress.from_args(args, "assess")
     population_table = None
     if args.population_table:
         with progress.phase("scan", source_label(args.population_table)):
-            population_table = _load(args.population_table, args.allow_dir)
+            population_table = _load(args, args.population_table)
     profile, data = _grouped_profile(args, population_table, progress)
     if profile is not None:
         return _report(args, profile, None)
     if data is None:
         with progress.phase("scan", source_label(args.file)):
-            data = _load(args.file, args.allow_dir)
+            data = _load(args, args.file)
     # with --policy the bundle's gate judges this very profile: assess it the way the policy
     # measures (its risk threshold, its l-diversity attributes)
     threshold, sensitive = _risk_options(args, data)
