@@ -272,7 +272,8 @@ def spark_connect_url(tmp_path_factory):
 @pytest.fixture(scope="module")
 def spark_connect(spark_connect_url):
     """A Spark Connect client session on the session's local Connect server."""
-    from pyspark.sql import SparkSession
+    # the Connect builder itself: the generic one refuses while a classic session runs
+    from pyspark.sql.connect.session import SparkSession
 
     session = SparkSession.builder.remote(spark_connect_url).getOrCreate()
     yield session

@@ -19,6 +19,7 @@ table reaches the driver. This module holds the one engine-selection rule:
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,16 +141,37 @@ def spark_session(
         require("grpc", "Spark Connect")
     from pyspark.sql import SparkSession
 
+    before = _active_sessions()
     builder = SparkSession.builder.appName(app_name)
     if remote is not None:
-        builder = builder.remote(remote)
+        # the Connect builder itself: PySpark's generic one refuses a remote session next to
+        # a classic one in the same process
+        from pyspark.sql.connect.session import SparkSession as RemoteSparkSession
+
+        builder = RemoteSparkSession.builder.remote(remote).appName(app_name)
     elif master is not None:
         builder = builder.master(master).config("spark.ui.showConsoleProgress", "false")
     session = builder.getOrCreate()
     try:
         yield session
     finally:
-        session.stop()
+        # stop what this command started; a session the caller already held stays theirs
+        if not any(session is s for s in before):
+            session.stop()
+
+
+def _active_sessions() -> list[Any]:
+    """The classic and Spark Connect sessions already active in this process."""
+    found = []
+    for module in ("pyspark.sql", "pyspark.sql.connect.session"):
+        try:
+            cls = importlib.import_module(module).SparkSession
+            active = cls.getActiveSession()
+        except ImportError:  # the Connect client deps are absent: no Connect session
+            continue
+        if active is not None:
+            found.append(active)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
