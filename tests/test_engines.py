@@ -209,3 +209,54 @@ def test_cli_assess_and_anonymize_agree_on_every_local_engine(capsys, engine) ->
     assert code == 0
     a, b = json.loads(out), json.loads(got)
     assert a["levels"] == b["levels"] and a["classes"] == b["classes"]
+
+
+SIZE_KEYS = (
+    "records",
+    "classes",
+    "min_class_size",
+    "max_class_size",
+    "mean_class_size",
+    "sample_uniques",
+    "sample_uniqueness",
+    "class_size_histogram",
+    "prosecutor",
+)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("engine", ["duckdb", "pandas", "polars"])
+def test_class_size_profile_in_the_engine_equals_the_class_table(seed, engine) -> None:
+    """Seeded random tables (with missing values): the histogram-only measures computed in the
+    engine equal those from the full class table, at a threshold other than the default."""
+    import numpy as np
+
+    from workbench.risk import assess, class_size_profile
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    df = pd.DataFrame(
+        {
+            "a": rng.integers(0, 30, n).astype(float),
+            "b": rng.choice(["x", "y", "z", None], n),
+            "c": rng.integers(0, 4, n),
+        }
+    )
+    df.loc[rng.random(n) < 0.05, "a"] = np.nan
+    data = {
+        "pandas": df,
+        "polars": pl.DataFrame(df, nan_to_null=True).lazy(),
+        "duckdb": duckdb.connect().from_df(df),
+    }[engine]
+    want = assess(df, ["a", "b", "c"], threshold=0.34).to_dict()
+    got = class_size_profile(data, ["a", "b", "c"], threshold=0.34).to_dict()
+    assert {k: got[k] for k in SIZE_KEYS} == {k: want[k] for k in SIZE_KEYS}
+
+
+def test_class_size_summary_of_a_histogram_equals_the_expanded_table() -> None:
+    from workbench.risk import class_size_summary
+
+    sizes = [1, 1, 1, 2, 2, 5]  # six classes
+    want = class_size_summary(sizes)
+    got = class_size_summary([1, 2, 5], [3, 4, 5], [3, 2, 1])
+    assert got == want and got.classes == 6 and dict(got.histogram) == {1: 3, 2: 2, 5: 1}

@@ -164,3 +164,41 @@ def test_records_for_search_limit_is_a_refusal_not_a_collect(spark, monkeypatch)
     monkeypatch.setattr(engines, "DRIVER_CLASS_LIMIT", 5)
     with pytest.raises(EngineError, match="more than 5 classes"):
         engines.records_for_search(df, ["a", "b"])
+
+
+SIZE_KEYS = (
+    "records",
+    "classes",
+    "min_class_size",
+    "max_class_size",
+    "mean_class_size",
+    "sample_uniques",
+    "sample_uniqueness",
+    "class_size_histogram",
+    "prosecutor",
+)
+
+
+def test_a_class_table_too_large_for_the_driver_stays_in_spark(
+    capsys, spark, monkeypatch, reference
+) -> None:
+    """At the driver limit the class table is collected; one class above it, assess refuses and
+    the CLI reports the class-size measures computed in Spark, equal to DuckDB's."""
+    from workbench import engines
+    from workbench.errors import ResourceLimitError
+    from workbench.risk import assess
+
+    f, qis, _ = CASES["clinic"]
+    want = reference["clinic"]["assess"]
+    data = wb.load(CITY / f, engine="spark", spark=spark)
+    monkeypatch.setattr(engines, "DRIVER_CLASS_LIMIT", want["classes"])
+    assert assess(data, qis).classes == want["classes"]  # exactly at the limit
+    monkeypatch.setattr(engines, "DRIVER_CLASS_LIMIT", want["classes"] - 1)
+    with pytest.raises(ResourceLimitError, match="class-size measures"):
+        assess(data, qis)
+    code = main(["assess", str(CITY / f), "--qi", ",".join(qis), "--engine", "spark", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "left out" in err
+    got = json.loads(out)
+    assert got["computed"] == "in the engine, from the class-size histogram"
+    assert_same({k: got[k] for k in SIZE_KEYS}, {k: want[k] for k in SIZE_KEYS}, "histogram")

@@ -141,6 +141,8 @@ def check_columns(
     if isinstance(obj, Dataset):
         available = obj.columns
         source = source or obj.source or obj.name
+    elif hasattr(obj, "collect_schema"):  # polars / narwhals: no schema warning on lazy frames
+        available = [str(c) for c in obj.collect_schema().names()]
     elif hasattr(obj, "columns"):
         available = [str(c) for c in obj.columns]
     else:

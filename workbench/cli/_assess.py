@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from .._io import atomic_write
-from ..errors import ParameterError
+from ..errors import ParameterError, ResourceLimitError
 from . import add_bundle_arguments, save_bundle_and_record
 from ._progress import Progress, add_progress_arguments, source_label
 
@@ -186,21 +187,26 @@ def run(args: argparse.Namespace) -> int:
     # measures (its risk threshold, its l-diversity attributes)
     threshold, sensitive = _risk_options(args, data)
     with progress.phase("measures"):
-        profile = assess(
-            data,
-            args.qi,
-            sensitive=sensitive,
-            weights=args.weights,
-            household=args.household,
-            population_size=args.population,
-            population_table=population_table,
-            threshold=threshold,
-            missing=args.missing,
-            l=args.l_value,
-            source=args.file,
-            suda_max_size=args.suda_max_size,
-            dis_fraction=args.dis_fraction,
-        )
+        try:
+            profile = assess(
+                data,
+                args.qi,
+                sensitive=sensitive,
+                weights=args.weights,
+                household=args.household,
+                population_size=args.population,
+                population_table=population_table,
+                threshold=threshold,
+                missing=args.missing,
+                l=args.l_value,
+                source=args.file,
+                suda_max_size=args.suda_max_size,
+                dis_fraction=args.dis_fraction,
+            )
+        except ResourceLimitError as exc:
+            if args.engine != "spark" or args.bundle or args.missing != "category":
+                raise
+            return _report_class_sizes(args, data, threshold, exc)
     if args.suda:
         _check_suda_memory(profile.records, len(args.qi), args.suda_max_size)
         with progress.phase("suda"):
@@ -228,6 +234,33 @@ def _report(args: argparse.Namespace, profile: Any, data: Any) -> int:
             print(f"\nper-record risk written to {args.per_record}")
         if bundle_written:
             print(f"assessment bundle written to {bundle_written}")
+    return 0
+
+
+def _report_class_sizes(
+    args: argparse.Namespace, data: Any, threshold: float, exc: Exception
+) -> int:
+    """The class table is too large for the driver: the measures that are aggregates over it,
+    computed in the engine, and a note saying which measures are left out."""
+    from ..risk import class_size_profile
+    from . import print_json
+
+    print(
+        f"workbench assess: note: {exc}. Reporting the class-size measures computed in the "
+        "engine; the per-class measures (l-diversity, t-closeness, population models) are left "
+        "out.",
+        file=sys.stderr,
+    )
+    prof = class_size_profile(data, args.qi, threshold=threshold, source=args.file)
+    if args.json:
+        print_json(prof.to_dict())
+        return 0
+    s, p = prof.summary, prof.prosecutor
+    print(f"{Path(args.file).name}: {s.records:,} records, {s.classes:,} classes over {args.qi}")
+    print(f"  k (smallest class)   {s.min_class_size}")
+    print(f"  sample uniques       {s.sample_uniques:,} ({s.sample_uniqueness:.1%})")
+    print(f"  prosecutor risk      highest {p.highest:.3f}, average {p.average:.3f}")
+    print(f"  records at risk      {p.records_at_risk:.1%} (risk > {p.threshold})")
     return 0
 
 

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from .class_sizes import ClassSizeProfile, class_size_profile
 from .classes import MISSING_MODES, ClassTable, SensitiveTable, build_class_table
 from .individual import GlobalRisk, HouseholdRisk, household_risk, individual_risk
 from .measures import (
@@ -53,6 +54,8 @@ from .suda import SudaResult, suda2
 
 __all__ = [
     "assess",
+    "class_size_profile",
+    "ClassSizeProfile",
     "profile_from_table",
     "RiskProfile",
     "PopulationTableMatch",
