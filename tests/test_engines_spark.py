@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_engines import profile_facts
 
 import workbench as wb
 from workbench.cli import main
@@ -99,6 +100,15 @@ def test_spark_connect_equals_duckdb(reference, spark_connect) -> None:
     loaded = _load_all("spark", spark_connect)
     assert type(loaded["housing"].data).__module__.startswith("pyspark.sql.connect")
     assert_same(_results(loaded), reference, "spark connect")
+
+
+@pytest.mark.parametrize("which", ["spark", "spark_connect"])
+def test_profile_on_spark_equals_duckdb(request, which) -> None:
+
+    session = request.getfixturevalue(which)
+    f = CITY / CASES["housing"][0]
+    want = profile_facts(wb.profile(wb.load(f, engine="duckdb")))
+    assert_same(profile_facts(wb.profile(wb.load(f, engine="spark", spark=session))), want, which)
 
 
 def test_link_combine_matrix_refuse_spark_naming_the_engines_that_can(spark) -> None:

@@ -56,7 +56,7 @@ RUNS_ON: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "anonymize": ENGINES,
         "anonymize with record-level output or Mondrian": ("duckdb", "pandas"),
         "frontier": ("duckdb", "pandas"),
-        "profile": ("duckdb", "pandas"),
+        "profile": ENGINES,
         "check": ("duckdb", "pandas"),
         "link": ("duckdb", "pandas"),
         "combine": ("duckdb", "pandas"),
@@ -217,6 +217,7 @@ def load(
     if not remote:
         loading._check_exists(path)  # the loader's own message for a missing file
     fmt = loading.SUPPORTED_EXTENSIONS.get(path.suffix.lower())
+    dialect = None
     if fmt == "csv":
         dialect = None if remote else loading.sniff_csv(path)
         native = _scan_csv(engine, text, dialect, spark)
@@ -245,7 +246,22 @@ def load(
         sha256=None if remote else _sha256(path),
         n_rows=n_rows,
         column_types=MappingProxyType({c: str(t) for c, t in schema.items()}),
-        options=MappingProxyType({"engine": engine}),
+        options=MappingProxyType(
+            {
+                "engine": engine,
+                "format": fmt,
+                "missing": list(missing),
+                **(
+                    {
+                        "delimiter": dialect.delimiter,
+                        "quotechar": dialect.quotechar,
+                        "encoding": dialect.encoding,
+                    }
+                    if fmt == "csv" and dialect is not None
+                    else {}
+                ),
+            }
+        ),
     )
 
 

@@ -314,7 +314,10 @@ def profile(
     for col in names:
         if col not in ds.column_types:
             raise ColumnNotFoundError(col, ds.columns, ds.source or ds.name)
-    stats_of = _lazy_stats if ds.is_lazy else _pandas_stats
+    from .engines import engine_of
+
+    engine = engine_of(ds.data)
+    stats_of = {"duckdb": _lazy_stats, "pandas": _pandas_stats}.get(engine, _engine_stats)
     stats = stats_of(ds, names, top, min_count)
     cols = tuple(_column_profile(s, ds.n_rows, min_count, top) for s in stats)
     prof = DatasetProfile(
@@ -554,6 +557,97 @@ def _lazy_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> 
                 length_range=(int(lmin), int(lmax)) if lmin is not None else None,
                 numeric=numeric,
                 min_max=(vmin, vmax) if (is_num or is_dt) and distinct else None,
+            )
+        )
+    return out
+
+
+def _engine_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> list[_Stats]:
+    """The same statistics inside polars or Spark through narwhals: per column one ``GROUP BY``
+    value-count table in the engine, from which a few small results are collected (the scalar
+    aggregates, the top values, at most ``_SAMPLE`` distinct values, the numeric summary)."""
+    import narwhals as nw
+
+    lf = nw.from_native(ds.data).lazy()
+    schema = lf.collect_schema()
+    n = ds.n_rows or 1
+    k = max(top, 1)
+    out = []
+    for col in names:
+        dtype = schema[col]
+        is_bool = dtype == nw.Boolean
+        is_num = dtype.is_numeric() and not is_bool
+        is_int = dtype.is_integer()
+        is_dt = dtype.is_temporal()
+        vc = lf.group_by(col, drop_null_keys=False).agg(nw.len().alias("__c"))
+        v, c = nw.col(col), nw.col("__c")
+        p = c.cast(nw.Float64) / n
+        text_len = v.cast(nw.String).str.len_chars()
+        row = (
+            vc.select(
+                v.count().alias("distinct"),
+                nw.when(v.is_null()).then(c).otherwise(0).sum().alias("missing"),
+                (-(p * p.log(2))).sum().alias("entropy"),
+                (c == 1).cast(nw.Int64).sum().alias("singletons"),
+                text_len.min().alias("lmin"),
+                text_len.max().alias("lmax"),
+                v.min().alias("vmin"),
+                v.max().alias("vmax"),
+            )
+            .collect()
+            .to_arrow()
+            .to_pylist()[0]
+        )
+        present = vc.filter(~v.is_null())
+        tops = (
+            present.filter(c >= min_count)
+            .sort(["__c", col], descending=[True, False])
+            .head(k)
+            .collect()
+            .to_arrow()
+            .to_pylist()
+        )
+        samp = present.sort(col).head(_SAMPLE).collect().to_arrow().to_pylist()
+        numeric = None
+        distinct = int(row["distinct"] or 0)
+        if is_num and distinct:
+            agg = (
+                lf.select(
+                    v.cast(nw.Float64).mean().alias("mean"),
+                    v.cast(nw.Float64).median().alias("median"),
+                    v.cast(nw.Float64).std(ddof=1).alias("std"),
+                )
+                .collect()
+                .to_arrow()
+                .to_pylist()[0]
+            )
+            numeric = NumericSummary(
+                float(row["vmin"]),
+                float(row["vmax"]),
+                float(agg["mean"]),
+                float(agg["median"]),
+                float(agg["std"] or 0.0),
+            )
+        out.append(
+            _Stats(
+                name=col,
+                storage_type=str(dtype),
+                numeric_storage=is_num,
+                integer_storage=is_int,
+                datetime_storage=is_dt,
+                bool_storage=is_bool,
+                n_missing=int(row["missing"] or 0),
+                distinct=distinct,
+                entropy=float(max(0.0, row["entropy"] or 0.0)),
+                singletons=int(row["singletons"] or 0),
+                top=[(d[col], int(d["__c"])) for d in tops],
+                sample=[d[col] for d in samp],
+                sample_counts=np.array([d["__c"] for d in samp], dtype=np.int64),
+                length_range=(int(row["lmin"]), int(row["lmax"]))
+                if row["lmin"] is not None
+                else None,
+                numeric=numeric,
+                min_max=(row["vmin"], row["vmax"]) if (is_num or is_dt) and distinct else None,
             )
         )
     return out
