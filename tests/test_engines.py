@@ -275,3 +275,10 @@ def test_profile_on_polars_equals_duckdb_and_pandas() -> None:
     assert profile_facts(wb.profile(wb.load(HOUSING, engine="pandas"))) == want
     assert profile_facts(wb.profile(wb.load(HOUSING, engine="polars"))) == want
     assert want["columns"][0]["redacted"]  # application_id: a direct identifier, on every engine
+
+
+def test_a_load_option_the_engine_loader_lacks_is_refused_not_ignored() -> None:
+    with pytest.raises(ParameterError, match="'delimiter'.*engine 'duckdb' or 'pandas'"):
+        wb.load(HOUSING, engine="polars", delimiter=";")
+    with pytest.raises(ParameterError, match="'string_columns'"):
+        wb.load(HOUSING, engine="polars", string_columns=["zip"])

@@ -279,6 +279,21 @@ def load(
         from .engines import resolve_engine
 
         if resolve_engine(engine) in ("polars", "spark"):
+            unsupported = {
+                "delimiter": delimiter,
+                "encoding": encoding,
+                "quotechar": quotechar,
+                "sheet": sheet,
+                "decimal": None if decimal == "." else decimal,
+                "infer_types": None if infer_types else infer_types,
+                "string_columns": tuple(string_columns) or None,
+                "keep_codes": None if keep_codes else keep_codes,
+            }
+            given = [k for k, v in unsupported.items() if v is not None]
+            if given:  # never ignore an option silently
+                raise ParameterError(
+                    given[0], unsupported[given[0]], f"engine 'duckdb' or 'pandas' with {given[0]}"
+                )
             return engine_load(
                 source,
                 engine=engine,
