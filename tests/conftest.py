@@ -253,8 +253,15 @@ def spark_connect_url(tmp_path_factory):
         "spark-internal",
     ]
     with log_path.open("w") as log:
+        # its own working directory, as a remote server has: a relative path from the client
+        # must not resolve there
         proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=log_path.parent,
         )
     try:
         _wait_port(port, proc, log_path)

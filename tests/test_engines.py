@@ -282,3 +282,15 @@ def test_a_load_option_the_engine_loader_lacks_is_refused_not_ignored() -> None:
         wb.load(HOUSING, engine="polars", delimiter=";")
     with pytest.raises(ParameterError, match="'string_columns'"):
         wb.load(HOUSING, engine="polars", string_columns=["zip"])
+
+
+def test_an_engine_read_failure_names_the_file_not_the_engine_message(tmp_path) -> None:
+    """polars fails on a ragged CSV at scan time: a LoadError naming the file and the engine's
+    error class, without the engine's message (which may quote cell values)."""
+    from workbench.errors import LoadError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text('a,b\n1,SECRET_VALUE,3,4\n2,"x\n', encoding="utf-8")
+    with pytest.raises(LoadError) as err:
+        wb.load(bad, engine="polars")
+    assert str(bad) in str(err.value) and "SECRET_VALUE" not in str(err.value)

@@ -129,9 +129,12 @@ def _cli_json(capsys, *argv: str) -> dict:
     return json.loads(out)
 
 
-def test_cli_on_spark_connect_and_local_spark_equals_duckdb(capsys, spark, spark_connect_url):
+def test_cli_on_spark_connect_and_local_spark_equals_duckdb(
+    capsys, spark, spark_connect_url, monkeypatch
+):
     f, qis, sens = CASES["clinic"]
-    base = ["assess", str(CITY / f), "--qi", ",".join(qis), "--sensitive", sens]
+    monkeypatch.chdir(CITY)  # a relative path: the Connect server runs in another directory
+    base = ["assess", f, "--qi", ",".join(qis), "--sensitive", sens]
     want = _cli_json(capsys, *base)
     got = _cli_json(capsys, *base, "--engine", "spark", "--spark-remote", spark_connect_url)
     assert_same(got, want, "cli connect")
@@ -211,3 +214,10 @@ def test_a_class_table_too_large_for_the_driver_stays_in_spark(
     got = json.loads(out)
     assert got["computed"] == "in the engine, from the class-size histogram"
     assert_same({k: got[k] for k in SIZE_KEYS}, {k: want[k] for k in SIZE_KEYS}, "histogram")
+
+
+def test_a_path_spark_cannot_read_is_a_load_error(spark) -> None:
+    from workbench.errors import LoadError
+
+    with pytest.raises(LoadError, match="could not read it .*where the spark engine runs"):
+        wb.load("file:///nonexistent-dir/x.parquet", engine="spark", spark=spark)

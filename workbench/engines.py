@@ -216,15 +216,21 @@ def load(
     path = Path(text)
     if not remote:
         loading._check_exists(path)  # the loader's own message for a missing file
+        # a cluster (or a Connect server) resolves a relative path against its own directory
+        scan = str(path.resolve())
+    else:
+        scan = text
     fmt = loading.SUPPORTED_EXTENSIONS.get(path.suffix.lower())
     dialect = None
     if fmt == "csv":
         dialect = None if remote else loading.sniff_csv(path)
-        native = _scan_csv(engine, text, dialect, spark)
-        native, n_rows = _typed(native, missing)
+        with _engine_read_errors(engine, text):
+            native = _scan_csv(engine, scan, dialect, spark)
+            native, n_rows = _typed(native, missing)
     elif fmt == "parquet":
-        native = _scan_parquet(engine, text, spark)
-        n_rows = _count(native)
+        with _engine_read_errors(engine, text):
+            native = _scan_parquet(engine, scan, spark)
+            n_rows = _count(native)
     elif fmt is not None and not remote:  # Excel / JSON: bounded, read by our own loader
         ds = loading.load(path, name=name, department=department, missing=missing)
         native = _from_pandas(engine, ds.to_pandas(), spark)
@@ -263,6 +269,26 @@ def load(
             }
         ),
     )
+
+
+@contextmanager
+def _engine_read_errors(engine: str, path: str) -> Iterator[None]:
+    """An engine's read failure (a path the cluster cannot see, a malformed file) as a
+    :class:`~workbench.errors.LoadError` naming the file and the engine's error class only:
+    engine messages may quote the data."""
+    from .errors import LoadError
+
+    try:
+        yield
+    except Exception as exc:
+        module = type(exc).__module__.split(".")[0]
+        if module not in ("pyspark", "py4j", "polars", "grpc", "narwhals"):
+            raise
+        raise LoadError(
+            f"the {engine} engine could not read it ({type(exc).__name__}); check that the "
+            f"path exists where the {engine} engine runs",
+            path,
+        ) from None
 
 
 def _scan_csv(engine: str, path: str, dialect: Any, spark: Any) -> Any:
