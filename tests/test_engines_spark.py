@@ -102,12 +102,13 @@ def test_spark_connect_equals_duckdb(reference, spark_connect) -> None:
     assert_same(_results(loaded), reference, "spark connect")
 
 
-def test_profile_on_spark_equals_duckdb(spark) -> None:
-    """Local Spark only: the profile runs four small jobs per column; the same code on Spark
-    Connect was checked equal too, but took 3.5 min on the loaded 2-core test machine."""
+@pytest.mark.parametrize("which", ["spark", "spark_connect"])
+def test_profile_on_spark_equals_duckdb(request, which) -> None:
+    session = request.getfixturevalue(which)
     f = CITY / CASES["housing"][0]
     want = profile_facts(wb.profile(wb.load(f, engine="duckdb")))
-    assert_same(profile_facts(wb.profile(wb.load(f, engine="spark", spark=spark))), want, "spark")
+    got = profile_facts(wb.profile(wb.load(f, engine="spark", spark=session)))
+    assert_same(got, want, which)
 
 
 def test_link_combine_matrix_refuse_spark_naming_the_engines_that_can(spark) -> None:
