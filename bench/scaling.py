@@ -311,10 +311,58 @@ def bench_link(rows: int, runs: int, probabilistic: bool = False) -> dict:
     return res
 
 
+_SPARK_BASELINE = r"""
+import os, sys
+os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+from pyspark.sql import SparkSession
+path, fmt, qis, master = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+spark = SparkSession.builder.master(master).config("spark.ui.enabled", "false").getOrCreate()
+spark.sparkContext.setLogLevel("ERROR")
+df = spark.read.parquet(path) if fmt == "parquet" else spark.read.option("header", True).csv(path)
+print(df.groupBy(*qis).count().toArrow().num_rows)
+spark.stop()
+"""
+
+
+def bench_assess_spark(rows: int, runs: int, master: str = "local[2]") -> dict:
+    """``assess --engine spark`` on a local Spark against a bare PySpark GROUP BY (same master),
+    next to ``assess`` on DuckDB against DuckDB's bare GROUP BY (Parquet, coarse QIs)."""
+    files = ensure_data(rows)
+    qi = ",".join(COARSE_QIS)
+    path, fmt = files["parquet"], "parquet"
+    assess = [WORKBENCH, "assess", str(path), "--qi", qi, "--json"]
+    res = _alternate(
+        {
+            "duckdb_group_by": [sys.executable, "-c", _BASELINE, str(path), fmt, qi],
+            "workbench_assess_duckdb": assess,
+            "spark_group_by": [sys.executable, "-c", _SPARK_BASELINE, str(path), fmt, qi, master],
+            "workbench_assess_spark": [*assess, "--engine", "spark", "--spark-master", master],
+        },
+        runs,
+    )
+    res["qis"] = COARSE_QIS
+    res["master"] = master
+    res["spark_vs_duckdb"] = (
+        res["workbench_assess_spark"]["median_s"] / res["workbench_assess_duckdb"]["median_s"]
+    )
+    res["spark_ratio_to_bare_spark"] = (
+        res["workbench_assess_spark"]["median_s"] / res["spark_group_by"]["median_s"]
+    )
+    print(
+        f"assess {rows:>11,} parquet duckdb {res['workbench_assess_duckdb']['median_s']:7.2f} s | "
+        f"spark {master} {res['workbench_assess_spark']['median_s']:7.2f} s "
+        f"(bare spark {res['spark_group_by']['median_s']:.2f} s) | spark/duckdb "
+        f"{res['spark_vs_duckdb']:.2f}x",
+        flush=True,
+    )
+    return res
+
+
 COMMANDS = {
     "link": bench_link,
     "link_probabilistic": lambda rows, runs: bench_link(rows, runs, probabilistic=True),
     "assess": bench_assess,
+    "assess_spark": bench_assess_spark,
     "assess_coarse": lambda rows, runs: bench_assess(rows, runs, COARSE_QIS),
     "anonymize": bench_anonymize,
 }

@@ -203,6 +203,90 @@ def spark():
     session.stop()
 
 
+def _wait_port(port: int, proc: subprocess.Popen, log_path: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"Spark Connect server exited with {proc.returncode}:\n"
+                + log_path.read_text(errors="replace")[-3000:]
+            )
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"Spark Connect server not listening on {port} after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def spark_connect_url(tmp_path_factory):
+    """One local Spark Connect server for the whole session (``sc://127.0.0.1:PORT``).
+
+    Started as its own process group with the ``spark-submit`` that ships in the pyspark wheel
+    (what ``sbin/start-connect-server.sh`` runs), and always stopped: SIGTERM to the group, then
+    SIGKILL. A missing PySpark, Java or Connect jar fails, never skips.
+    """
+    import pyspark
+
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("spark-connect") / "server.log"
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1")
+    cmd = [
+        str(submit),
+        "--class",
+        "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--name",
+        "workbench-tests-connect",
+        "--master",
+        "local[1]",
+        "--driver-memory",
+        "1g",
+        "--conf",
+        f"spark.connect.grpc.binding.port={port}",
+        "--conf",
+        "spark.connect.grpc.binding.address=127.0.0.1",
+        "--conf",
+        "spark.ui.enabled=false",
+        "--conf",
+        "spark.sql.shuffle.partitions=2",
+        "spark-internal",
+    ]
+    with log_path.open("w") as log:
+        # its own working directory, as a remote server has: a relative path from the client
+        # must not resolve there
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=log_path.parent,
+        )
+    try:
+        _wait_port(port, proc, log_path)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="module")
+def spark_connect(spark_connect_url):
+    """A Spark Connect client session on the session's local Connect server."""
+    # the Connect builder itself: the generic one refuses while a classic session runs
+    from pyspark.sql.connect.session import SparkSession
+
+    session = SparkSession.builder.remote(spark_connect_url).getOrCreate()
+    yield session
+    session.stop()
+
+
 def full_screenshot(page, path: Path, width: int = 1280) -> None:
     """Screenshot the whole page; Voila scrolls inside its own container, so grow the viewport."""
     height = page.evaluate(

@@ -26,10 +26,12 @@ EXTRA_OF: dict[str, str] = {
     "voila": "app",
     "splink": "linkage",
     "pyspark": "spark",
+    "grpc": "spark",
+    "zstandard": "spark",
     "opendp": "dp",
     "mbi": "synth",
     "sklearn": "synth",
-    "polars": "test",
+    "polars": "polars",
     "ibis": "postgres",
     "psycopg": "postgres",
 }

@@ -105,6 +105,15 @@ def as_pandas(obj: Any) -> pd.DataFrame:
         return as_pandas(obj)
     if hasattr(obj, "to_pandas"):  # polars, pyarrow
         return obj.to_pandas()
+    lazy_engine = {"pyspark": "spark", "polars": "polars"}.get(type(obj).__module__.split(".")[0])
+    if lazy_engine is not None:  # a PySpark frame or a polars LazyFrame
+        from .errors import EngineError
+
+        # every record on the driver is what a lazy engine is chosen to avoid: say where this
+        # step runs instead of collecting
+        raise EngineError(
+            "this step", lazy_engine, ("duckdb", "pandas"), why="it needs every record in memory"
+        )
     from .errors import ParameterTypeError
 
     raise ParameterTypeError(
@@ -133,6 +142,8 @@ def check_columns(
     if isinstance(obj, Dataset):
         available = obj.columns
         source = source or obj.source or obj.name
+    elif hasattr(obj, "collect_schema"):  # polars / narwhals: no schema warning on lazy frames
+        available = [str(c) for c in obj.collect_schema().names()]
     elif hasattr(obj, "columns"):
         available = [str(c) for c in obj.columns]
     else:

@@ -7,7 +7,7 @@ expected*, so a privacy officer can fix the input without reading a traceback. T
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ._redact import display_source
@@ -38,6 +38,7 @@ __all__ = [
     "TamperedFileError",
     "TruncatedFileError",
     "MissingExtraError",
+    "EngineError",
     "PrivacyWarning",
     "LinkageWarning",
     "ResourceLimitError",
@@ -209,6 +210,27 @@ class MissingExtraError(ConfigError, ModuleNotFoundError):
             f"install it with: pip install 'privacy-risk-workbench[{extra}]'"
         )
         self.name = module
+
+
+class EngineError(ConfigError):
+    """A command does not run on the chosen engine (yet); the message names the engines that do.
+
+    Refusing is deliberate: the alternative, pulling every record into pandas on the driver,
+    fails late (or exhausts memory) exactly on the data the engine was chosen for.
+    """
+
+    def __init__(
+        self, command: str, engine: str, allowed: Sequence[str], why: str | None = None
+    ) -> None:
+        self.command = command
+        self.engine = engine
+        self.allowed = tuple(allowed)
+        reason = why or "it does not run there yet"
+        super().__init__(
+            f"{command} cannot run on the {engine} engine: {reason}; it runs on "
+            + ", ".join(self.allowed)
+            + f" (--engine {self.allowed[0]})"
+        )
 
 
 class PrivacyWarning(UserWarning):

@@ -117,6 +117,9 @@ _SNIFF_RECORDS = 500
 _CHUNK = 16 << 20
 _INT_RE = r"^-?(0|[1-9][0-9]*)$"
 _FLOAT_RE = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+#: The numeric patterns of the typing rule, for engines that take a regular expression.
+INT_PATTERN = _INT_RE
+FLOAT_PATTERN = _FLOAT_RE
 _MAX_INT_CHARS = 18  # 10**18 < 2**63: any 18-digit integer fits int64 exactly
 _MAX_FLOAT_CHARS = 17  # at most ~15 significant digits: the float64 round-trips the text
 _SQL_START = re.compile(r"^\s*(\(\s*)*(select|with|from|values|table)\b", re.IGNORECASE)
@@ -199,6 +202,8 @@ def load(
     lazy_threshold: int = LAZY_THRESHOLD_BYTES,
     base_dir: str | Path | None = None,
     allow_dirs: Iterable[str | Path] = (),
+    engine: str | None = None,
+    spark: Any = None,
 ) -> Dataset:
     """Load a file, or a SQL query over files, into a :class:`Dataset`.
 
@@ -240,6 +245,10 @@ def load(
         Further directories a SQL query may read. A query reads only data files under
         ``base_dir`` and these directories (DuckDB sandbox: ``allowed_directories``, external
         access disabled, configuration locked); ``read_text``/``read_blob`` are refused.
+    engine : {"duckdb", "polars", "pandas", "spark"}, optional
+        Where the rows stay: ``duckdb`` means ``lazy=True``, ``pandas`` ``lazy=False``;
+        ``polars`` and ``spark`` scan through :func:`workbench.engines.load` (``spark`` is the
+        session to read with).
 
     Returns
     -------
@@ -267,6 +276,36 @@ def load(
     >>> ds.n_rows, ds.options["delimiter"]                    # doctest: +SKIP
     (30162, ';')
     """
+    if engine is not None:
+        from .engines import load as engine_load
+        from .engines import resolve_engine
+
+        if resolve_engine(engine) in ("polars", "spark"):
+            unsupported = {
+                "delimiter": delimiter,
+                "encoding": encoding,
+                "quotechar": quotechar,
+                "sheet": sheet,
+                "decimal": None if decimal == "." else decimal,
+                "infer_types": None if infer_types else infer_types,
+                "string_columns": tuple(string_columns) or None,
+                "keep_codes": None if keep_codes else keep_codes,
+            }
+            given = [k for k, v in unsupported.items() if v is not None]
+            if given:  # never ignore an option silently
+                raise ParameterError(
+                    given[0], unsupported[given[0]], f"engine 'duckdb' or 'pandas' with {given[0]}"
+                )
+            return engine_load(
+                source,
+                engine=engine,
+                spark=spark,
+                name=name,
+                department=department,
+                missing=missing,
+                allow_dirs=allow_dirs,
+            )
+        lazy = engine == "duckdb"
     if not isinstance(source, (str, Path)):
         if isinstance(source, Dataset):
             return source
@@ -1636,6 +1675,23 @@ def _type_checks(names: Sequence[str], opts: _Options) -> list[str]:
     return checks
 
 
+def numeric_kind(present: int, n_int: int, n_float: int, longest: int) -> str | None:
+    """``"int"``, ``"float"`` or ``None`` (text) for a text column, from how many of its
+    ``present`` values match :data:`INT_PATTERN` / :data:`FLOAT_PATTERN` and its longest value.
+
+    The one typing rule of the lazy scans (DuckDB here, polars and Spark in
+    :mod:`workbench.engines`): numeric only when every present value is a plain number short
+    enough to round-trip.
+    """
+    if not present:
+        return None
+    if n_int == present and longest <= _MAX_INT_CHARS + 1:
+        return "int"
+    if n_float == present and longest <= _MAX_FLOAT_CHARS:
+        return "float"
+    return None
+
+
 def _typed_exprs(names: Sequence[str], stats: Sequence[Any], opts: _Options) -> list[str]:
     """Typed select expressions from :func:`_type_checks`' results (same rule as eager)."""
     exprs = []
@@ -1643,13 +1699,10 @@ def _typed_exprs(names: Sequence[str], stats: Sequence[Any], opts: _Options) -> 
         e = _missing_expr(c, opts.missing)
         present, n_int, n_float, longest, dots = stats[5 * k : 5 * k + 5]
         kind = "VARCHAR"
-        if opts.numeric_allowed(c) and present:
-            if opts.decimal == "," and dots:
-                kind = "VARCHAR"
-            elif n_int == present and longest <= _MAX_INT_CHARS + 1:
-                kind = "BIGINT"
-            elif n_float == present and longest <= _MAX_FLOAT_CHARS:
-                kind = "DOUBLE"
+        if opts.numeric_allowed(c) and not (opts.decimal == "," and dots):
+            kind = {"int": "BIGINT", "float": "DOUBLE", None: "VARCHAR"}[
+                numeric_kind(present, n_int, n_float, longest)
+            ]
         if kind == "VARCHAR":
             exprs.append(f"{e} AS {_sql_ident(c)}")
         else:

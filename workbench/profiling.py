@@ -316,7 +316,10 @@ def profile(
     for col in names:
         if col not in ds.column_types:
             raise ColumnNotFoundError(col, ds.columns, ds.source or ds.name)
-    stats_of = _lazy_stats if ds.is_lazy else _pandas_stats
+    from .engines import engine_of
+
+    engine = engine_of(ds.data)
+    stats_of = {"duckdb": _lazy_stats, "pandas": _pandas_stats}.get(engine, _engine_stats)
     stats = stats_of(ds, names, top, min_count)
     cols = tuple(_column_profile(s, ds.n_rows, min_count, top) for s in stats)
     prof = DatasetProfile(
@@ -476,135 +479,180 @@ def _top(values: np.ndarray, counts: np.ndarray, k: int, min_count: int) -> list
 
 
 def _lazy_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> list[_Stats]:
-    """The same statistics computed inside DuckDB (the rows never reach Python).
-
-    A DuckDB relation is scanned once per column. Any other lazy engine (a PostgreSQL table
-    through Ibis) computes each column's value counts itself -- a GROUP BY pushed down to where
-    the rows are -- and only that distinct-value table comes to DuckDB for the same statistics.
-    """
+    """The same statistics computed inside DuckDB (the rows never reach Python)."""
     rel = ds.data
-    if not _is_duckdb_relation(rel):
-        return _pushed_down_stats(ds, names, top, min_count)
     types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
-    return [
-        _column_stats(rel, col, types[col], ds.n_rows, top, min_count, counted=False)
-        for col in names
-    ]
-
-
-def _is_duckdb_relation(obj: Any) -> bool:
-    return hasattr(obj, "types") and hasattr(obj, "query") and hasattr(obj, "aggregate")
-
-
-def _pushed_down_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> list[_Stats]:
-    """Per-column value counts from the source engine, statistics as for a DuckDB relation."""
-    import duckdb
-    import narwhals as nw
-
-    from .dataset import as_narwhals
-
-    lf = as_narwhals(ds.data)
-    con = duckdb.connect()
     out = []
-    try:
-        for col in names:
-            counts = (
-                lf.group_by([col], drop_null_keys=False)
-                .agg(nw.len().alias("__c"))
-                .select(nw.col(col).alias("v"), nw.col("__c").alias("c"))
-                .collect()
-                .to_arrow()
+    for col in names:
+        q = '"' + col.replace('"', '""') + '"'
+        typ = types[col].upper()
+        is_bool = typ == "BOOLEAN"
+        is_int = typ in {
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "HUGEINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "UBIGINT",
+        }
+        is_num = is_int or typ in {"FLOAT", "DOUBLE", "REAL"} or typ.startswith("DECIMAL")
+        is_dt = typ.startswith(("DATE", "TIMESTAMP"))
+        n = ds.n_rows or 1
+        k = max(top, 1)
+        numeric_sql = ""
+        if is_num:
+            # weighted statistics over the value counts: one scan of the source per column
+            at = (
+                "(SELECT min(v) FROM (SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED "
+                "PRECEDING) AS cum FROM pres) WHERE cum >= {k})"
             )
-            rel = con.from_arrow(counts)
-            typ = str(dict(zip(rel.columns, rel.types, strict=True))["v"])
-            out.append(_column_stats(rel, col, typ, ds.n_rows, top, min_count, counted=True))
-    finally:
-        con.close()
+            numeric_sql = (
+                ", (SELECT sum(v * c) / sum(c) FROM pres) AS mean"
+                f", ({at.format(k='(SELECT (sum(c) + 1) // 2 FROM pres)')}"
+                f" + {at.format(k='(SELECT sum(c) // 2 + 1 FROM pres)')}) / 2.0 AS median"
+                ", (SELECT CASE WHEN sum(c) > 1 THEN sqrt(sum(c * (v - m.mean) ** 2) / "
+                "(sum(c) - 1)) ELSE 0 END FROM pres, (SELECT sum(v * c) / sum(c) AS mean "
+                "FROM pres) m) AS std"
+            )
+        row = rel.query(
+            "t",
+            f"WITH vc AS MATERIALIZED (SELECT {q} AS v, count(*) AS c FROM t GROUP BY 1), "
+            "pres AS (SELECT v, c FROM vc WHERE v IS NOT NULL) "
+            "SELECT count(*) FILTER (WHERE v IS NOT NULL),"
+            " coalesce(sum(c) FILTER (WHERE v IS NULL), 0),"
+            f" coalesce(-sum((c / {n}) * log2(c / {n})), 0), count(*) FILTER (WHERE c = 1),"
+            " min(length(CAST(v AS VARCHAR))), max(length(CAST(v AS VARCHAR))), min(v), max(v),"
+            " (SELECT list({'v': v, 'c': c} ORDER BY c DESC, v) FROM"
+            f"   (SELECT v, c FROM pres WHERE c >= {int(min_count)} ORDER BY c DESC, v LIMIT {k})),"
+            " (SELECT list({'v': v, 'c': c}) FROM"
+            f"   (SELECT v, c FROM pres USING SAMPLE reservoir({_SAMPLE} ROWS) REPEATABLE (0)))"
+            f"{numeric_sql} FROM vc",
+        ).fetchall()[0]
+        distinct, n_missing, entropy, singletons, lmin, lmax, vmin, vmax, tops, samp = row[:10]
+        tops, samp = tops or [], samp or []
+        numeric = None
+        if is_num and distinct:
+            mean, median, std = row[10:13]
+            numeric = NumericSummary(
+                float(vmin), float(vmax), float(mean), float(median), float(std or 0.0)
+            )
+        top_rows = [(d["v"], d["c"]) for d in tops]
+        sample_rows = [(d["v"], d["c"]) for d in samp]
+        out.append(
+            _Stats(
+                name=col,
+                storage_type=types[col],
+                numeric_storage=is_num,
+                integer_storage=is_int,
+                datetime_storage=is_dt,
+                bool_storage=is_bool,
+                n_missing=int(n_missing),
+                distinct=int(distinct),
+                entropy=float(max(0.0, entropy)),
+                singletons=int(singletons),
+                top=[(v, int(c)) for v, c in top_rows],
+                sample=[v for v, _ in sample_rows],
+                sample_counts=np.array([c for _, c in sample_rows], dtype=np.int64),
+                length_range=(int(lmin), int(lmax)) if lmin is not None else None,
+                numeric=numeric,
+                min_max=(vmin, vmax) if (is_num or is_dt) and distinct else None,
+            )
+        )
     return out
 
 
-def _column_stats(
-    rel: Any, col: str, storage_type: str, n_rows: int, top: int, min_count: int, counted: bool
-) -> _Stats:
-    """One column's statistics from records (``counted=False``) or value counts ``(v, c)``."""
-    q = '"' + col.replace('"', '""') + '"'
-    vc_sql = (
-        "SELECT v, c FROM t" if counted else f"SELECT {q} AS v, count(*) AS c FROM t GROUP BY 1"
-    )
-    typ = storage_type.upper()
-    is_bool = typ == "BOOLEAN"
-    is_int = typ in {
-        "TINYINT",
-        "SMALLINT",
-        "INTEGER",
-        "BIGINT",
-        "HUGEINT",
-        "UTINYINT",
-        "USMALLINT",
-        "UINTEGER",
-        "UBIGINT",
-    }
-    is_num = is_int or typ in {"FLOAT", "DOUBLE", "REAL"} or typ.startswith("DECIMAL")
-    is_dt = typ.startswith(("DATE", "TIMESTAMP"))
-    n = n_rows or 1
+def _engine_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -> list[_Stats]:
+    """The same statistics inside polars or Spark through narwhals: per column one ``GROUP BY``
+    value-count table in the engine, from which a few small results are collected (the scalar
+    aggregates, the top values, at most ``_SAMPLE`` distinct values, the numeric summary)."""
+    import narwhals as nw
+
+    lf = nw.from_native(ds.data).lazy()
+    schema = lf.collect_schema()
+    n = ds.n_rows or 1
     k = max(top, 1)
-    numeric_sql = ""
-    if is_num:
-        # weighted statistics over the value counts: one scan of the source per column
-        at = (
-            "(SELECT min(v) FROM (SELECT v, sum(c) OVER (ORDER BY v ROWS UNBOUNDED "
-            "PRECEDING) AS cum FROM pres) WHERE cum >= {k})"
+    out = []
+    for col in names:
+        dtype = schema[col]
+        is_bool = dtype == nw.Boolean
+        is_num = dtype.is_numeric() and not is_bool
+        is_int = dtype.is_integer()
+        is_dt = dtype.is_temporal()
+        vc = lf.group_by(col, drop_null_keys=False).agg(nw.len().alias("__c"))
+        v, c = nw.col(col), nw.col("__c")
+        p = c.cast(nw.Float64) / n
+        text_len = v.cast(nw.String).str.len_chars()
+        row = (
+            vc.select(
+                v.count().alias("distinct"),
+                nw.when(v.is_null()).then(c).otherwise(0).sum().alias("missing"),
+                (-(p * p.log(2))).sum().alias("entropy"),
+                (c == 1).cast(nw.Int64).sum().alias("singletons"),
+                text_len.min().alias("lmin"),
+                text_len.max().alias("lmax"),
+                v.min().alias("vmin"),
+                v.max().alias("vmax"),
+            )
+            .collect()
+            .to_arrow()
+            .to_pylist()[0]
         )
-        numeric_sql = (
-            ", (SELECT sum(v * c) / sum(c) FROM pres) AS mean"
-            f", ({at.format(k='(SELECT (sum(c) + 1) // 2 FROM pres)')}"
-            f" + {at.format(k='(SELECT sum(c) // 2 + 1 FROM pres)')}) / 2.0 AS median"
-            ", (SELECT CASE WHEN sum(c) > 1 THEN sqrt(sum(c * (v - m.mean) ** 2) / "
-            "(sum(c) - 1)) ELSE 0 END FROM pres, (SELECT sum(v * c) / sum(c) AS mean "
-            "FROM pres) m) AS std"
+        present = vc.filter(~v.is_null())
+        tops = (
+            present.filter(c >= min_count)
+            .sort(["__c", col], descending=[True, False])
+            .head(k)
+            .collect()
+            .to_arrow()
+            .to_pylist()
         )
-    row = rel.query(
-        "t",
-        f"WITH vc AS MATERIALIZED ({vc_sql}), "
-        "pres AS (SELECT v, c FROM vc WHERE v IS NOT NULL) "
-        "SELECT count(*) FILTER (WHERE v IS NOT NULL),"
-        " coalesce(sum(c) FILTER (WHERE v IS NULL), 0),"
-        f" coalesce(-sum((c / {n}) * log2(c / {n})), 0), count(*) FILTER (WHERE c = 1),"
-        " min(length(CAST(v AS VARCHAR))), max(length(CAST(v AS VARCHAR))), min(v), max(v),"
-        " (SELECT list({'v': v, 'c': c} ORDER BY c DESC, v) FROM"
-        f"   (SELECT v, c FROM pres WHERE c >= {int(min_count)} ORDER BY c DESC, v LIMIT {k})),"
-        " (SELECT list({'v': v, 'c': c}) FROM"
-        f"   (SELECT v, c FROM pres USING SAMPLE reservoir({_SAMPLE} ROWS) REPEATABLE (0)))"
-        f"{numeric_sql} FROM vc",
-    ).fetchall()[0]
-    distinct, n_missing, entropy, singletons, lmin, lmax, vmin, vmax, tops, samp = row[:10]
-    tops, samp = tops or [], samp or []
-    numeric = None
-    if is_num and distinct:
-        mean, median, std = row[10:13]
-        numeric = NumericSummary(
-            float(vmin), float(vmax), float(mean), float(median), float(std or 0.0)
+        samp = present.sort(col).head(_SAMPLE).collect().to_arrow().to_pylist()
+        numeric = None
+        distinct = int(row["distinct"] or 0)
+        if is_num and distinct:
+            agg = (
+                lf.select(
+                    v.cast(nw.Float64).mean().alias("mean"),
+                    v.cast(nw.Float64).median().alias("median"),
+                    v.cast(nw.Float64).std(ddof=1).alias("std"),
+                )
+                .collect()
+                .to_arrow()
+                .to_pylist()[0]
+            )
+            numeric = NumericSummary(
+                float(row["vmin"]),
+                float(row["vmax"]),
+                float(agg["mean"]),
+                float(agg["median"]),
+                float(agg["std"] or 0.0),
+            )
+        out.append(
+            _Stats(
+                name=col,
+                storage_type=str(dtype),
+                numeric_storage=is_num,
+                integer_storage=is_int,
+                datetime_storage=is_dt,
+                bool_storage=is_bool,
+                n_missing=int(row["missing"] or 0),
+                distinct=distinct,
+                entropy=float(max(0.0, row["entropy"] or 0.0)),
+                singletons=int(row["singletons"] or 0),
+                top=[(d[col], int(d["__c"])) for d in tops],
+                sample=[d[col] for d in samp],
+                sample_counts=np.array([d["__c"] for d in samp], dtype=np.int64),
+                length_range=(int(row["lmin"]), int(row["lmax"]))
+                if row["lmin"] is not None
+                else None,
+                numeric=numeric,
+                min_max=(row["vmin"], row["vmax"]) if (is_num or is_dt) and distinct else None,
+            )
         )
-    top_rows = [(d["v"], d["c"]) for d in tops]
-    sample_rows = [(d["v"], d["c"]) for d in samp]
-    return _Stats(
-        name=col,
-        storage_type=storage_type,
-        numeric_storage=is_num,
-        integer_storage=is_int,
-        datetime_storage=is_dt,
-        bool_storage=is_bool,
-        n_missing=int(n_missing),
-        distinct=int(distinct),
-        entropy=float(max(0.0, entropy)),
-        singletons=int(singletons),
-        top=[(v, int(c)) for v, c in top_rows],
-        sample=[v for v, _ in sample_rows],
-        sample_counts=np.array([c for _, c in sample_rows], dtype=np.int64),
-        length_range=(int(lmin), int(lmax)) if lmin is not None else None,
-        numeric=numeric,
-        min_max=(vmin, vmax) if (is_num or is_dt) and distinct else None,
-    )
+    return out
 
 
 # --------------------------------------------------------------------------------------------

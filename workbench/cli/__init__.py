@@ -11,7 +11,8 @@ import contextlib
 import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING
 
 from ..errors import FileSystemError, WorkbenchError
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
 
 # Commands whose data argument may be a SQL query over files (they take ``--allow-dir``).
 _SQL_SOURCE_COMMANDS = ("profile", "assess", "link", "anonymize", "frontier")
+
+# Data commands that take ``--engine`` / ``--spark-master`` / ``--spark-remote``
+# (``dp release`` declares its own ``--engine`` and uses the same helpers).
+_ENGINE_COMMANDS = (
+    "profile",
+    "assess",
+    "link",
+    "combine",
+    "matrix",
+    "anonymize",
+    "frontier",
+    "check",
+)
 
 # Order is the order shown in ``workbench --help``.
 COMMANDS = [
@@ -86,7 +100,73 @@ def build_parser() -> argparse.ArgumentParser:
                 help="a further directory a SQL source may read (repeat); by default a SQL "
                 "query reads only data files under the working directory",
             )
+    for name in _ENGINE_COMMANDS:
+        add_engine_arguments(sub.choices[name])
     return parser
+
+
+def add_engine_arguments(p: argparse.ArgumentParser, engines: Sequence[str] | None = None) -> None:
+    """``--engine``, ``--spark-master`` and ``--spark-remote``: one definition for every data
+    command."""
+    from ..engines import ENGINES
+
+    p.add_argument(
+        "--engine",
+        choices=tuple(engines or ENGINES),
+        default=None,
+        help="where the rows are scanned and grouped: duckdb (out of core on one machine), "
+        "polars, pandas (in memory) or spark; default: the command's own choice (DuckDB for "
+        "large files)",
+    )
+    p.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark: local[2], spark://host:7077, yarn (default: "
+        "what spark-submit or SPARK_REMOTE says, else local[*])",
+    )
+    p.add_argument(
+        "--spark-remote",
+        metavar="sc://HOST:PORT",
+        help="a Spark Connect server to run --engine spark on (a remote cluster)",
+    )
+
+
+@contextmanager
+def engine_for(args: argparse.Namespace, command: str | None = None) -> Iterator[None]:
+    """Check ``--engine`` against what the command runs on and, for Spark, hold one session
+    (``args._spark``) for the whole command; it is stopped when the command ends."""
+    from ..engines import require_engine, spark_session
+    from ..errors import ParameterError
+
+    engine = getattr(args, "engine", None)
+    master, remote = getattr(args, "spark_master", None), getattr(args, "spark_remote", None)
+    if (master or remote) and engine is None:
+        engine = args.engine = "spark"
+    if (master or remote) and engine != "spark":
+        flag = "--spark-master" if master else "--spark-remote"
+        raise ParameterError(flag, master or remote, "--engine spark (or no --engine)")
+    args._spark = None
+    if engine is None:
+        yield
+        return
+    require_engine(command or args.command, engine)
+    if engine != "spark":
+        yield
+        return
+    with spark_session(master=master, remote=remote, app_name=f"workbench {args.command}") as s:
+        args._spark = s
+        yield
+
+
+def load_source(args: argparse.Namespace, path: str, **kwargs: object) -> object:
+    """Load ``path`` for a data command on the engine ``--engine`` chose (the command's own
+    default loader when no engine was chosen)."""
+    from ..loading import load
+
+    engine = getattr(args, "engine", None)
+    if engine is not None:
+        kwargs = {**kwargs, "engine": engine, "spark": getattr(args, "_spark", None)}
+    return load(path, **kwargs)
 
 
 def print_json(obj: object) -> None:
@@ -278,7 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 records = False  # listing writes nothing and records nothing
             if records and not getattr(args, "no_record", False):
                 _check_provenance_writable()
-            code = _run_with_heartbeat(args)
+            with engine_for(args) if args.command in _ENGINE_COMMANDS else nullcontext():
+                code = _run_with_heartbeat(args)
             if code in (0, 1):  # 1 = a check found risk; the run itself happened
                 _auto_record(args)
             return code

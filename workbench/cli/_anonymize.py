@@ -136,7 +136,13 @@ def prepare_release_from_args(args: argparse.Namespace, frame: Any) -> tuple[Any
     return out
 
 
-def load_data(path: str, allow_dirs: list[str] | tuple[str, ...] = ()) -> Any:
+def load_data(
+    path: str, allow_dirs: list[str] | tuple[str, ...] = (), args: argparse.Namespace | None = None
+) -> Any:
+    from . import load_source
+
+    if args is not None:
+        return load_source(args, path, allow_dirs=allow_dirs)
     from ..loading import load
 
     return load(path, allow_dirs=allow_dirs)
@@ -289,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
     hierarchies = hierarchies_from_args(args)
     progress = Progress.from_args(args, "anonymize")
     with progress.phase("scan", source_label(args.file)):
-        data = load_data(args.file, args.allow_dir)
+        data = load_data(args.file, args.allow_dir, args)
     with progress.phase("search", f"({args.strategy})"):
         result = anonymize(
             data,

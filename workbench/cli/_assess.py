@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from .._io import write_table
-from ..errors import ParameterError
+from ..errors import ParameterError, ResourceLimitError
 from . import add_bundle_arguments, save_bundle_and_record
 from ._progress import Progress, add_progress_arguments, source_label
 
@@ -94,11 +95,12 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def _load(path: str, allow_dirs: list[str]) -> Any:
-    """Lazy whatever the size: the rows stay in DuckDB (CSV/TSV, Parquet; others are eager)."""
-    from ..loading import load
+def _load(args: argparse.Namespace, path: str) -> Any:
+    """Lazy whatever the size: the rows stay in DuckDB (CSV/TSV, Parquet; others are eager), or
+    in the engine ``--engine`` chose."""
+    from . import load_source
 
-    return load(path, allow_dirs=allow_dirs, lazy=True)
+    return load_source(args, path, allow_dirs=args.allow_dir, lazy=True)
 
 
 def _grouped_profile(
@@ -113,6 +115,8 @@ def _grouped_profile(
     scan), and a bundle records every column's type: those take the lazy path of :func:`_load`.
     """
     if args.suda or args.per_record or args.household or args.weights or args.bundle:
+        return None, None
+    if args.engine not in (None, "duckdb"):  # the engine groups the file itself
         return None, None
     from ..loading import load_grouped
     from ..risk import build_class_table, profile_from_table
@@ -147,6 +151,7 @@ def _grouped_profile(
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engines import require_engine
     from ..risk import assess
 
     if args.per_record:
@@ -164,36 +169,44 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("dis-fraction", args.dis_fraction, "a sampling fraction in (0, 1]")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise ParameterError("threshold", args.threshold, "a number in [0, 1]")
+    if args.engine == "spark" and (args.suda or args.per_record or args.household):
+        # record-level results would bring every record to the driver
+        require_engine("assess --suda/--per-record/--household", "spark")
     progress = Progress.from_args(args, "assess")
     population_table = None
     if args.population_table:
         with progress.phase("scan", source_label(args.population_table)):
-            population_table = _load(args.population_table, args.allow_dir)
+            population_table = _load(args, args.population_table)
     profile, data = _grouped_profile(args, population_table, progress)
     if profile is not None:
         return _report(args, profile, None)
     if data is None:
         with progress.phase("scan", source_label(args.file)):
-            data = _load(args.file, args.allow_dir)
+            data = _load(args, args.file)
     # with --policy the bundle's gate judges this very profile: assess it the way the policy
     # measures (its risk threshold, its l-diversity attributes)
     threshold, sensitive = _risk_options(args, data)
     with progress.phase("measures"):
-        profile = assess(
-            data,
-            args.qi,
-            sensitive=sensitive,
-            weights=args.weights,
-            household=args.household,
-            population_size=args.population,
-            population_table=population_table,
-            threshold=threshold,
-            missing=args.missing,
-            l=args.l_value,
-            source=args.file,
-            suda_max_size=args.suda_max_size,
-            dis_fraction=args.dis_fraction,
-        )
+        try:
+            profile = assess(
+                data,
+                args.qi,
+                sensitive=sensitive,
+                weights=args.weights,
+                household=args.household,
+                population_size=args.population,
+                population_table=population_table,
+                threshold=threshold,
+                missing=args.missing,
+                l=args.l_value,
+                source=args.file,
+                suda_max_size=args.suda_max_size,
+                dis_fraction=args.dis_fraction,
+            )
+        except ResourceLimitError as exc:
+            if args.engine != "spark" or args.bundle or args.missing != "category":
+                raise
+            return _report_class_sizes(args, data, threshold, exc)
     if args.suda:
         _check_suda_memory(profile.records, len(args.qi), args.suda_max_size)
         with progress.phase("suda"):
@@ -219,6 +232,33 @@ def _report(args: argparse.Namespace, profile: Any, data: Any) -> int:
             print(f"\nper-record risk written to {args.per_record}")
         if bundle_written:
             print(f"assessment bundle written to {bundle_written}")
+    return 0
+
+
+def _report_class_sizes(
+    args: argparse.Namespace, data: Any, threshold: float, exc: Exception
+) -> int:
+    """The class table is too large for the driver: the measures that are aggregates over it,
+    computed in the engine, and a note saying which measures are left out."""
+    from ..risk import class_size_profile
+    from . import print_json
+
+    print(
+        f"workbench assess: note: {exc}. Reporting the class-size measures computed in the "
+        "engine; the per-class measures (l-diversity, t-closeness, population models) are left "
+        "out.",
+        file=sys.stderr,
+    )
+    prof = class_size_profile(data, args.qi, threshold=threshold, source=args.file)
+    if args.json:
+        print_json(prof.to_dict())
+        return 0
+    s, p = prof.summary, prof.prosecutor
+    print(f"{Path(args.file).name}: {s.records:,} records, {s.classes:,} classes over {args.qi}")
+    print(f"  k (smallest class)   {s.min_class_size}")
+    print(f"  sample uniques       {s.sample_uniques:,} ({s.sample_uniqueness:.1%})")
+    print(f"  prosecutor risk      highest {p.highest:.3f}, average {p.average:.3f}")
+    print(f"  records at risk      {p.records_at_risk:.1%} (risk > {p.threshold})")
     return 0
 
 

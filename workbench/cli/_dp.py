@@ -90,6 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--policy", action="append", default=[], metavar="POLICY.yaml", help="data's policy"
     )
     r.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    r.add_argument("--spark-master", metavar="URL", help="Spark master (default local[2])")
+    r.add_argument(
+        "--spark-remote", metavar="sc://HOST:PORT", help="a Spark Connect server to run on"
+    )
     r.add_argument("--output", metavar="release.csv", help="write the statistics as CSV")
     r.add_argument("--bundle", metavar="B.json", help="write the release and ledger as JSON")
     r.add_argument("--user", help="acting person (default WORKBENCH_USER / USER)")
@@ -106,7 +110,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     for ignored in ("--ledger", "--population", "--budget", "--output", "--bundle"):
         a.add_argument(ignored, help=argparse.SUPPRESS)
     a.add_argument("--policy", action="append", default=[], help=argparse.SUPPRESS)
-    a.add_argument("--engine", help=argparse.SUPPRESS)
+    for ignored in ("--engine", "--spark-master", "--spark-remote"):
+        a.add_argument(ignored, help=argparse.SUPPRESS)
     a.set_defaults(func=_accuracy)
 
     lg = dsub.add_parser("ledger", help="show a population's ledger")
@@ -166,10 +171,23 @@ def _spec_args(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _spark_frame(path: str) -> Any:  # pragma: no cover - exercised by the Spark test only
+def _spark_frame(args: argparse.Namespace) -> Any:
+    from .._extras import require
+    from ..errors import ParameterError
+
+    require("pyspark", "`workbench dp release --engine spark`")
     from pyspark.sql import SparkSession
 
-    spark = SparkSession.builder.master("local[2]").appName("workbench-dp").getOrCreate()
+    path = args.data
+    if args.spark_master and args.spark_remote:
+        raise ParameterError("spark-remote", args.spark_remote, "not with --spark-master")
+    if args.spark_remote:
+        from pyspark.sql.connect.session import SparkSession as RemoteSparkSession
+
+        builder = RemoteSparkSession.builder.remote(args.spark_remote)
+    else:
+        builder = SparkSession.builder.master(args.spark_master or "local[2]")
+    spark = builder.appName("workbench-dp").getOrCreate()
     if path.lower().endswith(".parquet"):
         return spark.read.parquet(path)
     return spark.read.option("header", True).csv(path)
@@ -182,7 +200,7 @@ def _release(args: argparse.Namespace) -> int:
         raise ParameterError("DATA", None, "a data file or a catalog dataset")
     data: Any = args.data
     if args.engine == "spark":
-        data = _spark_frame(args.data)
+        data = _spark_frame(args)
     try:
         result = _release_with(data, args)
     except BudgetExceededError as exc:

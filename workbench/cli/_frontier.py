@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     if any(not 0 <= s <= 1 for s in args.suppression):
         raise ParameterError("--suppression", args.suppression, "shares in [0, 1]")
-    data = load_data(args.file, args.allow_dir)
+    data = load_data(args.file, args.allow_dir, args)
     res = frontier(
         data,
         args.qi,

@@ -73,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from ..linkage import link_exact, link_probabilistic
     from ..linkage.crosswalk import hints_from_metadata, propose_crosswalk
     from ..linkage.exact import prepare_pair
-    from ..loading import load
-    from . import print_json
+    from . import load_source, print_json
 
     if not 0 < args.threshold < 1:
         raise ParameterError("threshold", args.threshold, "a match probability in (0, 1)")
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     def get(name: str) -> tuple[Any, str | None]:
         if catalog is not None and name in catalog.datasets and not Path(name).is_file():
             return catalog.load_dataset(name), name
-        return load(name, allow_dirs=args.allow_dir), None
+        return load_source(args, name, allow_dirs=args.allow_dir), None
 
     released, rname = get(args.released)
     attacker, aname = get(args.attacker)

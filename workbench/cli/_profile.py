@@ -44,14 +44,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..loading import load
     from ..profiling import profile
     from ..roles import RoleMap
+    from . import load_source
 
     sheet: str | int | None = args.sheet
     if isinstance(sheet, str) and sheet.isdigit():
         sheet = int(sheet)
-    ds = load(
+    ds = load_source(
+        args,
         args.file,
         name=args.name,
         department=args.department,

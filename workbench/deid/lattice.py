@@ -1076,6 +1076,14 @@ def anonymize(
         raise ParameterError(
             "sensitive", [], "at least one sensitive column for l-diversity or t-closeness"
         )
+    from ..engines import engine_of, records_for_search, require_engine
+
+    engine = engine_of(data)
+    if engine in ("spark", "polars"):
+        if return_data or strategy == "mondrian":
+            require_engine("anonymize with record-level output or Mondrian", engine)
+        # the class table from one GROUP BY in the engine, not the records
+        data = records_for_search(data, list(dict.fromkeys([*qis, *sensitive])))
     from ..models import DeltaPresence, KMap, PopulationUniqueness
 
     extra: list[PrivacyModel] = list(models)

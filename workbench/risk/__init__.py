@@ -25,6 +25,8 @@ from typing import Any
 # or QI subsets does not import those measures (nor the privacy models they use)
 _LAZY: dict[str, str] = {
     "MISSING_MODES": "classes",
+    "ClassSizeProfile": "class_sizes",
+    "class_size_profile": "class_sizes",
     "ClassTable": "classes",
     "SensitiveTable": "classes",
     "build_class_table": "classes",
@@ -66,6 +68,8 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "assess",
+    "class_size_profile",
+    "ClassSizeProfile",
     "profile_from_table",
     "RiskProfile",
     "PopulationTableMatch",

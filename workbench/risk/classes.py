@@ -508,7 +508,20 @@ def _build_lazy(
             wcol.count().alias("__wcount"),
         ]
     keys = _unique([*qis, *sensitive])
-    grouped = lf.group_by(keys, drop_null_keys=False).agg(*aggs).collect().to_arrow()
+    grouped_lf = lf.group_by(keys, drop_null_keys=False).agg(*aggs)
+    limit = _driver_limit(data)
+    if limit is not None:  # a cluster engine: the class table comes to the driver only if small
+        grouped_lf = grouped_lf.head(limit + 1)
+    grouped = grouped_lf.collect().to_arrow()
+    if limit is not None and grouped.num_rows > limit:
+        from ..errors import ResourceLimitError
+
+        raise ResourceLimitError(
+            f"the class table over {list(keys)} has more than {limit:,} classes, too many for "
+            "the driver; the class-size measures (histogram, k, uniques, records at risk) run "
+            "in the engine: workbench.risk.class_size_profile, or `workbench assess --engine "
+            "spark` (which falls back to them)"
+        )
     return _finish_grouped(data, grouped, qis, weights, sensitive, missing, source)
 
 
@@ -968,6 +981,13 @@ def _check_qis(qis: Sequence[str]) -> tuple[str, ...]:
 
 def _unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _driver_limit(data: Any) -> int | None:
+    """Most classes a Spark source may bring to the driver (``None``: no limit)."""
+    from .. import engines
+
+    return engines.DRIVER_CLASS_LIMIT if engines.engine_of(data) == "spark" else None
 
 
 def _native(data: Any) -> Any:

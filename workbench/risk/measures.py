@@ -150,20 +150,26 @@ def records_at_risk(
     return float(counts[at_risk(risk, threshold)].sum() / n)
 
 
-def class_size_summary(sizes: np.ndarray, counts: np.ndarray | None = None) -> ClassSizeSummary:
+def class_size_summary(
+    sizes: np.ndarray, counts: np.ndarray | None = None, classes_per: np.ndarray | None = None
+) -> ClassSizeSummary:
     """Class counts, extremes, sample uniques and the class-size histogram.
 
     Sample uniques are records with fk = 1 (Bethlehem, Keller & Pannekoek 1990, "Disclosure
     control of microdata", JASA 85(409)); sample uniqueness is their share of all records.
+    ``classes_per`` says how many classes each entry stands for: a class-size histogram computed
+    in the engine (``sizes`` its distinct sizes, ``counts`` the records of each bin) gives the
+    same summary as the class table it came from.
     """
     sizes = np.asarray(sizes, dtype=np.int64)
     counts = sizes if counts is None else np.asarray(counts, dtype=np.int64)
+    per = np.ones_like(sizes) if classes_per is None else np.asarray(classes_per, dtype=np.int64)
     records = int(counts.sum())
-    classes = int(sizes.shape[0])
+    classes = int(per.sum())
     if classes == 0:
         return ClassSizeSummary(0, 0, 0, 0, 0.0, 0, 0.0, MappingProxyType({}))
     uniques = int(counts[sizes == 1].sum())
-    freq = np.bincount(sizes)
+    freq = np.bincount(sizes, weights=per).astype(np.int64)
     values = np.flatnonzero(freq)
     histogram = MappingProxyType({int(v): int(freq[v]) for v in values})
     return ClassSizeSummary(
