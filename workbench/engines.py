@@ -26,9 +26,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import pandas as pd
-
 from ._extras import require
+from ._lazy import is_pandas
 from .dataset import Dataset
 from .errors import EngineError, ParameterError, ParameterTypeError, UnsupportedFormatError
 
@@ -78,7 +77,7 @@ def engine_of(data: Any) -> str:
     """
     if isinstance(data, Dataset):
         data = data.data
-    if isinstance(data, pd.DataFrame):
+    if is_pandas(data):
         return "pandas"
     import narwhals as nw
 
@@ -324,7 +323,7 @@ def _scan_parquet(engine: str, path: str, spark: Any) -> Any:
     return spark.read.parquet(path)
 
 
-def _from_pandas(engine: str, frame: pd.DataFrame, spark: Any) -> Any:
+def _from_pandas(engine: str, frame: Any, spark: Any) -> Any:
     if engine == "polars":
         return require("polars", "the polars engine").from_pandas(frame).lazy()
     return spark.createDataFrame(frame)
@@ -409,7 +408,7 @@ def records_for_search(data: Any, columns: list[str], source: str | None = None)
     The search only needs the class table; the repetition keeps today's search code unchanged
     (it reads one row per record) and holds only the QI and sensitive columns on the driver.
     """
-    if isinstance(data, Dataset) and isinstance(data.data, pd.DataFrame):
+    if isinstance(data, Dataset) and is_pandas(data.data):
         return data
     engine = engine_of(data)
     if engine not in ("spark", "polars"):

@@ -590,7 +590,7 @@ def _engine_stats(ds: Dataset, names: Sequence[str], top: int, min_count: int) -
                 v.count().alias("distinct"),
                 nw.when(v.is_null()).then(c).otherwise(0).sum().alias("missing"),
                 (-(p * p.log(2))).sum().alias("entropy"),
-                (c == 1).cast(nw.Int64).sum().alias("singletons"),
+                nw.when(c == 1).then(1).otherwise(0).sum().alias("singletons"),
                 text_len.min().alias("lmin"),
                 text_len.max().alias("lmax"),
                 v.min().alias("vmin"),
