@@ -1,4 +1,4 @@
-"""Slow, obvious references for the anonymization search tests (helper E)."""
+"""Slow, obvious references for the anonymization search tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared fixtures for the governance tests (helper H): isolated logs and policy documents."""
+"""Shared fixtures for the governance tests: isolated logs and policy documents."""
 
 from __future__ import annotations
 

@@ -325,7 +325,8 @@ def test_duckdb_sandbox_blocks_what_the_pre_check_cannot_see(people: Path) -> No
 def test_sandboxed_connection_is_locked(tmp_path: Path) -> None:
     import duckdb
 
-    from workbench.loading import _connect, _sandbox
+    from workbench.loading import _connect
+    from workbench.loading_sql import _sandbox
 
     con = _connect()
     _sandbox(con, [tmp_path.resolve()])

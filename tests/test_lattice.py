@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from workbench.cli import main
 from workbench.deid import Criteria, Hierarchy, SearchContext, anonymize, exhaustive_search
 from workbench.errors import HierarchyError, ParameterError, PrivacyWarning
+from workbench.risk import sensitive
 
 ADULT_QIS = [
     "sex",
@@ -278,7 +279,6 @@ def test_parameter_and_hierarchy_errors() -> None:
 
 
 def test_own_sensitive_checks_match_risk_sensitive() -> None:
-    sensitive = pytest.importorskip("workbench.risk.sensitive")
     rng = np.random.default_rng(7)
     for _ in range(20):
         n = int(rng.integers(20, 300))
@@ -342,7 +342,6 @@ def _sensitive_hierarchy(values) -> Hierarchy:
 
 def test_hierarchical_t_closeness_matches_risk_sensitive() -> None:
     """The search's hierarchical EMD equals the risk engine's (Li et al. 2007) per class."""
-    sensitive = pytest.importorskip("workbench.risk.sensitive")
     rng = np.random.default_rng(11)
     for _ in range(15):
         n = int(rng.integers(20, 300))

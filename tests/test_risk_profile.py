@@ -105,7 +105,8 @@ def test_lazy_engines_give_the_same_profile(adult_csv, engine) -> None:
 
 
 def test_per_record_on_lazy_input_is_in_input_order() -> None:
-    p = assess(_duck(TINY), ["age", "sex"], weights="w")
+    rel = _duck(TINY)  # the profile keeps only a weak reference: the caller holds the data
+    p = assess(rel, ["age", "sex"], weights="w")
     per = p.per_record()
     assert per.columns.tolist() == ["row", "fk", "Fk", "risk"]
     assert per["row"].tolist() == [1, 2, 3, 4, 5, 6]

@@ -32,8 +32,6 @@ from workbench.deid.transforms import (
     Rounding,
     TopBottomCoding,
     Transform,
-    _exact_local_suppression,
-    _greedy_local_suppression,
     invariant_pram_matrix,
     is_k_anonymous_wildcard,
     load_pseudonym_key,
@@ -41,6 +39,10 @@ from workbench.deid.transforms import (
     pseudonym_collision_probability,
     pseudonymize_values,
     wildcard_frequencies,
+)
+from workbench.deid.transforms.local_suppression import (
+    _exact_local_suppression,
+    _greedy_local_suppression,
 )
 from workbench.errors import (
     ColumnNotFoundError,

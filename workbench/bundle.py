@@ -20,7 +20,7 @@ from . import __version__
 from ._io import atomic_write_text
 from ._results import as_dict
 from .dataset import Dataset, as_pandas
-from .errors import ConfigError, MissingFileError
+from .errors import ConfigError, LeakError, MissingFileError
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -40,10 +40,6 @@ BUNDLE_VERSION = 1
 _MIN_TOKEN = 3  # shorter identifier values ("1", "ab") would match by chance everywhere
 #: Largest bundle file read: aggregates of the largest sample take well under 1 MB.
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
-
-
-class LeakError(ConfigError):
-    """A value that must stay inside the organisation was about to be written to a bundle."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ._redact import display_source
 
@@ -46,6 +47,9 @@ __all__ = [
     "SqlSandboxError",
     "FileSystemError",
     "BudgetExceededError",
+    "LeakError",
+    "PolicyViolationError",
+    "DirectIdentifierWarning",
 ]
 
 
@@ -298,3 +302,26 @@ class BudgetExceededError(WorkbenchError):
         self.budget = budget
         self.requested = requested
         super().__init__(message)
+
+
+class LeakError(ConfigError):
+    """A value that must stay inside the organisation was about to be written to a bundle."""
+
+
+class PolicyViolationError(WorkbenchError):
+    """Raised by :meth:`~workbench.governance.gate.GateResult.raise_for_violations`; carries
+    the gate result (its findings name each rule, the measured value and the limit)."""
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        bad = [
+            f
+            for f in result.findings
+            if f.status == "fail" or (result.strict and f.status == "review")
+        ]
+        lines = "; ".join(f"{f.rule}: {f.message}" for f in bad)
+        super().__init__(f"{result.target} violates policy {result.policy}: {lines}")
+
+
+class DirectIdentifierWarning(UserWarning):
+    """Direct identifiers were kept in a written table (``--direct-identifiers keep``)."""

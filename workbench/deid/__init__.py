@@ -46,8 +46,8 @@ from .release import (
     prepare_release,
     write_release,
 )
-from .transforms import *  # noqa: F403 -- helper F's public names, listed in its __all__
-from .utility import *  # noqa: F403 -- helper F's public names, listed in its __all__
+from .transforms import *  # noqa: F403 -- the public names listed in its __all__
+from .utility import *  # noqa: F403 -- the public names listed in its __all__
 
 __all__ = [
     "Hierarchy",

@@ -41,7 +41,7 @@ from .metrics import (
     nonuniform_entropy,
     precision_metric,
 )
-from .transforms import Transform, _as_columns, _check_k
+from .transforms.base import Transform, _as_columns, _check_k
 
 __all__ = ["mondrian", "MondrianRecoding"]
 

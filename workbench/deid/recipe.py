@@ -32,7 +32,8 @@ from ..errors import ConfigError, MissingFileError, WorkbenchError
 from . import mondrian as _mondrian  # noqa: F401 - registers the "mondrian" step
 from .pseudonym import DEFAULT_KEY_ENV
 from .release import RELEASE_MODES, ReleaseReport
-from .transforms import _REGISTRY, Pipeline, PipelineResult, Transform, _jsonable
+from .transforms import Pipeline, PipelineResult, Transform
+from .transforms.base import _REGISTRY, _jsonable
 
 __all__ = [
     "RECIPE_FORMAT",

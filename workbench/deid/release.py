@@ -35,7 +35,7 @@ import pandas as pd
 from .._io import write_table
 from .._release_modes import RELEASE_MODES
 from ..dataset import as_pandas
-from ..errors import ParameterError
+from ..errors import DirectIdentifierWarning, ParameterError
 from .pseudonym import DEFAULT_KEY_ENV, load_pseudonym_key, pseudonymize_values
 
 __all__ = [
@@ -51,10 +51,6 @@ __all__ = [
 
 PSEUDONYM_SUFFIX = "_pseudonym"
 """Suffix of a pseudonymized column's name (``email`` -> ``email_pseudonym``)."""
-
-
-class DirectIdentifierWarning(UserWarning):
-    """Direct identifiers were kept in a written table (``--direct-identifiers keep``)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, ParameterError, PolicyError, WorkbenchError
+from ..errors import ConfigError, ParameterError, PolicyError, PolicyViolationError
 from .harmonize import Harmonization, harmonize
 from .policy import Policy
 from .provenance import _iso, current_user, default_log_path, record_operation, utc_now
@@ -33,18 +33,6 @@ __all__ = [
 ]
 
 PASS, FAIL, REVIEW = "pass", "fail", "review"
-
-
-class PolicyViolationError(WorkbenchError):
-    """Raised by :meth:`GateResult.raise_for_violations`; carries the result."""
-
-    def __init__(self, result: GateResult) -> None:
-        self.result = result
-        bad = [
-            f for f in result.findings if f.status == FAIL or (result.strict and f.status == REVIEW)
-        ]
-        lines = "; ".join(f"{f.rule}: {f.message}" for f in bad)
-        super().__init__(f"{result.target} violates policy {result.policy}: {lines}")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ computed on first access (``profile.suda``, ``profile.subsets``).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -102,7 +103,10 @@ class RiskProfile:
     suda_max_size: int | None = None
     dis_fraction: float = 0.01
     _household_record_risk: np.ndarray | None = field(default=None, repr=False)
-    _source: Any = field(default=None, repr=False)
+    # A weak reference to the data (never the data itself: a result must not keep a department's
+    # table alive or carry it into pickles and caches); per-record results use it while the
+    # caller still holds the data, else :meth:`assign_records` takes the data again.
+    _source_ref: Any = field(default=None, repr=False, compare=False)
     _source_name: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
@@ -118,10 +122,35 @@ class RiskProfile:
         """Class id of every input record, in input order (scans the data if not kept)."""
         if self.table.record_class is not None:
             return self.table.record_class
-        if self._source is None:
-            raise ValueError("the data are not available to assign records to classes")
-        ids = self.table.assign(self._source, self._source_name)
-        return ids
+        source = self.source
+        if source is None:
+            raise ParameterError(
+                "data",
+                None,
+                "the assessed data: the profile keeps no copy of it; call "
+                "profile.assign_records(data) with the same table first",
+            )
+        return self.table.assign(source, self._source_name)
+
+    @property
+    def source(self) -> Any:
+        """The assessed data while the caller still holds it (a weak reference), else None."""
+        return self._source_ref() if self._source_ref is not None else None
+
+    def assign_records(self, data: Any) -> np.ndarray:
+        """Assign the records of ``data`` (the assessed table) to their classes, for per-record
+        results (:meth:`per_record`, :attr:`suda`) once the profile's weak reference is gone.
+
+        Only the class id of each record is kept, never the data.
+        """
+        if "record_class" not in self.__dict__:
+            ids = (
+                self.table.record_class
+                if self.table.record_class is not None
+                else self.table.assign(data, self._source_name)
+            )
+            self.__dict__["record_class"] = ids  # the cached_property's slot
+        return self.__dict__["record_class"]
 
     def class_sizes_per_record(self) -> np.ndarray:
         """``fk`` of every input record, in input order."""
@@ -479,9 +508,19 @@ def profile_from_table(
         suda_max_size=suda_max_size,
         dis_fraction=float(dis_fraction),
         _household_record_risk=hh_record,
-        _source=source,
+        _source_ref=_weak(source),
         _source_name=source_name,
     )
+
+
+def _weak(data: Any) -> Any:
+    """A weak reference to ``data`` (None when the object does not allow one)."""
+    if data is None:
+        return None
+    try:
+        return weakref.ref(data)
+    except TypeError:
+        return None
 
 
 def _check_population_size(value: Any, n: int) -> float:

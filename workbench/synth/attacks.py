@@ -255,13 +255,6 @@ def _check(frames: dict[str, pd.DataFrame], columns: Sequence[str]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _query_masks(df: pd.DataFrame, query: tuple[tuple[str, Any], ...]) -> np.ndarray:
-    m = np.ones(len(df), dtype=bool)
-    for col, val in query:
-        m &= (df[col].astype("string") == val).fillna(False).to_numpy(dtype=bool)
-    return m
-
-
 def _singles_out(df: pd.DataFrame, queries: list[tuple[tuple[str, Any], ...]]) -> int:
     """Queries that match exactly one record of ``df`` (grouped: one pass per column set)."""
     hits = 0

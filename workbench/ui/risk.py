@@ -124,7 +124,7 @@ def _reassess(profile: Any, **changes: Any) -> Any:
     if profile.population is not None:
         kwargs["population_size"] = profile.population.size
     kwargs.update(changes)
-    return assess(profile._source, profile.qis, source=profile._source_name, **kwargs)
+    return assess(profile.source, profile.qis, source=profile._source_name, **kwargs)
 
 
 def risk_is_current(state: AppState) -> bool:
@@ -132,7 +132,7 @@ def risk_is_current(state: AppState) -> bool:
     p = state.risk
     return (
         p is not None
-        and p._source is state.dataset
+        and p.source is state.dataset
         and tuple(p.qis) == state.qis
         and tuple(p.sensitive) == state.sensitive
         and p.weights == state.weights
