@@ -81,7 +81,7 @@ def main() -> None:
     os.environ.setdefault("WORKBENCH_PROVENANCE", "off")
     work = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     os.environ["WORKBENCH_CACHE"] = str(work)
-    from workbench.demo import sample_bundle_path
+    from workbench.samples.demo import sample_bundle_path
 
     t0 = time.perf_counter()
     bundle = sample_bundle_path(refresh=True)

@@ -100,7 +100,7 @@ def main() -> None:
     os.environ.setdefault("WORKBENCH_PROVENANCE", "off")
     work = Path(tempfile.mkdtemp(prefix="bench-dashboard-load-"))
     os.environ["WORKBENCH_CACHE"] = str(work)
-    from workbench.demo import sample_bundle_path
+    from workbench.samples.demo import sample_bundle_path
 
     try:
         bundle = sample_bundle_path(refresh=True)

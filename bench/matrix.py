@@ -136,7 +136,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from workbench._io import atomic_write_text
-    from workbench.catalog import Catalog
+    from workbench.governance.catalog import Catalog
     from workbench.linkage import join_risk_matrix
 
     path = prepare(args.rows, args.residents, args.seed)

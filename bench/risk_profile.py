@@ -67,7 +67,7 @@ def _timeit(fn, repeat: int) -> dict:
 def bench_adult(repeat: int) -> dict:
     import pandas as pd
 
-    from workbench.loading import load
+    from workbench.loading.readers import load
     from workbench.risk import assess, build_class_table, profile_from_table
 
     path = ROOT / "data" / "samples" / "adult" / "adult.csv"

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from workbench.dataset import Dataset  # noqa: E402
-from workbench.roles import RoleMap  # noqa: E402
+from workbench.profiling.roles import RoleMap  # noqa: E402
 from workbench.ui.risk import RiskPanel  # noqa: E402
 from workbench.ui.state import Store  # noqa: E402
 from workbench.ui.tuner import TunerPanel  # noqa: E402
@@ -196,7 +196,7 @@ def main() -> int:
     args = ap.parse_args()
     load_before = os.getloadavg()
 
-    from workbench.loading import load
+    from workbench.loading.readers import load
     from workbench.samples import sample_path
 
     adult = load(sample_path("adult"))

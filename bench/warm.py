@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from workbench import _cache  # noqa: E402
 from workbench._io import atomic_write_text  # noqa: E402
 from workbench.deid import Hierarchy, anonymize  # noqa: E402
-from workbench.loading import load  # noqa: E402
+from workbench.loading.readers import load  # noqa: E402
 from workbench.risk import assess  # noqa: E402
 
 ADULT_QIS = [

@@ -12,8 +12,8 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from workbench.deid.hierarchy import Hierarchy
-from workbench.deid.lattice import Criteria
 from workbench.deid.metrics import METRICS, table_metrics
+from workbench.deid.search.lattice import Criteria
 from workbench.errors import PrivacyWarning
 
 

@@ -29,7 +29,7 @@ SEX_CODES = {
 
 def load_city_catalog():
     """The committed city catalog (fixtures in each test module wrap this)."""
-    from workbench.catalog import Catalog
+    from workbench.governance.catalog import Catalog
 
     assert CATALOG.is_file(), "the committed city sample is missing"
     return Catalog.load(CATALOG)

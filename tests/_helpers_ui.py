@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.dataset import Dataset
-from workbench.roles import RoleMap
+from workbench.profiling.roles import RoleMap
 from workbench.ui._charts_extra import PLOTLY_MIME
 from workbench.ui.state import Store
 

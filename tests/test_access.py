@@ -316,7 +316,7 @@ def test_cli_grant_review_revoke(capsys):
 
 def test_rendered_charts_and_bundles_reach_reviewers_as_aggregates():
     """What the dashboard renders (charts from a profile) is aggregate; the rows are not."""
-    from workbench import charts
+    from workbench.review import charts
     from workbench.risk import assess
 
     profile = assess(FRAME, ["age", "sex"], sensitive=["dx"])

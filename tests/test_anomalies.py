@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from workbench.catalog import Catalog
 from workbench.cli import main
 from workbench.errors import ParameterError, ProvenanceError
 from workbench.governance.access import AccessLog
 from workbench.governance.anomalies import DETECTORS, detect_anomalies, synthetic_use_log
+from workbench.governance.catalog import Catalog
 from workbench.governance.usage import (
     UNSPECIFIED,
     ProjectPeriod,

@@ -14,7 +14,7 @@ UI_MODULES = ("ipywidgets", "IPython", "ipykernel", "voila")
 def _core_modules() -> list[str]:
     names = []
     for info in pkgutil.walk_packages(workbench.__path__, "workbench."):
-        if info.name.startswith(("workbench.ui", "workbench.charts")):
+        if info.name.startswith(("workbench.ui", "workbench.review.charts")):
             continue
         names.append(info.name)
     return names

@@ -11,8 +11,8 @@ import time
 import pytest
 from conftest import ROOT, free_port, full_screenshot, start_server, stop_process
 
-from workbench import charts
-from workbench.loading import load
+from workbench.loading.readers import load
+from workbench.review import charts
 from workbench.risk import assess
 from workbench.samples import sample_path
 from workbench.serve import voila_command

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.bundle import AssessmentBundle, LeakError, category_shares, identifier_values
 from workbench.cli import main
 from workbench.dataset import Dataset
 from workbench.errors import ConfigError, MissingFileError, ParameterError
-from workbench.report import render_html, sections, write_report
+from workbench.review.bundle import AssessmentBundle, LeakError, category_shares, identifier_values
+from workbench.review.report import render_html, sections, write_report
 from workbench.risk import assess
 
 
@@ -35,7 +35,7 @@ def _planted_frame(n: int = 400, seed: int = 7) -> tuple[pd.DataFrame, list[str]
 
 
 def _bundle(df: pd.DataFrame) -> AssessmentBundle:
-    from workbench.roles import RoleMap
+    from workbench.profiling.roles import RoleMap
 
     roles = RoleMap.from_dict(
         {
@@ -179,9 +179,9 @@ def test_bundle_refuses_record_level_sections() -> None:
 
 def test_sample_bundle_covers_the_whole_review() -> None:
     """`workbench dashboard` with no bundle shows the clinic sample: every section is present."""
-    from workbench.demo import sample_bundle_path
-    from workbench.loading import load
+    from workbench.loading.readers import load
     from workbench.samples import sample_path
+    from workbench.samples.demo import sample_bundle_path
 
     path = sample_bundle_path(refresh=True)
     b = AssessmentBundle.load(path)
@@ -207,7 +207,7 @@ def test_sample_bundle_covers_the_whole_review() -> None:
 
 
 def test_oversized_bundle_is_refused_before_reading(tmp_path, monkeypatch) -> None:
-    import workbench.bundle as bundle_mod
+    import workbench.review.bundle as bundle_mod
 
     df, _ = _planted_frame()
     path = _bundle(df).save(tmp_path / "b.json")

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from _helpers_linkage import CATALOG, CITY, load_city_catalog
 
-from workbench.catalog import Catalog, CatalogEntry, inventory
 from workbench.cli import main
 from workbench.errors import ColumnNotFoundError, ConfigError, MissingFileError
+from workbench.governance.catalog import Catalog, CatalogEntry, inventory
 from workbench.linkage import headline
-from workbench.roles import RoleMap
+from workbench.profiling.roles import RoleMap
 
 
 @pytest.fixture(scope="module")

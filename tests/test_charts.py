@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from workbench import charts
+from workbench.review import charts
 from workbench.risk import assess
 
 

@@ -650,7 +650,7 @@ def test_export_from_the_committed_city(tmp_path, monkeypatch):
     # read back through load with the key (plaintext is refused without one)
     from workbench._crypto import ENCRYPTION_KEY_ENV, MAGIC, generate_key_text
     from workbench.errors import EncryptionRequiredError
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     monkeypatch.delenv(ENCRYPTION_KEY_ENV, raising=False)
     with pytest.raises(EncryptionRequiredError, match="policy 'social'"):

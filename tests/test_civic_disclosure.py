@@ -351,7 +351,7 @@ def test_programme_metrics_count_requests_and_time_to_decision(isolated):  # noq
 
 # ------------------------------------------------------------------- forged or stray rulings
 def _catalog():
-    from workbench.catalog import Catalog
+    from workbench.governance.catalog import Catalog
 
     return Catalog.load(CITY / "catalog.yaml")
 

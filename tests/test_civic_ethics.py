@@ -183,7 +183,7 @@ def test_sample_city_ethics_reviews():
     assert still_open.outcome == OPEN
     assert still_open.refused_votes[0]["reason"] == "conflict of interest: 'mbeki' is the applicant"
     # the approval is tied to today's harmonized policy of housing + social
-    from workbench.governance._catalog import combination_policy
+    from workbench.governance.catalog_policies import combination_policy
 
     sha = combination_policy(CITY / "catalog.yaml", ["housing", "social"]).policy.sha256
     assert log.approved(["social", "housing"], sha).id == "E-2025-001"
@@ -193,7 +193,7 @@ def test_gate_counts_the_board_approval(isolated):  # noqa: F811
     from workbench.governance.gate import _board_approval
 
     cat = CITY / "catalog.yaml"
-    from workbench.governance._catalog import combination_policy
+    from workbench.governance.catalog_policies import combination_policy
 
     def sha(names):
         return combination_policy(cat, names).policy.sha256

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from tests._helpers_governance import CITY
-from workbench.bundle import LeakError
 from workbench.cli import main
 from workbench.governance import ProvenanceLog
 from workbench.governance.publish import publish_register
+from workbench.review.bundle import LeakError
 
 
 @pytest.fixture

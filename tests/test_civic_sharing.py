@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from tests._helpers_governance import CITY, isolated, policy_doc  # noqa: F401
-from workbench.catalog import Catalog
 from workbench.cli import main
 from workbench.errors import ConfigError, ParameterError
 from workbench.governance import Policy, gate
+from workbench.governance.catalog import Catalog
 from workbench.governance.sharing import (
     Agreements,
     SharingInventory,

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from workbench.bundle import AssessmentBundle
 from workbench.cli import main
 from workbench.governance.provenance import ProvenanceLog, replay, verify_log
+from workbench.review.bundle import AssessmentBundle
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from _helpers_linkage import CATALOG, CITY, load_city_catalog
 
-from workbench.catalog import Catalog
 from workbench.cli import main
 from workbench.errors import ColumnNotFoundError, ConfigError, ParameterError
+from workbench.governance.catalog import Catalog
 from workbench.linkage import combine, combine_catalog
 from workbench.linkage.combine import DEMO_KEY_NOTE, join_rows, joint_key_codes
 

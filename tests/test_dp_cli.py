@@ -165,7 +165,7 @@ def test_accuracy_spends_nothing_and_draws_the_curve(env, capsys):
 
 
 def test_ledger_lists_an_assessment_bundle(env, capsys):
-    from workbench.demo import sample_bundle_path
+    from workbench.samples.demo import sample_bundle_path
 
     tmp, data = env
     ledger = tmp / "l.jsonl"
@@ -193,7 +193,7 @@ def test_ledger_and_provenance_keep_the_release_parameters_unredacted(env, capsy
 def test_release_bundle_is_reviewable_in_the_report_and_dashboard(env, capsys):
     """`--bundle` writes an assessment bundle with a DP section; the report and the dashboard
     draw the error bars and the ledger from it (never the exact values)."""
-    from workbench.bundle import AssessmentBundle
+    from workbench.review.bundle import AssessmentBundle
     from workbench.ui.review import ReviewDashboard
 
     tmp, data = env

@@ -8,7 +8,7 @@ import pytest
 
 from workbench.errors import PolicyError
 from workbench.governance import harmonize
-from workbench.governance._catalog import combination_policy
+from workbench.governance.catalog_policies import combination_policy
 from workbench.governance.policy import Policy
 
 CITY = Path(__file__).resolve().parents[1] / "data" / "samples" / "city"

@@ -35,7 +35,7 @@ from workbench.errors import (
     TruncatedFileError,
     WrongKeyError,
 )
-from workbench.loading import load
+from workbench.loading.readers import load
 
 SECRET = "Zebra-Quokka-77"  # a cell value that must never appear in a message
 

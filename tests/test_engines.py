@@ -27,7 +27,7 @@ from workbench.engines import (
     resolve_engine,
 )
 from workbench.errors import EngineError, MissingExtraError, ParameterError
-from workbench.loading import numeric_kind
+from workbench.loading.readers import numeric_kind
 
 HOUSING = "data/samples/city/housing_assistance.csv"
 

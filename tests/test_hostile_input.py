@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import workbench.limits as limits
+import workbench.loading.limits as limits
 from workbench.cli import main
 from workbench.deid.hierarchy import Hierarchy
 from workbench.errors import (
@@ -26,7 +26,7 @@ from workbench.errors import (
     ParameterTypeError,
     SqlSandboxError,
 )
-from workbench.loading import load
+from workbench.loading.readers import load
 from workbench.risk import assess
 
 PLANTED_EMAIL = "ann.planted@example.org"
@@ -325,8 +325,8 @@ def test_duckdb_sandbox_blocks_what_the_pre_check_cannot_see(people: Path) -> No
 def test_sandboxed_connection_is_locked(tmp_path: Path) -> None:
     import duckdb
 
-    from workbench.loading import _connect
-    from workbench.loading_sql import _sandbox
+    from workbench.loading.readers import _connect
+    from workbench.loading.sql import _sandbox
 
     con = _connect()
     _sandbox(con, [tmp_path.resolve()])

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from _helpers_governance import isolated, policy_doc  # noqa: F401 - fixture
 
-from workbench.catalog import Catalog
 from workbench.errors import ConfigError
 from workbench.governance import Policy, gate
+from workbench.governance.catalog import Catalog
 
 pytestmark = pytest.mark.usefixtures("isolated")
 

@@ -405,7 +405,7 @@ def test_hierarchical_t_closeness_search_equals_exhaustive() -> None:
 
 
 def test_flat_sensitive_hierarchy_gives_the_equal_distance() -> None:
-    from workbench.deid.lattice import hierarchical_emd
+    from workbench.deid.search.lattice import hierarchical_emd
 
     rng = np.random.default_rng(0)
     diff = rng.dirichlet(np.ones(5), 10) - rng.dirichlet(np.ones(5))

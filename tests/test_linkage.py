@@ -217,7 +217,7 @@ def test_city_link_cli_matches_plain_pandas(released, shared, on, truth_dir, cap
 
 
 def test_city_explicit_on_equals_auto(truth_dir):
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     r, a = load(truth_dir / "clinic.csv"), load(truth_dir / "voters.csv")
     auto = link_exact(r, a, truth="resident_id", reference_date=REF)
@@ -229,7 +229,7 @@ def test_city_explicit_on_equals_auto(truth_dir):
 
 
 def test_city_probabilistic_at_least_exact_and_claims_no_tie(truth_dir, capfd):
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     r, a = load(truth_dir / "clinic.csv"), load(truth_dir / "voters.csv")
     exact = link_exact(r, a, truth="resident_id", reference_date=REF)
@@ -252,7 +252,7 @@ def test_city_probabilistic_at_least_exact_and_claims_no_tie(truth_dir, capfd):
 @pytest.mark.slow
 def test_city_probabilistic_is_deterministic(truth_dir):
     from workbench.errors import LinkageWarning
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     r, a = load(truth_dir / "housing.csv"), load(truth_dir / "voters.csv")
     # birth year x sex x postal code against 10,756 voters: the prior keeps every posterior below

@@ -122,7 +122,7 @@ def test_cramers_v_equals_scipy_on_random_tables(seed):
     """The sparse chi-square identity against scipy's Cramér's V (an independent reference)."""
     from scipy.stats.contingency import association
 
-    from workbench.deid.utility import cramers_v
+    from workbench.deid.comparison import cramers_v
 
     rng = np.random.default_rng(seed)
     x = rng.choice(list("abcdefg"), 300)

@@ -32,7 +32,7 @@ from workbench.errors import (
     RaggedRowsError,
     UnsupportedFormatError,
 )
-from workbench.loading import load, sniff_csv
+from workbench.loading.readers import load, sniff_csv
 
 DATA = Path(__file__).parent / "data" / "loading"
 ROOT = Path(__file__).resolve().parents[1]

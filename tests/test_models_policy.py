@@ -141,7 +141,7 @@ def test_policy_round_trips_new_keys_and_rejects_bad_values(tmp_path) -> None:
 
 
 def test_report_lists_every_policy_key_by_its_model_title() -> None:
-    from workbench.report import _policy_rows
+    from workbench.review.report import _policy_rows
 
     rows = dict(
         _policy_rows({"policy": {"thresholds": {"min_k": 5, "min_k_map": 9, "max_t": {"d": 0.2}}}})

@@ -132,7 +132,7 @@ def test_ethics_review_dashboard_verdict_and_leak_refusal(tmp_path) -> None:
     """The dashboard notebook shows the verdict box first; a hand-edited bundle is refused."""
     from test_review_consistency import PLANTED, planted_bundle
 
-    from workbench.bundle import AssessmentBundle
+    from workbench.review.bundle import AssessmentBundle
 
     clean = json.loads(planted_bundle(tmp_path, "none").read_text())
     clean_path = AssessmentBundle.from_dict(clean).save(tmp_path / "clean.json")

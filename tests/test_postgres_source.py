@@ -15,10 +15,10 @@ import pytest
 
 import workbench as wb
 from tests._pgserver import ServerMissing, throwaway_server
-from workbench import limits
 from workbench.cli import main as cli_main
 from workbench.errors import InputLimitError, LoadError, ParameterError, SqlSandboxError
-from workbench.postgres import check_query, check_table_name, is_database_url, redact_url
+from workbench.loading import limits
+from workbench.loading.postgres import check_query, check_table_name, is_database_url, redact_url
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT / "data" / "samples" / "city"
@@ -221,7 +221,7 @@ def test_assess_with_sensitive_attribute_equals_duckdb(pgenv):
 
 
 def test_profile_equals_duckdb(pgenv):
-    from workbench.profiling import _SAMPLE
+    from workbench.profiling.profiler import _SAMPLE
 
     url, _ = pgenv
     p = wb.profile(wb.load(f"{url}?table=housing"))

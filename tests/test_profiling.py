@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from workbench.cli import main
 from workbench.dataset import Dataset
 from workbench.errors import ColumnNotFoundError, ParameterError
-from workbench.loading import load
-from workbench.profiling import (
+from workbench.loading.readers import load
+from workbench.profiling.profiler import (
     ColumnKind,
     DatasetProfile,
     _iban_ok,
@@ -33,7 +33,7 @@ from workbench.profiling import (
     profile,
     shape_mask,
 )
-from workbench.roles import Role, RoleMap
+from workbench.profiling.roles import Role, RoleMap
 
 # --------------------------------------------------------------------------------------------
 # the measures, by hand

@@ -222,7 +222,7 @@ def test_cli_transform_reproduces_the_python_path_and_records_provenance(tmp_pat
     recipe = Recipe(_every_step(), ROLES)
     rfile = recipe.save(tmp_path / "r.yaml")
     py_out = tmp_path / "py.csv"
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     recipe.write(load(data), py_out)
     out, bundle = tmp_path / "cli.csv", tmp_path / "b.json"
@@ -281,7 +281,7 @@ def test_cli_transform_bad_recipe_exits_2_and_writes_nothing(tmp_path, capsys) -
     ],
 )
 def test_statistic_parse(text, expected) -> None:
-    from workbench.deid.utility import Statistic
+    from workbench.deid.comparison import Statistic
 
     s = Statistic.parse(text)
     assert (s.kind, s.column, s.by) == expected
@@ -289,7 +289,7 @@ def test_statistic_parse(text, expected) -> None:
 
 @pytest.mark.parametrize("text", ["mean income region extra", "mean by", "", "variance x"])
 def test_statistic_parse_refuses(text) -> None:
-    from workbench.deid.utility import Statistic
+    from workbench.deid.comparison import Statistic
     from workbench.errors import ParameterError
 
     with pytest.raises(ParameterError):
@@ -317,7 +317,7 @@ def test_cli_statistics_before_and_after_in_the_bundle(tmp_path, monkeypatch) ->
 
 def test_mondrian_step_equals_the_core_and_round_trips(tmp_path) -> None:
     from workbench.deid import mondrian
-    from workbench.deid.mondrian import MondrianRecoding
+    from workbench.deid.search.mondrian import MondrianRecoding
 
     frame = _frame(200)
     step = MondrianRecoding(("age", "zip"), k=4)

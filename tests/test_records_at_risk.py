@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.charts import records_at_risk_by_threshold
 from workbench.deid import Criteria, Hierarchy, SearchContext, frontier
 from workbench.linkage._codes import headline
+from workbench.review.charts import records_at_risk_by_threshold
 from workbench.risk import assess
 from workbench.risk.measures import at_risk, journalist_risk, prosecutor_risk, records_at_risk
 

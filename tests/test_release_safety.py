@@ -27,7 +27,7 @@ from workbench.deid.transforms import Pipeline, Pseudonymize
 from workbench.errors import KeyMissingError, ParameterError
 from workbench.governance import Policy, gate
 from workbench.governance.provenance import ProvenanceLog
-from workbench.roles import RoleMap, find_direct_identifiers, suggest_roles
+from workbench.profiling.roles import RoleMap, find_direct_identifiers, suggest_roles
 from workbench.samples import city
 
 ENV = "WORKBENCH_PSEUDONYM_KEY"
@@ -414,7 +414,7 @@ def encrypted_at_rest(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def read_encrypted(path: Path) -> pd.DataFrame:
     from workbench._crypto import MAGIC
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     assert path.read_bytes().startswith(MAGIC)
     return load(path, infer_types=False).data

@@ -68,7 +68,7 @@ def test_notebook_outputs_record_the_policy_of_their_inputs(tmp_path):
     out.write_text("{}")
     rec = record_operation("release-bundle", inputs=[VOTERS], outputs=[out])
     assert rec["policy"]["name"] == "voters" and rec["policy"]["retention"] == "P4Y"
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     rec = record_operation("anonymize", inputs=[load(VOTERS)], outputs=[out])  # the panels
     assert rec["policy"]["name"] == "voters"

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from _helpers_governance import policy_doc
 
-from workbench.bundle import AssessmentBundle
 from workbench.cli import main
 from workbench.governance import Policy
-from workbench.report import render_html, sections
+from workbench.review.bundle import AssessmentBundle
+from workbench.review.report import render_html, sections
 
 QIS = ["age", "sex", "zip"]
 # thresholds other than the defaults: risk threshold 0.1 (assess's default is 0.2), min_l 2
@@ -144,7 +144,7 @@ def cli_bundles(tmp_path_factory) -> dict[str, AssessmentBundle]:
 
 @pytest.fixture(scope="module")
 def sample_bundle() -> AssessmentBundle:
-    from workbench.demo import sample_bundle_path
+    from workbench.samples.demo import sample_bundle_path
 
     return AssessmentBundle.load(sample_bundle_path(refresh=True))
 
@@ -299,8 +299,8 @@ def test_cli_bundle_fills_information_loss(cli_bundles) -> None:
 def _tiny_bundle(**thresholds):
     """Classes of sizes 2, 2, 4 (binary fractions, exact): k 2, highest 1/2, average 3/8,
     half the records above risk 1/4, distinct l of diagnosis 2."""
-    from workbench.assessment import assessment_bundle, risk_options
     from workbench.dataset import Dataset
+    from workbench.review.assessment import assessment_bundle, risk_options
     from workbench.risk import assess
 
     df = pd.DataFrame(
@@ -416,7 +416,7 @@ def planted_bundle(tmp: Path, where: str = "everywhere") -> Path:
 
 
 def _names_surname_lists_hold_the_planted_name() -> None:
-    from workbench.profiling import _fold, _name_lists
+    from workbench.profiling.profiler import _fold, _name_lists
 
     first, last = _name_lists()
     given, family = PLANTED["name"].split()
@@ -441,7 +441,7 @@ def test_dashboard_refuses_a_hand_edited_bundle(tmp_path, monkeypatch) -> None:
     """The code the dashboard notebook runs shows a plain refusal, never the values."""
     import ipywidgets as widgets
 
-    from workbench.bundle import LeakError
+    from workbench.review.bundle import LeakError
     from workbench.ui.review import ReviewDashboard, review_page
 
     path = planted_bundle(tmp_path)
@@ -460,7 +460,7 @@ def test_dashboard_refuses_a_hand_edited_bundle(tmp_path, monkeypatch) -> None:
 
 def test_a_clean_bundle_and_the_staff_who_wrote_it_pass(tmp_path, sample_bundle) -> None:
     """No false alarm: the sample review, and the officer's own name as author."""
-    from workbench.bundle import check_bundle
+    from workbench.review.bundle import check_bundle
 
     check_bundle(sample_bundle)
     doc = json.loads(planted_bundle(tmp_path, "none").read_text())

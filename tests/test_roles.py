@@ -16,8 +16,8 @@ from workbench.errors import (
     MissingFileError,
     ParameterError,
 )
-from workbench.loading import load
-from workbench.roles import Role, RoleMap, RoleSuggestions, is_code_column, suggest_roles
+from workbench.loading.readers import load
+from workbench.profiling.roles import Role, RoleMap, RoleSuggestions, is_code_column, suggest_roles
 
 ROOT = Path(__file__).resolve().parents[1]
 CITY = ROOT / "data" / "samples" / "city"
@@ -484,7 +484,7 @@ def test_values_alone_reveal_identifiers(rng: np.random.Generator) -> None:
 def test_invalid_checksums_are_not_identifiers() -> None:
     """Nine-digit numbers failing the Dutch elfproef and cards failing Luhn stay 'other'."""
     bad_bsn = [f"{100000000 + 7 * i:09d}" for i in range(60)]
-    from workbench.profiling import _bsn_ok, _luhn
+    from workbench.profiling.profiler import _bsn_ok, _luhn
 
     bad_bsn = [b for b in bad_bsn if not _bsn_ok(b)][:40]
     bad_cards = [c for c in (f"41111111111111{i:02d}" for i in range(100)) if not _luhn(c)][:40]

@@ -1,6 +1,6 @@
 """``assess`` at scale: one grouped scan of a CSV file, no pandas records (issue #12).
 
-Oracle: the grouped scan (:func:`workbench.loading.load_grouped` + ``build_class_table(...,
+Oracle: the grouped scan (:func:`workbench.loading.readers.load_grouped` + ``build_class_table(...,
 counts=...)``) gives the same class table and the same profile as the eager pandas path on
 seeded random files with the cases that decide types (leading zeros, decimals, missing markers).
 """
@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench import loading
 from workbench.cli import main
 from workbench.errors import ColumnNotFoundError, ParameterError
-from workbench.loading import load, load_grouped
+from workbench.loading import readers as loading
+from workbench.loading.readers import load, load_grouped
 from workbench.risk import assess, build_class_table
 
 DATA = Path(__file__).parent / "data" / "loading"

@@ -425,7 +425,7 @@ def test_a_tampered_register_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_release_file_changed_in_place_is_stale(tmp_path: Path) -> None:
-    from workbench.catalog import Catalog
+    from workbench.governance.catalog import Catalog
     from workbench.scenarios import reassess, register_review
 
     cat = Catalog.load(CITY / "catalog.yaml")

@@ -29,8 +29,8 @@ import pytest
 from conftest import PYTHON, free_port, start_server, stop_process
 from test_bundle_report import _bundle, _planted_frame
 
-from workbench.bundle import LeakError
 from workbench.errors import ParameterError
+from workbench.review.bundle import LeakError
 from workbench.serve import export_static, voila_command
 
 MAX_KERNELS = 3

@@ -145,7 +145,7 @@ def test_loader_digest_is_reused_by_provenance(tmp_path, monkeypatch):
     import builtins
 
     from workbench import _io
-    from workbench.loading import load_grouped
+    from workbench.loading.readers import load_grouped
 
     path = tmp_path / "d.csv"
     path.write_text("age,sex\n" + "".join(f"{20 + i % 5},{'MF'[i % 2]}\n" for i in range(50)))
@@ -159,7 +159,7 @@ def test_loader_digest_is_reused_by_provenance(tmp_path, monkeypatch):
 def test_decoding_error_names_the_line_after_a_long_ascii_prefix(tmp_path, prefix_lines):
     """The streaming check skips decoding ASCII chunks and counts lines only on error."""
     from workbench.errors import DecodingError
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     path = tmp_path / "bad.csv"
     body = "id,name\n" + "".join(f"{i},plain ascii name {i}\n" for i in range(prefix_lines))
@@ -170,7 +170,7 @@ def test_decoding_error_names_the_line_after_a_long_ascii_prefix(tmp_path, prefi
 
 
 def test_multibyte_character_split_between_chunks_is_valid(tmp_path, monkeypatch):
-    from workbench import loading
+    from workbench.loading import readers as loading
 
     monkeypatch.setattr(loading, "_CHUNK", 7)  # every multi-byte character straddles reads
     path = tmp_path / "u.csv"
@@ -218,7 +218,7 @@ def test_grouped_scan_beside_the_check_rescans_when_latin1_shows_up_late(tmp_pat
     the check settle on latin-1 and the file is scanned again, as the sequential code did."""
     import threading
 
-    from workbench.loading import load, load_grouped
+    from workbench.loading.readers import load, load_grouped
     from workbench.risk import build_class_table
 
     path = tmp_path / "late.csv"

@@ -65,8 +65,8 @@ def test_without_hierarchies_holdout_values_all_have_a_leaf():
 
 
 def test_the_report_sets_the_alternative_beside_the_synthetic_table():
-    from workbench.bundle import AssessmentBundle
-    from workbench.report import render_html
+    from workbench.review.bundle import AssessmentBundle
+    from workbench.review.report import render_html
 
     def doc(risk: float, tv: float) -> dict:
         attack = {"attack": "singling_out", "risk": risk, "risk_ci": [0.0, risk + 0.1]}

@@ -154,7 +154,7 @@ def test_evaluate_needs_attacker_and_truth_together(tables, tmp_path, capsys):
 def test_evaluate_bundle_is_reviewable_and_leak_checked(tables, tmp_path, capsys):
     """`synth evaluate --bundle` writes an assessment bundle the report and the dashboard draw;
     no identifier value of the real table (the pid column) reaches it."""
-    from workbench.bundle import AssessmentBundle
+    from workbench.review.bundle import AssessmentBundle
     from workbench.ui.review import ReviewDashboard
 
     train, _ = tables

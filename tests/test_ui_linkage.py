@@ -7,7 +7,7 @@ import re
 import pytest
 from _helpers_ui import trace
 
-from workbench.catalog import Catalog
+from workbench.governance.catalog import Catalog
 from workbench.linkage import join_risk_matrix, link_exact
 from workbench.samples import sample_path
 from workbench.ui.linkage import TRUTH_COLUMN, CrossDepartmentApp, matrix_by_pairs, propose

@@ -10,7 +10,7 @@ import pytest
 from _helpers_ui import tiny_frame
 
 from workbench.errors import LoadError, ParameterError
-from workbench.roles import Role
+from workbench.profiling.roles import Role
 from workbench.ui import loader as loader_mod
 from workbench.ui.loader import LoaderPanel, load_sample, load_upload, sample_choices
 from workbench.ui.state import Store

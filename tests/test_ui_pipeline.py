@@ -11,8 +11,8 @@ from workbench.dataset import Dataset
 from workbench.deid.recipe import Recipe
 from workbench.deid.transforms import Rounding
 from workbench.errors import ParameterError
-from workbench.loading import load
-from workbench.roles import RoleMap
+from workbench.loading.readers import load
+from workbench.profiling.roles import RoleMap
 from workbench.ui.pipeline import PipelinePanel
 from workbench.ui.tuner import TunerPanel
 

@@ -10,8 +10,8 @@ from _helpers_ui import random_frame, store_for, tiny_frame, trace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workbench.profiling.roles import Role
 from workbench.risk import assess
-from workbench.roles import Role
 from workbench.ui.risk import (
     ExploreRiskApp,
     RiskPanel,
@@ -203,8 +203,8 @@ def test_explore_app_parameters() -> None:
 def test_weights_and_household_give_sdcmicro_individual_risk() -> None:
     """Survey data: choosing sampling weights and a household id in the panel shows the
     Benedetti-Franconi expected re-identifications and household risk of `assess`."""
-    from workbench.loading import load
-    from workbench.roles import RoleMap
+    from workbench.loading.readers import load
+    from workbench.profiling.roles import RoleMap
     from workbench.samples import sample_path
     from workbench.ui.state import Store
 

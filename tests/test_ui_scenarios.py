@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.catalog import Catalog
-from workbench.charts import scenario_matrix_heatmap
+from workbench.governance.catalog import Catalog
+from workbench.review.charts import scenario_matrix_heatmap
 from workbench.scenarios import Release, evaluate_scenarios, load_scenarios
 from workbench.ui.scenarios import ScenarioPanel
 from workbench.ui.state import Store
@@ -74,7 +74,7 @@ def test_empty_selection_says_what_to_do(catalog: Catalog) -> None:
 def test_dashboard_shows_the_scenario_matrix_and_a_stale_review() -> None:
     import pandas as pd
 
-    from workbench.bundle import AssessmentBundle
+    from workbench.review.bundle import AssessmentBundle
     from workbench.scenarios import Scenario
     from workbench.ui.review import ReviewDashboard
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from _helpers_ui import random_frame, store_for
 
-from workbench.bundle import AssessmentBundle, LeakError, check_no_leak, split_forbidden
-from workbench.report import render_html
+from workbench.review.bundle import AssessmentBundle, LeakError, check_no_leak, split_forbidden
+from workbench.review.report import render_html
 from workbench.ui.risk import RiskPanel
 from workbench.ui.summary import SummaryPanel, build_bundle
 from workbench.ui.tuner import TunerPanel
@@ -93,7 +93,7 @@ def test_contents_line_follows_the_state(assessed) -> None:
 
 def test_saved_bundle_holds_the_full_risk_after(assessed, tmp_path) -> None:
     """With the tuner's table the bundle's "after" has every measure the "before" has."""
-    from workbench.figures import review_figures
+    from workbench.review.figures import review_figures
 
     store, _ = assessed
     tuner = TunerPanel(store)

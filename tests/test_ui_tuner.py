@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from _helpers_ui import random_frame, store_for, tiny_frame, trace
 
-from workbench.bundle import category_shares
 from workbench.deid import Criteria, anonymize, frontier, prepare
 from workbench.errors import HierarchyError, ParameterError
+from workbench.review.bundle import category_shares
 from workbench.risk import assess
 from workbench.ui.tradeoff import TradeoffPanel
 from workbench.ui.tuner import (
@@ -191,10 +191,10 @@ def test_save_configuration_and_data(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("WORKBENCH_PROVENANCE", str(tmp_path / "prov.jsonl"))
     src = tmp_path / "in.csv"
     _dated().to_csv(src, index=False)
-    from workbench.loading import load
+    from workbench.loading.readers import load
 
     ds = load(src)
-    from workbench.roles import RoleMap
+    from workbench.profiling.roles import RoleMap
     from workbench.ui.state import Store
 
     store = Store()
@@ -226,8 +226,8 @@ def test_save_configuration_and_data(tmp_path, monkeypatch) -> None:
 def test_saving_over_the_input_is_refused(tmp_path) -> None:
     src = tmp_path / "in.deidentified.csv"
     _dated().to_csv(src, index=False)
-    from workbench.loading import load
-    from workbench.roles import RoleMap
+    from workbench.loading.readers import load
+    from workbench.profiling.roles import RoleMap
     from workbench.ui.state import Store
 
     ds = load(src, name="in")
@@ -308,8 +308,8 @@ def test_save_data_drops_identifier_values_the_roles_missed(tmp_path, monkeypatc
     frame["note"] = ["=HYPERLINK(1)", "ok", "@x"] * 20
     src = tmp_path / "in.csv"
     frame.to_csv(src, index=False)
-    from workbench.loading import load
-    from workbench.roles import RoleMap
+    from workbench.loading.readers import load
+    from workbench.profiling.roles import RoleMap
     from workbench.ui.state import Store
 
     ds = load(src)

@@ -13,7 +13,7 @@ from _helpers_ui import random_frame, store_for
 from workbench.dataset import Dataset
 from workbench.deid import Criteria
 from workbench.errors import ParameterError
-from workbench.roles import RoleMap
+from workbench.profiling.roles import RoleMap
 from workbench.ui.tuner_controller import LIVE_UTILITY_LIMIT, TunerController
 
 

@@ -6,7 +6,7 @@ import pytest
 from _helpers_ui import random_frame, store_for
 
 from workbench.dataset import Dataset
-from workbench.roles import RoleMap
+from workbench.profiling.roles import RoleMap
 from workbench.ui._charts_extra import natural_order
 from workbench.ui.tradeoff import TradeoffPanel
 from workbench.ui.tuner import TunerPanel

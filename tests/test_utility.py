@@ -10,16 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from workbench.deid.hierarchy import Hierarchy
-from workbench.deid.transforms import (
-    AdditiveNoise,
-    FullDomainGeneralization,
-    LocalSuppression,
-    Microaggregation,
-    Pipeline,
-    RecordSuppression,
-)
-from workbench.deid.utility import (
+from workbench.deid.comparison import (
     Statistic,
     _eigen_loss,
     compare,
@@ -29,6 +20,15 @@ from workbench.deid.utility import (
     ks_statistic,
     total_variation,
     wasserstein,
+)
+from workbench.deid.hierarchy import Hierarchy
+from workbench.deid.transforms import (
+    AdditiveNoise,
+    FullDomainGeneralization,
+    LocalSuppression,
+    Microaggregation,
+    Pipeline,
+    RecordSuppression,
 )
 from workbench.errors import ColumnNotFoundError, ParameterError
 

@@ -6,8 +6,8 @@ import json
 import re
 from importlib import resources
 
-from workbench import roles
-from workbench.roles import Role, suggest_roles
+from workbench.profiling import roles
+from workbench.profiling.roles import Role, suggest_roles
 
 
 def _doc() -> dict:

@@ -43,6 +43,7 @@ MOVES: dict[str, str] = {
     "workbench.loading": "workbench.loading.readers",
     "workbench.loading_sql": "workbench.loading.sql",
     "workbench.limits": "workbench.loading.limits",
+    "workbench.postgres": "workbench.loading.postgres",
     # profiling: column profiles and role suggestions (vocabularies are data files)
     "workbench.profiling": "workbench.profiling.profiler",
     "workbench.roles": "workbench.profiling.roles",

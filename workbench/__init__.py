@@ -27,23 +27,23 @@ from .errors import __all__ as _errors_all
 _LAZY: dict[str, tuple[str, str]] = {
     # Dataset and loading
     "Dataset": ("workbench.dataset", "Dataset"),
-    "load": ("workbench.loading", "load"),
+    "load": ("workbench.loading.readers", "load"),
     # profiling and roles
-    "profile": ("workbench.profiling", "profile"),
-    "DatasetProfile": ("workbench.profiling", "DatasetProfile"),
-    "ColumnProfile": ("workbench.profiling", "ColumnProfile"),
-    "ColumnKind": ("workbench.profiling", "ColumnKind"),
-    "suggest_roles": ("workbench.roles", "suggest_roles"),
-    "Role": ("workbench.roles", "Role"),
-    "RoleMap": ("workbench.roles", "RoleMap"),
-    "RoleSuggestion": ("workbench.roles", "RoleSuggestion"),
-    "RoleSuggestions": ("workbench.roles", "RoleSuggestions"),
+    "profile": ("workbench.profiling.profiler", "profile"),
+    "DatasetProfile": ("workbench.profiling.profiler", "DatasetProfile"),
+    "ColumnProfile": ("workbench.profiling.profiler", "ColumnProfile"),
+    "ColumnKind": ("workbench.profiling.profiler", "ColumnKind"),
+    "suggest_roles": ("workbench.profiling.roles", "suggest_roles"),
+    "Role": ("workbench.profiling.roles", "Role"),
+    "RoleMap": ("workbench.profiling.roles", "RoleMap"),
+    "RoleSuggestion": ("workbench.profiling.roles", "RoleSuggestion"),
+    "RoleSuggestions": ("workbench.profiling.roles", "RoleSuggestions"),
     # risk
     "assess": ("workbench.risk", "assess"),
     "RiskProfile": ("workbench.risk", "RiskProfile"),
     "build_class_table": ("workbench.risk", "build_class_table"),
     # cross-department
-    "Catalog": ("workbench.catalog", "Catalog"),
+    "Catalog": ("workbench.governance.catalog", "Catalog"),
     "propose_crosswalk": ("workbench.linkage", "propose_crosswalk"),
     "harmonize_fields": ("workbench.linkage", "harmonize"),
     "link_exact": ("workbench.linkage", "link_exact"),
@@ -68,8 +68,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "dp_accuracy": ("workbench.dp", "dp_accuracy"),
     "Ledger": ("workbench.dp", "Ledger"),
     # review
-    "AssessmentBundle": ("workbench.bundle", "AssessmentBundle"),
-    "render_html": ("workbench.report", "render_html"),
+    "AssessmentBundle": ("workbench.review.bundle", "AssessmentBundle"),
+    "render_html": ("workbench.review.report", "render_html"),
 }
 
 __all__ = ["__version__", *_errors_all, *_LAZY]

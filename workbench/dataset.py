@@ -1,6 +1,6 @@
 """The :class:`Dataset` value: a loaded table plus where it came from.
 
-Loading lives in :mod:`workbench.loading`; every other module accepts a ``Dataset``, a pandas or
+Loading lives in :mod:`workbench.loading.readers`; every other module accepts a ``Dataset``, a pandas or
 polars DataFrame, or a DuckDB relation, and turns it into what it needs with :func:`as_pandas` or
 :func:`as_narwhals`.
 """

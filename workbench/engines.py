@@ -190,12 +190,12 @@ def load(
     """Load ``source`` into ``engine`` as a lazy :class:`~workbench.dataset.Dataset`.
 
     ``duckdb`` keeps the rows in a DuckDB relation and ``pandas`` reads them into memory (both
-    through :func:`workbench.loading.load`); ``polars`` scans lazily and ``spark`` reads through
+    through :func:`workbench.loading.readers.load`); ``polars`` scans lazily and ``spark`` reads through
     the Spark session ``spark`` (a local file, or any path the cluster can read: ``hdfs://``,
     ``s3a://``). CSV columns are typed by the loader's rule in the engine, in the same scan that
     counts the rows.
     """
-    from . import loading
+    from .loading import readers as loading
 
     engine = resolve_engine(engine)
     missing = tuple(missing)
@@ -341,7 +341,7 @@ def _typed(native: Any, missing: tuple[str, ...]) -> tuple[Any, int]:
     engine: one aggregation scan decides the types and counts the rows."""
     import narwhals as nw
 
-    from .loading import FLOAT_PATTERN, INT_PATTERN, _Options, numeric_kind
+    from .loading.readers import FLOAT_PATTERN, INT_PATTERN, _Options, numeric_kind
 
     opts = _Options.make(
         missing=missing,

@@ -254,7 +254,7 @@ class ResourceLimitError(WorkbenchError):
 
 
 class InputLimitError(LoadError):
-    """A file exceeds a safety limit of :mod:`workbench.limits` (size, cells, time).
+    """A file exceeds a safety limit of :mod:`workbench.loading.limits` (size, cells, time).
 
     Everything read is hostile: a 1 KB workbook can declare 17 billion cells and a small zip can
     inflate to gigabytes, so the loader refuses before the work instead of running out of memory.

@@ -191,9 +191,9 @@ def run_foreground(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> 
 def export_static(bundle_path: str | Path, out: str | Path, forbidden: Iterable[str] = ()) -> Path:
     """Write the dashboard's content as one self-contained HTML file (no kernel, no CDN).
 
-    The same sections as the dashboard, from :func:`workbench.report.render_html`, with plotly.js
-    inlined; refused (:class:`workbench.bundle.LeakError`) if a ``forbidden`` value occurs.
+    The same sections as the dashboard, from :func:`workbench.review.report.render_html`, with plotly.js
+    inlined; refused (:class:`workbench.review.bundle.LeakError`) if a ``forbidden`` value occurs.
     """
-    from .report import write_report
+    from .review.report import write_report
 
     return write_report(bundle_path, out, plotlyjs="inline", forbidden=forbidden)

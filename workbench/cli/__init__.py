@@ -161,7 +161,7 @@ def engine_for(args: argparse.Namespace, command: str | None = None) -> Iterator
 def load_source(args: argparse.Namespace, path: str, **kwargs: object) -> object:
     """Load ``path`` for a data command on the engine ``--engine`` chose (the command's own
     default loader when no engine was chosen)."""
-    from ..loading import load
+    from ..loading.readers import load
 
     engine = getattr(args, "engine", None)
     if engine is not None:
@@ -231,8 +231,8 @@ def save_bundle_and_record(
     args: argparse.Namespace, bundle: object, dataset: object, roles: object, source: str
 ) -> str:
     """Save a bundle through the leak guard and record its release in provenance."""
-    from ..assessment import save_bundle
     from ..governance.provenance import record_operation
+    from ..review.assessment import save_bundle
 
     path = str(save_bundle(bundle, args.bundle, dataset, roles))
     record_operation(

@@ -122,7 +122,7 @@ def prepare_release_from_args(args: argparse.Namespace, frame: Any) -> tuple[Any
     import warnings
 
     from ..deid.release import DirectIdentifierWarning, prepare_release
-    from ..roles import RoleMap
+    from ..profiling.roles import RoleMap
 
     roles = RoleMap.load(args.roles) if getattr(args, "roles", None) else None
     with warnings.catch_warnings(record=True) as caught:
@@ -143,7 +143,7 @@ def load_data(
 
     if args is not None:
         return load_source(args, path, allow_dirs=allow_dirs)
-    from ..loading import load
+    from ..loading.readers import load
 
     return load(path, allow_dirs=allow_dirs)
 
@@ -278,7 +278,7 @@ def _privacy_warnings_to_stderr(func: Callable[[argparse.Namespace], int]) -> Ca
 
 @_privacy_warnings_to_stderr
 def run(args: argparse.Namespace) -> int:
-    from ..deid.lattice import anonymize
+    from ..deid.search.lattice import anonymize
     from . import print_json
 
     if args.output:
@@ -362,10 +362,10 @@ def run(args: argparse.Namespace) -> int:
 def _write_bundle(
     args: argparse.Namespace, data: Any, result: Any, hierarchies: dict, released: Any
 ) -> str:
-    from ..assessment import anonymization_bundle
     from ..dataset import Dataset
     from ..deid.hierarchy import Hierarchy
-    from ..roles import RoleMap
+    from ..profiling.roles import RoleMap
+    from ..review.assessment import anonymization_bundle
 
     dataset = data if isinstance(data, Dataset) else Dataset.from_frame(data, name="data")
     roles = RoleMap.load(args.roles) if args.roles else None

@@ -118,7 +118,7 @@ def _grouped_profile(
         return None, None
     if args.engine not in (None, "duckdb"):  # the engine groups the file itself
         return None, None
-    from ..loading import load_grouped
+    from ..loading.readers import load_grouped
     from ..risk import build_class_table, profile_from_table
 
     threshold, sensitive = _risk_options(args, None)
@@ -281,7 +281,7 @@ def _check_suda_memory(records: int, n_qis: int, max_size: int | None) -> None:
 
 def _risk_options(args: argparse.Namespace, data: Any) -> tuple[float, list[str]]:
     """Risk threshold and sensitive attributes: the policy's when a bundle has a --policy."""
-    from ..assessment import risk_options
+    from ..review.assessment import risk_options
 
     policies = args.policy if args.bundle else []
     columns = data.columns if hasattr(data, "columns") else []
@@ -293,9 +293,9 @@ def _write_bundle(args: argparse.Namespace, data: Any, profile: Any) -> str:
 
     The gate judges ``profile`` itself, so the gate table and the risk table agree.
     """
-    from ..assessment import assessment_bundle
     from ..dataset import Dataset
-    from ..roles import RoleMap
+    from ..profiling.roles import RoleMap
+    from ..review.assessment import assessment_bundle
 
     dataset = data if isinstance(data, Dataset) else Dataset.from_frame(data, name="data")
     roles = RoleMap.load(args.roles) if args.roles else None

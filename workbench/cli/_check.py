@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from .._redact import display_source
     from ..governance.gate import gate
     from ..governance.reviews import ReviewRegistry, default_reviews_path
-    from ..loading import load
+    from ..loading.readers import load
 
     kwargs = dict(
         policy=args.policy if args.policy and len(args.policy) > 1 else (args.policy or [None])[0],
@@ -163,9 +163,9 @@ def _direct_identifiers_without_policy(args: argparse.Namespace) -> list:
     """The release rule's direct identifiers of a data file or database table (else ``[]``)."""
     from pathlib import Path
 
-    from ..loading import load
-    from ..postgres import is_database_url
-    from ..roles import RoleMap, find_direct_identifiers
+    from ..loading.postgres import is_database_url
+    from ..loading.readers import load
+    from ..profiling.roles import RoleMap, find_direct_identifiers
 
     if not is_database_url(args.target) and ("+" in args.target or not Path(args.target).is_file()):
         return []

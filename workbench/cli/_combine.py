@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalog import Catalog
+    from ..governance.catalog import Catalog
     from ..linkage import combine_catalog
     from . import print_json
 

@@ -79,9 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _forbidden(data_path: str | None) -> set[str]:
     if not data_path:
         return set()
-    from ..assessment import direct_identifier_columns
-    from ..bundle import identifier_values
-    from ..loading import load
+    from ..loading.readers import load
+    from ..review.assessment import direct_identifier_columns
+    from ..review.bundle import identifier_values
 
     dataset = load(data_path)
     return identifier_values(dataset, direct_identifier_columns(dataset))
@@ -92,11 +92,11 @@ def _run(args: argparse.Namespace) -> int:
         raise ParameterError("--identifiers", args.identifiers, "to be used with --static")
     if args.bundle:
         bundle_path = Path(args.bundle).resolve()
-        from ..bundle import AssessmentBundle
+        from ..review.bundle import AssessmentBundle
 
         AssessmentBundle.load(bundle_path)  # fail early, with a clear message, on a bad bundle
     else:
-        from ..demo import sample_bundle_path
+        from ..samples.demo import sample_bundle_path
 
         bundle_path = sample_bundle_path()
     if args.static:

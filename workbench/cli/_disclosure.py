@@ -77,7 +77,7 @@ def _register(args: argparse.Namespace) -> Any:
     board = load_oversight(_path(args, args.oversight, "oversight.yaml", "oversight"))
     rules, cat = None, None
     if args.catalog:  # rulings made under the current rules are decided again when read
-        from ..governance._catalog import open_catalog
+        from ..governance.catalog_policies import open_catalog
         from ..governance.disclosure import DisclosureRules
 
         cat = open_catalog(args.catalog)
@@ -107,7 +107,7 @@ def _show(case: Any) -> None:
 
 
 def run_request(args: argparse.Namespace) -> int:
-    from ..governance._catalog import open_catalog
+    from ..governance.catalog_policies import open_catalog
     from ..governance.disclosure import DisclosureRequest, DisclosureRules
     from ..governance.provenance import current_user
 

@@ -84,7 +84,7 @@ def _show(r: Any) -> None:
 
 
 def run_file(args: argparse.Namespace) -> int:
-    from ..governance._catalog import combination_policy, split_target
+    from ..governance.catalog_policies import combination_policy, split_target
     from ..governance.provenance import current_user
 
     if not args.catalog:

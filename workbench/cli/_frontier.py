@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..deid.frontier import frontier
+    from ..deid.search.frontier import frontier
     from . import print_json
 
     if any(not 0 <= s <= 1 for s in args.suppression):

@@ -48,8 +48,8 @@ def register(subparsers: Any) -> None:
 
 
 def _run_sharing(args: argparse.Namespace) -> int:
-    from ..catalog import Catalog
     from ..errors import ConfigError
+    from ..governance.catalog import Catalog
     from ..governance.sharing import SharingInventory, default_governance_file
     from . import print_json
 
@@ -77,7 +77,7 @@ def _run_sharing(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalog import Catalog, inventory
+    from ..governance.catalog import Catalog, inventory
     from . import print_json
 
     if args.sharing is not None:

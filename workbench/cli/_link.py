@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     ref = _ref(args.reference_date)
     catalog = None
     if args.catalog:
-        from ..catalog import Catalog
+        from ..governance.catalog import Catalog
 
         catalog = Catalog.load(args.catalog)
         ref = ref or catalog.reference_date

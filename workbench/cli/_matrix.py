@@ -50,7 +50,7 @@ def _weights(text: str | None) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalog import Catalog
+    from ..governance.catalog import Catalog
     from ..linkage import join_risk_matrix
     from . import print_json
 

@@ -35,8 +35,8 @@ def register(sub: Any) -> None:
 
 
 def _columns(args: argparse.Namespace) -> tuple[str, list[str]]:
-    from ..governance._catalog import open_catalog
-    from ..loading import load
+    from ..governance.catalog_policies import open_catalog
+    from ..loading.readers import load
 
     cat = open_catalog(args.catalog) if args.catalog else None
     if cat is not None and args.data in cat.datasets:

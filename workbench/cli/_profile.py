@@ -44,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..profiling import profile
-    from ..roles import RoleMap
+    from ..profiling.profiler import profile
+    from ..profiling.roles import RoleMap
     from . import load_source
 
     sheet: str | int | None = args.sheet

@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
 def run_reassess(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..catalog import Catalog
+    from ..governance.catalog import Catalog
     from ..scenarios import reassess
     from . import print_json
 
@@ -64,8 +64,8 @@ def mark_bundle(path: str, result: Any) -> None:
     """Record the re-assessment in a bundle's scenario section (atomically, leak-checked)."""
     from dataclasses import replace
 
-    from ..bundle import AssessmentBundle
     from ..errors import ConfigError
+    from ..review.bundle import AssessmentBundle
 
     bundle = AssessmentBundle.load(path)
     if not bundle.scenarios:

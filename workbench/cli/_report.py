@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..report import write_report  # needs the 'app' extra (plotly)
+    from ..review.report import write_report  # needs the 'app' extra (plotly)
 
     out = write_report(args.bundle, args.output, plotlyjs=args.plotlyjs)
     print(f"report written to {out}")

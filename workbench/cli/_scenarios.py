@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
 
 
 def _parse_release(text: str, catalog: Any, files: dict[str, str]) -> Any:
-    from ..loading import load
+    from ..loading.readers import load
     from ..scenarios import Release
 
     if catalog is not None and text in catalog.datasets and not Path(text).is_file():
@@ -77,7 +77,7 @@ def _parse_release(text: str, catalog: Any, files: dict[str, str]) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalog import Catalog
+    from ..governance.catalog import Catalog
     from ..scenarios import evaluate_scenarios, load_scenarios
     from . import print_json
 
@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
 def write_scenario_bundle(path: str, title: str, matrix: Any, releases: Any, catalog: Any) -> None:
     """A bundle holding the scenario matrix, leak-checked against every release's identifiers."""
-    from ..assessment import direct_identifier_columns
-    from ..bundle import AssessmentBundle, identifier_values
+    from ..review.assessment import direct_identifier_columns
+    from ..review.bundle import AssessmentBundle, identifier_values
 
     datasets = []
     forbidden: set[str] = set()

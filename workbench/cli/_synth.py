@@ -144,8 +144,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_generate(outer: argparse.Namespace, a: argparse.Namespace) -> int:
     from .._io import atomic_write_text, write_table
-    from ..catalog import Catalog
     from ..errors import BudgetExceededError
+    from ..governance.catalog import Catalog
     from ..synth.generate import synth_release
     from . import _check_provenance_writable, print_json, record
 
@@ -203,7 +203,7 @@ def _run_generate(outer: argparse.Namespace, a: argparse.Namespace) -> int:
 
 
 def _run_evaluate(a: argparse.Namespace) -> int:
-    from ..loading import load
+    from ..loading.readers import load
     from ..synth.evaluate import evaluate
     from . import print_json
 
@@ -282,7 +282,7 @@ def _run_evaluate(a: argparse.Namespace) -> int:
 
 def _write_bundle(a: argparse.Namespace, doc: dict[str, Any]) -> None:
     """A bundle holding the evaluation (aggregates only), leak-checked against REAL."""
-    from ..loading import load
+    from ..loading.readers import load
     from ..synth.evaluate import write_bundle
 
     sources = [a.real, a.synth, a.holdout, a.attacker, a.release]

@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..deid.recipe import Recipe
-    from ..loading import load
+    from ..loading.readers import load
     from . import print_json, record
 
     out = Path(args.output)
@@ -64,14 +64,14 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.bundle:
         ensure_not_source(args.bundle, [args.file, args.recipe, args.output])
-    from ..deid.utility import Statistic
+    from ..deid.comparison import Statistic
 
     statistics = [Statistic.parse(t) for t in args.statistic]
     if statistics and not args.bundle:
         raise ParameterError("--statistic", args.statistic[0], "--bundle to hold the comparison")
     recipe = Recipe.load(args.recipe)
     if args.roles:
-        from ..roles import RoleMap
+        from ..profiling.roles import RoleMap
 
         recipe = Recipe(recipe.steps, RoleMap.load(args.roles), recipe.direct_identifiers)
     if args.bundle and not recipe.qis:
@@ -102,13 +102,13 @@ def run(args: argparse.Namespace) -> int:
 def _write_bundle(
     args: argparse.Namespace, data: Any, recipe: Any, run_: Any, statistics: list
 ) -> str:
-    from ..assessment import anonymization_bundle
     from ..dataset import Dataset
+    from ..review.assessment import anonymization_bundle
 
     dataset = data if isinstance(data, Dataset) else Dataset.from_frame(data, name="data")
     extra = {}
     if args.policy:
-        from ..assessment import governance_sections, released_rows
+        from ..review.assessment import governance_sections, released_rows
 
         extra = governance_sections(
             released_rows(run_.data, recipe.qis), recipe.qis, recipe.sensitive, args.policy

@@ -3,13 +3,13 @@
 The flow: build or load :class:`Hierarchy` objects, search the optimal full-domain
 generalization with :func:`anonymize` (or Mondrian local recoding), explore the risk-utility
 trade-off with :func:`frontier`, apply individual :mod:`~workbench.deid.transforms`, and compare
-utility with :mod:`~workbench.deid.utility`.
+utility with :mod:`~workbench.deid.comparison`.
 """
 
+from . import comparison as _utility
 from . import transforms as _transforms
-from . import utility as _utility
 from .accuracy import ClassificationAccuracy, TargetAccuracy, classification_accuracy
-from .frontier import FrontierPoint, FrontierResult, frontier
+from .comparison import *  # noqa: F403 -- the public names listed in its __all__
 from .hierarchy import (
     Hierarchy,
     auto_hierarchy,
@@ -18,15 +18,6 @@ from .hierarchy import (
     identity_hierarchy,
     interval_hierarchy,
     masking_hierarchy,
-)
-from .lattice import (
-    AnonymizationResult,
-    Criteria,
-    NodeEvaluation,
-    SearchContext,
-    anonymize,
-    exhaustive_search,
-    prepare,
 )
 from .live_utility import LiveUtility
 from .metrics import (
@@ -38,7 +29,6 @@ from .metrics import (
     precision_metric,
     table_metrics,
 )
-from .mondrian import mondrian
 from .release import (
     RELEASE_MODES,
     DirectIdentifierWarning,
@@ -46,8 +36,18 @@ from .release import (
     prepare_release,
     write_release,
 )
+from .search.frontier import FrontierPoint, FrontierResult, frontier
+from .search.lattice import (
+    AnonymizationResult,
+    Criteria,
+    NodeEvaluation,
+    SearchContext,
+    anonymize,
+    exhaustive_search,
+    prepare,
+)
+from .search.mondrian import mondrian
 from .transforms import *  # noqa: F403 -- the public names listed in its __all__
-from .utility import *  # noqa: F403 -- the public names listed in its __all__
 
 __all__ = [
     "Hierarchy",

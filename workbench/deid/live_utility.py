@@ -1,7 +1,7 @@
 """Utility of a full-domain generalization, computed from the class table (no record pass).
 
 The tuner moves a slider (k, suppression limit, a level, l) and needs the utility report of
-the new generalization at once. :func:`~workbench.deid.utility.compare` works on records and
+the new generalization at once. :func:`~workbench.deid.comparison.compare` works on records and
 string labels (1.6 s on Adult, minutes on a million rows); here the data are encoded once per
 dataset and quasi-identifier set, and each report is a few ``bincount`` calls over the rows
 of the class table:
@@ -13,11 +13,11 @@ of the class table:
 * the other columns are released unchanged, minus the suppressed records, so their
   distributions are sums over (class-table row, value) pairs counted once.
 
-:meth:`LiveUtility.compare` returns the :class:`~workbench.deid.utility.UtilityReport` that
+:meth:`LiveUtility.compare` returns the :class:`~workbench.deid.comparison.UtilityReport` that
 ``compare(original, transformed, suppressed=..., qis=..., hierarchies=..., levels=...,
 information_loss=False)`` returns for the same generalization (tested on seeded random tables
 against that slow reference); every measure is the one definition in
-:mod:`workbench.deid.utility`.
+:mod:`workbench.deid.comparison`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,7 @@ import pandas as pd
 
 from ..dataset import as_pandas, check_columns
 from ..errors import ParameterError
-from .lattice import SearchContext
-from .transforms import SUPPRESSED
-from .utility import (
+from .comparison import (
     AttributeComparison,
     CorrelationChange,
     CrosstabChange,
@@ -47,6 +45,8 @@ from .utility import (
     _to_numeric,
     _tv_aligned,
 )
+from .search.lattice import SearchContext
+from .transforms import SUPPRESSED
 
 __all__ = ["LiveUtility"]
 
@@ -150,7 +150,7 @@ class LiveUtility:
         """The utility report of generalizing to ``levels`` with ``suppressed_rows`` suppressed.
 
         ``suppressed_rows`` is per class-table row (``NodeView.suppressed_rows``); the result
-        equals :func:`~workbench.deid.utility.compare` on the transformed records.
+        equals :func:`~workbench.deid.comparison.compare` on the transformed records.
         """
         ctx = self.ctx
         sup = np.asarray(suppressed_rows, dtype=bool)

@@ -74,7 +74,7 @@ class RecipeRun:
     """What running a recipe did: the pipeline result and the release report.
 
     Behaves enough like an :class:`~workbench.deid.AnonymizationResult` (``data``, ``levels``,
-    ``to_dict``) for :func:`workbench.assessment.anonymization_bundle`.
+    ``to_dict``) for :func:`workbench.review.assessment.anonymization_bundle`.
     """
 
     recipe: Recipe
@@ -133,7 +133,7 @@ class Recipe:
         Applied in order (:class:`~workbench.deid.transforms.Pipeline`).
     roles : RoleMap, mapping or None
         Column roles; the release drops the direct identifiers they name (plus any found by
-        :func:`workbench.roles.find_direct_identifiers`), and a bundle uses their QIs.
+        :func:`workbench.profiling.roles.find_direct_identifiers`), and a bundle uses their QIs.
     direct_identifiers : {"drop", "pseudonymize", "keep"}
         What the release does with direct identifiers (default ``drop``).
 
@@ -150,7 +150,7 @@ class Recipe:
     direct_identifiers: str = "drop"
 
     def __post_init__(self) -> None:
-        from ..roles import RoleMap
+        from ..profiling.roles import RoleMap
 
         steps = tuple(self.steps)
         for i, s in enumerate(steps):

@@ -1,7 +1,7 @@
 """Releases: the one function every writer of record-level data goes through.
 
 A release never carries direct identifiers. :func:`prepare_release` finds them with
-:func:`workbench.roles.find_direct_identifiers` (the role map, else the role suggestions, plus
+:func:`workbench.profiling.roles.find_direct_identifiers` (the role map, else the role suggestions, plus
 values that look like e-mails, phones, national ids or person names -- the same rule the privacy
 gate's ``direct_identifier_present`` finding uses) and handles them in one of three modes:
 
@@ -112,12 +112,12 @@ def prepare_release(
         Declared roles; columns it does not list get the role suggestions.
     direct_identifiers : sequence of str, optional
         Columns known to be direct identifiers (a catalog's roles, the tuner's role map); they
-        are handled in addition to those found by :func:`~workbench.roles.find_direct_identifiers`.
+        are handled in addition to those found by :func:`~workbench.profiling.roles.find_direct_identifiers`.
     key_env, key_file
         Where the pseudonymization key is read (``pseudonymize`` only), by the rule of
         :func:`~workbench.deid.pseudonym.load_pseudonym_key`.
     """
-    from ..roles import RoleMap, find_direct_identifiers
+    from ..profiling.roles import RoleMap, find_direct_identifiers
 
     _check_mode(mode)
     frame = as_pandas(data)

@@ -109,7 +109,7 @@ def resolve_sources(
         frame = data
         names = ("spark",)
     elif isinstance(data, str | os.PathLike):
-        from ..loading import load
+        from ..loading.readers import load
 
         ds = load(data)
         frame, names, inputs = ds, (ds.name,), (str(data),)
@@ -137,7 +137,7 @@ def resolve_sources(
 def _catalog_sources(
     target: str, catalog: Any, privacy_unit: str, population: str | None
 ) -> Sources:
-    from ..governance._catalog import combination_policy, open_catalog, split_target
+    from ..governance.catalog_policies import combination_policy, open_catalog, split_target
     from ..linkage.combine import attach_demo_key
 
     cat = open_catalog(catalog)
@@ -275,7 +275,7 @@ def dp_accuracy(data: Any = None, *, catalog: Any = None, **spec_args: Any) -> A
     catalog_keys: Mapping[str, tuple[str, ...]] = {}
     direct: tuple[str, ...] = ()
     if catalog is not None and isinstance(data, str) and not Path(data).is_file():
-        from ..governance._catalog import open_catalog, split_target
+        from ..governance.catalog_policies import open_catalog, split_target
 
         cat = open_catalog(catalog)
         for n in split_target(data):
@@ -393,7 +393,7 @@ def dp_release(
         outputs.append(str(output))
     if bundle is not None:
         from .._io import ensure_not_source
-        from ..bundle import AssessmentBundle
+        from ..review.bundle import AssessmentBundle
 
         # an assessment bundle with a DP section: `workbench report` and the dashboard draw the
         # error bars and the ledger (aggregates only, leak-checked like every bundle)
@@ -454,7 +454,7 @@ def exposure_from_bundle(bundle: Any) -> dict[str, Any]:
     sample uniqueness, prosecutor risks and records at risk, and for a linkage the expected
     re-identifications. Returns keyword arguments for :meth:`Ledger.record_exposure`.
     """
-    from ..bundle import AssessmentBundle
+    from ..review.bundle import AssessmentBundle
 
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.load(bundle)
     risk = b.risk_after or b.risk_before or {}

@@ -2,7 +2,7 @@
 
 Pure functions of the result dictionaries (``to_dict()`` or the dict itself), so the notebook
 panel, a saved release bundle and the dashboard draw the same charts. They reuse the shared
-layout helpers of :mod:`workbench.charts` and see only noisy values and public parameters.
+layout helpers of :mod:`workbench.review.charts` and see only noisy values and public parameters.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from ..charts import _layout, as_dict, empty_figure
+from ..review.charts import _layout, as_dict, empty_figure
 
 __all__ = ["error_vs_epsilon", "release_error_bars", "ledger_spending"]
 

@@ -127,7 +127,7 @@ class _Target:
 
 
 def _roles_from(roles: Any) -> Any:
-    from ..roles import RoleMap
+    from ..profiling.roles import RoleMap
 
     if roles is None or isinstance(roles, RoleMap):
         return roles
@@ -151,7 +151,7 @@ def _data_target(
     rmap = _roles_from(roles)
     if qis is None:
         if rmap is None:
-            from ..roles import suggest_roles
+            from ..profiling.roles import suggest_roles
 
             rmap = suggest_roles(data).role_map
             guessed = True
@@ -187,7 +187,7 @@ def _resolve_target(
         return _data_target(target, label, files, qis, sensitive, roles, cat_path)
     text = str(target)
     if cat is not None:
-        from ._catalog import split_target
+        from .catalog_policies import split_target
 
         names = split_target(text)
         if all(n in cat.datasets for n in names):
@@ -221,10 +221,10 @@ def _resolve_target(
                 f"combination {text!r}: {', '.join(map(repr, missing))} not in the catalog; "
                 f"available: {', '.join(cat.datasets)}"
             )
-    from ..postgres import is_database_url
+    from ..loading.postgres import is_database_url
 
     if is_database_url(text):  # the rows stay in the database; provenance records its fingerprint
-        from ..loading import load
+        from ..loading.readers import load
 
         data = load(text)
         return _data_target(data, data.name, (), qis, sensitive, roles, cat_path)
@@ -236,7 +236,7 @@ def _resolve_target(
         for entry in cat.datasets.values():
             if Path(entry.file).resolve() == path.resolve():
                 return _resolve_target(entry.name, cat, cat_path, qis, sensitive, roles)
-    from ..loading import load
+    from ..loading.readers import load
 
     data = load(path)
     return _data_target(data, path.stem, (str(path),), qis, sensitive, roles, cat_path)
@@ -276,8 +276,8 @@ def _combine(cat: Any, names: tuple[str, ...]) -> tuple[Any, tuple[str, ...], tu
     import numpy as np
     import pandas as pd
 
-    from ..catalog import JOIN_KEY_NOTE
     from ..linkage.combine import join_rows
+    from .catalog import JOIN_KEY_NOTE
 
     key = cat.join_key_column
     frames, qis, sens = {}, [], []
@@ -316,7 +316,7 @@ def _direct_identifier_finding(t: _Target) -> Finding | None:
     """
     if len(t.names) > 1:
         return None
-    from ..roles import find_direct_identifiers
+    from ..profiling.roles import find_direct_identifiers
 
     found = find_direct_identifiers(t.data, t.roles)
     if not found:
@@ -355,7 +355,7 @@ def _policy_for(policy: Any, cat: Any, names: tuple[str, ...]) -> Harmonization:
         raise ParameterError("policy", type(policy).__name__, "a Policy, a policy file or a list")
     if cat is None:
         raise PolicyError("no policy in force: give --policy FILE or --catalog CATALOG")
-    from ._catalog import combination_policy
+    from .catalog_policies import combination_policy
 
     return combination_policy(cat, names)
 
@@ -755,7 +755,7 @@ def gate(
         )
     cat, cat_path = None, None
     if catalog is not None:
-        from ._catalog import open_catalog
+        from .catalog_policies import open_catalog
 
         cat = open_catalog(catalog)
         if isinstance(catalog, str | os.PathLike):

@@ -70,7 +70,7 @@ class InForce:
 
 def _catalogs(files: Sequence[Path], catalog: Any) -> list[Any]:
     def open_catalog(path: Any) -> Any:  # catalogs, policies and YAML load only when one exists
-        from ._catalog import open_catalog
+        from .catalog_policies import open_catalog
 
         return open_catalog(path)
 

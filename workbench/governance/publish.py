@@ -15,7 +15,7 @@ Content-Security-Policy that forbids any request) and ``register.json`` (the sam
   verify --against``).
 
 Every page is checked against the direct-identifier values of every catalog dataset before it is
-written (:func:`workbench.bundle.check_no_leak`); nothing is written if one occurs.
+written (:func:`workbench.review.bundle.check_no_leak`); nothing is written if one occurs.
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ def build_public_register(
 ) -> dict[str, Any]:
     """Everything the public register shows, as plain data (rendered by
     :func:`render_register_html`)."""
-    from ..catalog import Catalog
-    from ._catalog import dataset_policy
+    from .catalog import Catalog
+    from .catalog_policies import dataset_policy
     from .disclosure import DisclosureRegister, DisclosureRules, disclosure_statistics
     from .minimize import FieldPurposes, default_purposes_path
     from .oversight import load_oversight
@@ -352,8 +352,8 @@ def render_register_html(doc: dict[str, Any]) -> str:
 
 def _forbidden(catalog_path: Path) -> set[str]:
     """Direct-identifier values of every catalog dataset (what must never appear)."""
-    from ..bundle import identifier_values
-    from ..catalog import Catalog
+    from ..review.bundle import identifier_values
+    from .catalog import Catalog
 
     cat = Catalog.load(catalog_path)
     values: set[str] = set()
@@ -372,7 +372,7 @@ def publish_register(
 ) -> PublishedSite:
     """Build, leak-check and write ``index.html`` and ``register.json`` into ``out_dir``."""
     from .._io import atomic_write_text
-    from ..bundle import check_no_leak
+    from ..review.bundle import check_no_leak
 
     cpath = Path(catalog_path)
     doc = build_public_register(cpath, provenance_log=provenance_log, today=today)

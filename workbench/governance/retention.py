@@ -103,7 +103,7 @@ def _catalog_retention(catalog: Any, policy_name: str | None) -> Retention | Non
     """Current harmonized retention of the dataset(s) a policy name refers to, if resolvable."""
     if catalog is None or not policy_name:
         return None
-    from ._catalog import combination_policy, open_catalog, split_target
+    from .catalog_policies import combination_policy, open_catalog, split_target
 
     cat = open_catalog(catalog)
     names = split_target(policy_name)
@@ -118,7 +118,7 @@ def _catalog_retention(catalog: Any, policy_name: str | None) -> Retention | Non
 def _catalog_sources(catalog: Any) -> set[str]:
     if catalog is None:
         return set()
-    from ._catalog import open_catalog
+    from .catalog_policies import open_catalog
 
     cat = open_catalog(catalog)
     return {str(Path(e.file).resolve()) for e in cat.datasets.values()}

@@ -179,7 +179,7 @@ class SharingInventory:
         Concerns: the dataset's policy forbids sharing outside the owning department (or
         third-party hosting, for a vendor), the practice is informal, it names no legal basis.
         """
-        from ._catalog import dataset_policy
+        from .catalog_policies import dataset_policy
 
         rows = []
         for p in self.practices:
@@ -388,7 +388,7 @@ def combination_blocks(
     The same rules as the gate: harmonization conflicts (no common purpose or consent ...),
     hosting, and -- when an agreements file exists -- a valid data-use agreement.
     """
-    from ._catalog import combination_policy
+    from .catalog_policies import combination_policy
     from .gate import FAIL
 
     if any(catalog.datasets[n].policy is None for n in names):

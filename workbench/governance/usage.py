@@ -1,7 +1,7 @@
 """Who used which data, for what: the data-use log.
 
 Every read of a catalog dataset (CLI, Python API, notebooks: they all go through
-:meth:`workbench.catalog.Catalog.load_dataset`) appends one ``data-use`` record -- user, role,
+:meth:`workbench.governance.catalog.Catalog.load_dataset`) appends one ``data-use`` record -- user, role,
 dataset(s), purpose, columns, rows, operation -- to a hash-chained log in the provenance format,
 Ed25519-signed when ``WORKBENCH_PROVENANCE_KEY`` is set. It lives at ``$WORKBENCH_USE_LOG`` or
 ``.workbench/use.jsonl`` (``off`` disables it). Access reviews read it for real last use, and

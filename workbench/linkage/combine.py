@@ -35,7 +35,7 @@ from ._codes import RiskHeadline, _pack, headline
 from .forms import FieldForm, convert
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
+    from ..governance.catalog import Catalog
 
 __all__ = [
     "AttributeEffect",
@@ -442,7 +442,7 @@ def attach_demo_key(
 ) -> pd.DataFrame:
     """Add ``key`` in memory from the record-to-person table the catalog declares.
 
-    Delegates to :meth:`workbench.catalog.Catalog.attach_join_key` (the catalog's ``join_key``
+    Delegates to :meth:`workbench.governance.catalog.Catalog.attach_join_key` (the catalog's ``join_key``
     says where the table is; the synthetic city declares its ground truth).
     """
     return catalog.attach_join_key(name, frame, key)

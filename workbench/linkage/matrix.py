@@ -50,7 +50,7 @@ from .sensitivity import Exposure, harm_category, harm_weights
 NOT_PERMITTED = "not_permitted_by_policy"
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..catalog import Catalog
+    from ..governance.catalog import Catalog
 
 __all__ = [
     "LinkageSummary",

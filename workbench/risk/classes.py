@@ -399,7 +399,7 @@ def build_class_table(
         File name used in error messages.
     counts : str, optional
         ``data`` is already grouped: this column holds how many records each row stands for
-        (as :func:`workbench.loading.load_grouped` gives, from the same scan that read the
+        (as :func:`workbench.loading.readers.load_grouped` gives, from the same scan that read the
         file). Not with ``weights`` or ``records``, which need the records themselves.
 
     Returns
@@ -618,7 +618,7 @@ def _build_duckdb(
     Same aggregates as the narwhals path; written directly because narwhals' DuckDB backend
     with pyarrow and without pandas makes DuckDB print "nanobind: leaked ..." at exit.
     """
-    from ..loading import _sql_ident as ident
+    from ..loading.readers import _sql_ident as ident
 
     types = {c: str(t).upper() for c, t in zip(rel.columns, rel.types, strict=True)}
     keys = _unique([*qis, *sensitive])
@@ -644,7 +644,7 @@ def _build_duckdb(
 
 def _duckdb_group(rel: Any, keys: list[str], aggs: list[str]) -> Any:
     """``SELECT keys, aggs ... GROUP BY keys`` (missing values form groups) as an Arrow table."""
-    from ..loading import _sql_ident as ident
+    from ..loading.readers import _sql_ident as ident
 
     cols = ", ".join(ident(k) for k in keys)
     out = rel.aggregate(", ".join([cols, *aggs]), cols).arrow()

@@ -233,7 +233,7 @@ class _Context:
             return None  # the release no longer carries its record id (dropped on release)
         key = (str(gt.file), gt.person)
         if key not in self._truth:
-            from ..loading import load
+            from ..loading.readers import load
 
             table = as_pandas(load(gt.file))
             need = [gt.dataset_column, gt.record_column, gt.person]

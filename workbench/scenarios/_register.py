@@ -286,7 +286,7 @@ class ReassessResult:
 
 
 def _load_release(rec: Mapping[str, Any], catalog: Any) -> Release:
-    from ..loading import load
+    from ..loading.readers import load
 
     name, dataset = rec["release"], rec.get("dataset")
     dep = rec["depends_on"].get(f"release:{name}")

@@ -86,7 +86,7 @@ def k_anonymous_alternative(
         Columns carried along unchanged (e.g. the truth column, for scoring a linkage attack).
     """
     from ..deid.hierarchy import auto_hierarchy
-    from ..deid.lattice import anonymize
+    from ..deid.search.lattice import anonymize
 
     if not (isinstance(k, int) and k >= 2):
         raise ParameterError("k", k, "an integer >= 2 (k = 1 protects nobody)")

@@ -11,7 +11,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from ..charts import _layout, empty_figure
+from ..review.charts import _layout, empty_figure
 
 __all__ = ["attack_risks"]
 

@@ -187,8 +187,8 @@ def write_bundle(
     not hold. The one path the CLI and the notebook panel share.
     """
     from .._io import ensure_not_source
-    from ..assessment import direct_identifier_columns
-    from ..bundle import AssessmentBundle, identifier_values
+    from ..review.assessment import direct_identifier_columns
+    from ..review.bundle import AssessmentBundle, identifier_values
 
     ensure_not_source(path, [s for s in sources if s])
     forbidden = identifier_values(real, direct_identifier_columns(real))

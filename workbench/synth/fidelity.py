@@ -1,6 +1,6 @@
 """How faithful a synthetic table is to the real one.
 
-Marginal distances and associations are those of :func:`workbench.deid.utility.compare` (one
+Marginal distances and associations are those of :func:`workbench.deid.comparison.compare` (one
 definition each: total variation for one-way marginals, total variation of two-way tables of
 shares, Cramér's V / Pearson differences), applied to real versus synthetic over every pair of
 columns. Machine-learning utility is measured as *train on synthetic, test on real* (TSTR;
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..deid.utility import UtilityReport, compare
+from ..deid.comparison import UtilityReport, compare
 from ..errors import ParameterError
 
 __all__ = ["TstrResult", "FidelityReport", "fidelity", "train_synthetic_test_real"]

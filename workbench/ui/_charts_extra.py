@@ -1,9 +1,9 @@
-"""Chart helpers the panels need beyond :mod:`workbench.charts`: adapters and widget syncing.
+"""Chart helpers the panels need beyond :mod:`workbench.review.charts`: adapters and widget syncing.
 
 * :class:`FigureSlot` shows a figure in an ``Output`` widget as plotly's MIME type and replaces
   it on every update (see its docstring for why not a ``FigureWidget``);
 * :func:`frontier_chart_dict` and :func:`matrix_chart_dict` turn core results into the shapes
-  :func:`workbench.charts.frontier_chart` and :func:`workbench.charts.join_risk_heatmap` draw
+  :func:`workbench.review.charts.frontier_chart` and :func:`workbench.review.charts.join_risk_heatmap` draw
   (and that a bundle stores, so the report draws the same chart);
 * :func:`linkage_scenarios` draws the training walk-through's before/after comparison.
 
@@ -23,7 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from ..charts import as_dict, empty_figure
+from ..review.charts import as_dict, empty_figure
 from ._shares import shares_from_counts
 
 __all__ = [
@@ -97,8 +97,8 @@ class FigureSlot:
 
 
 def frontier_chart_dict(frontier: Any) -> dict[str, Any]:
-    """A frontier in the shape ``frontier_chart`` draws (see :func:`workbench.charts.frontier_points`)."""
-    from ..charts import frontier_points
+    """A frontier in the shape ``frontier_chart`` draws (see :func:`workbench.review.charts.frontier_points`)."""
+    from ..review.charts import frontier_points
 
     return frontier_points(frontier)
 
@@ -106,7 +106,7 @@ def frontier_chart_dict(frontier: Any) -> dict[str, Any]:
 def matrix_chart_dict(matrix: Any) -> dict[str, Any]:
     """A join-risk matrix with each pair's ``advice`` as its plain decision word.
 
-    :func:`workbench.charts.join_risk_heatmap` prints ``advice`` in each cell; the matrix's own
+    :func:`workbench.review.charts.join_risk_heatmap` prints ``advice`` in each cell; the matrix's own
     ``advice`` is a structure (decision, reasons, coarsening), so the decision is lifted out and
     the full advice kept under ``advice_detail``.
     """

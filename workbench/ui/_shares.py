@@ -15,7 +15,7 @@ def shares_from_counts(
 ) -> dict[str, float]:
     """Share per label, the ``top`` largest with at least ``min_count`` records, rest "other".
 
-    Same pooling rule as :func:`workbench.bundle.category_shares` (rare values can single
+    Same pooling rule as :func:`workbench.review.bundle.category_shares` (rare values can single
     people out, so they never reach a chart), but from pre-aggregated counts.
     """
     c = np.asarray(counts, dtype=np.float64)

@@ -16,11 +16,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..catalog import Catalog
 from ..dp import Ledger, dp_accuracy, dp_release, error_curve, parse_bounds
 from ..dp._api import _catalog_keys
 from ..dp.charts import error_vs_epsilon, ledger_spending, release_error_bars
 from ..errors import BudgetExceededError, ParameterError
+from ..governance.catalog import Catalog
 from ._charts_extra import FigureSlot
 from ._common import ErrorBox, guarded
 

@@ -23,10 +23,10 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from .. import charts
-from ..catalog import Catalog
+from ..governance.catalog import Catalog
 from ..linkage import Crosswalk, join_risk_matrix, link_exact, propose_crosswalk
 from ..linkage.crosswalk import hints_from_metadata
+from ..review import charts
 from ._charts_extra import FigureSlot, matrix_chart_dict
 from ._common import ErrorBox, ProgressBar, guarded
 from .state import Store, safe_name
@@ -70,7 +70,7 @@ class CatalogFrames:
         return self._truth[name]
 
     def identifier_values(self, names: Any) -> set[str]:
-        from ..bundle import identifier_values
+        from ..review.bundle import identifier_values
 
         out: set[str] = set()
         for n in names:

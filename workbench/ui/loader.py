@@ -2,7 +2,7 @@
 
 Uploaded content is untrusted: only its extension is taken from the uploaded name (and only if
 the loader supports it), the bytes are written to a fresh temporary file whose path the panel
-chooses, loaded with :func:`workbench.loading.load`, and the temporary file is deleted. No path is
+chooses, loaded with :func:`workbench.loading.readers.load`, and the temporary file is deleted. No path is
 ever built from a widget value. Files on the server are loaded from the notebook's parameters
 (``data_path``), which only the notebook's author controls.
 """
@@ -21,8 +21,8 @@ import ipywidgets as widgets
 
 from ..dataset import Dataset
 from ..errors import LoadError, ParameterError
-from ..loading import SUPPORTED_EXTENSIONS, load
-from ..roles import RoleMap, suggest_roles
+from ..loading.readers import SUPPORTED_EXTENSIONS, load
+from ..profiling.roles import RoleMap, suggest_roles
 from ._common import ErrorBox, guarded
 from .state import Store, reacting, safe_name
 
@@ -63,7 +63,7 @@ def load_sample(name: str) -> tuple[Dataset, RoleMap | None]:
     short = name.split(".", 1)[1] if name.startswith("city.") else name
     path = sample_path(name)
     if name.startswith("city.") and short not in ("population",):
-        from ..catalog import Catalog
+        from ..governance.catalog import Catalog
 
         catalog = Catalog.load(sample_path("city"))
         if short in catalog.datasets:

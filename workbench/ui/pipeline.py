@@ -467,7 +467,7 @@ class PipelinePanel:
         if kind == "local_suppression":
             return LocalSuppression(st.qis, k=k)
         if kind == "mondrian":
-            from ..deid.mondrian import MondrianRecoding
+            from ..deid.search.mondrian import MondrianRecoding
 
             return MondrianRecoding(st.qis, k=k)
         if kind == "top_bottom_coding":
@@ -634,8 +634,8 @@ class PipelinePanel:
 
     def save_bundle(self, rationale: str = "") -> Path:
         """Bundle of risk before/after, the steps and utility, through the leak guard."""
-        from ..assessment import anonymization_bundle, save_bundle
-        from ..deid.utility import Statistic
+        from ..deid.comparison import Statistic
+        from ..review.assessment import anonymization_bundle, save_bundle
 
         statistics = [Statistic.parse(t) for t in self.statistics.value.split(";") if t.strip()]
         st = self.store.state

@@ -1,8 +1,8 @@
 """The ethics-review dashboard: a read-only view of an assessment bundle.
 
-Renders the same sections as the HTML report (``workbench.report.sections``) as widgets. It runs
+Renders the same sections as the HTML report (``workbench.review.report.sections``) as widgets. It runs
 as the *reviewer* role: it only ever receives the bundle's aggregates, never a dataset. Loading
-re-runs the leak check (:func:`workbench.bundle.check_bundle`); :func:`review_page` shows a plain
+re-runs the leak check (:func:`workbench.review.bundle.check_bundle`); :func:`review_page` shows a plain
 refusal instead of the review when it fails.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import HTML
 
-from ..bundle import AssessmentBundle
-from ..report import render_body, sections
+from ..review.bundle import AssessmentBundle
+from ..review.report import render_body, sections
 from ._common import ErrorBox
 
 __all__ = ["ReviewDashboard", "load_bundle_from_env", "review_page"]
@@ -27,7 +27,7 @@ def load_bundle_from_env(default: str | Path | None = None) -> AssessmentBundle:
     """The bundle named by ``WORKBENCH_BUNDLE`` (set by ``workbench dashboard``) or ``default``."""
     path = os.environ.get("WORKBENCH_BUNDLE") or default
     if path is None:
-        from ..demo import sample_bundle_path
+        from ..samples.demo import sample_bundle_path
 
         path = sample_bundle_path()
     return AssessmentBundle.load(path)

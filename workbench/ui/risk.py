@@ -26,8 +26,8 @@ from typing import Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from .. import charts
 from ..errors import ParameterError
+from ..review import charts
 from ..risk import assess, journalist_risk, population_uniqueness, prosecutor_risk
 from ..risk.measures import check_threshold
 from ._charts_extra import FigureSlot

@@ -1,7 +1,7 @@
 """Role picker: one dropdown per column, pre-filled from the suggestions, with their reasons.
 
 The officer confirms or overrides each suggested role; every change replaces ``state.roles``
-(a new :class:`~workbench.roles.RoleMap`), and the risk and tuner panels follow.
+(a new :class:`~workbench.profiling.roles.RoleMap`), and the risk and tuner panels follow.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..roles import Role, RoleMap
+from ..profiling.roles import Role, RoleMap
 from ._common import ErrorBox, guarded
 from .state import AppState, Store, reacting, safe_name
 

@@ -17,10 +17,10 @@ from typing import Any
 import ipywidgets as widgets
 import yaml
 
-from .. import charts
 from .._io import atomic_write_text
-from ..catalog import Catalog
 from ..errors import ConfigError
+from ..governance.catalog import Catalog
+from ..review import charts
 from ..scenarios import Release, Scenario, ScenarioMatrix, evaluate_scenarios, load_scenarios
 from ._charts_extra import FigureSlot
 from ._common import ErrorBox, ProgressBar, guarded

@@ -36,7 +36,7 @@ class AppState:
     dataset : Dataset or None
         The loaded data (never printed: its repr shows size only).
     suggestions : RoleSuggestions or None
-        What :func:`workbench.roles.suggest_roles` proposed (reasons shown next to each role).
+        What :func:`workbench.profiling.roles.suggest_roles` proposed (reasons shown next to each role).
     roles : RoleMap or None
         The confirmed roles; QIs and sensitive attributes drive every measure.
     risk : RiskProfile or None

@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._io import sha256_file
-from ..bundle import AssessmentBundle, identifier_values
+from ..review.bundle import AssessmentBundle, identifier_values
 from ._common import ErrorBox, guarded
 from .state import AppState, Store, reacting, safe_name
 
@@ -35,7 +35,7 @@ def risk_after(state: AppState, released: Any = None) -> Any:
         return None
     if released is None or state.dataset is None or not state.qis:
         return state.risk_after
-    from ..assessment import released_rows
+    from ..review.assessment import released_rows
     from ..risk import assess
 
     kept = released_rows(released, state.qis)

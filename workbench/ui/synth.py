@@ -21,9 +21,9 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from ..catalog import Catalog
 from ..dp import Ledger, resolve_sources
 from ..errors import BudgetExceededError, ParameterError
+from ..governance.catalog import Catalog
 from ._charts_extra import FigureSlot
 from ._common import ErrorBox, guarded
 from .dp import ledger_summary
@@ -468,7 +468,7 @@ class SynthPanel:
 
         from .._io import atomic_write_text, write_table
         from ..governance import record_operation
-        from ..report import write_report
+        from ..review.report import write_report
         from ..synth.evaluate import write_bundle
 
         if self.result is None or self.evaluation is None:

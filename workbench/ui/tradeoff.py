@@ -2,7 +2,7 @@
 
 For every (k, suppression limit[, l]) in the grid the optimal generalization is searched on the
 tuner's :class:`~workbench.deid.SearchContext` (data encoded once) with
-:func:`workbench.deid.frontier`; the Pareto-optimal points are the choices worth discussing
+:func:`workbench.deid.search.frontier`; the Pareto-optimal points are the choices worth discussing
 (Duncan, Keller-McNulty & Stokes 2001, the R-U confidentiality map). "Use this point" hands the
 point's targets and levels to the tuner.
 """
@@ -16,9 +16,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .. import charts
 from ..deid import frontier
-from ..deid.frontier import RISK_MEASURES
+from ..deid.search.frontier import RISK_MEASURES
+from ..review import charts
 from ._charts_extra import FigureSlot, frontier_chart_dict
 from ._common import ErrorBox, ProgressBar, guarded
 from .state import AppState, Store, reacting

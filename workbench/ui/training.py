@@ -19,10 +19,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from .. import charts
-from ..catalog import Catalog
+from ..governance.catalog import Catalog
 from ..linkage import harmonize, link_exact
 from ..linkage.forms import BIRTH, POSTAL, FieldForm
+from ..review import charts
 from ..risk import assess
 from ._charts_extra import FigureSlot, linkage_scenarios
 from ._common import ErrorBox, guarded

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import charts
 from ..deid import Criteria, Hierarchy, SearchContext
-from ..deid.lattice import METRICS
+from ..deid.search.lattice import METRICS
+from ..review import charts
 from ._charts_extra import FigureSlot, distribution_side_by_side
 from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
 from .risk import current_risk, risk_is_current

@@ -37,10 +37,10 @@ from ..deid import (
     identity_hierarchy,
     masking_hierarchy,
 )
+from ..deid.comparison import UtilityReport
 from ..deid.hierarchy import detect_date_format, looks_like_code, value_strings
-from ..deid.lattice import NodeEvaluation
 from ..deid.live_utility import LiveUtility
-from ..deid.utility import UtilityReport
+from ..deid.search.lattice import NodeEvaluation
 from ..errors import HierarchyError, ParameterError
 from ..risk import class_size_summary, prosecutor_risk
 from ._shares import shares_from_counts

@@ -77,7 +77,7 @@ class PipelineResult:
         ]
         frame = self.data.rename(columns={c: f"{c}{PSEUDONYM_SUFFIX}" for c in done})
         if roles is not None and done:
-            from ...roles import RoleMap
+            from ...profiling.roles import RoleMap
 
             rmap = roles if isinstance(roles, RoleMap) else RoleMap.from_dict(roles)
             kept = {c: r for c, r in rmap.roles.items() if c not in done}

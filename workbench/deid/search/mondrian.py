@@ -29,11 +29,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
-from ..models import Classes, SensitivePairs
-from .hierarchy import Hierarchy
-from .lattice import SUPPRESSED, AnonymizationResult, Criteria, Progress, SearchContext
-from .metrics import (
+from ...errors import ParameterError
+from ...models import Classes, SensitivePairs
+from ..hierarchy import Hierarchy
+from ..metrics import (
     METRICS,
     average_class_size,
     discernibility,
@@ -41,7 +40,8 @@ from .metrics import (
     nonuniform_entropy,
     precision_metric,
 )
-from .transforms.base import Transform, _as_columns, _check_k
+from ..transforms.base import Transform, _as_columns, _check_k
+from .lattice import SUPPRESSED, AnonymizationResult, Criteria, Progress, SearchContext
 
 __all__ = ["mondrian", "MondrianRecoding"]
 

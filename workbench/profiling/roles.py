@@ -14,7 +14,7 @@ quasi-identifying / sensitive / insensitive*; sdcMicro's key variables and sensi
 
 :func:`suggest_roles` proposes a role per column with a one-line reason and a confidence, from
 the column name (English, German, French, Spanish, Dutch and some Italian/Polish spellings), the
-value patterns found by :mod:`workbench.profiling` and the column's uniqueness. A privacy officer
+value patterns found by :mod:`workbench.profiling.profiler` and the column's uniqueness. A privacy officer
 overrides any suggestion with :meth:`RoleMap.with_role`; role maps save to and load from JSON.
 """
 
@@ -30,11 +30,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ._io import atomic_write_text
-from .errors import ColumnNotFoundError, ConfigError, MissingFileError, ParameterError
+from .._io import atomic_write_text
+from ..errors import ColumnNotFoundError, ConfigError, MissingFileError, ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .profiling import ColumnProfile, DatasetProfile
+    from .profiler import ColumnProfile, DatasetProfile
 
 __all__ = [
     "Role",
@@ -384,7 +384,7 @@ def suggest_roles(dataset: Any, *, profile: DatasetProfile | None = None) -> Rol
     sensitive attribute otherwise.
     """
     if profile is None:
-        from .profiling import profile as _profile
+        from .profiler import profile as _profile
 
         profile = _profile(dataset, suggest=False)
     return suggest_from_profile(profile)
@@ -433,7 +433,7 @@ def find_direct_identifiers(
       declared role cannot hide such values).
     """
     if profile is None:
-        from .profiling import profile as _profile
+        from .profiler import profile as _profile
 
         profile = _profile(dataset, suggest=False)
     suggestions = suggest_from_profile(profile)
@@ -516,7 +516,7 @@ class _NameMatch:
 
 
 def _tokens(column: str) -> list[str]:
-    from .profiling import _fold
+    from .profiler import _fold
 
     spaced = _SPLIT_CAMEL.sub(" ", column)
     return [t for t in re.split(r"[^0-9a-z]+", _fold(spaced)) if t]
@@ -634,7 +634,7 @@ def _suggest_column(
     matches: Mapping[str, _NameMatch | None],
     profile: DatasetProfile,
 ) -> RoleSuggestion:
-    from .profiling import ColumnKind
+    from .profiler import ColumnKind
 
     name = col.name
     # 1. values that look like direct identifiers override any name

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .bundle import AssessmentBundle, identifier_values
+from ..review.bundle import AssessmentBundle, identifier_values
 
 __all__ = ["build_sample_bundle", "sample_bundle_path", "SAMPLE_QIS"]
 
@@ -26,11 +26,11 @@ def _cache_dir() -> Path:
 
 def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 3) -> AssessmentBundle:  # noqa: E741
     """Assess the clinic extract, anonymize it to k-anonymity + l-diversity, and bundle it."""
-    from .assessment import anonymization_bundle
-    from .deid import anonymize, date_hierarchy, identity_hierarchy, masking_hierarchy
-    from .loading import load
-    from .roles import RoleMap
-    from .samples import sample_path
+    from ..deid import anonymize, date_hierarchy, identity_hierarchy, masking_hierarchy
+    from ..loading.readers import load
+    from ..profiling.roles import RoleMap
+    from ..review.assessment import anonymization_bundle
+    from . import sample_path
 
     roles = RoleMap.from_dict(
         {
@@ -62,7 +62,7 @@ def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 3) -> As
         metric="loss",
         return_data=True,
     )
-    from .governance import Policy, gate
+    from ..governance import Policy, gate
 
     policy = Policy.load(sample_path("city").parent / "policies" / "clinic.yaml")
     # The sample's gate and provenance logs live in a temporary folder: building the sample never
@@ -98,11 +98,11 @@ def build_sample_bundle(k: int = 5, suppression: float = 0.05, l: int = 3) -> As
 def _linkage_sections() -> dict[str, Any]:
     """The clinic extract linked to the public voter roll (scored with ground truth), and the
     city's join-risk matrix: why the clinic data must not leave the department as it is."""
-    from ._crypto import transient_key
-    from .catalog import Catalog
-    from .linkage import join_risk_matrix, link_exact
-    from .loading import load
-    from .samples import city, sample_path
+    from .._crypto import transient_key
+    from ..governance.catalog import Catalog
+    from ..linkage import join_risk_matrix, link_exact
+    from ..loading.readers import load
+    from . import city, sample_path
 
     catalog = Catalog.load(sample_path("city"))
     # clinic's policy requires encryption at rest: the scratch extracts are encrypted with a
@@ -120,8 +120,8 @@ def sample_bundle_path(refresh: bool = False) -> Path:
     """Build (once, then cached) and return the sample bundle's path."""
     path = _cache_dir() / "sample_bundle.json"
     if refresh or not path.exists():
-        from .loading import load
-        from .samples import sample_path
+        from ..loading.readers import load
+        from . import sample_path
 
         clinic = load(sample_path("clinic"))
         bundle = build_sample_bundle()

@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from ._io import atomic_write_text
-from ._results import as_dict
-from .dataset import Dataset, as_pandas
-from .errors import ConfigError, LeakError, MissingFileError
+from .. import __version__
+from .._io import atomic_write_text
+from .._results import as_dict
+from ..dataset import Dataset, as_pandas
+from ..errors import ConfigError, LeakError, MissingFileError
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -75,7 +75,7 @@ class AssessmentBundle:
     """A reviewable assessment: datasets, roles, risk before/after, transformation, utility.
 
     Every section is the ``to_dict()`` form of a core result, so the charts in
-    :mod:`workbench.charts` draw it directly.
+    :mod:`workbench.review.charts` draw it directly.
     """
 
     title: str
@@ -136,7 +136,7 @@ class AssessmentBundle:
                 ds = DatasetSummary.from_dataset(ds, roles.get(ds.name))
             summaries.append(asdict(ds) if isinstance(ds, DatasetSummary) else dict(ds))
 
-        from .governance.access import render_for
+        from ..governance.access import render_for
 
         def opt(x: Any) -> dict | None:
             if x is None:
@@ -331,7 +331,7 @@ def _names_in(text: str, first: frozenset[str], last: frozenset[str]) -> set[str
     whole value of two or three words counts in any case (a category label). The words are
     returned one by one, so a name split over a line break or two spaces is still caught.
     """
-    from .profiling import _fold
+    from ..profiling.profiler import _fold
 
     words = _WORD.findall(text)
     label = 2 <= len(words) <= 3 and len(text.split()) == len(words)
@@ -356,14 +356,14 @@ def identifier_like_values(doc: Any) -> set[str]:
     """Strings in a bundle that look like a person's direct identifier.
 
     E-mail addresses, checksum-valid national ids, payment cards and IBANs (the detectors of
-    :mod:`workbench.profiling`), and person names (a common given name followed by a common
+    :mod:`workbench.profiling.profiler`), and person names (a common given name followed by a common
     surname). A bundle written by the workbench holds none: the reviewer re-checks a loaded
     bundle with :func:`check_no_leak` on these values (:func:`check_bundle`), because the
     dataset whose identifiers were checked at save time is not at hand when it is rendered.
     Names of the people who prepared the review (author, provenance users, stewards,
     reviewers) are allowed.
     """
-    from .profiling import _iban_ok, _name_lists, _national_id, _payment_card
+    from ..profiling.profiler import _iban_ok, _name_lists, _national_id, _payment_card
 
     first, last = _name_lists()
     found: set[str] = set()

@@ -4,7 +4,7 @@
 and the record-suppression limit; :class:`NodeEvaluator` is the part of the search context that
 rolls a node's classes up to per-class pass masks and decides whether the node is acceptable
 (with the fewest records suppressed). The search itself (Flash-style pruning, the metric order)
-is in :mod:`workbench.deid.lattice`.
+is in :mod:`workbench.deid.search.lattice`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ParameterError, PrivacyWarning
-from ..models import (
+from ...errors import ParameterError, PrivacyWarning
+from ...models import (
     AverageRisk,
     Classes,
     HighestRisk,
@@ -30,8 +30,8 @@ from ..models import (
     TCloseness,
     model_from_dict,
 )
-from ..models.l_diversity import L_KINDS
-from ..models.t_closeness import T_KINDS
+from ...models.l_diversity import L_KINDS
+from ...models.t_closeness import T_KINDS
 
 if TYPE_CHECKING:
     from .lattice import _Sens
@@ -77,7 +77,7 @@ class Criteria:
     models: tuple[PrivacyModel, ...] = ()
 
     def __post_init__(self) -> None:
-        from ..errors import ParameterTypeError
+        from ...errors import ParameterTypeError
 
         for name in ("c", "t", "max_average_risk", "max_highest_risk", "suppression"):
             v = getattr(self, name)
@@ -219,7 +219,7 @@ class NodeEvaluation:
 
 class NodeEvaluator:
     """Per-class privacy checks and node acceptability, mixed into
-    :class:`~workbench.deid.lattice.SearchContext` (which provides the encoded class table:
+    :class:`~workbench.deid.search.lattice.SearchContext` (which provides the encoded class table:
     ``classes``, ``_sens``, ``n``, ``qis`` ...)."""
 
     # -- privacy models per class -------------------------------------------------------------

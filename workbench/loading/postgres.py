@@ -9,7 +9,7 @@ counts and the record count are computed by PostgreSQL and only those aggregates
 What is enforced, because everything read is hostile:
 
 - the session is read-only (``default_transaction_read_only``) and bounded in time
-  (``statement_timeout``, :data:`workbench.limits.PG_STATEMENT_TIMEOUT_SECONDS`), set when the
+  (``statement_timeout``, :data:`workbench.loading.limits.PG_STATEMENT_TIMEOUT_SECONDS`), set when the
   connection starts, before any statement runs;
 - a ``query`` is one ``SELECT`` (parse-tree check) and may not call server functions that read
   files, large objects, settings or other servers (``pg_read_file``, ``lo_import``, ``dblink``,
@@ -31,11 +31,11 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .._extras import require
+from .._redact import redact_url
+from ..dataset import Dataset
+from ..errors import InputLimitError, LoadError, ParameterError, SqlSandboxError
 from . import limits
-from ._extras import require
-from ._redact import redact_url
-from .dataset import Dataset
-from .errors import InputLimitError, LoadError, ParameterError, SqlSandboxError
 
 __all__ = ["is_database_url", "load_postgres", "redact_url"]
 
@@ -185,7 +185,7 @@ def _connect_args(url: str) -> tuple[dict[str, Any], str | None, str | None]:
 
 def _database_error(exc: BaseException, where: str) -> LoadError:
     """A typed error naming the source, without a password, SQL text or cell value."""
-    from .loading import _redact_values
+    from .sql import _redact_values
 
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     sqlstate = getattr(getattr(exc, "diag", None), "sqlstate", None) or getattr(
@@ -194,7 +194,7 @@ def _database_error(exc: BaseException, where: str) -> LoadError:
     if sqlstate == "57014":  # query_canceled: the statement timeout fired
         return InputLimitError(
             f"the database read took longer than {limits.PG_STATEMENT_TIMEOUT_SECONDS:g} s "
-            "(workbench.limits.PG_STATEMENT_TIMEOUT_SECONDS)",
+            "(workbench.loading.limits.PG_STATEMENT_TIMEOUT_SECONDS)",
             where,
         )
     # server messages can quote a value ("invalid input syntax for type integer: \"...\"")
@@ -213,7 +213,7 @@ def load_postgres(url: str, *, name: str | None = None, department: str | None =
         (URL-encoded). Further libpq parameters: ``sslmode``, ``sslrootcert``, ``sslcert``,
         ``sslkey``, ``connect_timeout``; ``host`` may name a Unix socket directory.
     name, department : str, optional
-        As for :func:`workbench.loading.load`; the name defaults to the table name.
+        As for :func:`workbench.loading.readers.load`; the name defaults to the table name.
 
     Returns
     -------

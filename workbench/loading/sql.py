@@ -19,14 +19,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .dataset import Dataset
-from .errors import (
+from ..dataset import Dataset
+from ..errors import (
     LoadError,
     MissingFileError,
     ParameterError,
     SqlSandboxError,
 )
-from .loading import (
+from .readers import (
     SUPPORTED_EXTENSIONS,
     _arrow_to_pandas,
     _check_header,

@@ -15,7 +15,7 @@ and free metadata, plus the confirmed crosswalk of shared facts between datasets
                 quasi_identifiers: [patient_dob, sex, postal_code], sensitive: [diagnosis]}
         policy: policies/clinic.yaml     # optional
         external: false                  # true for public data an attacker holds
-        load: {delimiter: ","}           # optional keyword arguments for workbench.loading.load
+        load: {delimiter: ","}           # optional keyword arguments for workbench.loading.readers.load
         metadata: {sensitivity: {diagnosis: health}}
     crosswalk: []                        # confirmed entries, see workbench.linkage.crosswalk
     join_key:                            # optional: the key cross-department joins use
@@ -45,11 +45,11 @@ from typing import Any
 
 import yaml
 
-from ._io import atomic_write_text
-from .dataset import Dataset, check_columns
-from .errors import ConfigError, MissingFileError
-from .linkage.crosswalk import Crosswalk, CrosswalkEntry
-from .roles import RoleMap
+from .._io import atomic_write_text
+from ..dataset import Dataset, check_columns
+from ..errors import ConfigError, MissingFileError
+from ..linkage.crosswalk import Crosswalk, CrosswalkEntry
+from ..profiling.roles import RoleMap
 
 __all__ = [
     "Catalog",
@@ -112,7 +112,7 @@ class CatalogEntry:
         Free metadata; ``metadata["sensitivity"]`` maps columns to harm categories
         (``health``, ``income``...) used by the join-risk matrix.
     load_options : Mapping
-        Keyword arguments for :func:`workbench.loading.load` (``delimiter``...).
+        Keyword arguments for :func:`workbench.loading.readers.load` (``delimiter``...).
     """
 
     name: str
@@ -406,7 +406,7 @@ class Catalog:
         user: str | None = None,
         role: str | None = None,
     ) -> Dataset:
-        """Load a dataset's file with :func:`workbench.loading.load` and check its roles.
+        """Load a dataset's file with :func:`workbench.loading.readers.load` and check its roles.
 
         Every catalog read is recorded in the data-use log (who, role, dataset, purpose, columns,
         rows, operation; :mod:`workbench.governance.usage`), which access reviews and the anomaly
@@ -414,8 +414,8 @@ class Catalog:
         """
         import os
 
-        from .governance.usage import record_use
-        from .loading import load
+        from ..loading.readers import load
+        from .usage import record_use
 
         e = self.entry(name)
         ds = load(e.file, name=name, department=e.department, **dict(e.load_options))
@@ -476,7 +476,7 @@ class Catalog:
         return out
 
     def _join_table(self, src: JoinKeySource) -> Any:
-        from .loading import load
+        from ..loading.readers import load
 
         assert src.table is not None
         if not src.table.is_file():
@@ -573,8 +573,8 @@ def inventory(catalog: Catalog, propose: bool = False, threshold: float = 0.2) -
     (:func:`workbench.linkage.propose_crosswalk`); otherwise the catalog's confirmed entries are
     listed.
     """
-    from .linkage._codes import headline
-    from .linkage.crosswalk import hints_from_metadata, propose_crosswalk
+    from ..linkage._codes import headline
+    from ..linkage.crosswalk import hints_from_metadata, propose_crosswalk
 
     base = catalog.path.parent if catalog.path is not None else None
     rows = []

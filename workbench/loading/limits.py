@@ -7,8 +7,8 @@ the expensive work and raises :class:`~workbench.errors.InputLimitError` naming 
 measured value and the limit. The limits are module attributes read at call time, so a deployment
 (or a test) can change them::
 
-    import workbench.limits
-    workbench.limits.XLSX_MAX_CELLS = 50_000_000
+    import workbench.loading.limits
+    workbench.loading.limits.XLSX_MAX_CELLS = 50_000_000
 """
 
 from __future__ import annotations

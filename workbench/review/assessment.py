@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._lazy import lazy_module
+from .._lazy import lazy_module
+from ..dataset import Dataset, as_pandas
 from .bundle import AssessmentBundle, category_shares, identifier_values
-from .dataset import Dataset, as_pandas
 
 pd = lazy_module("pandas")
 
@@ -43,8 +43,8 @@ def released_rows(table: pd.DataFrame, qis: Sequence[str]) -> pd.DataFrame:
 
 def direct_identifier_columns(dataset: Any, roles: Any = None) -> list[str]:
     """The direct identifiers whose values a bundle must never hold: the one rule releases and
-    the gate use (:func:`workbench.roles.find_direct_identifiers`)."""
-    from .roles import find_direct_identifiers
+    the gate use (:func:`workbench.profiling.roles.find_direct_identifiers`)."""
+    from ..profiling.roles import find_direct_identifiers
 
     ds = dataset if isinstance(dataset, Dataset) else Dataset.from_frame(as_pandas(dataset))
     return [d.column for d in find_direct_identifiers(ds, roles)]
@@ -68,7 +68,7 @@ def _distributions(
 
 
 def _policies(policies: Sequence[Any]) -> list[Any]:
-    from .governance import Policy
+    from ..governance import Policy
 
     return [p if isinstance(p, Policy) else Policy.load(p) for p in policies]
 
@@ -90,8 +90,8 @@ def risk_options(
     thr = 0.2 if threshold is None else float(threshold)
     if not policies:  # without a policy, policies (YAML, schema, models) are not even imported
         return thr, sens
-    from .errors import ParameterError
-    from .governance import harmonize
+    from ..errors import ParameterError
+    from ..governance import harmonize
 
     pols = _policies(policies)
     th = harmonize(pols).policy.thresholds
@@ -119,7 +119,7 @@ def summary_roles(
     Without a role map the direct identifiers are the suggested ones (the same the leak guard
     uses), so the datasets table never shows empty roles.
     """
-    from .roles import Role, RoleMap
+    from ..profiling.roles import Role, RoleMap
 
     if roles is None:
         roles = RoleMap.from_columns(
@@ -173,7 +173,7 @@ def assessment_bundle(
 
 def generalization_loss(result: Any) -> dict[str, Any] | None:
     """The information loss the search minimised: its metric, score and published definition."""
-    from .deid.metrics import citation
+    from ..deid.metrics import citation
 
     metric, score = getattr(result, "metric", None), getattr(result, "score", None)
     if metric is None or score is None:
@@ -213,8 +213,8 @@ def anonymization_bundle(
     (:func:`risk_options`); with ``policies`` the privacy gate judges the released table's
     profile itself, so every figure of the review has one source.
     """
-    from .deid.utility import compare
-    from .risk import assess
+    from ..deid.comparison import compare
+    from ..risk import assess
 
     original = dataset.to_pandas()
     table = result.data if getattr(result, "data", None) is not None else result.apply(original)
@@ -266,7 +266,7 @@ def anonymization_bundle(
 
 
 def _as_released(table: pd.DataFrame, mode: str, roles: Any) -> pd.DataFrame:
-    from .deid.release import prepare_release
+    from ..deid.release import prepare_release
 
     return prepare_release(table, "drop" if mode == "pseudonymize" else mode, roles=roles)[0]
 
@@ -281,7 +281,7 @@ def save_bundle(
 
 def provenance_summaries(log: str | Path | None = None, tail: int = 20) -> list[dict[str, Any]]:
     """The last ``tail`` provenance records as reviewer-safe summaries (no parameters, no paths)."""
-    from .governance.provenance import ProvenanceLog, default_log_path
+    from ..governance.provenance import ProvenanceLog, default_log_path
 
     path = Path(log) if log is not None else default_log_path()
     if path is None or not Path(path).exists():
@@ -322,7 +322,7 @@ def governance_sections(
     ``profile`` is the risk profile of ``data`` the bundle shows: the gate judges it rather than
     measuring again.
     """
-    from .governance import gate, harmonize, programme_metrics
+    from ..governance import gate, harmonize, programme_metrics
 
     pols = _policies(policies)
     out: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """Risk-utility trade-off explorer: optimal transformations over a grid of privacy targets.
 
 For every target in the grid (k, suppression limit, with / without l-diversity) the optimal
-full-domain generalization is searched on one shared :class:`~workbench.deid.lattice.SearchContext`
+full-domain generalization is searched on one shared :class:`~workbench.deid.search.lattice.SearchContext`
 (the data is encoded once), and each result is placed on the (re-identification risk,
 information loss) plane. The Pareto-optimal points -- no other point has both lower-or-equal
 risk and lower-or-equal loss, one of them strictly -- form the frontier a privacy officer picks
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ParameterError
-from ..risk.measures import records_at_risk
-from .hierarchy import Hierarchy
+from ...errors import ParameterError
+from ...risk.measures import records_at_risk
+from ..hierarchy import Hierarchy
 from .lattice import Criteria, Progress, SearchContext
 
 __all__ = ["FrontierPoint", "FrontierResult", "frontier", "RISK_MEASURES"]

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from ._results import as_dict
-from .risk.measures import records_at_risk
+from .._results import as_dict
+from ..risk.measures import records_at_risk
 
 __all__ = [
     "as_dict",

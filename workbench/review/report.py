@@ -1,9 +1,9 @@
 """Render an assessment bundle: HTML tables shared by the dashboard and a standalone report.
 
-Every number comes from :func:`workbench.figures.review_figures` (computed once from the bundle's
+Every number comes from :func:`workbench.review.figures.review_figures` (computed once from the bundle's
 measured values): the verdict box, the risk table (before and after) and the privacy-gate table
 render that one object, so they cannot disagree. A bundle is leak-checked again before it is
-rendered (:func:`workbench.bundle.check_bundle`).
+rendered (:func:`workbench.review.bundle.check_bundle`).
 
 ``sections(bundle)`` builds the content once (titles, HTML tables, plotly figures);
 :func:`render_html` lays it out as one self-contained file (plotly.js inlined so the report works
@@ -21,13 +21,13 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from .._io import atomic_write_text, ensure_not_source
+from ..errors import ConfigError, WorkbenchError
+from ..models import MODELS
 from . import charts
-from ._io import atomic_write_text, ensure_not_source
 from .bundle import AssessmentBundle, check_bundle
-from .errors import ConfigError, WorkbenchError
 from .figures import NOT_COMPUTED, ReviewFigures, review_figures
 from .figures import fmt as _fmt
-from .models import MODELS
 
 __all__ = [
     "Section",
@@ -304,7 +304,7 @@ def _dp_section(b: AssessmentBundle) -> Section | None:
     d = b.dp
     if not d:
         return None
-    from .dp.charts import ledger_spending, release_error_bars
+    from ..dp.charts import ledger_spending, release_error_bars
 
     release, ledger = d.get("release") or {}, d.get("ledger") or {}
     figs = []
@@ -508,7 +508,7 @@ def sections(bundle: AssessmentBundle | Mapping[str, Any], role: str = "reviewer
     :func:`workbench.governance.access.render_for` for ``role`` (reviewers see aggregates only),
     so record-level data slipped into a bundle is refused rather than shown.
     """
-    from .governance.access import render_for
+    from ..governance.access import render_for
 
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
     render_for(role, b.to_dict())

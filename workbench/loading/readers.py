@@ -3,7 +3,7 @@
 Faithful means the codes a privacy officer reasons about survive loading unchanged: every CSV
 field is read as a string first, and a column becomes numeric only when *every* present value is a
 plain decimal number and none has a leading zero (so postal code ``"02138"`` stays ``"02138"``).
-Dates are left as strings; :mod:`workbench.profiling` recognises their format without guessing
+Dates are left as strings; :mod:`workbench.profiling.profiler` recognises their format without guessing
 day/month order at load time.
 
 Supported sources
@@ -24,7 +24,7 @@ some departments they are real codes. Markers apply to string columns of every f
 
 Hostile input
 -------------
-Every file is untrusted: an ``.xlsx`` is checked against the limits of :mod:`workbench.limits`
+Every file is untrusted: an ``.xlsx`` is checked against the limits of :mod:`workbench.loading.limits`
 (declared and read cells, zip member sizes and ratios, read time) before openpyxl parses it, and
 a SQL query runs in a DuckDB sandbox that reads only data files under the working directory and
 ``allow_dirs``. Error messages name file, row and column, never a cell value.
@@ -57,9 +57,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._lazy import lazy_module
-from .dataset import Dataset
-from .errors import (
+from .._lazy import lazy_module
+from ..dataset import Dataset
+from ..errors import (
     ColumnNameError,
     ColumnNotFoundError,
     DecodingError,
@@ -225,7 +225,7 @@ def load(
         Columns always kept as strings (codes without leading zeros, e.g. ICD or NACE codes).
     keep_codes : bool
         Keep columns whose *name* says they hold codes (postal code, phone, person or household
-        id; see :func:`workbench.roles.is_code_column`) as strings even when all values are
+        id; see :func:`workbench.profiling.roles.is_code_column`) as strings even when all values are
         digits. ``False`` applies the value rule alone.
     sheet : str or int, optional
         Excel sheet name or 0-based index (default: the first sheet).
@@ -259,7 +259,7 @@ def load(
     ColumnNameError, UnsupportedFormatError, LoadError
         Each message names the file and, where it applies, the line and column.
     InputLimitError
-        The file exceeds a limit of :mod:`workbench.limits` (cells, zip size or ratio, time).
+        The file exceeds a limit of :mod:`workbench.loading.limits` (cells, zip size or ratio, time).
     SqlSandboxError
         The SQL query names a file outside the allowed directories, a non-data file, or uses
         ``read_text``/``read_blob``.
@@ -273,8 +273,8 @@ def load(
     (30162, ';')
     """
     if engine is not None:
-        from .engines import load as engine_load
-        from .engines import resolve_engine
+        from ..engines import load as engine_load
+        from ..engines import resolve_engine
 
         if resolve_engine(engine) in ("polars", "spark"):
             unsupported = {
@@ -328,7 +328,7 @@ def load(
 
         return load_postgres(source, name=name, department=department)
     if _is_sql(source, sql):
-        from .loading_sql import _load_sql  # the sandbox imports the readers
+        from .sql import _load_sql  # the sandbox imports the readers
 
         return _load_sql(
             str(source),
@@ -404,7 +404,7 @@ def load_grouped(
         options.pop(extra, None)
     if options:
         key = next(iter(options))
-        raise ParameterError(key, options[key], "an option of workbench.loading.load")
+        raise ParameterError(key, options[key], "an option of workbench.loading.readers.load")
     if path.stat().st_size == 0:
         raise EmptyFileError("the file is empty (0 bytes)", path)
     con = _connect()
@@ -486,7 +486,7 @@ def _scan_raw_csv(
     ``__workbench_raw``: (dialect, DuckDB encoding or None, the read_csv call, scan failed)."""
     import duckdb
 
-    from .dataset import check_columns
+    from ..dataset import check_columns
 
     dialect = sniff_csv(
         path, delimiter=opts.delimiter, encoding=opts.encoding or enc, quotechar=opts.quotechar
@@ -551,7 +551,7 @@ class _Options:
         if not self.infer_types or column in self.string_columns:
             return False
         if self.keep_codes:
-            from .roles import is_code_column
+            from ..profiling.roles import is_code_column
 
             return not is_code_column(column)
         return True
@@ -636,7 +636,7 @@ def _format_of(path: Path) -> str:
 
 
 def _sha256_path(path: Path) -> str:
-    from ._io import sha256_file
+    from .._io import sha256_file
 
     return sha256_file(path)
 
@@ -663,7 +663,7 @@ def _load_file(
     lazy: bool | None,
     con: Any = None,
 ) -> Dataset:
-    from ._crypto import ENCRYPTED_SUFFIX, MAX_DECRYPTED_BYTES, decrypt_file_bytes, is_encrypted
+    from .._crypto import ENCRYPTED_SUFFIX, MAX_DECRYPTED_BYTES, decrypt_file_bytes, is_encrypted
 
     _check_exists(path)
     encrypted = is_encrypted(path)
@@ -681,7 +681,7 @@ def _load_file(
         if not raw:
             raise EmptyFileError("the decrypted content is empty (0 bytes)", path)
     elif path.suffix.lower() == ENCRYPTED_SUFFIX:
-        from .errors import DecryptionError
+        from ..errors import DecryptionError
 
         raise DecryptionError("named .enc but not a workbench encrypted file", path)
     if lazy is None:
@@ -1288,7 +1288,7 @@ def _read_excel(raw: bytes, path: Path, opts: _Options) -> tuple[pd.DataFrame, d
 
 
 def _check_xlsx_archive(raw: bytes, path: Path) -> None:
-    """Refuse a zip bomb before openpyxl inflates anything (limits in :mod:`workbench.limits`).
+    """Refuse a zip bomb before openpyxl inflates anything (limits in :mod:`workbench.loading.limits`).
 
     The sizes are those declared in the zip directory; Python's zipfile stops reading a member
     at its declared size, so a lying header cannot inflate more than it declares.
@@ -1305,7 +1305,7 @@ def _check_xlsx_archive(raw: bytes, path: Path) -> None:
     if len(members) > limits.XLSX_MAX_MEMBERS:
         raise InputLimitError(
             f"the archive has {len(members)} members; the limit is {limits.XLSX_MAX_MEMBERS} "
-            "(workbench.limits.XLSX_MAX_MEMBERS)",
+            "(workbench.loading.limits.XLSX_MAX_MEMBERS)",
             path,
         )
     total = sum(m.file_size for m in members)
@@ -1313,7 +1313,7 @@ def _check_xlsx_archive(raw: bytes, path: Path) -> None:
         raise InputLimitError(
             f"the archive inflates to {total} bytes; the limit is "
             f"{limits.XLSX_MAX_UNCOMPRESSED_BYTES} bytes "
-            "(workbench.limits.XLSX_MAX_UNCOMPRESSED_BYTES)",
+            "(workbench.loading.limits.XLSX_MAX_UNCOMPRESSED_BYTES)",
             path,
         )
     for m in members:
@@ -1323,13 +1323,13 @@ def _check_xlsx_archive(raw: bytes, path: Path) -> None:
                 f"archive member {m.filename!r} inflates {ratio:.0f}x ({m.compress_size} -> "
                 f"{m.file_size} bytes), a zip bomb; the limit is "
                 f"{limits.XLSX_MAX_COMPRESSION_RATIO:g}x "
-                "(workbench.limits.XLSX_MAX_COMPRESSION_RATIO)",
+                "(workbench.loading.limits.XLSX_MAX_COMPRESSION_RATIO)",
                 path,
             )
 
 
 def _bounded_rows(ws: Any, path: Path) -> list[tuple[int, list[Any]]]:
-    """Read a worksheet's rows within the cell and time limits of :mod:`workbench.limits`.
+    """Read a worksheet's rows within the cell and time limits of :mod:`workbench.loading.limits`.
 
     openpyxl pads every row to the declared width and every gap up to the declared last row, so
     the declared ``<dimension>`` is checked first; cells actually read are counted as well
@@ -1349,7 +1349,7 @@ def _bounded_rows(ws: Any, path: Path) -> list[tuple[int, list[Any]]]:
             ref = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
             raise InputLimitError(
                 f"{where} declares the range {ref} ({declared} cells); the limit is {cap} "
-                "cells (workbench.limits.XLSX_MAX_CELLS)",
+                "cells (workbench.loading.limits.XLSX_MAX_CELLS)",
                 path,
             )
     # the declaration may also be too small (openpyxl would then stop early and drop rows): read
@@ -1365,13 +1365,13 @@ def _bounded_rows(ws: Any, path: Path) -> list[tuple[int, list[Any]]]:
             if cells > cap:
                 raise InputLimitError(
                     f"{where} holds more than {cap} cells (by row {i}); "
-                    "the limit is workbench.limits.XLSX_MAX_CELLS",
+                    "the limit is workbench.loading.limits.XLSX_MAX_CELLS",
                     path,
                 )
             if time.monotonic() > deadline:
                 raise InputLimitError(
                     f"reading {where} took more than {limits.XLSX_MAX_SECONDS:g} s (stopped at "
-                    f"row {i}); the limit is workbench.limits.XLSX_MAX_SECONDS",
+                    f"row {i}); the limit is workbench.loading.limits.XLSX_MAX_SECONDS",
                     path,
                 )
             rows.append((i, [_excel_text(v) for v in row]))
@@ -1492,7 +1492,7 @@ def _connect() -> Any:
 
 def _stream_check(path: Path, requested: str | None) -> tuple[str, str, bool]:
     """One streaming pass: SHA-256 and encoding validation with exact offsets."""
-    from ._io import file_version, remember_sha256
+    from .._io import file_version, remember_sha256
 
     version = file_version(path)
     digest = hashlib.sha256()
@@ -1575,7 +1575,7 @@ def _load_lazy(
 
     con = con if con is not None else _connect()
     if fmt == "parquet":
-        from ._io import sha256_file
+        from .._io import sha256_file
 
         digest = sha256_file(path)
         try:

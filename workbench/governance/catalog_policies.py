@@ -14,8 +14,8 @@ __all__ = ["open_catalog", "split_target", "dataset_policy", "combination_policy
 
 
 def open_catalog(catalog: Any) -> Any:
-    """A :class:`workbench.catalog.Catalog` from a path (or the catalog itself)."""
-    from ..catalog import Catalog
+    """A :class:`workbench.governance.catalog.Catalog` from a path (or the catalog itself)."""
+    from .catalog import Catalog
 
     if isinstance(catalog, Catalog):
         return catalog

@@ -48,21 +48,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._cache import cached
-from ..dataset import as_pandas, check_columns
-from ..errors import HierarchyError, ParameterError
-from ..models import (
+from ..._cache import cached
+from ...dataset import as_pandas, check_columns
+from ...errors import HierarchyError, ParameterError
+from ...models import (
     PrivacyModel,
 )
-from ..models.l_diversity import L_KINDS
-from ..models.t_closeness import (  # noqa: F401 - hierarchical_emd re-exported
+from ...models.l_diversity import L_KINDS
+from ...models.t_closeness import (  # noqa: F401 - hierarchical_emd re-exported
     T_KINDS,
     hierarchical_emd,
     hierarchy_parent_maps,
 )
+from ..hierarchy import Hierarchy, auto_hierarchy, value_strings
+from ..metrics import METRICS, _model, citation
 from .evaluation import Criteria, NodeEvaluation, NodeEvaluator
-from .hierarchy import Hierarchy, auto_hierarchy, value_strings
-from .metrics import METRICS, _model, citation
 
 __all__ = [
     "Criteria",
@@ -747,7 +747,7 @@ def anonymize(
         raise ParameterError(
             "sensitive", [], "at least one sensitive column for l-diversity or t-closeness"
         )
-    from ..engines import engine_of, records_for_search, require_engine
+    from ...engines import engine_of, records_for_search, require_engine
 
     engine = engine_of(data)
     if engine in ("spark", "polars"):
@@ -755,7 +755,7 @@ def anonymize(
             require_engine("anonymize with record-level output or Mondrian", engine)
         # the class table from one GROUP BY in the engine, not the records
         data = records_for_search(data, list(dict.fromkeys([*qis, *sensitive])))
-    from ..models import DeltaPresence, KMap, PopulationUniqueness
+    from ...models import DeltaPresence, KMap, PopulationUniqueness
 
     extra: list[PrivacyModel] = list(models)
     if k_map is not None:
@@ -867,7 +867,7 @@ def _search_context(
 def _context_nbytes(ctx: SearchContext) -> int:
     """Bytes a search context holds and may grow to: its arrays, plus the roll-up caches it
     fills as searches run (one array per QI level and per level combination of a group)."""
-    from .._cache import estimate_nbytes
+    from ..._cache import estimate_nbytes
 
     own = estimate_nbytes({k: v for k, v in vars(ctx).items() if k != "frame"})
     combos = sum(int(np.prod([ctx.heights[i] for i in g])) for g in ctx._groups)

@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from ._lazy import lazy_module
-from .dataset import Dataset
-from .errors import ColumnNotFoundError, ParameterError
+from .._lazy import lazy_module
+from ..dataset import Dataset
+from ..errors import ColumnNotFoundError, ParameterError
 
 pd = lazy_module("pandas")
 pc = lazy_module("pyarrow.compute")
@@ -293,7 +293,7 @@ def profile(
         Known roles: columns marked as direct identifiers are redacted in addition to those whose
         values look identifying. When given, suggestions are still computed for reference.
     suggest : bool
-        Attach :func:`workbench.roles.suggest_roles` output and redact every column it proposes
+        Attach :func:`workbench.profiling.roles.suggest_roles` output and redact every column it proposes
         as a direct identifier.
     min_count : int
         Smallest count at which a value may be listed among top values (k-anonymity of the
@@ -316,7 +316,7 @@ def profile(
     for col in names:
         if col not in ds.column_types:
             raise ColumnNotFoundError(col, ds.columns, ds.source or ds.name)
-    from .engines import engine_of
+    from ..engines import engine_of
 
     engine = engine_of(ds.data)
     stats_of = {"duckdb": _lazy_stats, "pandas": _pandas_stats}.get(engine, _engine_stats)
