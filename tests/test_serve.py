@@ -313,6 +313,32 @@ def test_page_has_no_third_party_url_and_no_traceback_over_iopub(server) -> None
     assert "KeyError" in log.read_text() and "Traceback" in log.read_text()
 
 
+def test_plotlyjs_is_served_once_cacheable_and_host_checked(server) -> None:
+    """The page links plotly.js by a content-versioned URL; the server sends it with a year's
+    Cache-Control and an ETag, answers a revalidation with 304, and checks the Host header."""
+    from workbench.serve import plotlyjs_file, plotlyjs_url
+
+    url, port, _, _, _ = server
+    js_url = url + plotlyjs_url().lstrip("/")
+    status, body, headers = _get(js_url)
+    assert status == 200 and len(body) == len(plotlyjs_file().read_text())
+    assert (
+        "max-age=31536000" in headers["Cache-Control"] and "immutable" in headers["Cache-Control"]
+    )
+    etag = headers["Etag"]
+    req = urllib.request.Request(js_url, headers={"If-None-Match": etag})
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(req, timeout=60)
+    assert not_modified.value.code == 304
+    assert _get(js_url, host="evil.example")[0] == 403
+    assert _get(url + "workbench/static/plotly.js")[0] in (403, 404)  # only that one file
+    # the page itself links it and inlines nothing of it
+    status, page, _ = _get(url)
+    VIEWERS.append(status)
+    assert status == 200 and plotlyjs_url() in page.replace("\\u0026", "&")
+    assert len(page) < 1_000_000 and "jupyterlab-plotly" not in page
+
+
 def test_kernels_are_bounded_and_the_full_page_is_polite(server) -> None:
     """A burst of viewers: exactly the free slots are served, the rest get 503, no kernel more.
 

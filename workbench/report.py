@@ -14,6 +14,7 @@ widgets. Only aggregates are rendered; every string is HTML-escaped.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -581,25 +582,82 @@ section{margin-top:2em} .fig{margin:.6em 0}
 """
 
 
+# Draws a chart when it comes near the viewport, loading plotly.js on first need (once per page;
+# a cacheable URL in the dashboard). Specs sit in <script type="application/json"> blocks, so
+# the first screen (verdict, tables) never waits for 4.6 MB of plotly.js or for charts below it.
+_LAZY_LOADER = """<script>(function(){
+var src=%s, queue=[], loading=false;
+function draw(el){var spec=JSON.parse(document.getElementById(el.id+'-spec').textContent);
+el.removeAttribute('data-wb-pending');
+Plotly.newPlot(el,spec.data,spec.layout,{responsive:true,displaylogo:false});}
+function need(el){if(window.Plotly){draw(el);return;} queue.push(el); if(loading||!src)return;
+loading=true; window.PlotlyConfig={MathJaxConfig:'local'};
+var s=document.createElement('script'); s.src=src; s.charset='utf-8';
+s.onload=function(){queue.splice(0).forEach(draw);}; document.head.appendChild(s);}
+var els=[].slice.call(document.querySelectorAll('.wb-chart[data-wb-pending]'));
+if(!('IntersectionObserver' in window)){els.forEach(need);return;}
+var io=new IntersectionObserver(function(es){es.forEach(function(e){
+if(e.isIntersecting){io.unobserve(e.target);need(e.target);}});},{rootMargin:'400px 0px'});
+els.forEach(function(el){io.observe(el);});
+})();</script>"""
+
+
+def _plotlyjs_src(plotlyjs: str) -> str | None:
+    """Where the loader fetches plotly.js: None when it is inlined, else a URL."""
+    if plotlyjs == "inline":
+        return None
+    if plotlyjs == "cdn":
+        from plotly.offline import get_plotlyjs_version
+
+        return f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
+    if not plotlyjs.split("?", 1)[0].endswith(".js"):
+        raise ConfigError(
+            f"plotlyjs: expected 'inline', 'cdn' or a URL ending in .js, got {plotlyjs!r}"
+        )
+    return plotlyjs
+
+
+def _chart_html(fig: go.Figure, n: int) -> str:
+    """A placeholder the loader draws into, and the figure as JSON (``</`` escaped)."""
+    import plotly.io as pio
+
+    spec = pio.to_json(fig, validate=False).replace("</", "<\\/")
+    height = int(fig.layout.height or 450)
+    return (
+        f"<div class='fig'><div class='wb-chart' id='wb-fig-{n}' data-wb-pending='1' "
+        f"style='min-height:{height}px'></div>"
+        f"<script type='application/json' id='wb-fig-{n}-spec'>{spec}</script></div>"
+    )
+
+
 def render_body(bundle: AssessmentBundle | Mapping[str, Any], plotlyjs: str = "inline") -> str:
-    """The sections as an HTML fragment; plotly.js is included once, before the first figure."""
+    """The sections as an HTML fragment, charts drawn lazily (see ``_LAZY_LOADER``).
+
+    ``plotlyjs``: ``"inline"`` (plotly.js in the page, works offline), ``"cdn"``, or the URL
+    of a served copy (the dashboard's cacheable ``/workbench/static/plotly.min.js?v=...``).
+    """
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
+    src = _plotlyjs_src(plotlyjs)
     parts = [f"<div class='wb-report'><style>{_CSS}</style>"]
-    first = True
+    n = 0
     for s in sections(b):
         parts.append(f"<section id='{s.key}'><h2>{html.escape(s.title)}</h2>")
         if s.intro:
             parts.append(f"<p>{html.escape(s.intro)}</p>")
         parts.extend(s.tables)
         for fig in s.figures:
-            include: bool | str = (True if plotlyjs == "inline" else plotlyjs) if first else False
-            parts.append(
-                "<div class='fig'>"
-                + fig.to_html(full_html=False, include_plotlyjs=include)
-                + "</div>"
-            )
-            first = False
+            parts.append(_chart_html(fig, n))
+            n += 1
         parts.append("</section>")
+    if n:
+        if src is None:
+            from plotly.offline import get_plotlyjs
+
+            parts.append(
+                "<script>window.PlotlyConfig={MathJaxConfig:'local'};</script>"
+                f"<script charset='utf-8'>{get_plotlyjs()}</script>"
+            )
+        parts.append(_LAZY_LOADER % json.dumps(src).replace("</", "<\\/"))
     parts.append("</div>")
     return "\n".join(parts)
 

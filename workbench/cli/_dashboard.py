@@ -18,6 +18,7 @@ from ..serve import (
     DEFAULT_POOL_SIZE,
     dashboard_notebook,
     export_static,
+    plotlyjs_url,
     run_foreground,
     voila_command,
 )
@@ -121,7 +122,12 @@ def _run(args: argparse.Namespace) -> int:
         pool_size=args.pool_size,
         hostnames=args.allow_host,
     )
-    env = dict(os.environ, WORKBENCH_BUNDLE=str(bundle_path), WORKBENCH_ROLE="reviewer")
+    env = dict(
+        os.environ,
+        WORKBENCH_BUNDLE=str(bundle_path),
+        WORKBENCH_ROLE="reviewer",
+        WORKBENCH_PLOTLYJS=plotlyjs_url(),  # the kernels link the server's cacheable copy
+    )
     if args.print_command:
         print(" ".join(cmd))
         return 0

@@ -308,6 +308,14 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
                 km.release(ticket)
 
 
+class PlotlyJsHandler(web.StaticFileHandler):
+    """plotly.js for the dashboard's charts, immutable under its versioned URL."""
+
+    def set_extra_headers(self, path: str) -> None:
+        if self.get_argument("v", None):
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+
+
 class WorkbenchVoila(Voila):
     """Voila with bounded kernels, a Host check and the CDN-free template (see module doc)."""
 
@@ -356,7 +364,15 @@ class WorkbenchVoila(Voila):
         return settings
 
     def init_handlers(self):
-        out = []
+        from jupyter_server.utils import url_path_join
+
+        from ..serve import PLOTLYJS_ROUTE, plotlyjs_file
+
+        # plotly.js once per browser, not inline in every page: a versioned URL (?v=sha256),
+        # cached for a year, with an ETag for revalidation (tornado's StaticFileHandler)
+        route = url_path_join(self.server_url, PLOTLYJS_ROUTE.rsplit("/", 1)[0])
+        checked_js = type("PlotlyJsHandler", (_HostChecked, PlotlyJsHandler), {})
+        out = [(route + r"/(plotly\.min\.js)", checked_js, {"path": str(plotlyjs_file().parent)})]
         for pattern, handler, *rest in super().init_handlers():
             if handler is TornadoVoilaHandler:
                 handler = BoundedVoilaHandler
