@@ -37,6 +37,7 @@ COMMANDS = [
     "frontier",
     "report",
     "dashboard",
+    "app",
     "lab",
     "check",
     "provenance",

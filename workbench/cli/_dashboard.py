@@ -121,6 +121,7 @@ def _run(args: argparse.Namespace) -> int:
         max_kernels=args.max_kernels,
         pool_size=args.pool_size,
         hostnames=args.allow_host,
+        static_review=bundle_path,
     )
     env = dict(
         os.environ,
@@ -133,7 +134,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     print(
         f"ethics-review dashboard for {bundle_path.name}: http://127.0.0.1:{args.port}/ "
-        f"(at most {args.max_kernels} viewers at once)",
+        f"(no session needed, any number of viewers); live page with a kernel per viewer: "
+        f"http://127.0.0.1:{args.port}/live (at most {args.max_kernels} at once)",
         flush=True,
     )
     return run_foreground(cmd, env)
