@@ -16,16 +16,123 @@ figure (an old bundle, a gate run on another table, a hand edit), the check is r
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Figure", "Check", "ReviewFigures", "review_figures", "fmt", "NOT_COMPUTED"]
+__all__ = [
+    "Figure",
+    "Check",
+    "ReviewFigures",
+    "review_figures",
+    "fmt",
+    "label",
+    "duration_words",
+    "LABELS",
+    "NOT_COMPUTED",
+]
 
 #: What a table shows for a measure the bundle does not hold for that side.
 NOT_COMPUTED = "not computed"
 
 PASS, FAIL, REVIEW = "pass", "fail", "review"
+
+
+#: The one label table for the raw keys a review shows (report, dashboard, notebooks): a key
+#: missing here is shown with its underscores as spaces, never as ``records_compared``.
+LABELS: dict[str, str] = {
+    # transformation (the search's result)
+    "found": "a transformation meeting every criterion was found",
+    "strategy": "search strategy",
+    "qis": "quasi-identifiers",
+    "levels": "generalization level per attribute",
+    "metric": "utility metric",
+    "metric_reference": "metric defined in",
+    "score": "score",
+    "suppressed": "records suppressed",
+    "classes": "equivalence classes",
+    "min_class_size": "smallest class (k)",
+    "transformations_checked": "transformations evaluated",
+    "lattice_size": "transformations possible",
+    "records": "records",
+    "average_risk": "average re-identification risk",
+    "highest_risk": "highest re-identification risk",
+    "criteria": "privacy criteria",
+    "sensitive": "sensitive attributes",
+    "hierarchy_notes": "notes on the hierarchies",
+    "elapsed_seconds": "time taken (seconds)",
+    "parameters": "parameters",
+    "hierarchies": "hierarchies",
+    "models": "privacy models",
+    # utility
+    "records_original": "records before",
+    "records_transformed": "records after",
+    "records_suppressed": "records suppressed",
+    "records_compared": "records compared",
+    "mean_crosstab_difference": "mean difference of two-way tables",
+    "mean_correlation_difference": "mean difference of correlations",
+    "attributes": "distance per attribute",
+    "distribution_distance": "distribution distance",
+    "per_attribute": "per attribute",
+    "notes": "notes",
+    # linkage
+    "released_records": "records released",
+    "attacker_records": "records the attacker holds",
+    "shared_qis": "attributes in common",
+    "no_match": "share of released records with no match",
+    "one_match": "share matched to exactly one person",
+    "many_matches": "share matched to several people",
+    "expected_reidentifications": "expected re-identifications",
+    "expected_reidentification_rate": "expected re-identification rate",
+    "correct_unique_matches": "correct unique matches",
+    "precision": "precision (share of claimed matches that are right)",
+    "recall": "recall (share of people re-identified)",
+    # programme, DP, synthetic
+    "population": "population",
+    "privacy_unit": "privacy unit",
+    "epsilon": "epsilon",
+    "epsilon_spent": "epsilon spent",
+    "remaining_epsilon": "epsilon remaining",
+    "released_at": "released at",
+    "release": "release",
+    "kind": "kind",
+    "dataset": "dataset",
+    "median": "median",
+    "min": "smallest",
+    "max": "largest",
+    "mean": "mean",
+    "p05": "5th percentile",
+    "p95": "95th percentile",
+}
+
+
+def label(key: Any) -> str:
+    """The words for a raw key (:data:`LABELS`), else the key with spaces for underscores."""
+    k = str(key)
+    return LABELS.get(k) or k.replace("_", " ")
+
+
+_ISO_DURATION = re.compile(
+    r"P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+    r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+)
+_DURATION_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
+
+
+def duration_words(text: str) -> str | None:
+    """An ISO 8601 duration in words ("P3Y" -> "3 years", "P1Y6M" -> "1 year 6 months"), or
+    None when ``text`` is not one: a reviewer reads years, not ``P3Y``."""
+    m = _ISO_DURATION.fullmatch(text.strip())
+    if not m:
+        return None
+    parts = []
+    for n, unit in zip(m.groups(), _DURATION_UNITS, strict=True):
+        if n is None:
+            continue
+        value = float(n) if "." in n else int(n)
+        parts.append(f"{value:g} {unit}{'' if value == 1 else 's'}")
+    return " ".join(parts) or None
 
 
 def fmt(v: Any) -> str:
@@ -41,9 +148,11 @@ def fmt(v: Any) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, Mapping):
-        return ", ".join(f"{k}: {fmt(x)}" for k, x in v.items())
+        return ", ".join(f"{label(k)}: {fmt(x)}" for k, x in v.items())
     if isinstance(v, list | tuple):
         return ", ".join(fmt(x) for x in v)
+    if isinstance(v, str):
+        return duration_words(v) or v
     return str(v)
 
 
@@ -63,12 +172,18 @@ class Figure:
     after: Any = None
     has_before: bool = False
     has_after: bool = False
+    why_before: str | None = None
+    why_after: str | None = None
 
     def cell(self, side: str) -> str:
-        """The table cell for ``side`` ("before" or "after")."""
+        """The table cell for ``side`` ("before" or "after"); an estimator that was computed
+        but is unavailable says why (the reason its result records)."""
         if not getattr(self, f"has_{side}"):
             return NOT_COMPUTED
-        return fmt(getattr(self, side))
+        value, why = getattr(self, side), getattr(self, f"why_{side}")
+        if value is None and why:
+            return f"unavailable: {why}"
+        return fmt(value)
 
 
 @dataclass(frozen=True)
@@ -243,21 +358,31 @@ def _specs(docs: Sequence[Mapping[str, Any]]) -> list[tuple[tuple[str, ...], str
 def _figures(before: Mapping | None, after: Mapping | None) -> tuple[Figure, ...]:
     docs = [d for d in (before, after) if d]
     out = []
-    for key, label in _specs(docs):
+    for key, name in _specs(docs):
         b, a = _get(before, key), _get(after, key)
         if isinstance(b, Mapping) or isinstance(a, Mapping):
             continue  # a block, not a number (malformed bundle): never shown as a figure
         out.append(
             Figure(
                 key,
-                label,
+                name,
                 None if b is _MISSING else b,
                 None if a is _MISSING else a,
                 b is not _MISSING,
                 a is not _MISSING,
+                _why(before, key),
+                _why(after, key),
             )
         )
     return tuple(out)
+
+
+def _why(doc: Mapping | None, key: tuple[str, ...]) -> str | None:
+    """The recorded reason a population estimator is unavailable (``population.notes``)."""
+    if len(key) < 2 or key[0] != "population":
+        return None
+    note = _get(doc, ("population", "notes", key[1]))
+    return str(note) if isinstance(note, str) and note else None
 
 
 # ------------------------------------------------------------------------------------- checks

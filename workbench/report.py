@@ -26,7 +26,7 @@ from . import charts
 from ._io import atomic_write_text, ensure_not_source
 from .bundle import AssessmentBundle, check_bundle
 from .errors import ConfigError, WorkbenchError
-from .figures import NOT_COMPUTED, ReviewFigures, review_figures
+from .figures import NOT_COMPUTED, ReviewFigures, label, review_figures
 from .figures import fmt as _fmt
 from .models import MODELS
 
@@ -53,10 +53,11 @@ class Section:
 
 
 def table_html(
-    rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None, css: str = "wb-table"
+    rows: Sequence[Sequence[Any]], header: Iterable[str] | None = None, css: str = "wb-table"
 ) -> str:
     """A small escaped HTML table."""
     out = [f'<table class="{css}">']
+    header = list(header) if header is not None else None
     if header:
         out.append(
             "<thead><tr>"
@@ -134,8 +135,10 @@ def _risk_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None
             )
         )
     src = before or after or {}
+    notes = []
     if src.get("suda"):
         figs.append(charts.suda_contributions(src["suda"]))
+        notes.append(charts.SUDA_NOT_100)
     if src.get("subsets"):
         figs.append(charts.subset_uniqueness(src["subsets"]))
     pop = src.get("population") or {}
@@ -153,7 +156,7 @@ def _risk_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None
     return Section(
         "risk",
         "Re-identification risk",
-        intro,
+        " ".join([intro, *notes]).strip(),
         tables=(table_html(rows, header, css="wb-table wb-risk"),),
         figures=tuple(figs),
     )
@@ -169,7 +172,7 @@ def _transformation_section(b: AssessmentBundle) -> Section | None:
     if not t and not b.rationale:
         return None
     rows = [
-        (k, v)
+        (label(k), v)
         for k, v in (t or {}).items()
         if (
             not isinstance(v, Mapping | list)
@@ -199,7 +202,7 @@ def _utility_section(b: AssessmentBundle) -> Section | None:
     if not u:
         return None
     rows: list[tuple[str, Any]] = [
-        (k, v)
+        (label(k), v)
         for k, v in u.items()
         if not isinstance(v, Mapping | list) and k != "information_loss"
     ]
@@ -221,11 +224,11 @@ def _utility_section(b: AssessmentBundle) -> Section | None:
     for key in ("attributes", "distribution_distance", "per_attribute"):
         per = u.get(key)
         if isinstance(per, Mapping) and per:
-            tables.append(table_html([(k, v) for k, v in per.items()], ["attribute", key]))
+            tables.append(table_html([(k, v) for k, v in per.items()], ["attribute", label(key)]))
     stats = u.get("statistics") or u.get("downstream")
     if isinstance(stats, list) and stats:
         keys = [k for k in stats[0] if not isinstance(stats[0][k], Mapping | list)]
-        tables.append(table_html([[s.get(k) for k in keys] for s in stats], keys))
+        tables.append(table_html([[s.get(k) for k in keys] for s in stats], map(label, keys)))
     return Section("utility", "Utility impact", tables=tuple(tables))
 
 
@@ -245,7 +248,9 @@ def _linkage_section(b: AssessmentBundle) -> Section | None:
             "precision",
             "recall",
         ]
-        tables.append(table_html([(k, lk.get(k)) for k in keys if k in lk], ["linkage", "value"]))
+        tables.append(
+            table_html([(label(k), lk.get(k)) for k in keys if k in lk], ["linkage", "value"])
+        )
         figs.append(charts.linkage_outcome(lk))
     if b.matrix:
         figs.append(charts.join_risk_heatmap(b.matrix))
@@ -258,16 +263,38 @@ def _linkage_section(b: AssessmentBundle) -> Section | None:
             rows.append(
                 (
                     " + ".join(p.get("datasets", [])),
+                    _pct(p.get("likelihood")),
+                    p.get("harm"),
                     p.get("score"),
                     p.get("level"),
+                    charts.join_risk_why(p),
                     charts.advice_label(adv),
                     " ".join(reasons[-2:]),
                 )
             )
-        tables.append(table_html(rows, ["pair", "score", "level", "advice", "why"]))
+        tables.append(
+            table_html(
+                rows,
+                [
+                    "pair",
+                    "likelihood (records singled out)",
+                    "harm (0-1, most sensitive field exposed)",
+                    "score",
+                    "level",
+                    "why it scores so",
+                    "advice",
+                    "advice in words",
+                ],
+            )
+        )
     if not figs and not tables:
         return None
     return Section("linkage", "Cross-department linkage", tables=tuple(tables), figures=tuple(figs))
+
+
+def _pct(x: Any) -> Any:
+    """A share as a percentage (likelihoods are shares of records)."""
+    return f"{100 * x:.1f} %" if isinstance(x, int | float) and not isinstance(x, bool) else x
 
 
 def _scenarios_section(b: AssessmentBundle) -> Section | None:
@@ -326,7 +353,7 @@ def _dp_section(b: AssessmentBundle) -> Section | None:
     others = ledger.get("non_dp_releases") or []
     if others:
         keys = [k for k in others[0] if not isinstance(others[0][k], Mapping | list)]
-        tables.append(table_html([[o.get(k) for k in keys] for o in others], keys))
+        tables.append(table_html([[o.get(k) for k in keys] for o in others], map(label, keys)))
     return Section(
         "dp",
         "Differential privacy and the privacy-loss ledger",
@@ -388,11 +415,15 @@ def _synthetic_section(b: AssessmentBundle) -> Section | None:
         )
     dcr = p.get("distance_to_closest_record") or {}
     if dcr:
-        tables.append(table_html(sorted(dcr.items()), ["distance to closest record", ""]))
+        tables.append(
+            table_html(
+                [(label(k), v) for k, v in sorted(dcr.items())], ["distance to closest record", ""]
+            )
+        )
     link = p.get("linkage") or {}
     if link:
         keys = [k for k in link if not isinstance(link[k], Mapping | list)]
-        tables.append(table_html([(k, link[k]) for k in keys], ["linkage attack", ""]))
+        tables.append(table_html([(label(k), link[k]) for k in keys], ["linkage attack", ""]))
     return Section(
         "synthetic",
         "Synthetic data: fidelity and the attacks it must resist",
@@ -464,7 +495,7 @@ def _governance_section(b: AssessmentBundle, figures: ReviewFigures) -> Section 
     if b.programme:
         tables.append(
             table_html(
-                [(k, v) for k, v in b.programme.items() if not isinstance(v, Mapping)],
+                [(label(k), v) for k, v in b.programme.items() if not isinstance(v, Mapping)],
                 ["programme metric", "value"],
             )
         )

@@ -1,0 +1,225 @@
+"""Every number a review shows is explained (issue #13, "Explain every number").
+
+One label table (``workbench.figures.LABELS``) for raw keys, durations in words, named traces in
+every chart, SUDA shares that say why they exceed 100 %, unavailable estimators with their
+reason, and a join-risk matrix with likelihood and harm shown apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import plotly.graph_objects as go
+import pytest
+
+from workbench import charts
+from workbench.bundle import AssessmentBundle
+from workbench.figures import LABELS, duration_words, fmt, label
+from workbench.report import render_html, sections
+
+# raw keys the 0.2 review printed as they are stored
+RAW_KEYS = [
+    "records_compared",
+    "records_original",
+    "records_transformed",
+    "records_suppressed",
+    "elapsed_seconds",
+    "transformations_checked",
+    "lattice_size",
+    "mean_crosstab_difference",
+    "expected_reidentifications",
+    "released_records",
+    "attacker_records",
+    "no_match",
+    "many_matches",
+]
+
+
+def _visible_text(page: str) -> str:
+    """The text a reader sees: no script (chart data), no style, no attribute."""
+
+    class P(HTMLParser):
+        skip = 0
+        parts: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    p = P()
+    p.parts = []
+    p.feed(page)
+    return " ".join(p.parts)
+
+
+@pytest.fixture(scope="module")
+def sample_doc() -> dict:
+    from workbench.demo import sample_bundle_path
+
+    return json.loads(sample_bundle_path().read_text())
+
+
+@pytest.mark.parametrize(
+    ("iso", "words"),
+    [
+        ("P3Y", "3 years"),
+        ("P1Y", "1 year"),
+        ("P1Y6M", "1 year 6 months"),
+        ("P30D", "30 days"),
+        ("P2W", "2 weeks"),
+        ("PT12H", "12 hours"),
+        ("P1DT1M", "1 day 1 minute"),
+        ("PT1.5S", "1.5 seconds"),
+        ("P", None),
+        ("PT", None),
+        ("3Y", None),
+        ("P3", None),
+        ("Pharmacy", None),
+    ],
+)
+def test_durations_in_words(iso, words) -> None:
+    assert duration_words(iso) == words
+    assert fmt(iso) == (words or iso)
+
+
+def test_labels_replace_raw_keys() -> None:
+    assert label("records_compared") == "records compared"
+    assert label("elapsed_seconds") == "time taken (seconds)"
+    assert label("no_such_key_here") == "no such key here"
+    assert [v for v in LABELS.values() if "_" in v] == []
+    assert fmt({"records_compared": 3}) == "records compared: 3"
+
+
+def test_report_shows_no_raw_key_and_no_iso_duration(sample_doc) -> None:
+    """The sample review (every section) with a planted P3Y retention: words only."""
+    doc = json.loads(json.dumps(sample_doc))
+    doc["policy"]["policy"]["retention"] = "P3Y"
+    doc["utility"]["records_compared"] = 7257
+    doc["transformation"]["elapsed_seconds"] = 4.2
+    text = _visible_text(render_html(AssessmentBundle.from_dict(doc), plotlyjs="cdn"))
+    assert "3 years" in text and "P3Y" not in text
+    assert re.search(r"\bP\d+[YMWD]\b", text) is None
+    found = [k for k in RAW_KEYS if k in text]
+    assert found == [], found
+    assert "records compared" in text and "time taken (seconds)" in text
+
+
+def test_unavailable_estimator_says_why(sample_doc) -> None:
+    """Pitman is None in the sample with a recorded reason: the table shows the reason."""
+    pop = sample_doc["risk_before"]["population"]
+    assert pop["pitman"] is None and pop["notes"]["pitman"]
+    text = _visible_text(render_html(AssessmentBundle.from_dict(sample_doc), plotlyjs="cdn"))
+    row = re.search(r"estimated population uniques \(Pitman\)\s+(.*?)\s{2}", text)
+    assert row and row.group(1).startswith("unavailable: the likelihood is maximised"), row
+
+
+def test_suda_shares_say_they_do_not_sum_to_100(sample_doc) -> None:
+    fig = charts.suda_contributions({"attribute_contributions": {"age": 80.0, "sex": 45.0}})
+    assert "not summing to 100 %" in fig.layout.title.text
+    doc = json.loads(json.dumps(sample_doc))
+    doc["risk_before"]["suda"] = {
+        "msus": 3,
+        "records_with_msu": 2,
+        "attribute_contributions": {"patient_dob": 80.0, "sex": 45.0},
+    }
+    text = _visible_text(render_html(AssessmentBundle.from_dict(doc), plotlyjs="cdn"))
+    assert charts.SUDA_NOT_100 in text
+
+
+def test_join_risk_matrix_shows_likelihood_and_harm_apart(sample_doc) -> None:
+    pair = sample_doc["matrix"]["pairs"][0]
+    why = charts.join_risk_why(pair)
+    assert f"likelihood {pair['likelihood']:.1%}" in why and f"harm {pair['harm']:.2f}" in why
+    assert "clinic.diagnosis (health)" in why and "likelihood x harm" in why
+    text = _visible_text(render_html(AssessmentBundle.from_dict(sample_doc), plotlyjs="cdn"))
+    assert "likelihood (records singled out)" in text and "harm (0-1" in text
+    assert f"{100 * pair['likelihood']:.1f} %" in text
+    fig = charts.join_risk_heatmap(sample_doc["matrix"])
+    assert why in json.dumps([list(row) for row in fig.data[0].customdata])
+    assert "%{customdata}" in fig.data[0].hovertemplate
+
+
+def test_every_chart_builder_names_its_traces(sample_doc, monkeypatch) -> None:
+    """Walk every chart builder (a call recorder on workbench.charts and workbench.dp.charts,
+    the review of the sample bundle with SUDA added, then the builders it did not reach): no
+    trace is unnamed, so no hover says "trace 0"."""
+    from workbench.dp import charts as dp_charts
+
+    built: dict[str, list[go.Figure]] = {}
+    modules = (charts, dp_charts)
+    builders = {
+        f"{m.__name__}.{n}": getattr(m, n)
+        for m in modules
+        for n in dir(m)
+        if not n.startswith("_")
+        and callable(getattr(m, n))
+        and getattr(getattr(m, n), "__module__", "") == m.__name__
+        and getattr(getattr(m, n), "__annotations__", {}).get("return") in ("go.Figure", go.Figure)
+    }
+    for name, fn in builders.items():
+        mod, short = name.rsplit(".", 1)
+
+        def wrap(*a, _fn=fn, _name=name, **k):
+            fig = _fn(*a, **k)
+            built.setdefault(_name, []).append(fig)
+            return fig
+
+        monkeypatch.setattr(f"{mod}.{short}", wrap)
+    doc = json.loads(json.dumps(sample_doc))
+    doc["risk_before"]["suda"] = {"attribute_contributions": {"patient_dob": 80.0, "sex": 45.0}}
+    for s in sections(AssessmentBundle.from_dict(doc)):
+        assert s.figures is not None
+    risk = doc["risk_before"]
+    charts.risk_distribution(risk)
+    charts.records_at_risk_curve(risk, threshold=0.2)
+    charts.empty_figure("nothing to draw", "title")
+    dp_charts.error_vs_epsilon([{"epsilon": 0.5, "error": 3.0}, {"epsilon": 1.0, "error": 1.5}])
+    # sections the sample bundle does not hold: the builders with the smallest real inputs
+    charts.subset_uniqueness({"subsets": [{"columns": ["age", "sex"], "uniqueness": 0.3}]})
+    charts.frontier_chart(
+        {
+            "points": [
+                {"risk": 0.1, "loss": 0.4, "label": "k=5", "pareto": True},
+                {"risk": 0.3, "loss": 0.2, "label": "k=2", "pareto": False},
+            ]
+        }
+    )
+    charts.scenario_matrix_heatmap(
+        {
+            "releases": ["clinic"],
+            "scenarios": [{"name": "journalist"}],
+            "outcomes": [
+                {"release": "clinic", "scenario": "journalist", "risk": 0.1, "applicable": True}
+            ],
+        }
+    )
+    dp_charts.release_error_bars(
+        {
+            "epsilon_spent": 1.0,
+            "statistics": [
+                {"statistic": "count", "group": {"sex": "F"}, "value": 10.0, "ci95": [8, 12]},
+                {"statistic": "count", "group": {"sex": "M"}, "value": 9.0, "ci95": [7, 11]},
+            ],
+        }
+    )
+    dp_charts.ledger_spending(
+        {"budget": {"epsilon": 2.0}, "releases": [{"seq": 1, "charge": {"epsilon": 0.5}}]}
+    )
+    missing = sorted(set(builders) - set(built))
+    assert missing == [], f"chart builders not exercised: {missing}"
+    unnamed = [
+        (name, i)
+        for name, figs in built.items()
+        for fig in figs
+        for i, trace in enumerate(fig.data)
+        if not (trace.name or "").strip()
+    ]
+    assert unnamed == [], unnamed
