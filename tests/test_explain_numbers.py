@@ -223,3 +223,45 @@ def test_every_chart_builder_names_its_traces(sample_doc, monkeypatch) -> None:
         if not (trace.name or "").strip()
     ]
     assert unnamed == [], unnamed
+
+
+def test_headline_figures_carry_one_line_in_plain_words(sample_doc) -> None:
+    """k, sample uniques, records at risk, highest risk and expected re-identifications each
+    get one sentence, from the one definition the notebooks use too."""
+    from workbench.figures import at_risk_meaning, headline_meanings, k_meaning
+    from workbench.ui import _common
+
+    assert _common.k_meaning is k_meaning and _common.at_risk_meaning is at_risk_meaning
+    risk = sample_doc["risk_after"] or sample_doc["risk_before"]
+    lines = dict(headline_meanings(risk))
+    assert set(lines) == {
+        "smallest class (k)",
+        "sample uniques",
+        "records at risk",
+        "highest prosecutor risk",
+        "expected re-identifications",
+    }
+    assert lines["smallest class (k)"].startswith(f"k = {risk['min_class_size']:,}")
+    n, records = risk["sample_uniques"], risk["records"]
+    assert lines["sample uniques"].startswith(f"{n:,} of {records:,} records")
+    text = _visible_text(render_html(AssessmentBundle.from_dict(sample_doc), plotlyjs="cdn"))
+    for line in lines.values():
+        assert line in text
+    # a tiny profile, checked by hand: 1 of 4 records alone, k = 1, threshold 0.5
+    tiny = {
+        "records": 4,
+        "min_class_size": 1,
+        "sample_uniques": 1,
+        "qis": ["age", "sex"],
+        "prosecutor": {"records_at_risk": 0.25, "threshold": 0.5, "highest": 1.0},
+        "global_risk": {"expected_reidentifications": 2.0},
+    }
+    words = dict(headline_meanings(tiny))
+    assert words["smallest class (k)"] == (
+        "k = 1: at least one person is alone in their group and can be singled out by anyone "
+        "who knows these 2 attributes (age, sex)."
+    )
+    assert words["sample uniques"].startswith("1 of 4 records (25.0%)")
+    assert words["records at risk"].startswith("1 of 4 people (25.0%)")
+    assert "up to 100%" in words["highest prosecutor risk"]
+    assert "right about 2 times" in words["expected re-identifications"]

@@ -30,6 +30,9 @@ __all__ = [
     "label",
     "duration_words",
     "LABELS",
+    "k_meaning",
+    "at_risk_meaning",
+    "headline_meanings",
     "NOT_COMPUTED",
 ]
 
@@ -133,6 +136,87 @@ def duration_words(text: str) -> str | None:
         value = float(n) if "." in n else int(n)
         parts.append(f"{value:g} {unit}{'' if value == 1 else 's'}")
     return " ".join(parts) or None
+
+
+def k_meaning(k: int | None, qis: Any) -> str:
+    """One line saying what the smallest class size means for a person (plain words)."""
+    names = list(qis or ())
+    what = f"these {len(names)} attribute{'s' if len(names) != 1 else ''}"
+    if names:
+        what += f" ({', '.join(names)})"
+    if k is None or k < 1:
+        return "No records are released, so nobody can be singled out from them."
+    if k == 1:
+        return (
+            f"k = 1: at least one person is alone in their group and can be singled out by "
+            f"anyone who knows {what}."
+        )
+    return (
+        f"k = {k:,}: everyone shares {what} with at least {k - 1:,} other "
+        f"{'person' if k == 2 else 'people'}, so knowing them narrows a person down to no "
+        f"fewer than {k:,} records (at most a 1 in {k:,} chance of picking the right one)."
+    )
+
+
+def at_risk_meaning(records_at_risk: int, records: int, threshold: float) -> str:
+    """Records at risk in plain words: their group is small enough that 1 / size > threshold."""
+    largest = math.ceil(1.0 / threshold) - 1 if threshold > 0 else 0
+    share = records_at_risk / records if records else 0.0
+    if largest < 1:
+        return f"No group is small enough to exceed a risk threshold of {threshold:.0%}."
+    return (
+        f"{records_at_risk:,} of {records:,} people ({share:.1%}) are above the risk threshold "
+        f"of {threshold:.0%}: they are in groups of {largest:,} or fewer, where a guess is "
+        f"right with a probability above {threshold:.0%}."
+    )
+
+
+def headline_meanings(risk: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, one line in plain words) for the headline figures of one risk profile."""
+    if not risk:
+        return []
+    out: list[tuple[str, str]] = []
+    records = risk.get("records")
+    k = risk.get("min_class_size")
+    if isinstance(records, int) and (k is None or isinstance(k, int)):
+        out.append(("smallest class (k)", k_meaning(k if records else None, risk.get("qis"))))
+    uniques = risk.get("sample_uniques")
+    if isinstance(uniques, int) and isinstance(records, int) and records:
+        out.append(
+            (
+                "sample uniques",
+                f"{uniques:,} of {records:,} records ({uniques / records:.1%}) are the only "
+                "record with their combination of quasi-identifiers.",
+            )
+        )
+    pros = risk.get("prosecutor") if isinstance(risk.get("prosecutor"), Mapping) else {}
+    share, threshold = pros.get("records_at_risk"), pros.get("threshold")
+    if _is_number(share) and _is_number(threshold) and isinstance(records, int):
+        out.append(
+            (
+                "records at risk",
+                at_risk_meaning(round(share * records), records, float(threshold)),
+            )
+        )
+    highest = pros.get("highest")
+    if _is_number(highest):
+        out.append(
+            (
+                "highest prosecutor risk",
+                f"An attacker who knows a person is in the data and knows their quasi-identifiers "
+                f"picks the right record with a probability of up to {highest:.0%}.",
+            )
+        )
+    exp = _get(risk, ("global_risk", "expected_reidentifications"))
+    if _is_number(exp):
+        out.append(
+            (
+                "expected re-identifications",
+                f"Matching every record to a person, an attacker would be right about {exp:,.0f} "
+                "times on average.",
+            )
+        )
+    return out
 
 
 def fmt(v: Any) -> str:

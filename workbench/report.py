@@ -26,7 +26,7 @@ from . import charts
 from ._io import atomic_write_text, ensure_not_source
 from .bundle import AssessmentBundle, check_bundle
 from .errors import ConfigError, WorkbenchError
-from .figures import NOT_COMPUTED, ReviewFigures, label, review_figures
+from .figures import NOT_COMPUTED, ReviewFigures, headline_meanings, label, review_figures
 from .figures import fmt as _fmt
 from .models import MODELS
 
@@ -153,11 +153,21 @@ def _risk_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None
         if qis
         else ""
     )
+    meanings = headline_meanings(after or before)
+    words = (
+        "<ul class='wb-meanings'>"
+        + "".join(
+            f"<li><b>{html.escape(name)}</b>: {html.escape(text)}</li>" for name, text in meanings
+        )
+        + "</ul>"
+        if meanings
+        else ""
+    )
     return Section(
         "risk",
         "Re-identification risk",
         " ".join([intro, *notes]).strip(),
-        tables=(table_html(rows, header, css="wb-table wb-risk"),),
+        tables=(table_html(rows, header, css="wb-table wb-risk"), words),
         figures=tuple(figs),
     )
 
