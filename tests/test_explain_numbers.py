@@ -265,3 +265,40 @@ def test_headline_figures_carry_one_line_in_plain_words(sample_doc) -> None:
     assert words["records at risk"].startswith("1 of 4 people (25.0%)")
     assert "up to 100%" in words["highest prosecutor risk"]
     assert "right about 2 times" in words["expected re-identifications"]
+
+
+@pytest.mark.browser
+def test_review_in_chromium_explains_its_numbers(sample_doc, page, shot_dir, tmp_path) -> None:
+    """The report in Chromium: durations in words, labels, the join-risk "why", and hovering a
+    bar of every chart shows a named trace, never "trace 0"."""
+    doc = json.loads(json.dumps(sample_doc))
+    doc["policy"]["policy"]["retention"] = "P3Y"
+    doc["risk_before"]["suda"] = {"attribute_contributions": {"patient_dob": 80.0, "sex": 45.0}}
+    out = tmp_path / "review.html"
+    out.write_text(render_html(AssessmentBundle.from_dict(doc)))
+    page.goto(out.as_uri(), timeout=60_000)
+    height = page.evaluate("() => document.body.scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 100, 16000)})
+    n = page.locator(".wb-chart").count()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {n}",
+        timeout=60_000,
+    )
+    text = page.inner_text("body")
+    assert "3 years" in text and "P3Y" not in text
+    assert [k for k in RAW_KEYS if k in text] == []
+    assert "likelihood (records singled out)" in text and charts.SUDA_NOT_100 in text
+    hovered: list[str] = []
+    for i in range(n):
+        point = page.locator(f"#wb-fig-{i} .point, #wb-fig-{i} .heatmaplayer").first
+        if point.count():
+            point.hover(force=True)
+            page.wait_for_timeout(150)
+            hover = page.evaluate(
+                f"() => document.querySelector('#wb-fig-{i} .hoverlayer').textContent"
+            )
+            assert "trace 0" not in hover, (i, hover)
+            hovered.append(hover)
+    assert sum(1 for h in hovered if h.strip()) >= 2, hovered  # the hovers really showed
+    page.screenshot(path=str(shot_dir / "review_explained.png"), full_page=True)
+    assert page.js_errors == [], page.js_errors
