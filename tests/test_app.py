@@ -164,7 +164,7 @@ def test_app_command_serves_every_numbered_notebook() -> None:
 def test_app_serves_notebooks_from_preheated_kernels(page, shot_dir, tmp_path) -> None:
     """`workbench app`: the list of notebooks, notebook 01 from its preheated kernel, every
     request to the app's own origin, and SIGTERM stopping Voila and every kernel."""
-    from test_browser_dashboard import _origin, _record_requests
+    from test_browser_dashboard import VERSION_WARNING, _origin, _record_console, _record_requests
 
     port = free_port()
     log = tmp_path / "app.log"
@@ -184,6 +184,7 @@ def test_app_serves_notebooks_from_preheated_kernels(page, shot_dir, tmp_path) -
         assert log.read_text().count("is filled with 1 kernel") == n, log.read_text()[-3000:]
         assert "dashboard/ethics_review.ipynb is filled" not in log.read_text()
         requests = _record_requests(page)
+        console = _record_console(page)
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(url, timeout=120_000)
         page.wait_for_selector("text=01_explore_risk.ipynb", timeout=60_000)
@@ -203,6 +204,7 @@ def test_app_serves_notebooks_from_preheated_kernels(page, shot_dir, tmp_path) -
         # blob: URLs are objects the page made itself (their origin is the app's)
         foreign = sorted({u for u in requests if _origin(u.removeprefix("blob:")) != _origin(url)})
         assert foreign == [], foreign
+        assert [m for m in console if any(w in m for w in VERSION_WARNING)] == []
         print(f"workbench app: notebook 01 first render {first_render:.1f}s (preheated)")
         family = psutil.Process(proc.pid).children(recursive=True)
         assert len(_kernels(proc.pid)) >= n

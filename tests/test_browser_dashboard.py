@@ -66,9 +66,19 @@ def _grow_viewport(page) -> None:
     page.set_viewport_size({"width": 1280, "height": min(int(height) + 100, 16000)})
 
 
+VERSION_WARNING = ("Unsatisfied version", "No satisfying version")
+
+
+def _record_console(page) -> list[str]:
+    messages: list[str] = []
+    page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+    return messages
+
+
 def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_dir) -> None:
     url, planted, log, _ = dashboard
     requests = _record_requests(page)
+    console = _record_console(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     t0 = time.monotonic()
     response = page.goto(url + "live", timeout=180_000, wait_until="commit")
@@ -114,6 +124,10 @@ def test_dashboard_renders_charts_without_code_or_leaks(dashboard, page, shot_di
     assert any("/api/kernels/" in u for u in requests)  # the websocket was recorded too
     foreign = sorted({u for u in requests if _origin(u) != _origin(url)})
     assert foreign == [], foreign
+    # JupyterLab extensions built for another JupyterLab than Voila's front end (regression:
+    # 16 "Unsatisfied version" warnings with voila 0.5.13 and jupyterlab_widgets 3.0.17)
+    versions = [m for m in console if any(w in m for w in VERSION_WARNING)]
+    assert versions == [], versions
     print(f"dashboard first render {first_render:.1f}s, {len(requests)} requests, all same-origin")
 
 
