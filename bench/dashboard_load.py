@@ -2,7 +2,14 @@
 
 Starts ``workbench dashboard --max-kernels M --pool-size P`` on the sample bundle, waits for the
 pool, then opens N pages concurrently in one headless Chromium (one browser context each) and
-records, per viewer, the HTTP status and the time to first render (charts drawn). Memory: RSS
+records, per viewer, the HTTP status and three times from the request:
+
+* first render: the first screen is shown (verdict box visible; the verdict and tables are in
+  the page HTML, so this needs neither the kernel connection nor plotly.js);
+* widgets live: Voila's JavaScript has connected the page's widgets to its kernel;
+* first chart: the viewer scrolls to the first chart as soon as the first screen shows, and
+  the chart is drawn (plotly.js fetched from the server's cacheable URL, then drawn).
+ Memory: RSS
 of the Voila server and of each kernel once every page has rendered. Viewers beyond M get the
 503 page. The browser runs on the same 2 cores, so render times include its own CPU use.
 Writes bench/results/dashboard_load.json.
@@ -30,7 +37,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, stop_process  # noqa: E402
 
 KERNEL_MODULE = "workbench.ui.dashboard_kernel"
-RENDERED = "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3"
+FIRST_SCREEN = ".wb-verdict"
+WIDGETS = ".jupyter-widgets"
+CHART = ".js-plotly-plot .main-svg"
 
 
 def _family(pid: int) -> tuple[psutil.Process, list[psutil.Process]]:
@@ -52,7 +61,9 @@ def _wait_for_pool(pid: int, pool: int, timeout: float = 180) -> float:
     raise TimeoutError("the kernel pool did not fill")
 
 
-def measure(bundle: Path, viewers: int, max_kernels: int, pool_size: int, work: Path) -> dict:
+def measure(
+    bundle: Path, viewers: int, max_kernels: int, pool_size: int, work: Path, path: str = ""
+) -> dict:
     port = free_port()
     cmd = [
         sys.executable, "-m", "workbench", "dashboard", str(bundle), "--port", str(port),
@@ -68,13 +79,17 @@ def measure(bundle: Path, viewers: int, max_kernels: int, pool_size: int, work: 
             "server_rss_mb": server.memory_info().rss / 2**20,
             "kernel_rss_mb": [k.memory_info().rss / 2**20 for k in kernels],
         }
-        results, loaded = asyncio.run(_run_viewers(f"http://127.0.0.1:{port}/", viewers, proc))
+        url = f"http://127.0.0.1:{port}/{path}"
+        results, loaded = asyncio.run(_run_viewers(url, viewers, proc, live=bool(path)))
     finally:
         stop_process(proc)
     times = sorted(v["first_render_seconds"] for v in results if "first_render_seconds" in v)
+    charts = sorted(v["first_chart_seconds"] for v in results if "first_chart_seconds" in v)
+    live = sorted(v["widgets_live_seconds"] for v in results if "widgets_live_seconds" in v)
     responses = sorted(v["response_seconds"] for v in results if v["status"] == 200)
     refused = [v for v in results if v["status"] == 503]
     return {
+        "page": "/" + path,
         "viewers": viewers,
         "max_kernels": max_kernels,
         "pool_size": pool_size,
@@ -86,6 +101,11 @@ def measure(bundle: Path, viewers: int, max_kernels: int, pool_size: int, work: 
         "first_render_seconds": times,
         "first_render_median": times[len(times) // 2] if times else None,
         "first_render_max": times[-1] if times else None,
+        "first_chart_seconds": charts,
+        "first_chart_median": charts[len(charts) // 2] if charts else None,
+        "widgets_live_seconds": live,
+        "widgets_live_median": live[len(live) // 2] if live else None,
+        "load_average_during": os.getloadavg(),
         "idle_pool": idle,
         "loaded": loaded,
     }
@@ -96,15 +116,26 @@ def main() -> None:
     ap.add_argument("--viewers", type=int, default=10)
     ap.add_argument("--max-kernels", type=int, default=10)
     ap.add_argument("--pool-sizes", type=int, nargs="+", default=[2, 10])
+    ap.add_argument(
+        "--pages",
+        nargs="+",
+        default=["", "live"],
+        help="'' = the static review at / (no kernel), 'live' = the kernel-backed page",
+    )
     args = ap.parse_args()
     os.environ.setdefault("WORKBENCH_PROVENANCE", "off")
+    load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="bench-dashboard-load-"))
     os.environ["WORKBENCH_CACHE"] = str(work)
     from workbench.samples.demo import sample_bundle_path
 
     try:
         bundle = sample_bundle_path(refresh=True)
-        runs = [measure(bundle, args.viewers, args.max_kernels, p, work) for p in args.pool_sizes]
+        runs = [
+            measure(bundle, args.viewers, args.max_kernels, p, work, page)
+            for page in args.pages
+            for p in (args.pool_sizes if page else args.pool_sizes[:1])
+        ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result = {
@@ -113,6 +144,7 @@ def main() -> None:
         "note": "viewers' Chromium runs on the same 2 cores as Voila and the kernels",
         "runs": runs,
         "cpu_count": os.cpu_count(),
+        "load_average_before": load_before,
         "load_average": os.getloadavg()[0],
     }
     out = ROOT / "bench" / "results" / "dashboard_load.json"
@@ -120,7 +152,7 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
     for r in runs:
         idle = r["idle_pool"]
-        print(f"--- max {r['max_kernels']} kernels, pool {r['pool_size']}")
+        print(f"--- page {r['page']}: max {r['max_kernels']} kernels, pool {r['pool_size']}")
         print(f"pool ready {r['server_start_to_pool_ready_seconds']:.1f}s after start")
         print(
             f"idle: server {idle['server_rss_mb']:.0f} MB, {len(idle['kernel_rss_mb'])} kernels "
@@ -133,8 +165,14 @@ def main() -> None:
             )
             print(
                 f"first render: median {r['first_render_median']:.1f}s, "
-                f"max {r['first_render_max']:.1f}s"
+                f"max {r['first_render_max']:.1f}s; first chart median "
+                f"{r['first_chart_median']:.1f}s max {r['first_chart_seconds'][-1]:.1f}s"
             )
+            if r["widgets_live_seconds"]:
+                print(
+                    f"widgets live median {r['widgets_live_median']:.1f}s "
+                    f"max {r['widgets_live_seconds'][-1]:.1f}s"
+                )
         lo = r["loaded"]
         print(
             f"every page open: {lo['kernels']} kernels {lo['kernel_rss_mb_total']:.0f} MB "
@@ -142,7 +180,7 @@ def main() -> None:
         )
 
 
-async def _run_viewers(url: str, n: int, proc) -> tuple[list[dict], dict]:
+async def _run_viewers(url: str, n: int, proc, live: bool) -> tuple[list[dict], dict]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -160,8 +198,14 @@ async def _run_viewers(url: str, n: int, proc) -> tuple[list[dict], dict]:
                 out: dict = {"viewer": i, "status": status}
                 out["response_seconds"] = time.perf_counter() - t0
                 if status == 200:
-                    await page.wait_for_function(RENDERED, timeout=300_000)
+                    await page.wait_for_selector(FIRST_SCREEN, state="visible", timeout=300_000)
                     out["first_render_seconds"] = time.perf_counter() - t0
+                    await page.locator(".wb-chart").first.scroll_into_view_if_needed()
+                    await page.wait_for_selector(CHART, timeout=300_000)
+                    out["first_chart_seconds"] = time.perf_counter() - t0
+                    if live:
+                        await page.wait_for_selector(WIDGETS, state="attached", timeout=300_000)
+                        out["widgets_live_seconds"] = time.perf_counter() - t0
                 else:
                     out["full_page"] = "The dashboard is full" in await page.content()
                 return out

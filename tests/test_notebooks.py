@@ -136,8 +136,18 @@ def test_ethics_review_dashboard_verdict_and_leak_refusal(tmp_path) -> None:
 
     clean = json.loads(planted_bundle(tmp_path, "none").read_text())
     clean_path = AssessmentBundle.from_dict(clean).save(tmp_path / "clean.json")
-    text = widget_text(run("dashboard/ethics_review.ipynb", bundle_path=str(clean_path)))
+    nb = run("dashboard/ethics_review.ipynb", bundle_path=str(clean_path))
+    # the review is a static output (written into the Voila page), not widget state
+    static = [
+        o["data"]["text/html"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if (o.get("metadata") or {}).get("workbench", {}).get("static")
+    ]
+    assert len(static) == 1
+    text = static[0]
     assert "wb-verdict" in text and "No policy was checked" in text
+    assert "wb-verdict" not in widget_text(nb)  # no copy in the widget state
     assert text.index("wb-verdict") < text.index("Re-identification risk")
 
     nb = run("dashboard/ethics_review.ipynb", bundle_path=str(planted_bundle(tmp_path)))

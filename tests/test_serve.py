@@ -271,7 +271,7 @@ def test_page_has_no_third_party_url_and_no_traceback_over_iopub(server) -> None
     import websocket
 
     url, _, _, log, planted = server
-    status, html, _ = _get(url)
+    status, html, _ = _get(url + "live")
     assert status == 200
     VIEWERS.append(status)
     assert "cdn.jsdelivr.net" not in html and _external_urls(html) == []
@@ -313,6 +313,63 @@ def test_page_has_no_third_party_url_and_no_traceback_over_iopub(server) -> None
     assert "KeyError" in log.read_text() and "Traceback" in log.read_text()
 
 
+def test_plotlyjs_is_served_once_cacheable_and_host_checked(server) -> None:
+    """The page links plotly.js by a content-versioned URL; the server sends it with a year's
+    Cache-Control and an ETag, answers a revalidation with 304, and checks the Host header."""
+    from workbench.serve import plotlyjs_file, plotlyjs_url
+
+    url, port, _, _, _ = server
+    js_url = url + plotlyjs_url().lstrip("/")
+    status, body, headers = _get(js_url)
+    assert status == 200 and len(body) == len(plotlyjs_file().read_text())
+    assert (
+        "max-age=31536000" in headers["Cache-Control"] and "immutable" in headers["Cache-Control"]
+    )
+    etag = headers["Etag"]
+    req = urllib.request.Request(js_url, headers={"If-None-Match": etag})
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(req, timeout=60)
+    assert not_modified.value.code == 304
+    assert _get(js_url, host="evil.example")[0] == 403
+    assert _get(url + "workbench/static/plotly.js")[0] in (403, 404)  # only that one file
+    # the page itself links it and inlines nothing of it
+    status, page, _ = _get(url + "live")
+    VIEWERS.append(status)
+    assert status == 200 and plotlyjs_url() in page.replace("\\u0026", "&")
+    assert len(page) < 1_000_000 and "jupyterlab-plotly" not in page
+
+
+def test_static_review_at_root_needs_no_kernel(server) -> None:
+    """`/` is the review rendered once, without a kernel: any number of viewers, no session.
+
+    Regression: every page request started a 270 MB kernel and 10 viewers took 79 s to render.
+    """
+    url, _, proc, _, planted = server
+    before, stable_since = len(_kernels(proc.pid)), time.monotonic()
+    deadline = time.monotonic() + 90
+    while time.monotonic() - stable_since < 6 and time.monotonic() < deadline:
+        time.sleep(1)  # a pool refill after the previous test's viewer: let it finish
+        now = len(_kernels(proc.pid))
+        if now != before:
+            before, stable_since = now, time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: _get(url), range(8)))
+    assert {r[0] for r in results} == {200}
+    time.sleep(2)
+    assert len(_kernels(proc.pid)) == before  # eight viewers, no kernel started
+    status, body, headers = results[0]
+    assert "wb-verdict" in body and "Re-identification risk" in body and "/live" in body
+    assert "api/kernels" not in body and "jupyter-config-data" not in body
+    assert len(body) < 500_000 and "Plotly.newPlot" in body
+    assert [v for v in planted if v in body] == [] and _external_urls(body) == []
+    assert headers["Cache-Control"] == "no-cache"
+    req = urllib.request.Request(url, headers={"If-None-Match": headers["Etag"]})
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(req, timeout=60)
+    assert not_modified.value.code == 304
+    assert _get(url, host="evil.example")[0] == 403
+
+
 def test_kernels_are_bounded_and_the_full_page_is_polite(server) -> None:
     """A burst of viewers: exactly the free slots are served, the rest get 503, no kernel more.
 
@@ -322,7 +379,7 @@ def test_kernels_are_bounded_and_the_full_page_is_polite(server) -> None:
     url, _, proc, _, planted = server
     burst = MAX_KERNELS + 2
     with ThreadPoolExecutor(burst) as pool:
-        results = list(pool.map(lambda _: _get(url), range(burst)))
+        results = list(pool.map(lambda _: _get(url + "live"), range(burst)))
     time.sleep(3)
     statuses = [r[0] for r in results]
     served = statuses.count(200)
@@ -332,12 +389,16 @@ def test_kernels_are_bounded_and_the_full_page_is_polite(server) -> None:
     VIEWERS.extend(r for r in results if r[0] == 200)
 
     status, body, headers = next(r for r in results if r[0] == 503)
-    assert "The dashboard is full" in body and "--static" in body and "Traceback" not in body
+    assert (
+        "The dashboard is full" in body
+        and "the static page</a>" in body
+        and "Traceback" not in body
+    )
     assert headers.get("Retry-After") == "30"
     assert _external_urls(body) == [] and "<script" not in body
     assert [v for v in planted if v in body] == []
     # at the limit, a further request is refused and starts nothing
-    assert _get(url)[0] == 503
+    assert _get(url + "live")[0] == 503
     time.sleep(2)
     assert len(_kernels(proc.pid)) == MAX_KERNELS
 
@@ -399,8 +460,8 @@ def test_a_freed_slot_serves_the_next_viewer_and_refills_the_pool(planted_bundle
         deadline = time.monotonic() + 120
         while not _kernels(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
-        first = _get(url)[0]  # the pooled kernel is still executing the notebook
-        assert (first, _get(url)[0]) == (200, 503)
+        first = _get(url + "live")[0]  # the pooled kernel is still executing the notebook
+        assert (first, _get(url + "live")[0]) == (200, 503)
         assert len(_kernels(proc.pid)) == 1
         old = {k.pid for k in _kernels(proc.pid)}
         statuses = []
@@ -409,7 +470,7 @@ def test_a_freed_slot_serves_the_next_viewer_and_refills_the_pool(planted_bundle
             time.sleep(3)
             pids = {k.pid for k in _kernels(proc.pid)}
             if pids and not pids & old:  # the viewer's kernel is gone, a new one preheated
-                statuses.append(_get(url)[0])
+                statuses.append(_get(url + "live")[0])
                 break
         assert statuses == [200], (statuses, tmp_path.joinpath("voila.log").read_text()[-2000:])
         assert len(_kernels(proc.pid)) == 1

@@ -33,12 +33,23 @@ __all__ = [
     "IMAGE_ALLOWLIST",
     "DEFAULT_MAX_KERNELS",
     "DEFAULT_POOL_SIZE",
+    "PLOTLYJS_ROUTE",
+    "app_command",
+    "interactive_notebooks",
+    "browser_wanted",
+    "plotlyjs_file",
+    "plotlyjs_url",
 ]
 
 IMAGE_ALLOWLIST = r".*\.(png|jpg|jpeg|gif|svg)$"
 # About ten reviewers on a 2-core, 23 GB machine: ~270 MB per kernel, 2 of them kept preheated.
 DEFAULT_MAX_KERNELS = 10
 DEFAULT_POOL_SIZE = 2
+#: Where the dashboard server serves plotly.js (one cacheable copy instead of 4.6 MB per page).
+PLOTLYJS_ROUTE = "workbench/static/plotly.min.js"
+# The dashboard needs no JupyterLab extension but the widget manager: jupyterlab-plotly alone
+# made every page load another 4.8 MB bundle (the review draws its charts with the served copy).
+DASHBOARD_EXTENSION_DENYLIST = ("jupyterlab-plotly",)
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
@@ -61,6 +72,73 @@ def dashboard_notebook() -> Path:
     return path
 
 
+def plotlyjs_file() -> Path:
+    """The plotly.min.js that the installed plotly ships (the one its figures expect)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.origin:
+        raise ConfigError("plotly is not installed; install the 'app' extra")
+    path = Path(spec.origin).parent / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise ConfigError(f"plotly.js missing from the plotly package: {path}")
+    return path
+
+
+def plotlyjs_url(base_url: str = "/") -> str:
+    """The served plotly.js URL, versioned by content hash so browsers may cache it for a year."""
+    import hashlib
+
+    digest = hashlib.sha256(plotlyjs_file().read_bytes()).hexdigest()[:16]
+    return f"{base_url.rstrip('/')}/{PLOTLYJS_ROUTE}?v={digest}"
+
+
+def interactive_notebooks() -> list[Path]:
+    """The numbered notebooks (``01_...ipynb`` to ``99_...``), found by glob so that a notebook a
+    later version adds is served without a code change."""
+    found = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise ConfigError(f"no notebook named NN_*.ipynb in {notebooks_dir()}")
+    return found
+
+
+def app_command(
+    port: int,
+    *,
+    pool_size: int = 1,
+    max_kernels: int | None = None,
+    cull_idle_seconds: int = 3600,
+) -> list[str]:
+    """Voila serving every interactive notebook, each with ``pool_size`` preheated kernels.
+
+    A preheated kernel has already run its notebook, so opening it shows the rendered page at
+    once. ``max_kernels`` defaults to the preheated pools plus one open page per notebook; the
+    ethics-review dashboard (``workbench dashboard``) is not preheated here.
+    """
+    notebooks = interactive_notebooks()
+    if max_kernels is None:
+        max_kernels = len(notebooks) * (pool_size + 1)
+    if pool_size * len(notebooks) > max_kernels:
+        raise ParameterError(
+            "max_kernels",
+            max_kernels,
+            f"at least pool_size x notebooks = {pool_size * len(notebooks)}",
+        )
+    cmd = voila_command(
+        notebooks_dir(),
+        port,
+        preheat=pool_size > 0,
+        cull_idle_seconds=cull_idle_seconds,
+        max_kernels=max_kernels,
+        pool_size=pool_size,
+        extension_denylist=(),  # the notebooks draw plotly figures through jupyterlab-plotly
+    )
+    cmd.insert(
+        cmd.index("--no-browser") + 1, "--VoilaKernelManager.preheat_denylist=.*/dashboard/.*"
+    )
+    return cmd
+
+
 def _check_capacity(max_kernels: int, pool_size: int) -> None:
     if max_kernels < 1:
         raise ParameterError("max_kernels", max_kernels, "at least 1")
@@ -81,12 +159,16 @@ def voila_command(
     max_kernels: int = DEFAULT_MAX_KERNELS,
     pool_size: int = DEFAULT_POOL_SIZE,
     hostnames: Iterable[str] = (),
+    extension_denylist: Iterable[str] = DASHBOARD_EXTENSION_DENYLIST,
+    static_review: Path | None = None,
 ) -> list[str]:
     """Command line that serves ``notebook`` read-only on 127.0.0.1:``port``.
 
     ``max_kernels`` bounds the kernels alive at once (preheated ones included); past it a page
     request gets HTTP 503. ``hostnames`` are served besides ``localhost`` and loopback addresses
     (e.g. the name a reverse proxy forwards); any other ``Host`` header gets 403.
+    ``static_review``: a bundle whose review is served at ``/`` without a kernel (rendered once,
+    for any number of viewers); the kernel-backed page then lives at ``/live``.
     """
     pool = pool_size if preheat else 0
     _check_capacity(max_kernels, pool)
@@ -114,24 +196,54 @@ def voila_command(
         "--MappingKernelManager.cull_connected=True",
     ]
     cmd += [f"--WorkbenchVoila.local_hostnames={n}" for n in names]
+    cmd += [f"--VoilaConfiguration.extension_denylist={n}" for n in extension_denylist]
+    if static_review is not None:
+        cmd.append(f"--WorkbenchVoila.static_review={static_review}")
     if pool:
         cmd += ["--preheat_kernel=True", f"--pool_size={pool}"]
     return cmd
 
 
+#: JupyterLab settings (a config file, because ``None`` and dicts do not pass on a command line):
+#: without notebook_shim's server extension (it reads the deprecated ``ServerApp.token``), with
+#: the websocket ping timeout equal to its interval (tornado 6.5 warns when it is longer and
+#: clamps it anyway), and no request to a third party (news feed, update check, PyPI).
+LAB_CONFIG = Path(__file__).with_name("ui") / "jupyter_lab_config.json"
+
+
+def browser_wanted(requested: bool = True) -> bool:
+    """Whether to open a browser: asked for, not under CI or a test, and one can be found.
+
+    Python's :mod:`webbrowser` decides what "can be found" means (a display and a browser, or a
+    text browser); on a server without one the command prints its URL instead.
+    """
+    import webbrowser
+
+    if not requested or any(
+        os.environ.get(v) for v in ("CI", "PYTEST_CURRENT_TEST", "WORKBENCH_NO_BROWSER")
+    ):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
 def lab_command(port: int | None = None, *, open_browser: bool = True) -> list[str]:
-    """Command line that opens JupyterLab on ``notebooks/``."""
+    """Command line that opens JupyterLab on ``notebooks/`` (see :data:`LAB_CONFIG`)."""
     cmd = [
         sys.executable,
         "-m",
         "jupyter",
         "lab",
+        f"--config={LAB_CONFIG}",
         f"--notebook-dir={notebooks_dir()}",
         "--ServerApp.ip=127.0.0.1",
     ]
     if port:
         cmd.append(f"--ServerApp.port={port}")
-    if not open_browser:
+    if not browser_wanted(open_browser):
         cmd.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")

@@ -52,6 +52,7 @@ COMMANDS = [
     "frontier",
     "report",
     "dashboard",
+    "app",
     "lab",
     "check",
     "provenance",

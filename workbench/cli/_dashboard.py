@@ -18,6 +18,7 @@ from ..serve import (
     DEFAULT_POOL_SIZE,
     dashboard_notebook,
     export_static,
+    plotlyjs_url,
     run_foreground,
     voila_command,
 )
@@ -120,14 +121,21 @@ def _run(args: argparse.Namespace) -> int:
         max_kernels=args.max_kernels,
         pool_size=args.pool_size,
         hostnames=args.allow_host,
+        static_review=bundle_path,
     )
-    env = dict(os.environ, WORKBENCH_BUNDLE=str(bundle_path), WORKBENCH_ROLE="reviewer")
+    env = dict(
+        os.environ,
+        WORKBENCH_BUNDLE=str(bundle_path),
+        WORKBENCH_ROLE="reviewer",
+        WORKBENCH_PLOTLYJS=plotlyjs_url(),  # the kernels link the server's cacheable copy
+    )
     if args.print_command:
         print(" ".join(cmd))
         return 0
     print(
         f"ethics-review dashboard for {bundle_path.name}: http://127.0.0.1:{args.port}/ "
-        f"(at most {args.max_kernels} viewers at once)",
+        f"(no session needed, any number of viewers); live page with a kernel per viewer: "
+        f"http://127.0.0.1:{args.port}/live (at most {args.max_kernels} at once)",
         flush=True,
     )
     return run_foreground(cmd, env)

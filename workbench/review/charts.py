@@ -120,6 +120,7 @@ def class_size_histogram(risk: Any) -> go.Figure:
     ]
     fig = go.Figure(
         go.Bar(
+            name="records",
             x=labels,
             y=values,
             marker_color=colors,
@@ -198,7 +199,13 @@ def risk_distribution(risk: Any) -> go.Figure:
         values.append(recs / n if n else 0.0)
         colors.append(_RED if lo >= 0.2 else (_ORANGE if lo >= 0.05 else _GREEN))
     fig = go.Figure(
-        go.Bar(x=labels, y=values, marker_color=colors, hovertemplate="%{x}: %{y:.1%} of records")
+        go.Bar(
+            name="share of records",
+            x=labels,
+            y=values,
+            marker_color=colors,
+            hovertemplate="%{x}: %{y:.1%} of records",
+        )
     )
     fig.update_yaxes(tickformat=".0%")
     return _layout(
@@ -224,6 +231,7 @@ def population_estimates(risk: Any) -> go.Figure:
     text = ["unavailable" if v is None else f"{v:,.0f}" for v in vals]
     fig = go.Figure(
         go.Bar(
+            name="estimated population uniques",
             x=names,
             y=[0 if v is None else v for v in vals],
             text=text,
@@ -240,8 +248,17 @@ def population_estimates(risk: Any) -> go.Figure:
     )
 
 
+#: Why SUDA contributions add up to more than 100 % (shown with the chart and the table).
+SUDA_NOT_100 = (
+    "The contributions do not add up to 100 %: a minimal sample unique usually combines several "
+    "attributes, and each attribute is credited with the score of every minimal sample unique "
+    "it is part of (Elliot et al. 2002, as sdcMicro computes them)."
+)
+
+
 def suda_contributions(suda: Any) -> go.Figure:
-    """Each attribute's share of the total SUDA score (what makes records special)."""
+    """Each attribute's share of the total SUDA score (what makes records special); the shares
+    overlap (:data:`SUDA_NOT_100`)."""
     d = as_dict(suda)
     contrib = d.get("attribute_contributions") or {}
     if not contrib:
@@ -249,6 +266,7 @@ def suda_contributions(suda: Any) -> go.Figure:
     items = sorted(contrib.items(), key=lambda kv: kv[1])
     fig = go.Figure(
         go.Bar(
+            name="share of the SUDA score",
             x=[v for _, v in items],
             y=[k for k, _ in items],
             orientation="h",
@@ -258,8 +276,8 @@ def suda_contributions(suda: Any) -> go.Figure:
     )
     return _layout(
         fig,
-        "SUDA: contribution of each attribute",
-        "% of total SUDA score",
+        "SUDA: contribution of each attribute (overlapping shares, not summing to 100 %)",
+        "% of total SUDA score (an attribute is credited for every MSU it is part of)",
         "",
         height=max(_HEIGHT, 40 + 28 * len(items)),
     )
@@ -276,6 +294,7 @@ def subset_uniqueness(subsets: Any, top: int = 15) -> go.Figure:
     values = [r.get("uniqueness", 0.0) for r in rows]
     fig = go.Figure(
         go.Bar(
+            name="uniqueness",
             x=values,
             y=labels,
             orientation="h",
@@ -337,6 +356,7 @@ def linkage_outcome(link: Any) -> go.Figure:
     vals = [d.get("no_match", 0.0), d.get("one_match", 0.0), d.get("many_matches", 0.0)]
     fig = go.Figure(
         go.Bar(
+            name="share of released records",
             x=cats,
             y=vals,
             marker_color=[_GREEN, _RED, _ORANGE],
@@ -365,6 +385,7 @@ def join_risk_heatmap(matrix: Any, value: str = "score") -> go.Figure:
     idx = {n: i for i, n in enumerate(names)}
     z = [[None] * len(names) for _ in names]
     text = [[""] * len(names) for _ in names]
+    why = [[""] * len(names) for _ in names]
     for p in pairs:
         ds = p.get("datasets") or []
         if len(ds) != 2:
@@ -375,8 +396,10 @@ def join_risk_heatmap(matrix: Any, value: str = "score") -> go.Figure:
         for a, b in ((i, j), (j, i)):
             z[a][b] = v
             text[a][b] = f"{v:.2f}<br>{advice}" if isinstance(v, int | float) else advice
+            why[a][b] = join_risk_why(p)
     fig = go.Figure(
         go.Heatmap(
+            name="join risk",
             z=z,
             x=names,
             y=names,
@@ -386,6 +409,8 @@ def join_risk_heatmap(matrix: Any, value: str = "score") -> go.Figure:
             zmin=0,
             zmax=1,
             hoverongaps=False,
+            customdata=why,
+            hovertemplate="%{y} + %{x}<br>%{customdata}<extra></extra>",
             colorbar=dict(title=value),
         )
     )
@@ -396,6 +421,34 @@ def join_risk_heatmap(matrix: Any, value: str = "score") -> go.Figure:
         "",
         height=max(_HEIGHT, 120 + 70 * len(names)),
     )
+
+
+def join_risk_why(pair: Mapping[str, Any]) -> str:
+    """Why a pair scores as it does: likelihood and harm apart, and what drives each."""
+    lk, harm, score = pair.get("likelihood"), pair.get("harm"), pair.get("score")
+    if not isinstance(lk, int | float) or not isinstance(harm, int | float):
+        return "likelihood or harm not assessed"
+    exposed = sorted(
+        pair.get("exposed") or [],
+        key=lambda e: -float(e.get("weight") or 0) if isinstance(e, Mapping) else 0,
+    )
+    worst = exposed[0] if exposed and isinstance(exposed[0], Mapping) else {}
+    harm_why = (
+        f"harm {harm:.2f}: the most sensitive field exposed is {worst.get('dataset')}."
+        f"{worst.get('column')} ({worst.get('category')})"
+        if worst
+        else f"harm {harm:.2f}: no sensitive field exposed"
+    )
+    driver = (
+        (pair.get("combined") or {}).get("main_driver")
+        if isinstance(pair.get("combined"), Mapping)
+        else None
+    )
+    lk_why = f"likelihood {lk:.1%}: share of joined records singled out" + (
+        f", {driver} adds the most" if driver else ""
+    )
+    total = f"score {score:.3f} = likelihood x harm" if isinstance(score, int | float) else ""
+    return "; ".join(x for x in (lk_why, harm_why, total) if x)
 
 
 def advice_label(advice: Any) -> str:

@@ -16,16 +16,207 @@ figure (an old bundle, a gate run on another table, a hand edit), the check is r
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Figure", "Check", "ReviewFigures", "review_figures", "fmt", "NOT_COMPUTED"]
+__all__ = [
+    "Figure",
+    "Check",
+    "ReviewFigures",
+    "review_figures",
+    "fmt",
+    "label",
+    "duration_words",
+    "LABELS",
+    "k_meaning",
+    "at_risk_meaning",
+    "headline_meanings",
+    "NOT_COMPUTED",
+]
 
 #: What a table shows for a measure the bundle does not hold for that side.
 NOT_COMPUTED = "not computed"
 
 PASS, FAIL, REVIEW = "pass", "fail", "review"
+
+
+#: The one label table for the raw keys a review shows (report, dashboard, notebooks): a key
+#: missing here is shown with its underscores as spaces, never as ``records_compared``.
+LABELS: dict[str, str] = {
+    # transformation (the search's result)
+    "found": "a transformation meeting every criterion was found",
+    "strategy": "search strategy",
+    "qis": "quasi-identifiers",
+    "levels": "generalization level per attribute",
+    "metric": "utility metric",
+    "metric_reference": "metric defined in",
+    "score": "score",
+    "suppressed": "records suppressed",
+    "classes": "equivalence classes",
+    "min_class_size": "smallest class (k)",
+    "transformations_checked": "transformations evaluated",
+    "lattice_size": "transformations possible",
+    "records": "records",
+    "average_risk": "average re-identification risk",
+    "highest_risk": "highest re-identification risk",
+    "criteria": "privacy criteria",
+    "sensitive": "sensitive attributes",
+    "hierarchy_notes": "notes on the hierarchies",
+    "elapsed_seconds": "time taken (seconds)",
+    "parameters": "parameters",
+    "hierarchies": "hierarchies",
+    "models": "privacy models",
+    # utility
+    "records_original": "records before",
+    "records_transformed": "records after",
+    "records_suppressed": "records suppressed",
+    "records_compared": "records compared",
+    "mean_crosstab_difference": "mean difference of two-way tables",
+    "mean_correlation_difference": "mean difference of correlations",
+    "attributes": "distance per attribute",
+    "distribution_distance": "distribution distance",
+    "per_attribute": "per attribute",
+    "notes": "notes",
+    # linkage
+    "released_records": "records released",
+    "attacker_records": "records the attacker holds",
+    "shared_qis": "attributes in common",
+    "no_match": "share of released records with no match",
+    "one_match": "share matched to exactly one person",
+    "many_matches": "share matched to several people",
+    "expected_reidentifications": "expected re-identifications",
+    "expected_reidentification_rate": "expected re-identification rate",
+    "correct_unique_matches": "correct unique matches",
+    "precision": "precision (share of claimed matches that are right)",
+    "recall": "recall (share of people re-identified)",
+    # programme, DP, synthetic
+    "population": "population",
+    "privacy_unit": "privacy unit",
+    "epsilon": "epsilon",
+    "epsilon_spent": "epsilon spent",
+    "remaining_epsilon": "epsilon remaining",
+    "released_at": "released at",
+    "release": "release",
+    "kind": "kind",
+    "dataset": "dataset",
+    "median": "median",
+    "min": "smallest",
+    "max": "largest",
+    "mean": "mean",
+    "p05": "5th percentile",
+    "p95": "95th percentile",
+}
+
+
+def label(key: Any) -> str:
+    """The words for a raw key (:data:`LABELS`), else the key with spaces for underscores."""
+    k = str(key)
+    return LABELS.get(k) or k.replace("_", " ")
+
+
+_ISO_DURATION = re.compile(
+    r"P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+    r"(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+)
+_DURATION_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
+
+
+def duration_words(text: str) -> str | None:
+    """An ISO 8601 duration in words ("P3Y" -> "3 years", "P1Y6M" -> "1 year 6 months"), or
+    None when ``text`` is not one: a reviewer reads years, not ``P3Y``."""
+    m = _ISO_DURATION.fullmatch(text.strip())
+    if not m:
+        return None
+    parts = []
+    for n, unit in zip(m.groups(), _DURATION_UNITS, strict=True):
+        if n is None:
+            continue
+        value = float(n) if "." in n else int(n)
+        parts.append(f"{value:g} {unit}{'' if value == 1 else 's'}")
+    return " ".join(parts) or None
+
+
+def k_meaning(k: int | None, qis: Any) -> str:
+    """One line saying what the smallest class size means for a person (plain words)."""
+    names = list(qis or ())
+    what = f"these {len(names)} attribute{'s' if len(names) != 1 else ''}"
+    if names:
+        what += f" ({', '.join(names)})"
+    if k is None or k < 1:
+        return "No records are released, so nobody can be singled out from them."
+    if k == 1:
+        return (
+            f"k = 1: at least one person is alone in their group and can be singled out by "
+            f"anyone who knows {what}."
+        )
+    return (
+        f"k = {k:,}: everyone shares {what} with at least {k - 1:,} other "
+        f"{'person' if k == 2 else 'people'}, so knowing them narrows a person down to no "
+        f"fewer than {k:,} records (at most a 1 in {k:,} chance of picking the right one)."
+    )
+
+
+def at_risk_meaning(records_at_risk: int, records: int, threshold: float) -> str:
+    """Records at risk in plain words: their group is small enough that 1 / size > threshold."""
+    largest = math.ceil(1.0 / threshold) - 1 if threshold > 0 else 0
+    share = records_at_risk / records if records else 0.0
+    if largest < 1:
+        return f"No group is small enough to exceed a risk threshold of {threshold:.0%}."
+    return (
+        f"{records_at_risk:,} of {records:,} people ({share:.1%}) are above the risk threshold "
+        f"of {threshold:.0%}: they are in groups of {largest:,} or fewer, where a guess is "
+        f"right with a probability above {threshold:.0%}."
+    )
+
+
+def headline_meanings(risk: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, one line in plain words) for the headline figures of one risk profile."""
+    if not risk:
+        return []
+    out: list[tuple[str, str]] = []
+    records = risk.get("records")
+    k = risk.get("min_class_size")
+    if isinstance(records, int) and (k is None or isinstance(k, int)):
+        out.append(("smallest class (k)", k_meaning(k if records else None, risk.get("qis"))))
+    uniques = risk.get("sample_uniques")
+    if isinstance(uniques, int) and isinstance(records, int) and records:
+        out.append(
+            (
+                "sample uniques",
+                f"{uniques:,} of {records:,} records ({uniques / records:.1%}) are the only "
+                "record with their combination of quasi-identifiers.",
+            )
+        )
+    pros = risk.get("prosecutor") if isinstance(risk.get("prosecutor"), Mapping) else {}
+    share, threshold = pros.get("records_at_risk"), pros.get("threshold")
+    if _is_number(share) and _is_number(threshold) and isinstance(records, int):
+        out.append(
+            (
+                "records at risk",
+                at_risk_meaning(round(share * records), records, float(threshold)),
+            )
+        )
+    highest = pros.get("highest")
+    if _is_number(highest):
+        out.append(
+            (
+                "highest prosecutor risk",
+                f"An attacker who knows a person is in the data and knows their quasi-identifiers "
+                f"picks the right record with a probability of up to {highest:.0%}.",
+            )
+        )
+    exp = _get(risk, ("global_risk", "expected_reidentifications"))
+    if _is_number(exp):
+        out.append(
+            (
+                "expected re-identifications",
+                f"Matching every record to a person, an attacker would be right about {exp:,.0f} "
+                "times on average.",
+            )
+        )
+    return out
 
 
 def fmt(v: Any) -> str:
@@ -41,9 +232,11 @@ def fmt(v: Any) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, Mapping):
-        return ", ".join(f"{k}: {fmt(x)}" for k, x in v.items())
+        return ", ".join(f"{label(k)}: {fmt(x)}" for k, x in v.items())
     if isinstance(v, list | tuple):
         return ", ".join(fmt(x) for x in v)
+    if isinstance(v, str):
+        return duration_words(v) or v
     return str(v)
 
 
@@ -63,12 +256,18 @@ class Figure:
     after: Any = None
     has_before: bool = False
     has_after: bool = False
+    why_before: str | None = None
+    why_after: str | None = None
 
     def cell(self, side: str) -> str:
-        """The table cell for ``side`` ("before" or "after")."""
+        """The table cell for ``side`` ("before" or "after"); an estimator that was computed
+        but is unavailable says why (the reason its result records)."""
         if not getattr(self, f"has_{side}"):
             return NOT_COMPUTED
-        return fmt(getattr(self, side))
+        value, why = getattr(self, side), getattr(self, f"why_{side}")
+        if value is None and why:
+            return f"unavailable: {why}"
+        return fmt(value)
 
 
 @dataclass(frozen=True)
@@ -243,21 +442,31 @@ def _specs(docs: Sequence[Mapping[str, Any]]) -> list[tuple[tuple[str, ...], str
 def _figures(before: Mapping | None, after: Mapping | None) -> tuple[Figure, ...]:
     docs = [d for d in (before, after) if d]
     out = []
-    for key, label in _specs(docs):
+    for key, name in _specs(docs):
         b, a = _get(before, key), _get(after, key)
         if isinstance(b, Mapping) or isinstance(a, Mapping):
             continue  # a block, not a number (malformed bundle): never shown as a figure
         out.append(
             Figure(
                 key,
-                label,
+                name,
                 None if b is _MISSING else b,
                 None if a is _MISSING else a,
                 b is not _MISSING,
                 a is not _MISSING,
+                _why(before, key),
+                _why(after, key),
             )
         )
     return tuple(out)
+
+
+def _why(doc: Mapping | None, key: tuple[str, ...]) -> str | None:
+    """The recorded reason a population estimator is unavailable (``population.notes``)."""
+    if len(key) < 2 or key[0] != "population":
+        return None
+    note = _get(doc, ("population", "notes", key[1]))
+    return str(note) if isinstance(note, str) and note else None
 
 
 # ------------------------------------------------------------------------------------- checks

@@ -14,6 +14,7 @@ widgets. Only aggregates are rendered; every string is HTML-escaped.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from ..errors import ConfigError, WorkbenchError
 from ..models import MODELS
 from . import charts
 from .bundle import AssessmentBundle, check_bundle
-from .figures import NOT_COMPUTED, ReviewFigures, review_figures
+from .figures import NOT_COMPUTED, ReviewFigures, headline_meanings, label, review_figures
 from .figures import fmt as _fmt
 
 __all__ = [
@@ -52,10 +53,11 @@ class Section:
 
 
 def table_html(
-    rows: Sequence[Sequence[Any]], header: Sequence[str] | None = None, css: str = "wb-table"
+    rows: Sequence[Sequence[Any]], header: Iterable[str] | None = None, css: str = "wb-table"
 ) -> str:
     """A small escaped HTML table."""
     out = [f'<table class="{css}">']
+    header = list(header) if header is not None else None
     if header:
         out.append(
             "<thead><tr>"
@@ -133,8 +135,10 @@ def _risk_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None
             )
         )
     src = before or after or {}
+    notes = []
     if src.get("suda"):
         figs.append(charts.suda_contributions(src["suda"]))
+        notes.append(charts.SUDA_NOT_100)
     if src.get("subsets"):
         figs.append(charts.subset_uniqueness(src["subsets"]))
     pop = src.get("population") or {}
@@ -149,11 +153,21 @@ def _risk_section(b: AssessmentBundle, figures: ReviewFigures) -> Section | None
         if qis
         else ""
     )
+    meanings = headline_meanings(after or before)
+    words = (
+        "<ul class='wb-meanings'>"
+        + "".join(
+            f"<li><b>{html.escape(name)}</b>: {html.escape(text)}</li>" for name, text in meanings
+        )
+        + "</ul>"
+        if meanings
+        else ""
+    )
     return Section(
         "risk",
         "Re-identification risk",
-        intro,
-        tables=(table_html(rows, header, css="wb-table wb-risk"),),
+        " ".join([intro, *notes]).strip(),
+        tables=(table_html(rows, header, css="wb-table wb-risk"), words),
         figures=tuple(figs),
     )
 
@@ -168,7 +182,7 @@ def _transformation_section(b: AssessmentBundle) -> Section | None:
     if not t and not b.rationale:
         return None
     rows = [
-        (k, v)
+        (label(k), v)
         for k, v in (t or {}).items()
         if (
             not isinstance(v, Mapping | list)
@@ -198,7 +212,7 @@ def _utility_section(b: AssessmentBundle) -> Section | None:
     if not u:
         return None
     rows: list[tuple[str, Any]] = [
-        (k, v)
+        (label(k), v)
         for k, v in u.items()
         if not isinstance(v, Mapping | list) and k != "information_loss"
     ]
@@ -220,11 +234,11 @@ def _utility_section(b: AssessmentBundle) -> Section | None:
     for key in ("attributes", "distribution_distance", "per_attribute"):
         per = u.get(key)
         if isinstance(per, Mapping) and per:
-            tables.append(table_html([(k, v) for k, v in per.items()], ["attribute", key]))
+            tables.append(table_html([(k, v) for k, v in per.items()], ["attribute", label(key)]))
     stats = u.get("statistics") or u.get("downstream")
     if isinstance(stats, list) and stats:
         keys = [k for k in stats[0] if not isinstance(stats[0][k], Mapping | list)]
-        tables.append(table_html([[s.get(k) for k in keys] for s in stats], keys))
+        tables.append(table_html([[s.get(k) for k in keys] for s in stats], map(label, keys)))
     return Section("utility", "Utility impact", tables=tuple(tables))
 
 
@@ -244,7 +258,9 @@ def _linkage_section(b: AssessmentBundle) -> Section | None:
             "precision",
             "recall",
         ]
-        tables.append(table_html([(k, lk.get(k)) for k in keys if k in lk], ["linkage", "value"]))
+        tables.append(
+            table_html([(label(k), lk.get(k)) for k in keys if k in lk], ["linkage", "value"])
+        )
         figs.append(charts.linkage_outcome(lk))
     if b.matrix:
         figs.append(charts.join_risk_heatmap(b.matrix))
@@ -257,16 +273,38 @@ def _linkage_section(b: AssessmentBundle) -> Section | None:
             rows.append(
                 (
                     " + ".join(p.get("datasets", [])),
+                    _pct(p.get("likelihood")),
+                    p.get("harm"),
                     p.get("score"),
                     p.get("level"),
+                    charts.join_risk_why(p),
                     charts.advice_label(adv),
                     " ".join(reasons[-2:]),
                 )
             )
-        tables.append(table_html(rows, ["pair", "score", "level", "advice", "why"]))
+        tables.append(
+            table_html(
+                rows,
+                [
+                    "pair",
+                    "likelihood (records singled out)",
+                    "harm (0-1, most sensitive field exposed)",
+                    "score",
+                    "level",
+                    "why it scores so",
+                    "advice",
+                    "advice in words",
+                ],
+            )
+        )
     if not figs and not tables:
         return None
     return Section("linkage", "Cross-department linkage", tables=tuple(tables), figures=tuple(figs))
+
+
+def _pct(x: Any) -> Any:
+    """A share as a percentage (likelihoods are shares of records)."""
+    return f"{100 * x:.1f} %" if isinstance(x, int | float) and not isinstance(x, bool) else x
 
 
 def _scenarios_section(b: AssessmentBundle) -> Section | None:
@@ -325,7 +363,7 @@ def _dp_section(b: AssessmentBundle) -> Section | None:
     others = ledger.get("non_dp_releases") or []
     if others:
         keys = [k for k in others[0] if not isinstance(others[0][k], Mapping | list)]
-        tables.append(table_html([[o.get(k) for k in keys] for o in others], keys))
+        tables.append(table_html([[o.get(k) for k in keys] for o in others], map(label, keys)))
     return Section(
         "dp",
         "Differential privacy and the privacy-loss ledger",
@@ -387,11 +425,15 @@ def _synthetic_section(b: AssessmentBundle) -> Section | None:
         )
     dcr = p.get("distance_to_closest_record") or {}
     if dcr:
-        tables.append(table_html(sorted(dcr.items()), ["distance to closest record", ""]))
+        tables.append(
+            table_html(
+                [(label(k), v) for k, v in sorted(dcr.items())], ["distance to closest record", ""]
+            )
+        )
     link = p.get("linkage") or {}
     if link:
         keys = [k for k in link if not isinstance(link[k], Mapping | list)]
-        tables.append(table_html([(k, link[k]) for k in keys], ["linkage attack", ""]))
+        tables.append(table_html([(label(k), link[k]) for k in keys], ["linkage attack", ""]))
     alt = d.get("k_anonymous_alternative") or {}
     if alt and attacks:
         theirs = {a.get("attack"): a for a in (alt.get("privacy") or {}).get("attacks") or []}
@@ -477,7 +519,7 @@ def _governance_section(b: AssessmentBundle, figures: ReviewFigures) -> Section 
     if b.programme:
         tables.append(
             table_html(
-                [(k, v) for k, v in b.programme.items() if not isinstance(v, Mapping)],
+                [(label(k), v) for k, v in b.programme.items() if not isinstance(v, Mapping)],
                 ["programme metric", "value"],
             )
         )
@@ -595,25 +637,82 @@ section{margin-top:2em} .fig{margin:.6em 0}
 """
 
 
+# Draws a chart when it comes near the viewport, loading plotly.js on first need (once per page;
+# a cacheable URL in the dashboard). Specs sit in <script type="application/json"> blocks, so
+# the first screen (verdict, tables) never waits for 4.6 MB of plotly.js or for charts below it.
+_LAZY_LOADER = """<script>(function(){
+var src=%s, queue=[], loading=false;
+function draw(el){var spec=JSON.parse(document.getElementById(el.id+'-spec').textContent);
+el.removeAttribute('data-wb-pending');
+Plotly.newPlot(el,spec.data,spec.layout,{responsive:true,displaylogo:false});}
+function need(el){if(window.Plotly){draw(el);return;} queue.push(el); if(loading||!src)return;
+loading=true; window.PlotlyConfig={MathJaxConfig:'local'};
+var s=document.createElement('script'); s.src=src; s.charset='utf-8';
+s.onload=function(){queue.splice(0).forEach(draw);}; document.head.appendChild(s);}
+var els=[].slice.call(document.querySelectorAll('.wb-chart[data-wb-pending]'));
+if(!('IntersectionObserver' in window)){els.forEach(need);return;}
+var io=new IntersectionObserver(function(es){es.forEach(function(e){
+if(e.isIntersecting){io.unobserve(e.target);need(e.target);}});},{rootMargin:'400px 0px'});
+els.forEach(function(el){io.observe(el);});
+})();</script>"""
+
+
+def _plotlyjs_src(plotlyjs: str) -> str | None:
+    """Where the loader fetches plotly.js: None when it is inlined, else a URL."""
+    if plotlyjs == "inline":
+        return None
+    if plotlyjs == "cdn":
+        from plotly.offline import get_plotlyjs_version
+
+        return f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
+    if not plotlyjs.split("?", 1)[0].endswith(".js"):
+        raise ConfigError(
+            f"plotlyjs: expected 'inline', 'cdn' or a URL ending in .js, got {plotlyjs!r}"
+        )
+    return plotlyjs
+
+
+def _chart_html(fig: go.Figure, n: int) -> str:
+    """A placeholder the loader draws into, and the figure as JSON (``</`` escaped)."""
+    import plotly.io as pio
+
+    spec = pio.to_json(fig, validate=False).replace("</", "<\\/")
+    height = int(fig.layout.height or 450)
+    return (
+        f"<div class='fig'><div class='wb-chart' id='wb-fig-{n}' data-wb-pending='1' "
+        f"style='min-height:{height}px'></div>"
+        f"<script type='application/json' id='wb-fig-{n}-spec'>{spec}</script></div>"
+    )
+
+
 def render_body(bundle: AssessmentBundle | Mapping[str, Any], plotlyjs: str = "inline") -> str:
-    """The sections as an HTML fragment; plotly.js is included once, before the first figure."""
+    """The sections as an HTML fragment, charts drawn lazily (see ``_LAZY_LOADER``).
+
+    ``plotlyjs``: ``"inline"`` (plotly.js in the page, works offline), ``"cdn"``, or the URL
+    of a served copy (the dashboard's cacheable ``/workbench/static/plotly.min.js?v=...``).
+    """
     b = bundle if isinstance(bundle, AssessmentBundle) else AssessmentBundle.from_dict(bundle)
+    src = _plotlyjs_src(plotlyjs)
     parts = [f"<div class='wb-report'><style>{_CSS}</style>"]
-    first = True
+    n = 0
     for s in sections(b):
         parts.append(f"<section id='{s.key}'><h2>{html.escape(s.title)}</h2>")
         if s.intro:
             parts.append(f"<p>{html.escape(s.intro)}</p>")
         parts.extend(s.tables)
         for fig in s.figures:
-            include: bool | str = (True if plotlyjs == "inline" else plotlyjs) if first else False
-            parts.append(
-                "<div class='fig'>"
-                + fig.to_html(full_html=False, include_plotlyjs=include)
-                + "</div>"
-            )
-            first = False
+            parts.append(_chart_html(fig, n))
+            n += 1
         parts.append("</section>")
+    if n:
+        if src is None:
+            from plotly.offline import get_plotlyjs
+
+            parts.append(
+                "<script>window.PlotlyConfig={MathJaxConfig:'local'};</script>"
+                f"<script charset='utf-8'>{get_plotlyjs()}</script>"
+            )
+        parts.append(_LAZY_LOADER % json.dumps(src).replace("</", "<\\/"))
     parts.append("</div>")
     return "\n".join(parts)
 

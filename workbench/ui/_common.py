@@ -8,7 +8,6 @@ Voila); charts are plotly MIME outputs (see ``_charts_extra``), not FigureWidget
 from __future__ import annotations
 
 import html
-import math
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ import ipywidgets as widgets
 import traitlets
 
 from ..errors import WorkbenchError
+from ..review.figures import at_risk_meaning, k_meaning  # plain words: one definition, in the core
 
 __all__ = [
     "ErrorBox",
@@ -182,36 +182,3 @@ class ProgressBar:
 def html_block(content: str, title: str | None = None) -> widgets.HTML:
     head = f"<h3>{html.escape(title)}</h3>" if title else ""
     return widgets.HTML(value=head + content)
-
-
-def k_meaning(k: int | None, qis: Any) -> str:
-    """One line saying what the smallest class size means for a person (plain words)."""
-    names = list(qis or ())
-    what = f"these {len(names)} attribute{'s' if len(names) != 1 else ''}"
-    if names:
-        what += f" ({', '.join(names)})"
-    if k is None or k < 1:
-        return "No records are released, so nobody can be singled out from them."
-    if k == 1:
-        return (
-            f"k = 1: at least one person is alone in their group and can be singled out by "
-            f"anyone who knows {what}."
-        )
-    return (
-        f"k = {k:,}: everyone shares {what} with at least {k - 1:,} other "
-        f"{'person' if k == 2 else 'people'}, so knowing them narrows a person down to no "
-        f"fewer than {k:,} records (at most a 1 in {k:,} chance of picking the right one)."
-    )
-
-
-def at_risk_meaning(records_at_risk: int, records: int, threshold: float) -> str:
-    """Records at risk in plain words: their group is small enough that 1 / size > threshold."""
-    largest = math.ceil(1.0 / threshold) - 1 if threshold > 0 else 0
-    share = records_at_risk / records if records else 0.0
-    if largest < 1:
-        return f"No group is small enough to exceed a risk threshold of {threshold:.0%}."
-    return (
-        f"{records_at_risk:,} of {records:,} people ({share:.1%}) are above the risk threshold "
-        f"of {threshold:.0%}: they are in groups of {largest:,} or fewer, where a guess is "
-        f"right with a probability above {threshold:.0%}."
-    )

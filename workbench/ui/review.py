@@ -20,7 +20,7 @@ from ..review.bundle import AssessmentBundle
 from ..review.report import render_body, sections
 from ._common import ErrorBox
 
-__all__ = ["ReviewDashboard", "load_bundle_from_env", "review_page"]
+__all__ = ["ReviewDashboard", "STATIC_OUTPUT", "load_bundle_from_env", "review_page"]
 
 
 def load_bundle_from_env(default: str | Path | None = None) -> AssessmentBundle:
@@ -33,42 +33,69 @@ def load_bundle_from_env(default: str | Path | None = None) -> AssessmentBundle:
     return AssessmentBundle.load(path)
 
 
-class ReviewDashboard:
-    """Title, then every section of the bundle in review order."""
+#: Output metadata that marks the page's static HTML: the dashboard template writes such an
+#: output into the page itself (see ``voila_template/index.html.j2``), so the verdict and tables
+#: show before Voila's JavaScript or the kernel connection are ready.
+STATIC_OUTPUT = {"workbench": {"static": True}}
 
-    def __init__(self, bundle: AssessmentBundle | dict[str, Any]) -> None:
+
+def _plotlyjs() -> str:
+    """plotly.js for the body: the server's cacheable copy when served, else inlined."""
+    return os.environ.get("WORKBENCH_PLOTLYJS") or "inline"
+
+
+class ReviewDashboard:
+    """Title, then every section of the bundle in review order.
+
+    ``html`` is the whole page as static HTML (charts drawn in the browser, lazily); ``body``
+    wraps it in an Output widget for use inside a notebook.
+    """
+
+    def __init__(self, bundle: AssessmentBundle | dict[str, Any], plotlyjs: str | None = None):
         self.errors = ErrorBox()
         if not isinstance(bundle, AssessmentBundle):
             bundle = AssessmentBundle.from_dict(bundle)
         self.bundle = bundle
         self.sections = sections(bundle)
-        header = widgets.HTML(
-            value=(
-                f"<h1 class='wb-title'>{html.escape(bundle.title)}</h1>"
-                f"<p>Created {html.escape(bundle.created)}"
-                f"{' by ' + html.escape(bundle.author) if bundle.author else ''}. "
-                "Read-only review: aggregates and charts only, no record-level data.</p>"
-            )
+        self.header_html = (
+            f"<h1 class='wb-title'>{html.escape(bundle.title)}</h1>"
+            f"<p>Created {html.escape(bundle.created)}"
+            f"{' by ' + html.escape(bundle.author) if bundle.author else ''}. "
+            "Read-only review: aggregates and charts only, no record-level data.</p>"
         )
-        # The report body (tables + plotly.js inlined once) in one Output: plotly's mime renderer
-        # raises "setData is not a function" inside Voila Output widgets, and one FigureWidget
-        # per chart would ship ~5 MB each.
-        self.body = widgets.Output(layout=widgets.Layout(width="100%"))
-        self.body.append_display_data(HTML(render_body(bundle)))
-        self.ui = widgets.VBox([header, self.errors.widget, self.body])
+        self.html = self.header_html + render_body(bundle, plotlyjs or _plotlyjs())
+        self._ui: widgets.Widget | None = None
+
+    @property
+    def body(self) -> widgets.Output:
+        """The page in an Output widget (built on first use: its state ships to every viewer)."""
+        return self.ui.children[2]
+
+    @property
+    def ui(self) -> widgets.Widget:
+        if self._ui is None:
+            body = widgets.Output(layout=widgets.Layout(width="100%"))
+            body.append_display_data(HTML(render_body(self.bundle, "inline")))
+            header = widgets.HTML(value=self.header_html)
+            self._ui = widgets.VBox([header, self.errors.widget, body])
+        return self._ui
 
 
 def review_page(path: str | Path | None = None) -> widgets.Widget:
-    """The dashboard page for the bundle at ``path`` (see :func:`load_bundle_from_env`).
+    """Display the dashboard page for the bundle at ``path`` (see :func:`load_bundle_from_env`).
 
-    A bundle that cannot be shown -- not a bundle, unreadable, or holding values shaped like
-    direct identifiers -- gives a plain refusal that names the problem and never a value (the
-    error messages of :mod:`workbench.errors` never hold one), instead of a traceback.
+    The review is displayed as static HTML (marked :data:`STATIC_OUTPUT`); the returned widget
+    is the page's message area, the only live part. A bundle that cannot be shown -- not a
+    bundle, unreadable, or holding values shaped like direct identifiers -- gives a plain
+    refusal that names the problem and never a value (the error messages of
+    :mod:`workbench.errors` never hold one), instead of a traceback.
     """
+    from IPython.display import display
+
     from ..errors import WorkbenchError
 
     try:
-        return ReviewDashboard(load_bundle_from_env(path)).ui
+        dash = ReviewDashboard(load_bundle_from_env(path))
     except WorkbenchError as exc:
         box = widgets.HTML(
             "<div class='wb-refusal'><h1>This bundle cannot be reviewed</h1>"
@@ -76,3 +103,5 @@ def review_page(path: str | Path | None = None) -> widgets.Widget:
         )
         box.add_class("wb-refused")
         return box
+    display(HTML(dash.html), metadata=STATIC_OUTPUT)
+    return dash.errors.widget

@@ -29,7 +29,7 @@ import html
 import ipaddress
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
@@ -61,9 +61,7 @@ FULL_PAGE = """<!DOCTYPE html>
 <h1 class="wb-full">The dashboard is full</h1>
 <p>All {max_kernels} review sessions of this dashboard are in use. Please try again in a minute
 (sessions are freed after {idle_minutes} minutes without activity).</p>
-<p>For a larger audience, ask the dashboard's operator for the static export of the same page
-(<code>workbench dashboard BUNDLE --static review.html</code>): the same tables and charts in one
-file, no server needed.</p>
+<p>{static_line}</p>
 </body></html>
 """
 
@@ -186,8 +184,10 @@ class _CappedPool:
 
     async def shutdown_kernel(self, kernel_id, *args, **kwargs):
         out = await super().shutdown_kernel(kernel_id, *args, **kwargs)
-        if not getattr(self, "_stopping", False) and self.notebook_path is not None:
-            self.fill_if_needed(notebook_name=self.notebook_path)  # a slot was freed
+        if not getattr(self, "_stopping", False):
+            # a slot was freed: refill the one notebook's pool, or each pool (tree mode)
+            for name in [self.notebook_path] if self.notebook_path else list(self._pools):
+                self.fill_if_needed(notebook_name=name)
         return out
 
     async def shutdown_all(self, *args, **kwargs):
@@ -273,25 +273,37 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
             FULL_PAGE.format(
                 max_kernels=html.escape(str(km.max_kernels)),
                 idle_minutes=max(idle // 60, 1),
+                static_line=(
+                    "The same review without a session, for any number of readers: "
+                    f"<a href='{html.escape(self.base_url)}'>the static page</a>."
+                    if self.settings.get("static_review")
+                    else "For a larger audience, ask the dashboard's operator for the static "
+                    "export of the same page (<code>workbench dashboard BUNDLE --static "
+                    "review.html</code>): the same tables and charts in one file, no server "
+                    "needed."
+                ),
             )
         )
 
-    async def _wait_for_warming_kernel(self, km) -> bool:
+    async def _wait_for_warming_kernel(self, km, notebook: str | None) -> bool:
         """No free slot, but a preheated kernel may be almost ready: wait for it (bounded)."""
-        warming = [t for t in getattr(km, "_pools", {}).get(self.notebook_path, []) if not t.done()]
+        warming = [t for t in getattr(km, "_pools", {}).get(notebook, []) if not t.done()]
         if not warming:
             return False
         await asyncio.wait(warming[:1], timeout=WARMING_WAIT_SECONDS)
-        return km.pooled_kernel_ready(self.notebook_path)
+        return km.pooled_kernel_ready(notebook)
 
     @web.authenticated
     async def get(self, path=None):
+        if self.settings.get("static_review") and path == LIVE_PATH:
+            path = None  # `/` is the static review: the notebook's page lives at /live
         km = self.kernel_manager
+        notebook = self.notebook_path or path  # one notebook, or the one asked for (tree mode)
         pooled = getattr(km, "pooled_kernel_ready", None)
         ticket = None
-        if pooled is None or not pooled(self.notebook_path):
+        if pooled is None or not pooled(notebook):
             ticket = km.reserve()
-            if ticket is None and not await self._wait_for_warming_kernel(km):
+            if ticket is None and not await self._wait_for_warming_kernel(km, notebook):
                 self._full()
                 return
         token = _TICKET.set(ticket)
@@ -308,8 +320,60 @@ class BoundedVoilaHandler(TornadoVoilaHandler):
                 km.release(ticket)
 
 
+class PlotlyJsHandler(web.StaticFileHandler):
+    """plotly.js for the dashboard's charts, immutable under its versioned URL."""
+
+    def set_extra_headers(self, path: str) -> None:
+        if self.get_argument("v", None):
+            self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+
+
+#: Where the live (kernel-backed) dashboard is served when the static review takes ``/``.
+LIVE_PATH = "live"
+
+
+class StaticReviewHandler(web.RequestHandler):
+    """The review page without a kernel: rendered once from the bundle, the same for everyone.
+
+    Every section is static HTML (verdict, tables) with charts drawn lazily in the browser from
+    the served plotly.js, so any number of viewers cost no kernel and the first screen needs no
+    script. ``Cache-Control: no-cache`` with an ETag (tornado): browsers revalidate and get 304.
+    """
+
+    def initialize(self, page: Callable[[], str]) -> None:
+        self._page = page
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.finish(self._page())
+
+
+def _static_review_page(bundle_path: str, live_url: str, max_kernels: int) -> Callable[[], str]:
+    """Render the bundle's review once (leak-checked on load) and return it on every call."""
+    from ..review.bundle import AssessmentBundle
+    from ..review.report import render_html
+    from ..serve import plotlyjs_url
+
+    text = render_html(AssessmentBundle.load(bundle_path), plotlyjs=plotlyjs_url())
+    note = (
+        "<p class='wb-live-link'>This page needs no server session. "
+        f"<a href='{html.escape(live_url)}'>Open the live dashboard</a> "
+        f"(one session per viewer, at most {int(max_kernels)} at once).</p>"
+    )
+    text = text.replace("</h1>", "</h1>" + note, 1)
+    return lambda: text
+
+
 class WorkbenchVoila(Voila):
     """Voila with bounded kernels, a Host check and the CDN-free template (see module doc)."""
+
+    static_review = Unicode(
+        "",
+        config=True,
+        help="Bundle whose review is served at / without a kernel (the live page moves to "
+        "/live); empty: / is the live page.",
+    )
 
     local_hostnames = List(
         Unicode(),
@@ -353,10 +417,26 @@ class WorkbenchVoila(Voila):
             voila_app.voila_kernel_manager_factory = original
         settings["allow_remote_access"] = False
         settings["local_hostnames"] = list(self.local_hostnames)
+        settings["static_review"] = bool(self.static_review)
         return settings
 
     def init_handlers(self):
-        out = []
+        from jupyter_server.utils import url_path_join
+
+        from ..serve import PLOTLYJS_ROUTE, plotlyjs_file
+
+        # plotly.js once per browser, not inline in every page: a versioned URL (?v=sha256),
+        # cached for a year, with an ETag for revalidation (tornado's StaticFileHandler)
+        route = url_path_join(self.server_url, PLOTLYJS_ROUTE.rsplit("/", 1)[0])
+        checked_js = type("PlotlyJsHandler", (_HostChecked, PlotlyJsHandler), {})
+        out = [(route + r"/(plotly\.min\.js)", checked_js, {"path": str(plotlyjs_file().parent)})]
+        if self.static_review and self.notebook_path:
+            max_kernels = self.config.get("BoundedKernelManager", {}).get("max_kernels", 10)
+            page = _static_review_page(
+                self.static_review, url_path_join(self.server_url, LIVE_PATH), max_kernels
+            )
+            checked_page = type("StaticReviewHandler", (_HostChecked, StaticReviewHandler), {})
+            out.append((self.server_url.rstrip("/") + "/?", checked_page, {"page": page}))
         for pattern, handler, *rest in super().init_handlers():
             if handler is TornadoVoilaHandler:
                 handler = BoundedVoilaHandler
