@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
