@@ -40,17 +40,18 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from ..errors import ConfigError, ParameterError, ProvenanceError
+from ..errors import ConfigError, ParameterError
 from .minimize import read_yaml_bounded
 from .oversight import (
     OversightBody,
     Vote,
     key_mismatch,
     quorum_decision,
+    replay_decision_log,
     vote_payload,
     why_not_eligible,
 )
-from .provenance import ProvenanceLog, parse_time, utc_now, verify_log
+from .provenance import ProvenanceLog, parse_time, utc_now
 from .signing import SigningKey
 
 __all__ = [
@@ -373,23 +374,9 @@ class DisclosureRegister:
     # ------------------------------------------------------------------------ reading
     def cases(self) -> tuple[Case, ...]:
         """Every case, rebuilt from a register that verifies (a tampered one raises)."""
-        if not self.path.exists():
-            return ()
-        res = verify_log(self.log)
-        if not res.ok:
-            raise ProvenanceError(
-                f"{self.path} fails verification ({res.issues[0].message}); the register cannot "
-                "be trusted"
-            )
-        building: dict[str, _Building] = {}
-        for rec in self.log.iter_records():
-            try:
-                self._replay(building, rec)
-            except (KeyError, TypeError, AttributeError, ParameterError):
-                raise ConfigError(
-                    f"{self.path}: record {rec.get('seq')} ({rec.get('operation')}) is not a "
-                    "well-formed disclosure step; the register cannot be read"
-                ) from None
+        building = replay_decision_log(
+            self.log, self.path, "the register", "disclosure step", self._replay
+        )
         return tuple(b.freeze() for b in building.values())
 
     def _replay(self, building: dict[str, _Building], rec: dict[str, Any]) -> None:

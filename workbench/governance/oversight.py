@@ -21,11 +21,12 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, KeyMissingError, PrivacyWarning
+from ..errors import ConfigError, KeyMissingError, ParameterError, PrivacyWarning, ProvenanceError
 from .minimize import read_yaml_bounded
 from .signing import fingerprint, load_public_key, verify_signature
 
@@ -38,6 +39,7 @@ __all__ = [
     "why_not_eligible",
     "key_mismatch",
     "quorum_decision",
+    "replay_decision_log",
 ]
 
 MAX_MEMBERS = 100
@@ -217,3 +219,33 @@ def quorum_decision(
         if sum(v.decision == decision for v in votes) >= body.quorum:
             return decision
     return None
+
+
+def replay_decision_log(
+    log: Any, path: Any, what: str, step: str, replay: Callable[[dict, dict], None]
+) -> dict[str, Any]:
+    """Rebuild a board's cases from its signed log: verify first, then apply every record.
+
+    The disclosure register and the ethics reviews are both signed logs of filings, votes and
+    rulings; a log that fails verification cannot be trusted, and a record that does not fit
+    its step is named by its sequence number, never by its content.
+    """
+    from .provenance import verify_log
+
+    building: dict[str, Any] = {}
+    if not Path(path).exists():
+        return building
+    res = verify_log(log)
+    if not res.ok:
+        raise ProvenanceError(
+            f"{path} fails verification ({res.issues[0].message}); {what} cannot be trusted"
+        )
+    for rec in log.iter_records():
+        try:
+            replay(building, rec)
+        except (KeyError, TypeError, AttributeError, ParameterError):
+            raise ConfigError(
+                f"{path}: record {rec.get('seq')} ({rec.get('operation')}) is not a "
+                f"well-formed {step}; {what} cannot be read"
+            ) from None
+    return building

@@ -30,16 +30,17 @@ from typing import Any
 import yaml
 
 from .._io import atomic_write_text
-from ..errors import ConfigError, ParameterError, ProvenanceError
+from ..errors import ConfigError, ParameterError
 from .oversight import (
     OversightBody,
     Vote,
     key_mismatch,
     quorum_decision,
+    replay_decision_log,
     vote_payload,
     why_not_eligible,
 )
-from .provenance import ProvenanceLog, _iso, current_user, parse_time, utc_now, verify_log
+from .provenance import ProvenanceLog, _iso, current_user, parse_time, utc_now
 from .signing import SigningKey
 
 __all__ = [
@@ -277,23 +278,9 @@ class EthicsReviews:
     # ------------------------------------------------------------------------ reading
     def reviews(self) -> tuple[EthicsReview, ...]:
         """Every review, rebuilt from a log that verifies (a tampered log raises)."""
-        if not self.path.exists():
-            return ()
-        res = verify_log(self.log)
-        if not res.ok:
-            raise ProvenanceError(
-                f"{self.path} fails verification ({res.issues[0].message}); the ethics reviews "
-                "cannot be trusted"
-            )
-        building: dict[str, _Open] = {}
-        for rec in self.log.iter_records():
-            try:
-                self._replay(building, rec)
-            except (KeyError, TypeError, AttributeError, ParameterError):
-                raise ConfigError(
-                    f"{self.path}: record {rec.get('seq')} ({rec.get('operation')}) is not a "
-                    "well-formed ethics-review step"
-                ) from None
+        building = replay_decision_log(
+            self.log, self.path, "the ethics reviews", "ethics-review step", self._replay
+        )
         return tuple(b.freeze() for b in building.values())
 
     def _replay(self, building: dict[str, _Open], rec: dict[str, Any]) -> None:
