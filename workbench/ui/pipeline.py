@@ -47,7 +47,8 @@ from ..deid.transforms import (
 from ..errors import ParameterError
 from ..risk import class_size_summary, prosecutor_risk
 from ._common import ErrorBox, ProgressBar, at_risk_meaning, guarded, k_meaning
-from .state import AppState, Store, reacting, safe_name
+from ._outputs import dataset_sources, output_path, record_output
+from .state import AppState, Store, reacting
 
 __all__ = [
     "PipelinePanel",
@@ -580,26 +581,13 @@ class PipelinePanel:
 
     # ------------------------------------------------------------------ exports
     def _path(self, suffix: str) -> Path:
-        if self.output_dir is None:
-            raise ParameterError("output_dir", None, "an output folder given by the notebook")
-        ds = self.store.state.dataset
-        return self.output_dir / f"{safe_name(ds.name if ds else None)}{suffix}"
+        return output_path(self.store, self.output_dir, suffix)
 
     def _sources(self) -> list[str]:
-        ds = self.store.state.dataset
-        if ds is not None and ds.source and not ds.source.startswith("upload:"):
-            return [ds.source]
-        return []
+        return dataset_sources(self.store)
 
     def _record(self, operation: str, path: Path, parameters: dict[str, Any]) -> None:
-        from ..governance import record_operation
-
-        st = self.store.state
-        rec = record_operation(
-            operation, inputs=[st.dataset], outputs=[path], parameters=parameters
-        )
-        if rec is not None:
-            self.store.set(provenance=(*st.provenance, rec))
+        record_output(self.store, operation, path, parameters)
 
     def export_recipe(self) -> Path:
         """Write the current steps as a recipe (YAML) into the output folder."""

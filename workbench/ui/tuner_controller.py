@@ -43,8 +43,9 @@ from ..deid.live_utility import LiveUtility
 from ..deid.search.lattice import NodeEvaluation
 from ..errors import HierarchyError, ParameterError
 from ..risk import class_size_summary, prosecutor_risk
+from ._outputs import dataset_sources, output_path, record_output
 from ._shares import shares_from_counts
-from .state import AppState, Store, safe_name
+from .state import AppState, Store
 
 __all__ = [
     "TunerController",
@@ -564,26 +565,13 @@ class TunerController:
         }
 
     def output_path(self, suffix: str) -> Path:
-        if self.output_dir is None:
-            raise ParameterError("output_dir", None, "an output folder given by the notebook")
-        ds = self.store.state.dataset
-        return self.output_dir / f"{safe_name(ds.name if ds else None)}{suffix}"
+        return output_path(self.store, self.output_dir, suffix)
 
     def _sources(self) -> list[str]:
-        ds = self.store.state.dataset
-        if ds is not None and ds.source and not ds.source.startswith("upload:"):
-            return [ds.source]
-        return []
+        return dataset_sources(self.store)
 
     def _record(self, operation: str, path: Path, parameters: Mapping[str, Any]) -> None:
-        from ..governance import record_operation
-
-        st = self.store.state
-        rec = record_operation(
-            operation, inputs=[st.dataset], outputs=[path], parameters=dict(parameters)
-        )
-        if rec is not None:
-            self.store.set(provenance=(*st.provenance, rec))
+        record_output(self.store, operation, path, parameters)
 
     def save_config(
         self, levels: Mapping[str, int], criteria: Criteria, metric: str = "loss"
