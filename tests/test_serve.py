@@ -476,3 +476,18 @@ def test_a_freed_slot_serves_the_next_viewer_and_refills_the_pool(planted_bundle
         assert len(_kernels(proc.pid)) == 1
     finally:
         stop_process(proc)
+
+
+def test_notebooks_keep_their_plotly_extension_only_the_dashboard_drops_it():
+    """Notebooks draw FigureWidgets through jupyterlab-plotly: denying it by default left every
+    chart of notebooks 01, 03 and 06 blank; the dashboard (no plotly widget) passes the list."""
+    from workbench.cli import _dashboard
+    from workbench.serve import DASHBOARD_EXTENSION_DENYLIST
+
+    cmd = voila_command(Path("nb.ipynb"), 1)
+    assert not any("extension_denylist" in c for c in cmd)
+    cmd = voila_command(Path("nb.ipynb"), 1, extension_denylist=DASHBOARD_EXTENSION_DENYLIST)
+    assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in cmd
+    assert (
+        "extension_denylist=DASHBOARD_EXTENSION_DENYLIST" in Path(_dashboard.__file__).read_text()
+    )

@@ -131,7 +131,6 @@ def app_command(
         cull_idle_seconds=cull_idle_seconds,
         max_kernels=max_kernels,
         pool_size=pool_size,
-        extension_denylist=(),  # the notebooks draw plotly figures through jupyterlab-plotly
     )
     cmd.insert(
         cmd.index("--no-browser") + 1, "--VoilaKernelManager.preheat_denylist=.*/dashboard/.*"
@@ -159,7 +158,7 @@ def voila_command(
     max_kernels: int = DEFAULT_MAX_KERNELS,
     pool_size: int = DEFAULT_POOL_SIZE,
     hostnames: Iterable[str] = (),
-    extension_denylist: Iterable[str] = DASHBOARD_EXTENSION_DENYLIST,
+    extension_denylist: Iterable[str] = (),
     static_review: Path | None = None,
 ) -> list[str]:
     """Command line that serves ``notebook`` read-only on 127.0.0.1:``port``.
@@ -167,6 +166,8 @@ def voila_command(
     ``max_kernels`` bounds the kernels alive at once (preheated ones included); past it a page
     request gets HTTP 503. ``hostnames`` are served besides ``localhost`` and loopback addresses
     (e.g. the name a reverse proxy forwards); any other ``Host`` header gets 403.
+    ``extension_denylist``: JupyterLab extensions the page does not load; the dashboard passes
+    :data:`DASHBOARD_EXTENSION_DENYLIST` (it draws no plotly widget), notebooks need them all.
     ``static_review``: a bundle whose review is served at ``/`` without a kernel (rendered once,
     for any number of viewers); the kernel-backed page then lives at ``/live``.
     """

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..serve import (
+    DASHBOARD_EXTENSION_DENYLIST,
     DEFAULT_MAX_KERNELS,
     DEFAULT_POOL_SIZE,
     dashboard_notebook,
@@ -122,6 +123,7 @@ def _run(args: argparse.Namespace) -> int:
         pool_size=args.pool_size,
         hostnames=args.allow_host,
         static_review=bundle_path,
+        extension_denylist=DASHBOARD_EXTENSION_DENYLIST,  # no plotly widgets on the dashboard
     )
     env = dict(
         os.environ,
