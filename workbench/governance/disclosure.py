@@ -47,6 +47,7 @@ from .oversight import (
     Vote,
     key_mismatch,
     quorum_decision,
+    record_vote,
     replay_decision_log,
     vote_payload,
     why_not_eligible,
@@ -543,43 +544,20 @@ class DisclosureRegister:
             why = self._why_not(b, member_id)
             if why is None:
                 why = key_mismatch(self.oversight, member_id, member_signing.public_text)
-            if why is not None:
-                self.log.append(
-                    OP_VOTE_REFUSED,
-                    parameters={"request_id": request_id, "member": member_id, "reason": why},
-                    user=member_id,
-                    now=now,
-                )
-                return VoteResult(False, why, self.case(request_id))
             payload = _vote_payload(request_id, case.request_hash, member_id, decision, when)
-            self.log.append(
-                OP_VOTE,
-                parameters={
-                    "request_id": request_id,
-                    "member": member_id,
-                    "decision": decision,
-                    "reason": reason,
-                    "signed_at": when,
-                    "signature": member_signing.sign(payload),
-                    "signer_fingerprint": member_signing.fingerprint,
-                },
-                user=member_id,
-                now=now,
+            counted, why, after = record_vote(
+                self.log,
+                (OP_VOTE, OP_VOTE_REFUSED, OP_OUTCOME),
+                "request_id",
+                request_id,
+                member_id,
+                why,
+                (decision, reason, when, member_signing, payload),
+                lambda: self.case(request_id),
+                self.oversight.quorum,
+                now,
             )
-            after = self.case(request_id)
-            if not after.open:
-                self.log.append(
-                    OP_OUTCOME,
-                    parameters={
-                        "request_id": request_id,
-                        "outcome": after.outcome,
-                        "votes": [v.member for v in after.votes],
-                        "quorum": self.oversight.quorum,
-                    },
-                    user=member_id,
-                    now=now,
-                )
-            return VoteResult(True, "counted", after)
+            return VoteResult(counted, why, after)
 
 
 def disclosure_statistics(cases: Sequence[Case]) -> dict[str, Any]:

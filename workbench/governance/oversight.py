@@ -39,6 +39,7 @@ __all__ = [
     "why_not_eligible",
     "key_mismatch",
     "quorum_decision",
+    "record_vote",
     "replay_decision_log",
 ]
 
@@ -249,3 +250,58 @@ def replay_decision_log(
                 f"well-formed {step}; {what} cannot be read"
             ) from None
     return building
+
+
+def record_vote(
+    log: Any,
+    ops: tuple[str, str, str],
+    id_key: str,
+    case_id: str,
+    member_id: str,
+    why_refused: str | None,
+    signed: tuple[str, str, str, Any, Any],
+    reload: Callable[[], Any],
+    quorum: int,
+    now: Any = None,
+) -> tuple[bool, str, Any]:
+    """Append one member's vote to a board's signed log, or the reason it is refused.
+
+    ``ops`` names the log's (vote, refused vote, outcome) operations; ``signed`` is
+    ``(decision, reason, signed_at, member's SigningKey, payload)``: the member signs the payload
+    with their own key. When the vote completes the quorum, the outcome is recorded too. Returns
+    ``(counted, why, case after the vote)``; the caller holds the log's lock.
+    """
+    op_vote, op_refused, op_outcome = ops
+    if why_refused is not None:
+        log.append(
+            op_refused,
+            parameters={id_key: case_id, "member": member_id, "reason": why_refused},
+            user=member_id,
+            now=now,
+        )
+        return False, why_refused, reload()
+    decision, reason, when, signing, payload = signed
+    vote = {
+        id_key: case_id,
+        "member": member_id,
+        "decision": decision,
+        "reason": reason,
+        "signed_at": when,
+        "signature": signing.sign(payload),
+        "signer_fingerprint": signing.fingerprint,
+    }
+    log.append(op_vote, parameters=vote, user=member_id, now=now)
+    after = reload()
+    if not after.open:
+        log.append(
+            op_outcome,
+            parameters={
+                id_key: case_id,
+                "outcome": after.outcome,
+                "votes": [v.member for v in after.votes],
+                "quorum": quorum,
+            },
+            user=member_id,
+            now=now,
+        )
+    return True, "counted", after

@@ -36,6 +36,7 @@ from .oversight import (
     Vote,
     key_mismatch,
     quorum_decision,
+    record_vote,
     replay_decision_log,
     vote_payload,
     why_not_eligible,
@@ -426,40 +427,17 @@ class EthicsReviews:
             why = self._why_not(b, member_id)
             if why is None:
                 why = key_mismatch(self.oversight, member_id, member_signing.public_text)
-            if why is not None:
-                self.log.append(
-                    OP_VOTE_REFUSED,
-                    parameters={"review_id": review_id, "member": member_id, "reason": why},
-                    user=member_id,
-                    now=now,
-                )
-                return EthicsVoteResult(False, why, self.review(review_id))
             payload = self._payload(current, member_id, decision, when)
-            self.log.append(
-                OP_VOTE,
-                parameters={
-                    "review_id": review_id,
-                    "member": member_id,
-                    "decision": decision,
-                    "reason": reason,
-                    "signed_at": when,
-                    "signature": member_signing.sign(payload),
-                    "signer_fingerprint": member_signing.fingerprint,
-                },
-                user=member_id,
-                now=now,
+            counted, why, after = record_vote(
+                self.log,
+                (OP_VOTE, OP_VOTE_REFUSED, OP_OUTCOME),
+                "review_id",
+                review_id,
+                member_id,
+                why,
+                (decision, reason, when, member_signing, payload),
+                lambda: self.review(review_id),
+                self.oversight.quorum,
+                now,
             )
-            after = self.review(review_id)
-            if not after.open:
-                self.log.append(
-                    OP_OUTCOME,
-                    parameters={
-                        "review_id": review_id,
-                        "outcome": after.outcome,
-                        "votes": [v.member for v in after.votes],
-                        "quorum": self.oversight.quorum,
-                    },
-                    user=member_id,
-                    now=now,
-                )
-            return EthicsVoteResult(True, "counted", after)
+            return EthicsVoteResult(counted, why, after)
