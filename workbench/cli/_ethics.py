@@ -12,12 +12,14 @@ Exit codes: 0 done, 1 a vote was refused, 2 bad input.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from . import print_json
-from ._disclosure import MEMBER_KEY_ENV
+from ._disclosure import (
+    MEMBER_KEY_ENV,
+    _path,  # one rule for a governance file beside the catalog
+)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -56,14 +58,6 @@ def register(sub: Any) -> None:
     ls = esub.add_parser("list", help="every review, its outcome, and statistics")
     _common(ls)
     ls.set_defaults(func=run_list)
-
-
-def _path(args: argparse.Namespace, given: str | None, default: str, what: str) -> Path:
-    if given:
-        return Path(given)
-    if not args.catalog:
-        raise ConfigError(f"no {what}: give --{what} or --catalog")
-    return Path(args.catalog).parent / "governance" / default
 
 
 def _reviews(args: argparse.Namespace) -> Any:
