@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["display_source", "redact_url"]
+__all__ = ["DATABASE_SCHEMES", "display_source", "is_database_url", "redact_url"]
 
-_URL_SCHEMES = ("postgresql://", "postgres://")
+#: URL schemes read as a database source (one rule for the loader, the gate and messages)
+DATABASE_SCHEMES = ("postgresql", "postgres")
 _SQL_STARTS = ("select", "with", "from", "(")
 
 
@@ -37,11 +38,18 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}{query}"
 
 
+def is_database_url(source: object) -> bool:
+    """True when ``source`` is a ``postgresql://`` (or ``postgres://``) URL."""
+    if not isinstance(source, str) or "://" not in source:
+        return False
+    return source.strip().split("://", 1)[0].lower() in DATABASE_SCHEMES
+
+
 def display_source(source: object) -> str:
     """The name of ``source`` safe to print: a path as is, a URL redacted, SQL as ``query``."""
     text = str(source)
     low = text.lstrip().lower()
-    if low.startswith(_URL_SCHEMES):
+    if is_database_url(text):
         return redact_url(text.strip())
     if low.startswith(_SQL_STARTS) and any(ch.isspace() for ch in text.strip()):
         return "query"

@@ -32,14 +32,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .._extras import require
-from .._redact import redact_url
+from .._redact import DATABASE_SCHEMES, is_database_url, redact_url
 from ..dataset import Dataset
 from ..errors import InputLimitError, LoadError, ParameterError, SqlSandboxError
 from . import limits
 
 __all__ = ["is_database_url", "load_postgres", "redact_url"]
 
-_SCHEMES = ("postgresql", "postgres")
 _IDENT = r"[A-Za-z_][A-Za-z0-9_$]{0,62}"
 _TABLE = re.compile(rf"^{_IDENT}(\.{_IDENT})?$")
 # server functions a read-only SELECT could still use to reach outside the table it names
@@ -69,15 +68,6 @@ _DENIED_PREFIXES = (
     "database_to_xml",
     "cursor_to_xml",
 )
-
-
-def is_database_url(source: Any) -> bool:
-    """True when ``source`` is a ``postgresql://`` (or ``postgres://``) URL."""
-    return (
-        isinstance(source, str)
-        and source.split("://", 1)[0].lower() in _SCHEMES
-        and ("://" in source)
-    )
 
 
 def _port(parts: Any) -> int | None:
@@ -145,7 +135,7 @@ def check_query(query: str) -> str:
 def _connect_args(url: str) -> tuple[dict[str, Any], str | None, str | None]:
     """psycopg connection keywords, and the table or query named in ``url``."""
     parts = urlsplit(url)
-    if parts.scheme.lower() not in _SCHEMES:
+    if parts.scheme.lower() not in DATABASE_SCHEMES:
         raise ParameterError("source", redact_url(url), "a postgresql:// URL")
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     table = params.pop("table", None)

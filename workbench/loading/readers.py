@@ -58,6 +58,7 @@ from typing import Any
 import pyarrow as pa
 
 from .._lazy import lazy_module
+from .._redact import is_database_url
 from ..dataset import Dataset
 from ..errors import (
     ColumnNameError,
@@ -323,7 +324,7 @@ def load(
         sheet=sheet,
         lazy_threshold=lazy_threshold,
     )
-    if isinstance(source, str) and source[:12].lower().startswith(("postgresql:/", "postgres:/")):
+    if is_database_url(source):
         from .postgres import load_postgres
 
         return load_postgres(source, name=name, department=department)
